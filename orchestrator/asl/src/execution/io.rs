@@ -1,0 +1,190 @@
+//! The types a driver exchanges with an [`Execution`](super::Execution).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::history::HistoryEvent;
+use crate::states::task::TaskResource;
+use crate::timestamp::Timestamp;
+
+/// Who and what an execution is: the data behind `$$.Execution` and `$$.StateMachine`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionContext {
+    /// `$$.Execution.Id`.
+    pub execution_arn: String,
+    /// `$$.Execution.Name`.
+    pub execution_name: String,
+    /// `$$.StateMachine.Id`.
+    pub state_machine_arn: String,
+    /// `$$.StateMachine.Name`.
+    pub state_machine_name: String,
+    /// `$$.Execution.RoleArn`.
+    pub role_arn: String,
+    /// `$$.Execution.StartTime`.
+    pub start_time: Timestamp,
+    /// Region reported in `TaskScheduled` events.
+    pub region: String,
+}
+
+impl ExecutionContext {
+    /// A context with AWS-shaped ARNs in region `us-east-1`, account `000000000000`.
+    pub fn new(state_machine_name: &str, execution_name: &str, start_time: Timestamp) -> Self {
+        let prefix = "arn:aws:states:us-east-1:000000000000";
+        ExecutionContext {
+            execution_arn: format!("{prefix}:execution:{state_machine_name}:{execution_name}"),
+            execution_name: execution_name.to_owned(),
+            state_machine_arn: format!("{prefix}:stateMachine:{state_machine_name}"),
+            state_machine_name: state_machine_name.to_owned(),
+            role_arn: "arn:aws:iam::000000000000:role/stepwasm".to_owned(),
+            start_time,
+            region: "us-east-1".to_owned(),
+        }
+    }
+}
+
+/// Identifies one task invocation within an execution (a retry is a new invocation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(pub u64);
+
+/// Identifies one timer within an execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerId(pub u64);
+
+/// Where an invocation comes from, for logs, tokens and the function's own context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskCallContext {
+    /// The Task state's name.
+    pub state_name: String,
+    /// The Task state's qualified id (`Parallel/0/Charge`).
+    pub state_id: String,
+    /// 0 for the first attempt, then 1, 2, … for retries.
+    pub attempt: u64,
+    /// The execution's ARN.
+    pub execution_arn: String,
+    /// For `.waitForTaskToken` resources: the token the worker must send back.
+    pub task_token: Option<String>,
+}
+
+/// Something the driver must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Run a task and report its result with [`Input::TaskSucceeded`], [`Input::TaskFailed`] or
+    /// [`Input::TaskTimedOut`]. The driver enforces `timeout` and `heartbeat`.
+    InvokeTask {
+        /// Echo this in the reply.
+        task_id: TaskId,
+        /// What to run (for `lambda:invoke`, the resolved `FunctionName`).
+        resource: TaskResource,
+        /// The function's input.
+        payload: Value,
+        /// `TimeoutSeconds`.
+        timeout: Option<Duration>,
+        /// `HeartbeatSeconds`.
+        heartbeat: Option<Duration>,
+        /// Which state asks, and the task token if any.
+        context: TaskCallContext,
+    },
+    /// Deliver [`Input::TimerFired`] at `fire_at` (at once if it is in the past).
+    StartTimer {
+        /// Echo this in [`Input::TimerFired`].
+        timer_id: TimerId,
+        /// When to fire.
+        fire_at: Timestamp,
+    },
+    /// The task's result is no longer wanted (its branch failed or the execution ended).
+    CancelTask {
+        /// The task to cancel.
+        task_id: TaskId,
+    },
+    /// The timer is no longer wanted.
+    CancelTimer {
+        /// The timer to cancel.
+        timer_id: TimerId,
+    },
+    /// The execution is over; no further inputs will be accepted.
+    Complete(ExecutionOutcome),
+}
+
+/// How an execution ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExecutionOutcome {
+    /// `SUCCEEDED` with this output.
+    Succeeded(Value),
+    /// `FAILED`; either may be null (a Fail state without `Error`).
+    Failed {
+        /// Error name.
+        error: Option<String>,
+        /// Human-readable cause.
+        cause: Option<String>,
+    },
+    /// `TIMED_OUT`: the machine-level `TimeoutSeconds` elapsed.
+    TimedOut,
+    /// `ABORTED` by [`Input::Stop`].
+    Aborted {
+        /// Error given to StopExecution.
+        error: Option<String>,
+        /// Cause given to StopExecution.
+        cause: Option<String>,
+    },
+}
+
+impl ExecutionOutcome {
+    /// `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            ExecutionOutcome::Succeeded(_) => "SUCCEEDED",
+            ExecutionOutcome::Failed { .. } => "FAILED",
+            ExecutionOutcome::TimedOut => "TIMED_OUT",
+            ExecutionOutcome::Aborted { .. } => "ABORTED",
+        }
+    }
+}
+
+/// Something that happened outside the interpreter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// The task returned `output` (for `lambda:invoke`, the function's own return value: the
+    /// interpreter wraps it in the Lambda Invoke response shape).
+    TaskSucceeded {
+        /// From [`Action::InvokeTask`].
+        task_id: TaskId,
+        /// The task's result.
+        output: Value,
+    },
+    /// The task failed with an error name (e.g. the exception type) and cause.
+    TaskFailed {
+        /// From [`Action::InvokeTask`].
+        task_id: TaskId,
+        /// Error name, matched by Retry/Catch `ErrorEquals`.
+        error: String,
+        /// Human-readable cause.
+        cause: Option<String>,
+    },
+    /// The task exceeded its `TimeoutSeconds` or `HeartbeatSeconds` (error `States.Timeout`).
+    TaskTimedOut {
+        /// From [`Action::InvokeTask`].
+        task_id: TaskId,
+    },
+    /// A timer from [`Action::StartTimer`] fired.
+    TimerFired {
+        /// From [`Action::StartTimer`].
+        timer_id: TimerId,
+    },
+    /// StopExecution.
+    Stop {
+        /// Optional error name.
+        error: Option<String>,
+        /// Optional cause.
+        cause: Option<String>,
+    },
+}
+
+/// The result of starting an execution or applying one input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Step {
+    /// New history events, in order.
+    pub history: Vec<HistoryEvent>,
+    /// What the driver must do, in order.
+    pub actions: Vec<Action>,
+}

@@ -1,0 +1,855 @@
+//! The event-sourced interpreter: an [`Execution`] consumes [`Input`]s and produces a [`Step`] of
+//! history events and [`Action`]s for a driver to carry out.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::entropy::{self, Entropy};
+use crate::history::{EventKind, HistoryEvent, StateType};
+use crate::ir::{Kind, State, StateMachine, Transition};
+use crate::payload::{ContextSource, Env, Scope};
+use crate::states::{self, Flow};
+use crate::timestamp::Timestamp;
+
+mod io;
+
+pub use crate::states::task::TaskResource;
+pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TimerId};
+
+/// AWS fails an execution whose history would exceed 25,000 events; the same bound guarantees that
+/// a loop of Pass and Choice states cannot make one `apply` run forever.
+const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// An error raised inside a state.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Failure {
+    pub(crate) error: Option<String>,
+    pub(crate) cause: Option<String>,
+    /// Raised by a task's own work, so `States.TaskFailed` matches it.
+    pub(crate) from_task: bool,
+}
+
+impl Failure {
+    pub(crate) fn new(error: &str, cause: Option<String>) -> Self {
+        Failure { error: Some(error.to_owned()), cause, from_task: false }
+    }
+
+    fn is_runtime(&self) -> bool {
+        self.error.as_deref() == Some("States.Runtime")
+    }
+
+    /// Retry/Catch matching with AWS's special names.
+    pub(crate) fn matches(&self, names: &[String]) -> bool {
+        let error = self.error.as_deref();
+        names.iter().any(|n| match n.as_str() {
+            "States.ALL" => !matches!(error, Some("States.Runtime" | "States.DataLimitExceeded")),
+            "States.TaskFailed" => self.from_task && error != Some("States.Timeout"),
+            name => error == Some(name),
+        })
+    }
+}
+
+/// What a frame waits for while its current state is blocked.
+#[derive(Clone, Debug)]
+pub(crate) enum Wait {
+    None,
+    Task(TaskId),
+    Timer(TimerId),
+    Backoff(TimerId),
+    Children(Box<states::Children>),
+}
+
+/// The current state of a frame, between entering and exiting it.
+#[derive(Clone, Debug)]
+pub(crate) struct Active {
+    pub(crate) state: usize,
+    pub(crate) raw_input: Value,
+    /// Input after `InputPath` (and for Map, the items source), kept while blocked.
+    pub(crate) effective: Value,
+    pub(crate) entered_id: u64,
+    pub(crate) entered_at: Timestamp,
+    /// Retries used, per retrier.
+    pub(crate) attempts: Vec<u64>,
+    /// Retries used in total (`$$.State.RetryCount`).
+    pub(crate) retry_count: u64,
+    pub(crate) task_token: Option<String>,
+    /// A child frame failed the state (AWS then records `MapStateFailed` / `ParallelStateFailed`,
+    /// which it does not for the state's own runtime errors).
+    pub(crate) children_failed: bool,
+    pub(crate) wait: Wait,
+}
+
+#[derive(Clone, Debug)]
+enum Cursor {
+    Enter { state: usize, input: Value },
+    Run(Active),
+    Blocked(Active),
+    Done,
+}
+
+/// A thread of control: the top level, one Parallel branch or one Map iteration.
+#[derive(Clone, Debug)]
+struct Frame {
+    parent: Option<(usize, usize)>,
+    /// Distributed Map children run as separate executions on AWS: nothing they do appears in
+    /// the parent's history.
+    silent: bool,
+    scope: Scope,
+    last_event: u64,
+    cursor: Cursor,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TimerPurpose {
+    State(usize),
+    ExecutionTimeout,
+}
+
+/// The complete state of one execution: its frames (top level, Parallel branches, Map
+/// iterations), pending tasks and timers, retry counters, variables and the next event id.
+///
+/// Start one with [`Execution::start`], then feed it every [`Input`] with [`Execution::apply`].
+/// It never performs I/O or reads a clock: it returns [`Step`]s for a driver to carry out.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    machine: Arc<StateMachine>,
+    ctx: ExecutionContext,
+    input: Value,
+    frames: Vec<Option<Frame>>,
+    ready: VecDeque<usize>,
+    tasks: BTreeMap<TaskId, usize>,
+    tokens: BTreeMap<String, TaskId>,
+    timers: BTreeMap<TimerId, TimerPurpose>,
+    timeout_timer: Option<TimerId>,
+    next_event_id: u64,
+    next_task_id: u64,
+    next_timer_id: u64,
+    outcome: Option<ExecutionOutcome>,
+}
+
+impl Execution {
+    /// Starts an execution: records `ExecutionStarted` and runs until every branch waits for a
+    /// task or a timer (or the execution ends).
+    pub fn start(
+        machine: Arc<StateMachine>,
+        input: Value,
+        ctx: ExecutionContext,
+        now: Timestamp,
+        entropy: &mut dyn Entropy,
+    ) -> (Execution, Step) {
+        let start = machine.start;
+        let timeout = machine.timeout_seconds;
+        let mut exec = Execution {
+            machine,
+            ctx,
+            input: input.clone(),
+            frames: Vec::new(),
+            ready: VecDeque::new(),
+            tasks: BTreeMap::new(),
+            tokens: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            timeout_timer: None,
+            next_event_id: 1,
+            next_task_id: 1,
+            next_timer_id: 1,
+            outcome: None,
+        };
+        let mut cx = Cx { exec: &mut exec, now, entropy, out: Step::default() };
+        let kind = EventKind::ExecutionStarted {
+            input: input.clone(),
+            role_arn: cx.exec.ctx.role_arn.clone(),
+            state_machine_arn: cx.exec.ctx.state_machine_arn.clone(),
+        };
+        cx.push_event(0, kind);
+        if let Some(secs) = timeout {
+            let id = cx.start_timer(
+                now.add_millis(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)),
+                TimerPurpose::ExecutionTimeout,
+            );
+            cx.exec.timeout_timer = Some(id);
+        }
+        cx.exec.frames.push(Some(Frame {
+            parent: None,
+            silent: false,
+            scope: Scope::default(),
+            last_event: 0,
+            cursor: Cursor::Enter { state: start, input },
+        }));
+        cx.exec.ready.push_back(0);
+        cx.run();
+        let step = cx.out;
+        (exec, step)
+    }
+
+    /// Applies one input and runs until every branch is blocked again. Inputs for unknown or
+    /// cancelled tasks and timers are ignored, as is everything after the execution ended.
+    pub fn apply(&mut self, input: Input, now: Timestamp, entropy: &mut dyn Entropy) -> Step {
+        let mut cx = Cx { exec: self, now, entropy, out: Step::default() };
+        if cx.exec.outcome.is_some() {
+            return cx.out;
+        }
+        match input {
+            Input::TaskSucceeded { task_id, output } => cx.task_reply(task_id, TaskReply::Succeeded(output)),
+            Input::TaskFailed { task_id, error, cause } => cx.task_reply(task_id, TaskReply::Failed(error, cause)),
+            Input::TaskTimedOut { task_id } => cx.task_reply(task_id, TaskReply::TimedOut),
+            Input::TimerFired { timer_id } => cx.timer_fired(timer_id),
+            Input::Stop { error, cause } => {
+                let last = cx.last_top_event();
+                cx.push_event(last, EventKind::ExecutionAborted { error: error.clone(), cause: cause.clone() });
+                cx.end(ExecutionOutcome::Aborted { error, cause });
+            }
+        }
+        cx.run();
+        cx.out
+    }
+
+    /// How the execution ended, or `None` while it runs.
+    pub fn outcome(&self) -> Option<&ExecutionOutcome> {
+        self.outcome.as_ref()
+    }
+
+    /// The execution's context (ARNs, name, start time).
+    pub fn context(&self) -> &ExecutionContext {
+        &self.ctx
+    }
+
+    /// The compiled state machine this execution runs.
+    pub fn machine(&self) -> &Arc<StateMachine> {
+        &self.machine
+    }
+
+    /// The pending task waiting for `token` (SendTaskSuccess / SendTaskFailure).
+    pub fn task_for_token(&self, token: &str) -> Option<TaskId> {
+        self.tokens.get(token).copied().filter(|id| self.tasks.contains_key(id))
+    }
+
+    /// Tasks currently awaited.
+    pub fn pending_tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
+        self.tasks.keys().copied()
+    }
+}
+
+pub(crate) enum TaskReply {
+    Succeeded(Value),
+    Failed(String, Option<String>),
+    TimedOut,
+}
+
+/// One `start` / `apply` in progress: the execution plus the step being built.
+pub(crate) struct Cx<'a> {
+    exec: &'a mut Execution,
+    pub(crate) now: Timestamp,
+    pub(crate) entropy: &'a mut dyn Entropy,
+    out: Step,
+}
+
+impl Cx<'_> {
+    pub(crate) fn machine(&self) -> Arc<StateMachine> {
+        Arc::clone(&self.exec.machine)
+    }
+
+    pub(crate) fn ctx(&self) -> &ExecutionContext {
+        &self.exec.ctx
+    }
+
+    fn push_event(&mut self, previous: u64, kind: EventKind) -> u64 {
+        let id = self.exec.next_event_id;
+        self.exec.next_event_id += 1;
+        self.out.history.push(HistoryEvent { id, previous_event_id: previous, timestamp: self.now, kind });
+        id
+    }
+
+    /// Records an event in `fid`'s line of history (nothing for silent frames).
+    pub(crate) fn emit(&mut self, fid: usize, kind: EventKind) -> u64 {
+        let Some(frame) = self.exec.frames.get(fid).and_then(Option::as_ref) else {
+            return 0;
+        };
+        if frame.silent {
+            return 0;
+        }
+        let prev = frame.last_event;
+        let id = self.push_event(prev, kind);
+        if let Some(f) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) {
+            f.last_event = id;
+        }
+        id
+    }
+
+    pub(crate) fn is_silent(&self, fid: usize) -> bool {
+        self.exec.frames.get(fid).and_then(Option::as_ref).is_none_or(|f| f.silent)
+    }
+
+    pub(crate) fn action(&mut self, action: Action) {
+        self.out.actions.push(action);
+    }
+
+    fn last_top_event(&self) -> u64 {
+        self.exec.frames.first().and_then(Option::as_ref).map_or(self.exec.next_event_id - 1, |f| f.last_event)
+    }
+
+    pub(crate) fn new_task_id(&mut self, fid: usize, token: Option<&str>) -> TaskId {
+        let id = TaskId(self.exec.next_task_id);
+        self.exec.next_task_id += 1;
+        self.exec.tasks.insert(id, fid);
+        if let Some(t) = token {
+            self.exec.tokens.insert(t.to_owned(), id);
+        }
+        id
+    }
+
+    fn start_timer(&mut self, fire_at: Timestamp, purpose: TimerPurpose) -> TimerId {
+        let id = TimerId(self.exec.next_timer_id);
+        self.exec.next_timer_id += 1;
+        self.exec.timers.insert(id, purpose);
+        self.out.actions.push(Action::StartTimer { timer_id: id, fire_at });
+        id
+    }
+
+    pub(crate) fn state_timer(&mut self, fid: usize, fire_at: Timestamp) -> TimerId {
+        self.start_timer(fire_at, TimerPurpose::State(fid))
+    }
+
+    /// Evaluates with the roots of state `active` in frame `fid`, `$` being `input`.
+    pub(crate) fn eval<R>(
+        &mut self,
+        fid: usize,
+        active: &Active,
+        input: &Value,
+        map_item: Option<(u64, &Value)>,
+        f: impl FnOnce(&Env<'_>, &mut dyn Entropy) -> R,
+    ) -> R {
+        let exec: &Execution = self.exec;
+        let empty = Scope::default();
+        let scope = exec.frames.get(fid).and_then(Option::as_ref).map_or(&empty, |fr| &fr.scope);
+        let name = exec.machine.state(active.state).map_or("", |s| s.name.as_str());
+        let source = ContextSource {
+            exec: &exec.ctx,
+            exec_input: &exec.input,
+            state_name: name,
+            entered_time: active.entered_at,
+            retry_count: active.retry_count,
+            map_item,
+            task_token: active.task_token.as_deref(),
+        };
+        let cell = OnceCell::new();
+        let env = Env { input, source: &source, context: &cell, scope };
+        f(&env, &mut *self.entropy)
+    }
+
+    /// The variables frame `fid` can read.
+    pub(crate) fn scope(&self, fid: usize) -> Option<&Scope> {
+        self.exec.frames.get(fid).and_then(Option::as_ref).map(|f| &f.scope)
+    }
+
+    /// Starts a child frame (a Parallel branch or a Map iteration) at `start`.
+    pub(crate) fn spawn(
+        &mut self,
+        parent: usize,
+        slot: usize,
+        start: usize,
+        input: Value,
+        outer: Arc<BTreeMap<String, Value>>,
+        silent: bool,
+    ) -> usize {
+        let last_event = self.exec.frames.get(parent).and_then(Option::as_ref).map_or(0, |f| f.last_event);
+        let parent_silent = self.is_silent(parent);
+        let frame = Frame {
+            parent: Some((parent, slot)),
+            silent: silent || parent_silent,
+            scope: Scope { outer, own: BTreeMap::new() },
+            last_event,
+            cursor: Cursor::Enter { state: start, input },
+        };
+        // Slots are never reused, so a stale timer or task id can never reach a newer frame.
+        self.exec.frames.push(Some(frame));
+        let fid = self.exec.frames.len() - 1;
+        self.exec.ready.push_back(fid);
+        fid
+    }
+
+    fn run(&mut self) {
+        while self.exec.outcome.is_none() {
+            let Some(fid) = self.exec.ready.pop_front() else {
+                break;
+            };
+            if self.exec.next_event_id > MAX_HISTORY_EVENTS {
+                let last = self.last_top_event();
+                let (error, cause) = (
+                    Some("States.Runtime".to_owned()),
+                    Some(format!("The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).")),
+                );
+                self.push_event(last, EventKind::ExecutionFailed { error: error.clone(), cause: cause.clone() });
+                self.end(ExecutionOutcome::Failed { error, cause });
+                break;
+            }
+            let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) else {
+                continue;
+            };
+            match std::mem::replace(&mut frame.cursor, Cursor::Done) {
+                Cursor::Enter { state, input } => self.enter(fid, state, input),
+                Cursor::Run(active) => {
+                    let flow = states::run(self, fid, active);
+                    self.handle(fid, flow);
+                }
+                other => frame.cursor = other,
+            }
+        }
+    }
+
+    fn set_cursor(&mut self, fid: usize, cursor: Cursor) {
+        if let Some(f) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) {
+            f.cursor = cursor;
+        }
+    }
+
+    fn enter(&mut self, fid: usize, state: usize, input: Value) {
+        let machine = self.machine();
+        let Some(st) = machine.state(state) else {
+            return;
+        };
+        let entered_id = self.emit(
+            fid,
+            EventKind::StateEntered {
+                state_type: StateType::from_name(st.kind.type_name()),
+                name: st.name.clone(),
+                input: input.clone(),
+            },
+        );
+        let active = Active {
+            state,
+            raw_input: input,
+            effective: Value::Null,
+            entered_id,
+            entered_at: self.now,
+            attempts: vec![0; st.retry.len()],
+            retry_count: 0,
+            task_token: None,
+            children_failed: false,
+            wait: Wait::None,
+        };
+        self.set_cursor(fid, Cursor::Run(active));
+        self.exec.ready.push_back(fid);
+    }
+
+    /// Carries out what a state decided.
+    pub(crate) fn handle(&mut self, fid: usize, flow: Flow) {
+        match flow {
+            Flow::Exit { active, output, next, assigned } => self.exit_state(fid, &active, output, next, assigned),
+            Flow::Block(active) => self.set_cursor(fid, Cursor::Blocked(active)),
+            Flow::Fail { active, failure } => self.fail_state(fid, active, failure),
+            Flow::FailFrame(failure) => self.finish_frame(fid, Err(failure)),
+        }
+    }
+
+    fn exit_state(
+        &mut self,
+        fid: usize,
+        active: &Active,
+        output: Value,
+        next: Transition,
+        assigned: Option<Map<String, Value>>,
+    ) {
+        let machine = self.machine();
+        let Some(st) = machine.state(active.state) else {
+            return;
+        };
+        if !suppress_exit(&machine, fid, st, self) {
+            self.emit(
+                fid,
+                EventKind::StateExited {
+                    state_type: StateType::from_name(st.kind.type_name()),
+                    name: st.name.clone(),
+                    output: output.clone(),
+                    assigned_variables: assigned.clone(),
+                },
+            );
+        }
+        if let (Some(vars), Some(frame)) = (assigned, self.exec.frames.get_mut(fid).and_then(Option::as_mut)) {
+            frame.scope.own.extend(vars);
+        }
+        match next {
+            Transition::Next(state) => {
+                self.set_cursor(fid, Cursor::Enter { state, input: output });
+                self.exec.ready.push_back(fid);
+            }
+            Transition::End => self.finish_frame(fid, Ok(output)),
+        }
+    }
+
+    /// Retry, then Catch, then propagate.
+    fn fail_state(&mut self, fid: usize, mut active: Active, failure: Failure) {
+        let machine = self.machine();
+        let Some(st) = machine.state(active.state) else {
+            return;
+        };
+        if !failure.is_runtime()
+            && let Some(i) = st.retry.iter().position(|r| failure.matches(&r.errors))
+        {
+            let (r, used) = (&st.retry[i], active.attempts.get(i).copied().unwrap_or(0));
+            if used < r.max_attempts {
+                let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(used.min(1000) as i32) * 1000.0;
+                if let Some(max) = r.max_delay_seconds {
+                    delay = delay.min(max as f64 * 1000.0);
+                }
+                let mut delay_ms = if delay.is_finite() { delay.min(1.0e15) as i64 } else { i64::MAX / 4 };
+                if r.full_jitter {
+                    delay_ms = entropy::below(self.entropy, delay_ms.max(0) as u64 + 1) as i64;
+                }
+                if let Some(a) = active.attempts.get_mut(i) {
+                    *a += 1;
+                }
+                active.retry_count += 1;
+                active.children_failed = false;
+                let timer = self.state_timer(fid, self.now.add_millis(delay_ms));
+                active.wait = Wait::Backoff(timer);
+                self.set_cursor(fid, Cursor::Blocked(active));
+                return;
+            }
+        }
+        if active.children_failed || !failure.is_runtime() {
+            match &st.kind {
+                Kind::Map(_) => {
+                    self.emit(fid, EventKind::MapStateFailed);
+                }
+                Kind::Parallel { .. } => {
+                    self.emit(fid, EventKind::ParallelStateFailed);
+                }
+                _ => {}
+            }
+        }
+        if !failure.is_runtime()
+            && let Some(catcher) = st.catch.iter().find(|c| failure.matches(&c.errors))
+        {
+            let mut error_output = Map::new();
+            error_output.insert("Error".into(), failure.error.clone().map_or(Value::Null, Value::String));
+            if let Some(c) = &failure.cause {
+                error_output.insert("Cause".into(), Value::String(c.clone()));
+            }
+            let error_output = Value::Object(error_output);
+            let flow = states::catch_output(self, fid, active, catcher, &error_output);
+            self.handle(fid, flow);
+            return;
+        }
+        self.finish_frame(fid, Err(failure));
+    }
+
+    /// A retry back-off elapsed, a Wait finished, or the execution timed out.
+    fn timer_fired(&mut self, timer_id: TimerId) {
+        let Some(purpose) = self.exec.timers.remove(&timer_id) else {
+            return;
+        };
+        match purpose {
+            TimerPurpose::ExecutionTimeout => {
+                let last = self.last_top_event();
+                self.push_event(
+                    last,
+                    EventKind::ExecutionTimedOut {
+                        error: Some("States.Timeout".into()),
+                        cause: Some("The execution exceeded its TimeoutSeconds.".into()),
+                    },
+                );
+                self.end(ExecutionOutcome::TimedOut);
+            }
+            TimerPurpose::State(fid) => {
+                let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) else {
+                    return;
+                };
+                let Cursor::Blocked(mut active) = std::mem::replace(&mut frame.cursor, Cursor::Done) else {
+                    return;
+                };
+                match std::mem::replace(&mut active.wait, Wait::None) {
+                    Wait::Backoff(t) if t == timer_id => {
+                        // Re-run the state's work without a new Entered event.
+                        self.set_cursor(fid, Cursor::Run(active));
+                        self.exec.ready.push_back(fid);
+                    }
+                    Wait::Timer(t) if t == timer_id => {
+                        let flow = states::wait::on_timer(self, fid, active);
+                        self.handle(fid, flow);
+                    }
+                    other => {
+                        active.wait = other;
+                        self.set_cursor(fid, Cursor::Blocked(active));
+                    }
+                }
+            }
+        }
+    }
+
+    fn task_reply(&mut self, task_id: TaskId, reply: TaskReply) {
+        let Some(fid) = self.exec.tasks.remove(&task_id) else {
+            return;
+        };
+        self.exec.tokens.retain(|_, id| *id != task_id);
+        let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) else {
+            return;
+        };
+        let Cursor::Blocked(active) = std::mem::replace(&mut frame.cursor, Cursor::Done) else {
+            return;
+        };
+        if !matches!(active.wait, Wait::Task(t) if t == task_id) {
+            self.set_cursor(fid, Cursor::Blocked(active));
+            return;
+        }
+        let flow = states::task::on_reply(self, fid, active, reply);
+        self.handle(fid, flow);
+    }
+
+    /// A frame reached its end (or failed): report to its parent or end the execution.
+    fn finish_frame(&mut self, fid: usize, result: Result<Value, Failure>) {
+        let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
+            return;
+        };
+        match frame.parent {
+            None => {
+                let last = frame.last_event;
+                match result {
+                    Ok(output) => {
+                        self.push_event(last, EventKind::ExecutionSucceeded { output: output.clone() });
+                        self.end(ExecutionOutcome::Succeeded(output));
+                    }
+                    Err(f) => {
+                        self.push_event(
+                            last,
+                            EventKind::ExecutionFailed { error: f.error.clone(), cause: f.cause.clone() },
+                        );
+                        self.end(ExecutionOutcome::Failed { error: f.error, cause: f.cause });
+                    }
+                }
+            }
+            Some((pfid, slot)) => {
+                let Some(parent) = self.exec.frames.get_mut(pfid).and_then(Option::as_mut) else {
+                    return;
+                };
+                if !frame.silent {
+                    parent.last_event = parent.last_event.max(frame.last_event);
+                }
+                let Cursor::Blocked(active) = std::mem::replace(&mut parent.cursor, Cursor::Done) else {
+                    return;
+                };
+                let flow = states::child_finished(self, pfid, active, slot, fid, result);
+                self.handle(pfid, flow);
+            }
+        }
+    }
+
+    /// Abandons frame `fid` and everything under it, cancelling its tasks and timers.
+    pub(crate) fn abort_frame(&mut self, fid: usize) {
+        let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
+            return;
+        };
+        if let Cursor::Blocked(active) | Cursor::Run(active) = frame.cursor {
+            self.abort_wait(active.wait);
+        }
+    }
+
+    pub(crate) fn abort_wait(&mut self, wait: Wait) {
+        match wait {
+            Wait::None => {}
+            Wait::Task(task_id) => {
+                if self.exec.tasks.remove(&task_id).is_some() {
+                    self.exec.tokens.retain(|_, id| *id != task_id);
+                    self.out.actions.push(Action::CancelTask { task_id });
+                }
+            }
+            Wait::Timer(timer_id) | Wait::Backoff(timer_id) => {
+                if self.exec.timers.remove(&timer_id).is_some() {
+                    self.out.actions.push(Action::CancelTimer { timer_id });
+                }
+            }
+            Wait::Children(children) => {
+                for child in children.running_frames() {
+                    self.abort_frame(child);
+                }
+            }
+        }
+    }
+
+    fn end(&mut self, outcome: ExecutionOutcome) {
+        let frames: Vec<usize> = (0..self.exec.frames.len()).collect();
+        for fid in frames {
+            self.abort_frame(fid);
+        }
+        if let Some(t) = self.exec.timeout_timer.take()
+            && self.exec.timers.remove(&t).is_some()
+        {
+            self.out.actions.push(Action::CancelTimer { timer_id: t });
+        }
+        self.exec.ready.clear();
+        self.out.actions.push(Action::Complete(outcome.clone()));
+        self.exec.outcome = Some(outcome);
+    }
+}
+
+/// AWS records no `ParallelStateExited` for a Parallel state that ends a branch of another
+/// Parallel state (recorded: nested Parallel states show a single `ParallelStateExited`).
+fn suppress_exit(machine: &StateMachine, fid: usize, st: &State, cx: &Cx<'_>) -> bool {
+    if !matches!(st.kind, Kind::Parallel { .. }) || st.next != Transition::End {
+        return false;
+    }
+    let Some((pfid, _)) = cx.exec.frames.get(fid).and_then(Option::as_ref).and_then(|f| f.parent) else {
+        return false;
+    };
+    match cx.exec.frames.get(pfid).and_then(Option::as_ref).map(|f| &f.cursor) {
+        Some(Cursor::Blocked(a)) | Some(Cursor::Run(a)) => {
+            machine.state(a.state).is_some_and(|p| matches!(p.kind, Kind::Parallel { .. }))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::entropy::SeededEntropy;
+
+    fn start(def: &str, input: Value) -> (Execution, Step) {
+        let machine = Arc::new(StateMachine::from_json(def).unwrap());
+        let ctx = ExecutionContext::new("sm", "ex", Timestamp(0));
+        Execution::start(machine, input, ctx, Timestamp(0), &mut SeededEntropy::new(1))
+    }
+
+    fn invocations(step: &Step) -> Vec<(TaskId, Value, Option<String>)> {
+        step.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::InvokeTask { task_id, payload, context, .. } => {
+                    Some((*task_id, payload.clone(), context.task_token.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn machine_timeout_and_stop() {
+        let def = r#"{"StartAt":"W","TimeoutSeconds":5,"States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#;
+        let (mut exec, step) = start(def, json!({}));
+        let timers: Vec<(TimerId, Timestamp)> = step
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::StartTimer { timer_id, fire_at } => Some((*timer_id, *fire_at)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(timers.iter().map(|t| t.1.as_millis()).collect::<Vec<_>>(), [5_000, 60_000]);
+        let step =
+            exec.apply(Input::TimerFired { timer_id: timers[0].0 }, Timestamp(5_000), &mut SeededEntropy::new(1));
+        assert_eq!(step.history.iter().map(HistoryEvent::event_type).collect::<Vec<_>>(), ["ExecutionTimedOut"]);
+        assert!(step.actions.contains(&Action::CancelTimer { timer_id: timers[1].0 }));
+        assert_eq!(step.actions.last(), Some(&Action::Complete(ExecutionOutcome::TimedOut)));
+        assert_eq!(exec.outcome(), Some(&ExecutionOutcome::TimedOut));
+        // Nothing happens after the end.
+        let late =
+            exec.apply(Input::TimerFired { timer_id: timers[1].0 }, Timestamp(60_000), &mut SeededEntropy::new(1));
+        assert_eq!(late, Step::default());
+
+        let (mut exec, _) = start(def, json!({}));
+        let step =
+            exec.apply(Input::Stop { error: Some("E".into()), cause: None }, Timestamp(1), &mut SeededEntropy::new(1));
+        assert_eq!(step.history[0].event_type(), "ExecutionAborted");
+        assert_eq!(step.history[0].previous_event_id, 2);
+        assert!(matches!(step.actions.last(), Some(Action::Complete(ExecutionOutcome::Aborted { .. }))));
+    }
+
+    #[test]
+    fn task_tokens_and_concurrent_map_invocations() {
+        let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters":{"FunctionName":"f","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}"#;
+        let (mut exec, step) = start(def, json!({}));
+        let calls = invocations(&step);
+        let (task_id, payload, token) = calls[0].clone();
+        let token = token.unwrap();
+        assert_eq!(payload, json!({ "token": token }));
+        assert_eq!(exec.task_for_token(&token), Some(task_id));
+        let step = exec.apply(
+            Input::TaskSucceeded { task_id, output: json!({"ok": 1}) },
+            Timestamp(9),
+            &mut SeededEntropy::new(1),
+        );
+        assert_eq!(step.actions.last(), Some(&Action::Complete(ExecutionOutcome::Succeeded(json!({"ok": 1})))));
+        assert_eq!(exec.task_for_token(&token), None);
+
+        let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":2,"End":true,
+            "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wasm:f","End":true}}}}}}"#;
+        let (mut exec, step) = start(def, json!([1, 2, 3]));
+        let first = invocations(&step);
+        assert_eq!(first.iter().map(|c| c.1.clone()).collect::<Vec<_>>(), [json!(1), json!(2)]);
+        // Completing the second item first starts the third; output order follows the items.
+        let step = exec.apply(
+            Input::TaskSucceeded { task_id: first[1].0, output: json!("b") },
+            Timestamp(1),
+            &mut SeededEntropy::new(1),
+        );
+        let third = invocations(&step);
+        assert_eq!(third[0].1, json!(3));
+        exec.apply(
+            Input::TaskSucceeded { task_id: third[0].0, output: json!("c") },
+            Timestamp(2),
+            &mut SeededEntropy::new(1),
+        );
+        let step = exec.apply(
+            Input::TaskSucceeded { task_id: first[0].0, output: json!("a") },
+            Timestamp(3),
+            &mut SeededEntropy::new(1),
+        );
+        assert_eq!(step.actions.last(), Some(&Action::Complete(ExecutionOutcome::Succeeded(json!(["a", "b", "c"])))));
+    }
+
+    #[test]
+    fn failing_branch_cancels_siblings_and_ids_chain() {
+        let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+            {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wasm:slow","End":true}}},
+            {"StartAt":"U","States":{"U":{"Type":"Task","Resource":"wasm:fails","End":true}}}]}}}"#;
+        let (mut exec, step) = start(def, json!({}));
+        let calls = invocations(&step);
+        let mut history = step.history;
+        let step = exec.apply(
+            Input::TaskFailed { task_id: calls[1].0, error: "Boom".into(), cause: None },
+            Timestamp(1),
+            &mut SeededEntropy::new(1),
+        );
+        assert!(step.actions.contains(&Action::CancelTask { task_id: calls[0].0 }));
+        assert!(
+            matches!(step.actions.last(), Some(Action::Complete(ExecutionOutcome::Failed { error: Some(e), .. })) if e == "Boom")
+        );
+        history.extend(step.history);
+        for (n, e) in history.iter().enumerate() {
+            assert_eq!(e.id, n as u64 + 1);
+            assert!(e.previous_event_id < e.id);
+        }
+        // A late reply for the cancelled task is ignored.
+        let late = exec.apply(
+            Input::TaskSucceeded { task_id: calls[0].0, output: json!(1) },
+            Timestamp(2),
+            &mut SeededEntropy::new(1),
+        );
+        assert_eq!(late, Step::default());
+    }
+
+    #[test]
+    fn endless_loops_stop_at_the_history_limit() {
+        let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}"#;
+        let (exec, step) = start(def, json!({}));
+        assert!(matches!(exec.outcome(), Some(ExecutionOutcome::Failed { .. })));
+        assert!(step.history.len() <= MAX_HISTORY_EVENTS as usize + 1);
+    }
+}
+
+#[cfg(test)]
+mod send_sync {
+    /// The driver moves executions and machines across tokio tasks.
+    #[test]
+    fn core_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Execution>();
+        check::<crate::StateMachine>();
+        check::<super::Step>();
+    }
+}

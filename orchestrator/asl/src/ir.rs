@@ -1,0 +1,253 @@
+//! The compiled form of a state machine: immutable, shared through `Arc`, built once per definition.
+
+use serde_json::Value;
+
+use crate::intrinsics::Call;
+use crate::jsonata::JTemplate;
+use crate::jsonpath::Path;
+use crate::model::QueryLanguage;
+use crate::payload::Template;
+use crate::states::choice::Rule;
+use crate::states::task::TaskResource;
+
+/// A validated, compiled state machine.
+///
+/// Build it once per definition with [`StateMachine::from_json`] or [`compile`](crate::compile) and
+/// share it (`Arc<StateMachine>`) between all executions of that definition.
+#[derive(Debug)]
+pub struct StateMachine {
+    pub(crate) states: Vec<State>,
+    pub(crate) start: usize,
+    pub(crate) timeout_seconds: Option<u64>,
+    pub(crate) comment: Option<String>,
+    pub(crate) query_language: QueryLanguage,
+}
+
+/// Read-only view of one compiled state, for graphs and diagnostics.
+#[derive(Clone, Debug)]
+pub struct StateInfo<'a> {
+    /// Qualified id: `Name` at the top level, `Parallel/1/Name` inside branch 1 of `Parallel`,
+    /// `Map/Name` inside the processor of `Map`.
+    pub id: &'a str,
+    /// The state's own name.
+    pub name: &'a str,
+    /// `Pass`, `Task`, `Choice`, `Wait`, `Succeed`, `Fail`, `Parallel` or `Map`.
+    pub state_type: &'static str,
+    /// Qualified ids of the states this one can go to (Next, Choice targets, Catch targets).
+    pub transitions: Vec<&'a str>,
+}
+
+impl StateMachine {
+    /// The qualified id of the top-level start state.
+    pub fn start_at(&self) -> &str {
+        self.states.get(self.start).map_or("", |s| s.id.as_str())
+    }
+
+    /// Every state, top level and nested, in a stable order (each scope breadth-first from its
+    /// start state).
+    pub fn states(&self) -> impl Iterator<Item = StateInfo<'_>> {
+        self.states.iter().map(|s| StateInfo {
+            id: &s.id,
+            name: &s.name,
+            state_type: s.kind.type_name(),
+            transitions: s.targets().filter_map(|i| self.states.get(i)).map(|t| t.id.as_str()).collect(),
+        })
+    }
+
+    /// The machine-level `TimeoutSeconds`.
+    pub fn timeout_seconds(&self) -> Option<u64> {
+        self.timeout_seconds
+    }
+
+    /// The machine's default query language.
+    pub fn query_language(&self) -> QueryLanguage {
+        self.query_language
+    }
+
+    /// The top-level `Comment`.
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+
+    pub(crate) fn state(&self, idx: usize) -> Option<&State> {
+        self.states.get(idx)
+    }
+}
+
+/// `InputPath` / `OutputPath`.
+#[derive(Clone, Debug)]
+pub(crate) enum PathOpt {
+    /// Absent: `$`.
+    Default,
+    /// `null`: `{}`.
+    Null,
+    Path(Path),
+}
+
+/// `ResultPath`.
+#[derive(Clone, Debug)]
+pub(crate) enum ResultPath {
+    /// Absent: the result replaces the input.
+    Default,
+    /// `null`: the result is discarded.
+    Discard,
+    Path(Path),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transition {
+    Next(usize),
+    End,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Retrier {
+    pub(crate) errors: Vec<String>,
+    pub(crate) interval_seconds: u64,
+    pub(crate) max_attempts: u64,
+    pub(crate) backoff_rate: f64,
+    pub(crate) max_delay_seconds: Option<u64>,
+    pub(crate) full_jitter: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Catcher {
+    pub(crate) errors: Vec<String>,
+    pub(crate) next: usize,
+    pub(crate) result_path: ResultPath,
+    pub(crate) assign: Option<Template>,
+    pub(crate) jsonata_assign: Option<JTemplate>,
+    pub(crate) jsonata_output: Option<JTemplate>,
+}
+
+/// A number given literally or through a path (`TimeoutSeconds` / `TimeoutSecondsPath`, …).
+#[derive(Clone, Debug)]
+pub(crate) enum NumSource {
+    Fixed(Value),
+    Path(Path),
+    Jsonata(JTemplate),
+}
+
+/// A string given literally, through a path, or by an intrinsic (Fail's `Error` / `ErrorPath`).
+#[derive(Clone, Debug)]
+pub(crate) enum StrSource {
+    Literal(String),
+    Path(Path),
+    Call(Call),
+    Jsonata(JTemplate),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TaskSpec {
+    pub(crate) resource: TaskResource,
+    pub(crate) timeout: Option<NumSource>,
+    pub(crate) heartbeat: Option<NumSource>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum WaitSpec {
+    Seconds(NumSource),
+    Timestamp(StrSource),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct FailSpec {
+    pub(crate) error: Option<StrSource>,
+    pub(crate) cause: Option<StrSource>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ChoiceBranch {
+    pub(crate) rule: Rule,
+    pub(crate) next: usize,
+    pub(crate) assign: Option<Template>,
+    pub(crate) jsonata_assign: Option<JTemplate>,
+    pub(crate) jsonata_output: Option<JTemplate>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ChoiceSpec {
+    pub(crate) branches: Vec<ChoiceBranch>,
+    pub(crate) default: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct MapSpec {
+    pub(crate) processor: usize,
+    pub(crate) items_path: Option<Path>,
+    pub(crate) jsonata_items: Option<JTemplate>,
+    pub(crate) item_selector: Option<Template>,
+    pub(crate) max_concurrency: Option<(NumSource, &'static str)>,
+    pub(crate) tolerated_count: Option<(NumSource, &'static str)>,
+    pub(crate) tolerated_percentage: Option<(NumSource, &'static str)>,
+    pub(crate) distributed: bool,
+}
+
+// Built once per definition, so the size spread between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub(crate) enum Kind {
+    Pass { result: Option<Value> },
+    Task(TaskSpec),
+    Choice(ChoiceSpec),
+    Wait(WaitSpec),
+    Succeed,
+    Fail(FailSpec),
+    Parallel { branches: Vec<usize> },
+    Map(MapSpec),
+}
+
+impl Kind {
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Kind::Pass { .. } => "Pass",
+            Kind::Task(_) => "Task",
+            Kind::Choice(_) => "Choice",
+            Kind::Wait(_) => "Wait",
+            Kind::Succeed => "Succeed",
+            Kind::Fail(_) => "Fail",
+            Kind::Parallel { .. } => "Parallel",
+            Kind::Map(_) => "Map",
+        }
+    }
+}
+
+/// JSONata fields of a state (`Arguments`, `Output`, `Assign`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct JsonataSpec {
+    pub(crate) arguments: Option<JTemplate>,
+    pub(crate) output: Option<JTemplate>,
+    pub(crate) assign: Option<JTemplate>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct State {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) jsonata: Option<JsonataSpec>,
+    pub(crate) input_path: PathOpt,
+    pub(crate) output_path: PathOpt,
+    pub(crate) result_path: ResultPath,
+    pub(crate) parameters: Option<Template>,
+    pub(crate) result_selector: Option<Template>,
+    pub(crate) assign: Option<Template>,
+    pub(crate) retry: Vec<Retrier>,
+    pub(crate) catch: Vec<Catcher>,
+    pub(crate) next: Transition,
+    pub(crate) kind: Kind,
+}
+
+impl State {
+    /// Indices of every state this one can transition to.
+    pub(crate) fn targets(&self) -> impl Iterator<Item = usize> + '_ {
+        let next = match self.next {
+            Transition::Next(i) => Some(i),
+            Transition::End => None,
+        };
+        let choice: Vec<usize> = match &self.kind {
+            Kind::Choice(c) => c.branches.iter().map(|b| b.next).chain(c.default).collect(),
+            _ => Vec::new(),
+        };
+        next.into_iter().chain(choice).chain(self.catch.iter().map(|c| c.next))
+    }
+}

@@ -1,0 +1,123 @@
+//! The functional core of stepwasm's Amazon States Language (ASL) engine.
+//!
+//! This crate turns a state machine definition into a validated, compiled [`StateMachine`] and
+//! runs executions of it as pure, event-sourced state machines. It performs no I/O, spawns no
+//! threads, reads no clock and owns no source of randomness: time arrives as a [`Timestamp`] with
+//! every call, randomness through an [`Entropy`], and everything the outside world must do
+//! (run a task, start a timer) leaves as an [`Action`]. The orchestrator's driver carries those
+//! out with tokio, the Wasm runtime and the store; tests carry them out with
+//! [`run_to_completion`] on a virtual clock.
+//!
+//! Semantics follow real AWS Step Functions, as recorded in the conformance corpus: Jayway-style
+//! JSONPath (definite paths error, indefinite ones yield arrays), all 18 intrinsic functions,
+//! `States.Runtime` causes worded like AWS's, Retry/Catch with AWS's special error names, Parallel
+//! and Map (inline and distributed) with concurrency limits and tolerated failures, workflow
+//! variables (`Assign`) and a subset of JSONata.
+//!
+//! # Core concepts
+//!
+//! - [`StateMachine`]: the compiled definition. Build it once per definition version with
+//!   [`StateMachine::from_json`] (or [`parse_definition`] + [`compile`]); invalid definitions
+//!   yield every [`Diagnostic`] at once. Share it as `Arc<StateMachine>`.
+//! - [`Execution`]: one run. [`Execution::start`] records `ExecutionStarted` and runs until every
+//!   branch waits for a task or timer; [`Execution::apply`] feeds one [`Input`] (a task result, a
+//!   fired timer, a stop request) and runs again. Both return a [`Step`].
+//! - [`HistoryEvent`]: what happened, in AWS `GetExecutionHistory` shape
+//!   ([`HistoryEvent::to_aws_json`]), with ids and `previousEventId` links.
+//! - [`Action`] / [`Input`]: the driver's side of the conversation. `InvokeTask` is answered with
+//!   `TaskSucceeded` / `TaskFailed` / `TaskTimedOut`; `StartTimer` with `TimerFired`; `Complete`
+//!   carries the [`ExecutionOutcome`].
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use serde_json::json;
+//! use stepwasm_asl::{run_to_completion, Action, ExecutionContext, Input, SeededEntropy, StateMachine, Timestamp};
+//!
+//! let machine = StateMachine::from_json(r#"{
+//!     "StartAt": "Greet",
+//!     "States": {
+//!         "Greet": {"Type": "Pass", "Parameters": {"greeting.$": "States.Format('Hello, {}!', $.name)"}, "Next": "Done"},
+//!         "Done": {"Type": "Pass", "ResultPath": "$.done", "Result": true, "End": true}
+//!     }
+//! }"#)?;
+//! let ctx = ExecutionContext::new("hello", "run-1", Timestamp::from_millis(0));
+//! let mut no_tasks = |_: &Action| -> Input { unreachable!("this machine has no Task state") };
+//! let done = run_to_completion(Arc::new(machine), json!({"name": "Ada"}), ctx, &mut no_tasks, &mut SeededEntropy::new(1));
+//! assert_eq!(done.output(), Some(json!({"greeting": "Hello, Ada!", "done": true})));
+//! assert_eq!(
+//!     done.event_types(),
+//!     ["ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+//! );
+//! # Ok::<(), stepwasm_asl::Error>(())
+//! ```
+//!
+//! # Layout
+//!
+//! `model` (serde authoring types) → `compile` (validation, IR in `ir`) → `execution` (frames,
+//! Retry/Catch, timers) dispatching to `states/` (one file per state type), with `jsonpath`,
+//! `intrinsics`, `payload` (InputPath/Parameters/ResultPath/OutputPath), `jsonata`, `history`
+//! and `driver` beside them.
+
+#![warn(missing_docs)]
+
+mod compile;
+mod driver;
+mod entropy;
+mod error;
+mod execution;
+mod history;
+mod intrinsics;
+mod ir;
+mod jsonata;
+mod jsonata_expr;
+mod jsonpath;
+pub mod model;
+mod payload;
+mod states;
+mod timestamp;
+
+pub use compile::{Diagnostic, compile, definition_from_value, parse_definition, validate};
+pub use driver::{Completion, run_to_completion};
+pub use entropy::{Entropy, SeededEntropy};
+pub use error::{Error, Result};
+pub use execution::{
+    Action, Execution, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TaskResource, TimerId,
+};
+pub use history::{EventKind, HistoryEvent, StateType, TaskFamily};
+pub use ir::{StateInfo, StateMachine};
+pub use timestamp::Timestamp;
+
+#[cfg(test)]
+mod testing {
+    //! Helpers for the per-state unit tests.
+
+    use std::sync::Arc;
+
+    use serde_json::Value;
+
+    use crate::{
+        Action, Completion, ExecutionContext, Input, SeededEntropy, StateMachine, Timestamp, run_to_completion,
+    };
+
+    /// 2024-01-01T00:00:00Z.
+    const START: i64 = 1_704_067_200_000;
+
+    pub(crate) fn run_with(def: &str, input: Value, tasks: &mut dyn FnMut(&Action) -> Input) -> Completion {
+        let machine = StateMachine::from_json(def).unwrap_or_else(|e| panic!("{e}"));
+        let ctx = ExecutionContext::new("test", "exec", Timestamp::from_millis(START));
+        run_to_completion(Arc::new(machine), input, ctx, tasks, &mut SeededEntropy::new(42))
+    }
+
+    /// Runs `def`; tasks echo their payload.
+    pub(crate) fn run_json(def: &str, input: Value) -> Completion {
+        run_with(def, input, &mut |a: &Action| match a {
+            Action::InvokeTask { task_id, payload, .. } => {
+                Input::TaskSucceeded { task_id: *task_id, output: payload.clone() }
+            }
+            _ => unreachable!(),
+        })
+    }
+}

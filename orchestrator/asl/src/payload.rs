@@ -1,0 +1,302 @@
+//! JSONPath payload processing: `InputPath`, `Parameters`-style templates, `ResultPath`,
+//! `OutputPath`, and the roots (`$`, `$$`, `$var`) that paths read from.
+
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::compile::{Diagnostic, Diagnostics};
+use crate::entropy::Entropy;
+use crate::execution::ExecutionContext;
+use crate::intrinsics::{self, Call};
+use crate::ir::{PathOpt, ResultPath};
+use crate::jsonpath::{KeyOrIndex, Path, Roots};
+use crate::timestamp::Timestamp;
+
+/// A payload template (`Parameters`, `ResultSelector`, `ItemSelector`, `Assign`): keys ending in
+/// `.$` are evaluated, everything else is literal.
+#[derive(Clone, Debug)]
+pub(crate) enum Template {
+    Literal(Value),
+    Object(Vec<(String, Template)>),
+    Array(Vec<Template>),
+    Path(Path),
+    Call(Call),
+}
+
+/// Compiles the value of a `.$` field (a path or an intrinsic call).
+pub(crate) fn compile_expression(text: &str) -> Result<Template, String> {
+    if intrinsics::looks_like_call(text) {
+        Call::parse(text).map(Template::Call)
+    } else {
+        Path::parse(text).map(Template::Path)
+    }
+}
+
+fn has_dynamic_keys(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, v)| k.ends_with(".$") || has_dynamic_keys(v)),
+        Value::Array(items) => items.iter().any(has_dynamic_keys),
+        _ => false,
+    }
+}
+
+impl Template {
+    /// Compiles `value`, reporting bad `.$` fields under `location`.
+    pub(crate) fn compile(value: &Value, location: &str, diags: &mut Diagnostics) -> Template {
+        if !has_dynamic_keys(value) {
+            return Template::Literal(value.clone());
+        }
+        match value {
+            Value::Object(m) => Template::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        let loc = format!("{location}/{}", crate::compile::escape_pointer(k));
+                        match k.strip_suffix(".$") {
+                            Some(name) => {
+                                let t = match v.as_str() {
+                                    Some(text) => compile_expression(text).unwrap_or_else(|e| {
+                                        diags.push(Diagnostic::new("INVALID_JSON_PATH", &loc, format!("The value for the field '{k}' must be a valid JSONPath or intrinsic function: {e}")));
+                                        Template::Literal(Value::Null)
+                                    }),
+                                    None => {
+                                        diags.push(Diagnostic::new("SCHEMA_VALIDATION_FAILED", &loc, format!("The value for the field '{k}' must be a STRING that contains a JSONPath or intrinsic function")));
+                                        Template::Literal(Value::Null)
+                                    }
+                                };
+                                (name.to_owned(), t)
+                            }
+                            None => (k.clone(), Template::compile(v, &loc, diags)),
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Template::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Template::compile(v, &format!("{location}/{i}"), diags))
+                    .collect(),
+            ),
+            other => Template::Literal(other.clone()),
+        }
+    }
+
+    /// Evaluates the template; the error is a `States.Runtime` detail.
+    pub(crate) fn eval(&self, roots: &dyn Roots, entropy: &mut dyn Entropy) -> Result<Value, String> {
+        match self {
+            Template::Literal(v) => Ok(v.clone()),
+            Template::Path(p) => p.eval(roots),
+            Template::Call(c) => c.eval(roots, entropy),
+            Template::Array(items) => {
+                items.iter().map(|t| t.eval(roots, entropy)).collect::<Result<Vec<_>, _>>().map(Value::Array)
+            }
+            Template::Object(fields) => {
+                let mut out = Map::new();
+                for (k, t) in fields {
+                    out.insert(k.clone(), t.eval(roots, entropy)?);
+                }
+                Ok(Value::Object(out))
+            }
+        }
+    }
+
+    /// For `Assign`: the top-level (name, template) pairs.
+    pub(crate) fn fields(&self) -> Vec<(&str, &Template)> {
+        match self {
+            Template::Object(fields) => fields.iter().map(|(k, t)| (k.as_str(), t)).collect(),
+            Template::Literal(Value::Object(_)) => Vec::new(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Applies `InputPath` or `OutputPath`.
+pub(crate) fn select(path: &PathOpt, roots: &dyn Roots) -> Result<Value, String> {
+    match path {
+        PathOpt::Default => Ok(roots.input().clone()),
+        PathOpt::Null => Ok(json!({})),
+        PathOpt::Path(p) => p.eval(roots),
+    }
+}
+
+/// Places `result` into `input` as `ResultPath` says. The error is a
+/// `States.ResultPathMatchFailure` detail.
+pub(crate) fn apply_result_path(rp: &ResultPath, input: Value, result: Value) -> Result<Value, String> {
+    let path = match rp {
+        ResultPath::Default => return Ok(result),
+        ResultPath::Discard => return Ok(input),
+        ResultPath::Path(p) => p,
+    };
+    let Some(keys) = path.keys() else {
+        return Err(format!("Unable to apply ResultPath '{path}': it is not a reference path"));
+    };
+    if keys.is_empty() {
+        return Ok(result);
+    }
+    let mut doc = input;
+    let mut cur = &mut doc;
+    let mut result = Some(result);
+    for (n, key) in keys.iter().enumerate() {
+        let last = n + 1 == keys.len();
+        cur = match (cur, key) {
+            (Value::Object(map), KeyOrIndex::Key(k)) => {
+                if last {
+                    map.insert((*k).to_owned(), result.take().unwrap_or(Value::Null));
+                    break;
+                }
+                let slot = map.entry((*k).to_owned()).or_insert_with(|| Value::Object(Map::new()));
+                if !slot.is_object() && !slot.is_array() {
+                    *slot = Value::Object(Map::new());
+                }
+                slot
+            }
+            (Value::Array(items), KeyOrIndex::Index(i)) => {
+                let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                let idx = if *i < 0 { len + i } else { *i };
+                let Some(slot) = usize::try_from(idx).ok().and_then(|i| items.get_mut(i)) else {
+                    return Err(format!("Unable to apply ResultPath '{path}': index {i} is out of bounds"));
+                };
+                if last {
+                    *slot = result.take().unwrap_or(Value::Null);
+                    break;
+                }
+                slot
+            }
+            (other, _) => {
+                return Err(format!(
+                    "Unable to apply ResultPath '{path}' to input '{other}': the input is not a JSON object"
+                ));
+            }
+        };
+    }
+    Ok(doc)
+}
+
+/// Workflow variables visible to a frame: the ones inherited from enclosing frames, plus its own.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scope {
+    pub(crate) outer: Arc<BTreeMap<String, Value>>,
+    pub(crate) own: BTreeMap<String, Value>,
+}
+
+impl Scope {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        self.own.get(name).or_else(|| self.outer.get(name))
+    }
+
+    /// Everything this frame sees, for handing down to child frames.
+    pub(crate) fn flattened(&self) -> Arc<BTreeMap<String, Value>> {
+        if self.own.is_empty() {
+            return Arc::clone(&self.outer);
+        }
+        let mut all = (*self.outer).clone();
+        all.extend(self.own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Arc::new(all)
+    }
+}
+
+/// What `$$` is built from; built only when a path reads it.
+pub(crate) struct ContextSource<'a> {
+    pub(crate) exec: &'a ExecutionContext,
+    pub(crate) exec_input: &'a Value,
+    pub(crate) state_name: &'a str,
+    pub(crate) entered_time: Timestamp,
+    pub(crate) retry_count: u64,
+    pub(crate) map_item: Option<(u64, &'a Value)>,
+    pub(crate) task_token: Option<&'a str>,
+}
+
+impl ContextSource<'_> {
+    fn build(&self) -> Value {
+        let e = self.exec;
+        let mut ctx = json!({
+            "Execution": {
+                "Id": e.execution_arn,
+                "Input": self.exec_input,
+                "Name": e.execution_name,
+                "RoleArn": e.role_arn,
+                "StartTime": e.start_time.to_rfc3339(),
+                "RedriveCount": 0,
+            },
+            "State": {
+                "EnteredTime": self.entered_time.to_rfc3339(),
+                "Name": self.state_name,
+                "RetryCount": self.retry_count,
+            },
+            "StateMachine": {"Id": e.state_machine_arn, "Name": e.state_machine_name},
+        });
+        if let Some(obj) = ctx.as_object_mut() {
+            if let Some((index, value)) = self.map_item {
+                obj.insert("Map".into(), json!({"Item": {"Index": index, "Value": value}}));
+            }
+            if let Some(token) = self.task_token {
+                obj.insert("Task".into(), json!({"Token": token}));
+            }
+        }
+        ctx
+    }
+}
+
+/// The roots of one evaluation: the value `$` refers to, the lazily built context object and the
+/// visible variables.
+pub(crate) struct Env<'a> {
+    pub(crate) input: &'a Value,
+    pub(crate) source: &'a ContextSource<'a>,
+    pub(crate) context: &'a OnceCell<Value>,
+    pub(crate) scope: &'a Scope,
+}
+
+impl Roots for Env<'_> {
+    fn input(&self) -> &Value {
+        self.input
+    }
+    fn context(&self) -> &Value {
+        self.context.get_or_init(|| self.source.build())
+    }
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.scope.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rp(p: &str) -> ResultPath {
+        ResultPath::Path(Path::parse(p).unwrap())
+    }
+
+    #[test]
+    fn result_path_merges_and_creates_objects() {
+        let input = json!({"a": 1, "b": {"c": 2}});
+        assert_eq!(
+            apply_result_path(&rp("$.x.y"), input.clone(), json!(3)).unwrap(),
+            json!({"a": 1, "b": {"c": 2}, "x": {"y": 3}})
+        );
+        assert_eq!(apply_result_path(&rp("$.b.c"), input.clone(), json!(9)).unwrap(), json!({"a": 1, "b": {"c": 9}}));
+        assert_eq!(apply_result_path(&rp("$"), input.clone(), json!(7)).unwrap(), json!(7));
+        assert_eq!(apply_result_path(&ResultPath::Discard, input.clone(), json!(7)).unwrap(), input);
+        assert!(apply_result_path(&rp("$.x"), json!("str"), json!(1)).is_err());
+    }
+
+    #[test]
+    fn templates_evaluate_only_dollar_keys() {
+        let mut diags = Diagnostics::default();
+        let t = Template::compile(
+            &json!({"lit": "$.no", "v.$": "$.a", "nested": [{"f.$": "States.Format('{}!', $.a)"}], "Comment": "kept"}),
+            "/Parameters",
+            &mut diags,
+        );
+        assert!(diags.is_empty());
+        let input = json!({"a": "x"});
+        let ctx = json!({});
+        let roots = crate::jsonpath::SimpleRoots { input: &input, context: &ctx };
+        let out = t.eval(&roots, &mut crate::SeededEntropy::new(0)).unwrap();
+        assert_eq!(out, json!({"lit": "$.no", "v": "x", "nested": [{"f": "x!"}], "Comment": "kept"}));
+        Template::compile(&json!({"bad.$": 3, "worse.$": "nope"}), "/P", &mut diags);
+        assert_eq!(diags.len(), 2);
+    }
+}

@@ -1,0 +1,172 @@
+//! `stepwasm invoke` and the interim `stepwasm demo`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use serde_json::Value;
+use stepwasm_orchestrator::{DataDir, FunctionSource};
+use stepwasm_runtime::{
+    FuelBudget, FunctionConfig, FunctionLimits, GrantedDirectory, Invocation, InvocationReport, Runtime, RuntimeConfig,
+};
+
+#[derive(Debug, Args)]
+pub(crate) struct InvokeArgs {
+    /// A sample function's name (such as `validate-payment`) or the path of a `.wasm` component.
+    function: String,
+
+    /// The input, as JSON.
+    #[arg(long, default_value = "{}")]
+    input: String,
+
+    /// Wall-clock limit in milliseconds.
+    #[arg(long, default_value_t = FunctionLimits::default().timeout_millis)]
+    timeout_ms: u64,
+
+    /// Fuel budget (units of guest work); 0 for none.
+    #[arg(long, default_value_t = 12_000_000_000)]
+    fuel: u64,
+
+    /// Memory cap in MiB.
+    #[arg(long, default_value_t = 64)]
+    memory_mib: u64,
+
+    /// Grant read-only access to a host directory, as HOST_DIR:GUEST_PATH.
+    #[arg(long, value_name = "HOST_DIR:GUEST_PATH")]
+    read_only_dir: Option<String>,
+
+    /// The attempt number the function sees (1 is the first attempt).
+    #[arg(long, default_value_t = 1)]
+    attempt: u32,
+
+    /// Print the report as one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {}
+
+pub(crate) fn run(args: &InvokeArgs, data_dir: &DataDir) -> Result<ExitCode> {
+    let input: Value = serde_json::from_str(&args.input).context("--input is not valid JSON")?;
+    let source = FunctionSource::resolve(&args.function)?;
+    let runtime =
+        Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
+    let config = FunctionConfig {
+        limits: FunctionLimits {
+            fuel: if args.fuel == 0 { FuelBudget::Unlimited } else { FuelBudget::Units(args.fuel) },
+            timeout_millis: args.timeout_ms,
+            max_memory_bytes: args.memory_mib << 20,
+            ..FunctionLimits::default()
+        },
+        read_only_directory: args.read_only_dir.as_deref().map(parse_grant).transpose()?,
+    };
+    runtime.register(source.name(), &source.component()?, config)?;
+
+    let mut invocation = Invocation::new(&input);
+    invocation.attempt = args.attempt;
+    invocation.state_name = source.name().to_owned();
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let report = tokio.block_on(runtime.invoke(source.name(), invocation))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report_json(&report))?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn parse_grant(grant: &str) -> Result<GrantedDirectory> {
+    let (host, guest) = grant.split_once(':').context("--read-only-dir takes HOST_DIR:GUEST_PATH")?;
+    Ok(GrantedDirectory { host_path: host.into(), guest_path: guest.to_owned() })
+}
+
+fn print_report(report: &InvocationReport) {
+    match &report.outcome {
+        Ok(output) => {
+            println!("output:");
+            println!("{}", serde_json::to_string_pretty(output).unwrap_or_else(|_| output.to_string()));
+        }
+        Err(failure) => {
+            println!("error: {}", failure.error);
+            println!("cause: {}", failure.cause);
+        }
+    }
+    for line in &report.logs {
+        println!("log {:?}: {}", line.level, line.message);
+    }
+    if report.dropped_log_lines > 0 {
+        println!("log: {} more lines dropped (output cap)", report.dropped_log_lines);
+    }
+    for (stream, captured) in [("stdout", &report.stdout), ("stderr", &report.stderr)] {
+        if !captured.text.is_empty() {
+            println!("{stream}:\n{}", captured.text.trim_end());
+        }
+        if captured.is_truncated() {
+            println!("{stream}: {} more bytes dropped (output cap)", captured.dropped_bytes);
+        }
+    }
+    println!("fuel used: {}", report.fuel_consumed);
+    println!("duration: {}", format_duration(report.duration));
+}
+
+fn report_json(report: &InvocationReport) -> Value {
+    let (output, error) = match &report.outcome {
+        Ok(output) => (output.clone(), Value::Null),
+        Err(failure) => (Value::Null, serde_json::json!({"error": failure.error, "cause": failure.cause})),
+    };
+    serde_json::json!({
+        "output": output,
+        "error": error,
+        "logs": report.logs,
+        "stdout": report.stdout.text,
+        "stderr": report.stderr.text,
+        "fuelConsumed": report.fuel_consumed,
+        "durationMicros": u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX),
+    })
+}
+
+pub(crate) fn format_duration(duration: Duration) -> String {
+    if duration < Duration::from_millis(1) {
+        format!("{:.1} µs", duration.as_secs_f64() * 1e6)
+    } else {
+        format!("{:.2} ms", duration.as_secs_f64() * 1e3)
+    }
+}
+
+/// Places each sample order and runs the pipeline's checks on it: payment, fraud, inventory.
+///
+/// The workflow engine, which runs `order-pipeline.asl.json` end to end with its retries, parallel
+/// branches and compensation, takes over this command.
+pub(crate) fn demo(_args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
+    let runtime =
+        Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
+    for sample in stepwasm_functions::ALL {
+        runtime.register(sample.name, sample.component, FunctionConfig::default())?;
+    }
+    println!("stepwasm demo: {} sample functions ready ({})", stepwasm_functions::ALL.len(), runtime.allocator());
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    for (sample_name, order) in stepwasm_functions::samples::ALL {
+        println!("\n== {sample_name}");
+        // The workflow's Parameters hand place-order the order and the execution's start time.
+        let order: Value = serde_json::from_str(order)?;
+        let request = serde_json::json!({ "order": order, "receivedAt": "2026-11-24T12:00:00Z" });
+        let placed = tokio.block_on(runtime.invoke("place-order", Invocation::new(&request)))?;
+        print_step("place-order", &placed);
+        let Ok(document) = placed.outcome else { continue };
+        for function in ["validate-payment", "fraud-check", "check-inventory"] {
+            let report = tokio.block_on(runtime.invoke(function, Invocation::new(&document)))?;
+            print_step(function, &report);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_step(function: &str, report: &InvocationReport) {
+    let timing = format!("{:>9} {:>9} fuel", format_duration(report.duration), report.fuel_consumed);
+    match &report.outcome {
+        Ok(_) => println!("  {function:<18} ok       {timing}"),
+        Err(failure) => println!("  {function:<18} {:<8} {timing}  {}", failure.error, failure.cause),
+    }
+}

@@ -1,0 +1,51 @@
+//! The `stepwasm` commands. Each subcommand has its own file; this one parses and dispatches.
+
+mod bench;
+mod invoke;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// stepwasm: AWS Step Functions and Lambda, self-hosted, with WebAssembly task functions.
+#[derive(Debug, Parser)]
+#[command(name = "stepwasm", version, about, long_about = None)]
+struct Cli {
+    /// Where stepwasm keeps compiled artifacts and durable state
+    /// [default: $STEPWASM_DATA_DIR, else $XDG_DATA_HOME/stepwasm, else ~/.local/share/stepwasm]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Invoke one task function once, in a fresh sandbox, and report what happened.
+    Invoke(invoke::InvokeArgs),
+    /// Measure stepwasm's performance.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Run the sample order pipeline's functions on the sample orders.
+    Demo(invoke::DemoArgs),
+}
+
+/// Runs the command line and turns its outcome into an exit code.
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data_dir = stepwasm_orchestrator::DataDir::locate(cli.data_dir.as_deref());
+    let outcome = match cli.command {
+        Command::Invoke(args) => invoke::run(&args, &data_dir),
+        Command::Bench(command) => bench::run(&command),
+        Command::Demo(args) => invoke::demo(&args, &data_dir),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+use std::io;
+use std::path::PathBuf;
+
+/// Failures of the orchestrator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A function name is neither a component file nor a bundled sample.
+    #[error("`{0}` is neither a .wasm file nor a sample function (samples: {samples})", samples = sample_names())]
+    UnknownFunction(String),
+
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+
+    /// The Wasm runtime refused something.
+    #[error(transparent)]
+    Runtime(#[from] stepwasm_runtime::Error),
+}
+
+/// The orchestrator's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn sample_names() -> String {
+    stepwasm_functions::ALL.iter().map(|function| function.name).collect::<Vec<_>>().join(", ")
+}

@@ -18,6 +18,17 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A line of a conformance case file is not a case.
+    #[error("{path}:{line}: not a conformance case: {message}")]
+    CaseFile {
+        /// The case file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+
     /// The Wasm runtime refused something.
     #[error(transparent)]
     Runtime(#[from] stepwasm_runtime::Error),

@@ -21,7 +21,9 @@
 
 #![warn(missing_docs)]
 
+pub mod conformance;
 mod data_dir;
+pub mod engine;
 mod error;
 mod function_source;
 

@@ -30,6 +30,9 @@ struct Shared {
     cache: Option<ArtifactCache>,
     permits: Arc<Semaphore>,
     functions: RwLock<HashMap<String, Arc<Function>>>,
+    /// Linked components by content hash: the same component deployed under several names (or
+    /// redeployed unchanged) is compiled once.
+    linked: RwLock<HashMap<String, (TaskPre, ArtifactSource)>>,
     _ticker: EpochTicker,
 }
 
@@ -50,6 +53,7 @@ impl Runtime {
                 cache,
                 permits,
                 functions: RwLock::default(),
+                linked: RwLock::default(),
                 _ticker: ticker,
             }),
         })
@@ -75,25 +79,19 @@ impl Runtime {
         validate_name(name)?;
         self.validate_config(name, &config)?;
         let sha256 = sha256_hex(wasm);
-        let invalid = |reason: String| Error::InvalidComponent { function: name.to_owned(), reason };
-        let (component, source) = match &self.shared.cache {
-            Some(cache) => match cache.load_or_compile(&self.shared.engine, &sha256, wasm) {
-                Ok(ready) => ready,
-                Err(CompileFailure::Invalid(error)) => return Err(invalid(format!("{error:#}"))),
-                Err(CompileFailure::Cache(error)) => return Err(error),
-            },
-            None => (
-                Component::new(&self.shared.engine, wasm).map_err(|error| invalid(format!("{error:#}")))?,
-                ArtifactSource::Compiled,
-            ),
+        let known = self.shared.linked.read().unwrap_or_else(PoisonError::into_inner).get(&sha256).cloned();
+        let (pre, source) = match known {
+            Some(linked) => linked,
+            None => {
+                let linked = self.link(name, &sha256, wasm)?;
+                self.shared
+                    .linked
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(sha256.clone(), linked.clone());
+                linked
+            }
         };
-        let instance_pre = self
-            .shared
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|error| invalid(format!("it needs an import stepwasm does not grant: {error:#}")))?;
-        let pre = TaskPre::new(instance_pre)
-            .map_err(|error| invalid(format!("it does not export the stepwasm:task world: {error:#}")))?;
         let function = Arc::new(Function {
             name: name.to_owned(),
             sha256,
@@ -111,6 +109,30 @@ impl Runtime {
         Ok(function)
     }
 
+    /// Compiles (or loads from the cache) and links a component against the task world.
+    fn link(&self, name: &str, sha256: &str, wasm: &[u8]) -> Result<(TaskPre, ArtifactSource)> {
+        let invalid = |reason: String| Error::InvalidComponent { function: name.to_owned(), reason };
+        let (component, source) = match &self.shared.cache {
+            Some(cache) => match cache.load_or_compile(&self.shared.engine, sha256, wasm) {
+                Ok(ready) => ready,
+                Err(CompileFailure::Invalid(error)) => return Err(invalid(format!("{error:#}"))),
+                Err(CompileFailure::Cache(error)) => return Err(error),
+            },
+            None => (
+                Component::new(&self.shared.engine, wasm).map_err(|error| invalid(format!("{error:#}")))?,
+                ArtifactSource::Compiled,
+            ),
+        };
+        let instance_pre = self
+            .shared
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|error| invalid(format!("it needs an import stepwasm does not grant: {error:#}")))?;
+        let pre = TaskPre::new(instance_pre)
+            .map_err(|error| invalid(format!("it does not export the stepwasm:task world: {error:#}")))?;
+        Ok((pre, source))
+    }
+
     /// The function registered under `name`.
     pub fn function(&self, name: &str) -> Option<Arc<Function>> {
         self.shared.functions.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
@@ -118,7 +140,12 @@ impl Runtime {
 
     /// Removes a function; invocations already running finish normally.
     pub fn unregister(&self, name: &str) -> Option<Arc<Function>> {
-        self.shared.functions.write().unwrap_or_else(PoisonError::into_inner).remove(name)
+        let mut functions = self.shared.functions.write().unwrap_or_else(PoisonError::into_inner);
+        let removed = functions.remove(name)?;
+        if !functions.values().any(|function| function.sha256 == removed.sha256) {
+            self.shared.linked.write().unwrap_or_else(PoisonError::into_inner).remove(&removed.sha256);
+        }
+        Some(removed)
     }
 
     /// The names of all registered functions, sorted.

@@ -177,22 +177,26 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
         remaining_millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
     };
 
-    let task = match function.pre().instantiate_async(&mut store).await {
-        Ok(task) => task,
+    // The epoch deadline stops guest code that is running; this outer timeout also stops a guest
+    // that is blocked in a host call (a WASI sleep or poll), where no epoch check happens. It
+    // reads tokio's clock, so it follows virtual time in tests with paused time.
+    let call = async {
+        let task = function.pre().instantiate_async(&mut store).await.map_err(CallError::Instantiate)?;
+        task.call_handle(&mut store, &invocation.input, &context).await.map_err(CallError::Call)
+    };
+    let result = tokio::time::timeout(timeout, call).await;
+    let outcome = match result {
+        Err(_elapsed) => Err(deadline_failure(timeout)),
+        Ok(Ok(Ok(output))) => parse_output(&output),
+        Ok(Ok(Err(guest))) => Err(guest_failure(guest)),
         // A trap during instantiation (a start function running out of memory, say) is the
-        // guest's failure; anything else, such as an exhausted pool, is the host's.
-        Err(error) if error.root_cause().downcast_ref::<Trap>().is_some() => {
-            let failure = classify_trap(&error, store.data(), fuel_budget, timeout);
-            return Ok(finish(store, Err(failure), &stdout, &stderr, fuel_budget, started));
-        }
-        Err(error) => {
+        // guest's failure; anything else there, such as an exhausted pool, is the host's.
+        Ok(Err(CallError::Instantiate(error))) if error.root_cause().downcast_ref::<Trap>().is_none() => {
             return Err(Error::Instantiation { function: function.name().to_owned(), source: boxed(&error) });
         }
-    };
-    let outcome = match task.call_handle(&mut store, &invocation.input, &context).await {
-        Ok(Ok(output)) => parse_output(&output),
-        Ok(Err(guest)) => Err(guest_failure(guest)),
-        Err(error) => Err(classify_trap(&error, store.data(), fuel_budget, timeout)),
+        Ok(Err(CallError::Instantiate(error) | CallError::Call(error))) => {
+            Err(classify_trap(&error, store.data(), fuel_budget, timeout))
+        }
     };
     Ok(finish(store, outcome, &stdout, &stderr, fuel_budget, started))
 }
@@ -217,6 +221,19 @@ fn finish(
         fuel_consumed,
         duration,
     }
+}
+
+enum CallError {
+    Instantiate(wasmtime::Error),
+    Call(wasmtime::Error),
+}
+
+fn deadline_failure(timeout: Duration) -> TaskFailure {
+    TaskFailure::new(
+        FailureKind::Timeout(TimeoutKind::Deadline),
+        error_names::TIMEOUT,
+        format!("the function ran past its deadline of {:.3} s", timeout.as_secs_f64()),
+    )
 }
 
 fn parse_output(output: &str) -> Result<Value, TaskFailure> {
@@ -255,13 +272,7 @@ fn classify_trap(error: &wasmtime::Error, state: &HostState, fuel_budget: u64, t
                 format!("the function used its whole fuel budget of {fuel_budget} units"),
             );
         }
-        Some(Trap::Interrupt) => {
-            return TaskFailure::new(
-                FailureKind::Timeout(TimeoutKind::Deadline),
-                error_names::TIMEOUT,
-                format!("the function ran past its deadline of {:.3} s", timeout.as_secs_f64()),
-            );
-        }
+        Some(Trap::Interrupt) => return deadline_failure(timeout),
         _ => {}
     }
     // A refused growth shows up as whatever the guest's allocator does next (Rust aborts with

@@ -1,3 +1,7 @@
 //! End-to-end tests: one binary, so the 2-core CI links once.
 
+mod concurrency;
+mod conformance;
+mod pipeline;
 mod runtime;
+mod support;

@@ -181,7 +181,7 @@ async fn the_artifact_cache_is_reused_after_an_engine_restart() -> Result<()> {
     let artifacts: Vec<_> = std::fs::read_dir(cache.path())?.collect::<Result<_, _>>()?;
     assert_eq!(artifacts.len(), 1, "exactly one artifact is written");
 
-    let restarted = Runtime::new(config)?;
+    let restarted = Runtime::new(config.clone())?;
     let started = Instant::now();
     let function = restarted.register("misbehave", &bytes, FunctionConfig::default())?;
     let load_time = started.elapsed();
@@ -190,10 +190,25 @@ async fn the_artifact_cache_is_reused_after_an_engine_restart() -> Result<()> {
     assert_eq!(output(&report)?, &json!(7));
     eprintln!("registration from the cache took {load_time:?}");
 
+    // The same component under another name is not compiled again.
+    let alias = restarted.register("alias", &bytes, FunctionConfig::default())?;
+    assert_eq!(alias.artifact_source(), ArtifactSource::Cached);
+
     // A corrupted artifact is recompiled, not trusted.
     std::fs::write(artifacts[0].path(), b"garbage")?;
-    let function = restarted.register("misbehave", &bytes, FunctionConfig::default())?;
+    let function = Runtime::new(config)?.register("misbehave", &bytes, FunctionConfig::default())?;
     assert_eq!(function.artifact_source(), ArtifactSource::Compiled);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_guest_blocked_in_a_host_call_is_stopped_at_its_deadline() -> Result<()> {
+    let runtime = runtime_with(FunctionLimits { timeout_millis: 300, ..FunctionLimits::default() })?;
+    let started = Instant::now();
+    let report = call(&runtime, json!({"mode": "sleep", "millis": 30_000})).await?;
+    let failure = report.outcome.expect_err("the sleep outlasts the deadline");
+    assert_eq!(failure.kind, FailureKind::Timeout(TimeoutKind::Deadline));
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     Ok(())
 }
 

@@ -25,7 +25,6 @@
 //!   or `customer`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use stepwasm_guest::{Context, TaskError};
 
 use order_model::{
@@ -172,15 +171,26 @@ pub fn cancel(input: CancelInput) -> Cancellation {
     }
 }
 
+/// The part of an `OutOfStock` cause the notice uses (check-inventory writes the cause).
+#[derive(Debug, Deserialize)]
+struct OutOfStockCause {
+    shortages: Vec<StockShortage>,
+}
+
 /// The reason, in the customer's terms. Reads the JSON causes the pipeline's functions write.
+///
+/// Each cause is parsed straight into the shape that reason's function writes, with no
+/// `serde_json::Value` in between; a cause in any other shape, or not JSON at all, gets the
+/// reason's generic wording.
 fn explain(reason: &str, cause: Option<&str>) -> String {
-    let cause: Option<Value> = cause.and_then(|cause| serde_json::from_str(cause).ok());
     match reason {
         errors::PAYMENT_DECLINED => "your card issuer declined the payment".to_owned(),
         errors::FRAUD_SUSPECTED => "we could not verify the order; please contact us to complete it".to_owned(),
         errors::OUT_OF_STOCK => {
-            let shortages: Vec<StockShortage> =
-                cause.and_then(|cause| serde_json::from_value(cause["shortages"].clone()).ok()).unwrap_or_default();
+            let shortages = cause
+                .and_then(|cause| serde_json::from_str::<OutOfStockCause>(cause).ok())
+                .map(|cause| cause.shortages)
+                .unwrap_or_default();
             let items: Vec<String> = shortages
                 .iter()
                 .map(|shortage| {
@@ -200,7 +210,7 @@ fn explain(reason: &str, cause: Option<&str>) -> String {
         }
         errors::INVALID_ORDER => {
             let fields: Vec<String> = cause
-                .and_then(|cause| serde_json::from_value::<InvalidOrder>(cause).ok())
+                .and_then(|cause| serde_json::from_str::<InvalidOrder>(cause).ok())
                 .map(|report| report.problems.into_iter().map(|problem| problem.field).collect())
                 .unwrap_or_default();
             if fields.is_empty() {
@@ -219,7 +229,7 @@ stepwasm_guest::export_task!(handle);
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

@@ -35,10 +35,10 @@ pub fn handle(order: PlacedOrder, _ctx: &Context) -> Result<Reservation, TaskErr
         Ok(reservation) => stepwasm_guest::info!(
             "reserved {} SKU(s) for order {} as {}",
             reservation.lines.len(),
-            order.order.order_id,
+            order.order_id,
             reservation.reservation_id
         ),
-        Err(error) => stepwasm_guest::warn!("order {} cannot be reserved: {}", order.order.order_id, error.cause),
+        Err(error) => stepwasm_guest::warn!("order {} cannot be reserved: {}", order.order_id, error.cause),
     }
     result
 }
@@ -47,7 +47,7 @@ pub fn handle(order: PlacedOrder, _ctx: &Context) -> Result<Reservation, TaskErr
 pub fn reserve(order: &PlacedOrder) -> Result<Reservation, TaskError> {
     let mut lines = Vec::new();
     let mut shortages = Vec::new();
-    for (sku, requested) in quantities_by_sku(&order.order.items) {
+    for (sku, requested) in quantities_by_sku(&order.items) {
         match product(&sku) {
             Some(product) if product.stock >= requested => lines.push(ReservedLine {
                 quantity: requested,
@@ -65,12 +65,12 @@ pub fn reserve(order: &PlacedOrder) -> Result<Reservation, TaskError> {
     if !shortages.is_empty() {
         return Err(TaskError::with_details(
             errors::OUT_OF_STOCK,
-            &json!({ "orderId": order.order.order_id, "shortages": shortages }),
+            &json!({ "orderId": order.order_id, "shortages": shortages }),
         ));
     }
     Ok(Reservation {
         // From the order id alone: a retried reservation is the same reservation.
-        reservation_id: format!("res_{}", Fingerprint::new("reservation").text(&order.order.order_id).hex()),
+        reservation_id: format!("res_{}", Fingerprint::new("reservation").text(&order.order_id).hex()),
         warehouse: WAREHOUSE.to_owned(),
         lines,
     })

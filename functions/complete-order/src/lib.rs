@@ -72,31 +72,30 @@ pub fn handle(doc: OrderDocument, _ctx: &Context) -> Result<OrderSummary, TaskEr
 
 /// The whole step, without logging, so unit tests can call it natively.
 pub fn complete(doc: &OrderDocument) -> Result<OrderSummary, TaskError> {
-    let order = &doc.placed.order;
     let checks = OrderDocument::require(doc.checks.as_ref(), "$.checks").err_name(errors::INVALID_ORDER)?;
     let reservation = OrderDocument::require(doc.inventory.as_ref(), "$.inventory").err_name(errors::INVALID_ORDER)?;
     let fulfilment = OrderDocument::require(doc.fulfilment.as_ref(), "$.fulfilment").err_name(errors::INVALID_ORDER)?;
     let shipment = OrderDocument::require(doc.shipment.as_ref(), "$.shipment").err_name(errors::INVALID_ORDER)?;
 
-    if shipment.captured_cents != doc.placed.total_cents {
-        let problem = format!("captured {} of a {} total", shipment.captured_cents, doc.placed.total_cents);
-        let report = InvalidOrder::one(&order.order_id, "shipment.capturedCents", problem);
+    if shipment.captured_cents != doc.total_cents {
+        let problem = format!("captured {} of a {} total", shipment.captured_cents, doc.total_cents);
+        let report = InvalidOrder::one(&doc.order_id, "shipment.capturedCents", problem);
         return Err(TaskError::with_details(errors::INVALID_ORDER, &report));
     }
 
-    let total = format_money(doc.placed.total_cents, &order.currency);
+    let total = format_money(doc.total_cents, &doc.currency);
     Ok(OrderSummary {
         summary: format!(
             "order {} completed: {} item(s), {total} captured, shipped with {} as {}",
-            order.order_id, doc.placed.item_count, shipment.carrier, shipment.tracking_number
+            doc.order_id, doc.item_count, shipment.carrier, shipment.tracking_number
         ),
-        order_id: order.order_id.clone(),
+        order_id: doc.order_id.clone(),
         status: "COMPLETED".to_owned(),
-        customer_id: order.customer.id.clone(),
-        placed_at: doc.placed.placed_at.clone(),
-        item_count: doc.placed.item_count,
-        total_cents: doc.placed.total_cents,
-        currency: order.currency.clone(),
+        customer_id: doc.customer.id.clone(),
+        placed_at: doc.placed_at.clone(),
+        item_count: doc.item_count,
+        total_cents: doc.total_cents,
+        currency: doc.currency.clone(),
         authorization_id: checks.authorization.authorization_id.clone(),
         captured_cents: shipment.captured_cents,
         fraud_score: checks.fraud.score,

@@ -58,9 +58,9 @@ pub fn handle(order: PlacedOrder, _ctx: &Context) -> Result<FraudAssessment, Tas
     let result = screen(&order);
     match &result {
         Ok(assessment) => {
-            stepwasm_guest::info!("order {} scored {}/{}", order.order.order_id, assessment.score, assessment.threshold)
+            stepwasm_guest::info!("order {} scored {}/{}", order.order_id, assessment.score, assessment.threshold)
         }
-        Err(error) => stepwasm_guest::warn!("order {} rejected: {}", order.order.order_id, error.cause),
+        Err(error) => stepwasm_guest::warn!("order {} rejected: {}", order.order_id, error.cause),
     }
     result
 }
@@ -73,7 +73,7 @@ pub fn screen(order: &PlacedOrder) -> Result<FraudAssessment, TaskError> {
         return Err(TaskError::with_details(
             errors::FRAUD_SUSPECTED,
             &json!({
-                "orderId": order.order.order_id,
+                "orderId": order.order_id,
                 "score": score,
                 "threshold": THRESHOLD,
                 "triggeredRules": triggered_rules,
@@ -89,7 +89,7 @@ pub fn assess(order: &PlacedOrder) -> Vec<TriggeredRule> {
     let mut fire = |rule: &str, points: u32, detail: String| {
         fired.push(TriggeredRule { rule: rule.to_owned(), points, detail });
     };
-    let currency = order.order.currency.as_str();
+    let currency = order.currency.as_str();
     let total = format_money(order.total_cents, currency);
 
     if order.total_cents >= VERY_HIGH_AMOUNT_CENTS {
@@ -102,12 +102,12 @@ pub fn assess(order: &PlacedOrder) -> Vec<TriggeredRule> {
         fire("HIGH_AMOUNT", 25, format!("total {total} is at least {}", format_money(HIGH_AMOUNT_CENTS, currency)));
     }
 
-    let shipping = order.order.shipping_address.country.as_str();
-    if let Some(billing) = order.order.payment.billing_country.as_deref().filter(|billing| *billing != shipping) {
+    let shipping = order.shipping_address.country.as_str();
+    if let Some(billing) = order.payment.billing_country.as_deref().filter(|billing| *billing != shipping) {
         fire("COUNTRY_MISMATCH", 30, format!("billed in {billing}, shipped to {shipping}"));
     }
 
-    let email = order.order.customer.email.as_str();
+    let email = order.customer.email.as_str();
     let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
     // Subdomains of a disposable service are just as disposable.
     if DISPOSABLE_DOMAINS.iter().any(|bad| domain == *bad || domain.ends_with(&format!(".{bad}"))) {
@@ -116,16 +116,16 @@ pub fn assess(order: &PlacedOrder) -> Vec<TriggeredRule> {
 
     // Per SKU, not per line: splitting 12 units over two lines must not dodge the rule.
     if let Some((sku, quantity)) =
-        quantities_by_sku(&order.order.items).into_iter().find(|(_, quantity)| *quantity >= BULK_QUANTITY)
+        quantities_by_sku(&order.items).into_iter().find(|(_, quantity)| *quantity >= BULK_QUANTITY)
     {
         fire("BULK_QUANTITY", 20, format!("{quantity} units of {sku}"));
     }
 
-    if normalised_name(&order.order.payment.cardholder) != normalised_name(&order.order.customer.name) {
+    if normalised_name(&order.payment.cardholder) != normalised_name(&order.customer.name) {
         fire(
             "NAME_MISMATCH",
             10,
-            format!("cardholder {:?} is not customer {:?}", order.order.payment.cardholder, order.order.customer.name),
+            format!("cardholder {:?} is not customer {:?}", order.payment.cardholder, order.customer.name),
         );
     }
     fired

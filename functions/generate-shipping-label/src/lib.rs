@@ -50,7 +50,7 @@ pub fn handle(order: PlacedOrder, ctx: &Context) -> Result<ShippingLabel, TaskEr
             "label {} {} for order {} on attempt {}",
             label.carrier,
             label.tracking_number,
-            order.order.order_id,
+            order.order_id,
             ctx.attempt()
         ),
         Err(error) => stepwasm_guest::warn!("attempt {}: {error}", ctx.attempt()),
@@ -61,12 +61,12 @@ pub fn handle(order: PlacedOrder, ctx: &Context) -> Result<ShippingLabel, TaskEr
 /// The whole step, without logging, so unit tests can call it natively. `attempt` is
 /// [`Context::attempt`]: 1 on the first try.
 pub fn issue_label(order: &PlacedOrder, attempt: u32) -> Result<ShippingLabel, TaskError> {
-    let order_id = order.order.order_id.as_str();
-    let weight_grams = parcel_weight_grams(&order.order.items).map_err(|sku| {
+    let order_id = order.order_id.as_str();
+    let weight_grams = parcel_weight_grams(&order.items).map_err(|sku| {
         let report = InvalidOrder::one(order_id, "items", format!("no shipping weight for SKU {sku}"));
         TaskError::with_details(errors::INVALID_ORDER, &report)
     })?;
-    let address = &order.order.shipping_address;
+    let address = &order.shipping_address;
     let (carrier, service, estimated_delivery_days) = choose_carrier(&address.country, weight_grams);
 
     if attempt <= 1 && hub_busy_on_first_attempt(order_id) {
@@ -83,7 +83,7 @@ pub fn issue_label(order: &PlacedOrder, attempt: u32) -> Result<ShippingLabel, T
     }
 
     let tracking_number = tracking_number(carrier, order_id);
-    let mut label_text = format!("FROM: {SHIP_FROM}\nTO:   {}\n", order.order.customer.name);
+    let mut label_text = format!("FROM: {SHIP_FROM}\nTO:   {}\n", order.customer.name);
     for line in address.lines() {
         label_text.push_str(&format!("      {line}\n"));
     }

@@ -28,7 +28,8 @@ pub struct Order {
     pub submitted_at: Option<String>,
 }
 
-fn default_currency() -> String {
+/// `currency`'s value when the JSON has none; shared with the document types that repeat the field.
+pub(crate) fn default_currency() -> String {
     "USD".to_owned()
 }
 

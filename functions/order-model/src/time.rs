@@ -80,9 +80,17 @@ impl fmt::Display for Timestamp {
 }
 
 /// Splits `text` into exactly `N` fields on `separator`.
+///
+/// Fills a fixed array instead of collecting a `Vec`: every step that checks `placedAt` parses a
+/// timestamp, and this way parsing one allocates nothing.
 fn split_fields<const N: usize>(text: &str, separator: char) -> Option<[&str; N]> {
-    let fields: Vec<&str> = text.split(separator).collect();
-    fields.try_into().ok()
+    let mut parts = text.split(separator);
+    let mut fields = [""; N];
+    for field in &mut fields {
+        *field = parts.next()?;
+    }
+    // More than `N` fields is as wrong as fewer.
+    parts.next().is_none().then_some(fields)
 }
 
 /// Parses exactly `width` ASCII digits. (`str::parse` alone would also accept `+1`.)

@@ -48,11 +48,11 @@ pub fn handle(input: PlaceOrderInput, _ctx: &Context) -> Result<PlacedOrder, Tas
     let placed = place(input)?;
     stepwasm_guest::info!(
         "placed order {} at {}: {} units, {} minor units of {}",
-        placed.order.order_id,
+        placed.order_id,
         placed.placed_at,
         placed.item_count,
         placed.total_cents,
-        placed.order.currency
+        placed.currency
     );
     Ok(placed)
 }
@@ -206,8 +206,8 @@ mod tests {
         assert_eq!(placed.total_cents, 2 * 1299 + 3999 + 3 * 199);
         assert_eq!(placed.item_count, 6);
         // The sample types its phone and card number the way people do.
-        assert_eq!(placed.order.customer.phone, "+14155550132");
-        assert_eq!(placed.order.payment.card_number, "4242424242424242");
+        assert_eq!(placed.customer.phone, "+14155550132");
+        assert_eq!(placed.payment.card_number, "4242424242424242");
     }
 
     #[test]
@@ -252,10 +252,10 @@ mod tests {
         order["shippingAddress"]["line2"] = "  ".into();
         order["customer"]["email"] = " Ada@Example.COM".into();
         let placed = place(input(&order.to_string(), None)).unwrap();
-        assert_eq!(placed.order.items[0].sku, "MUG-CERAMIC-350");
-        assert_eq!(placed.order.shipping_address.country, "US");
-        assert_eq!(placed.order.shipping_address.line2, None);
-        assert_eq!(placed.order.customer.email, "ada@example.com");
+        assert_eq!(placed.items[0].sku, "MUG-CERAMIC-350");
+        assert_eq!(placed.shipping_address.country, "US");
+        assert_eq!(placed.shipping_address.line2, None);
+        assert_eq!(placed.customer.email, "ada@example.com");
     }
 
     #[test]

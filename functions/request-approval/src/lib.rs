@@ -74,8 +74,7 @@ pub fn render(input: &ApprovalInput) -> Result<ApprovalRequest, TaskError> {
     if token.is_empty() {
         return Err(TaskError::new("InvalidInput", "taskToken is empty: nobody could answer this request"));
     }
-    let placed = &input.order;
-    let order = &placed.order;
+    let order = &input.order;
     let money = |cents: u64| format_money(cents, &order.currency);
 
     let quoted = shell_quote(token);
@@ -93,7 +92,7 @@ pub fn render(input: &ApprovalInput) -> Result<ApprovalRequest, TaskError> {
         order.order_id,
         order.customer.name,
         order.customer.email,
-        money(placed.total_cents),
+        money(order.total_cents),
         money(APPROVAL_THRESHOLD_CENTS)
     );
     for item in &order.items {
@@ -104,14 +103,14 @@ pub fn render(input: &ApprovalInput) -> Result<ApprovalRequest, TaskError> {
         "\nShips to {}, {}. Placed {}.\n\nTo approve:\n  {approve_command}\n\nTo reject:\n  {reject_command}\n\n\
          Add --endpoint-url with the stepwasm address when not running on AWS. Unanswered requests \
          expire and the order is cancelled.\n",
-        order.shipping_address.city, order.shipping_address.country, placed.placed_at
+        order.shipping_address.city, order.shipping_address.country, order.placed_at
     ));
 
     Ok(ApprovalRequest {
         message_id: Fingerprint::new("approval-request").text(&order.order_id).uuid(),
         order_id: order.order_id.clone(),
         to: APPROVERS.to_owned(),
-        subject: format!("Approve order {} ({})?", order.order_id, money(placed.total_cents)),
+        subject: format!("Approve order {} ({})?", order.order_id, money(order.total_cents)),
         text_body: body,
         approve_command,
         reject_command,

@@ -38,27 +38,26 @@ pub fn handle(doc: OrderDocument, _ctx: &Context) -> Result<EmailMessage, TaskEr
 
 /// Renders the confirmation for an order document.
 pub fn render(doc: &OrderDocument) -> Result<EmailMessage, TaskError> {
-    let order = &doc.placed.order;
-    let to = order.customer.email.as_str();
+    let to = doc.customer.email.as_str();
     if !is_valid_email(to) {
-        let report = InvalidOrder::one(&order.order_id, "customer.email", format!("{to:?} is not an email address"));
+        let report = InvalidOrder::one(&doc.order_id, "customer.email", format!("{to:?} is not an email address"));
         return Err(TaskError::with_details(errors::INVALID_ORDER, &report));
     }
 
-    let money = |cents: u64| format_money(cents, &order.currency);
+    let money = |cents: u64| format_money(cents, &doc.currency);
     let mut body = format!(
         "Hi {},\n\nThank you for your order {}. Here is what we are getting ready for you:\n\n",
-        order.customer.first_name(),
-        order.order_id
+        doc.customer.first_name(),
+        doc.order_id
     );
-    for item in &order.items {
+    for item in &doc.items {
         // The catalog's name reads better than a SKU; an unknown SKU still shows up as itself.
         let name = product(&item.sku).map_or(item.sku.as_str(), |product| product.name);
         let line_total = item.unit_price_cents.saturating_mul(u64::from(item.quantity));
         // `write!` to a String cannot fail.
         let _ = writeln!(body, "  {:>3} x {:<44} {:>16}", item.quantity, name, money(line_total));
     }
-    let _ = writeln!(body, "\n  {:<50} {:>16}\n", "Total", money(doc.placed.total_cents));
+    let _ = writeln!(body, "\n  {:<50} {:>16}\n", "Total", money(doc.total_cents));
 
     // The card is authorized now and charged when the parcel ships: say exactly that.
     if let Some(auth) = doc.authorization() {
@@ -71,22 +70,22 @@ pub fn render(doc: &OrderDocument) -> Result<EmailMessage, TaskError> {
         );
     }
     body.push_str("It will be delivered to:\n\n");
-    let _ = writeln!(body, "  {}", order.customer.name);
-    for line in order.shipping_address.lines() {
+    let _ = writeln!(body, "  {}", doc.customer.name);
+    for line in doc.shipping_address.lines() {
         let _ = writeln!(body, "  {line}");
     }
     let _ = write!(
         body,
         "\nWe will email you the tracking number as soon as it leaves our warehouse.\n\n\
          Order placed {}.\n-- \nstepwasm sample shop\n",
-        doc.placed.placed_at
+        doc.placed_at
     );
 
     Ok(EmailMessage {
-        message_id: Fingerprint::new("email").text(&order.order_id).text(to).uuid(),
+        message_id: Fingerprint::new("email").text(&doc.order_id).text(to).uuid(),
         from: FROM.to_owned(),
         to: to.to_owned(),
-        subject: format!("Your order {} is confirmed", order.order_id),
+        subject: format!("Your order {} is confirmed", doc.order_id),
         text_body: body,
     })
 }

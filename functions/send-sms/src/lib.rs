@@ -34,21 +34,20 @@ pub fn handle(doc: OrderDocument, _ctx: &Context) -> Result<SmsMessage, TaskErro
 
 /// Renders the confirmation text for an order document.
 pub fn render(doc: &OrderDocument) -> Result<SmsMessage, TaskError> {
-    let order = &doc.placed.order;
-    let to = order.customer.phone.as_str();
+    let to = doc.customer.phone.as_str();
     if !is_valid_phone(to) {
-        let report = InvalidOrder::one(&order.order_id, "customer.phone", format!("{to:?} is not an E.164 number"));
+        let report = InvalidOrder::one(&doc.order_id, "customer.phone", format!("{to:?} is not an E.164 number"));
         return Err(TaskError::with_details(errors::INVALID_ORDER, &report));
     }
 
-    let units = doc.placed.item_count;
+    let units = doc.item_count;
     let core = format!(
         "order {} is confirmed: {units} item{}, {}.",
-        order.order_id,
+        doc.order_id,
         if units == 1 { "" } else { "s" },
-        format_money(doc.placed.total_cents, &order.currency)
+        format_money(doc.total_cents, &doc.currency)
     );
-    let first_name = order.customer.first_name();
+    let first_name = doc.customer.first_name();
     let closing = " We'll text you the tracking number when it ships.";
 
     // From friendliest to shortest; the first that fits wins.
@@ -64,7 +63,7 @@ pub fn render(doc: &OrderDocument) -> Result<SmsMessage, TaskError> {
         .unwrap_or_else(|| cut(&format!("Your {core}")));
 
     Ok(SmsMessage {
-        message_id: Fingerprint::new("sms").text(&order.order_id).text(to).uuid(),
+        message_id: Fingerprint::new("sms").text(&doc.order_id).text(to).uuid(),
         to: to.to_owned(),
         length: body.chars().count(),
         body,
@@ -99,7 +98,7 @@ mod tests {
         order.customer.phone = "+14155550132".into();
         edit(&mut order);
         let placed = PlacedOrder::new(order, Timestamp::parse("2025-11-24T09:30:00Z").unwrap()).unwrap();
-        serde_json::from_value(serde_json::to_value(placed).unwrap()).unwrap()
+        OrderDocument::from(placed)
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn handle(doc: OrderDocument, _ctx: &Context) -> Result<Shipment, TaskError>
     let shipment = ship(&doc)?;
     stepwasm_guest::info!(
         "order {} handed to {} as {}; captured {}",
-        doc.placed.order.order_id,
+        doc.order_id,
         shipment.carrier,
         shipment.tracking_number,
         shipment.captured_cents
@@ -39,7 +39,7 @@ pub fn handle(doc: OrderDocument, _ctx: &Context) -> Result<Shipment, TaskError>
 
 /// The whole step, without logging, so unit tests can call it natively.
 pub fn ship(doc: &OrderDocument) -> Result<Shipment, TaskError> {
-    let order_id = doc.placed.order.order_id.as_str();
+    let order_id = doc.order_id.as_str();
     let authorization =
         OrderDocument::require(doc.authorization(), "$.checks.authorization").err_name(errors::INVALID_ORDER)?;
     let reservation = OrderDocument::require(doc.inventory.as_ref(), "$.inventory").err_name(errors::INVALID_ORDER)?;
@@ -47,19 +47,19 @@ pub fn ship(doc: &OrderDocument) -> Result<Shipment, TaskError> {
     let label = &fulfilment.shipping_label;
 
     let mut problems = Vec::new();
-    if authorization.amount_cents != doc.placed.total_cents {
+    if authorization.amount_cents != doc.total_cents {
         problems.push(Problem::new(
             "checks.authorization.amountCents",
-            format!("authorized {} but the order totals {}", authorization.amount_cents, doc.placed.total_cents),
+            format!("authorized {} but the order totals {}", authorization.amount_cents, doc.total_cents),
         ));
     }
-    let ordered = quantities_by_sku(&doc.placed.order.items);
+    let ordered = quantities_by_sku(&doc.items);
     let reserved: Vec<(String, u64)> = reservation.lines.iter().map(|line| (line.sku.clone(), line.quantity)).collect();
     if ordered != reserved {
         problems
             .push(Problem::new("inventory.lines", format!("reserved {reserved:?} but the order needs {ordered:?}")));
     }
-    if label.ship_to != doc.placed.order.shipping_address {
+    if label.ship_to != doc.shipping_address {
         problems
             .push(Problem::new("fulfilment.shippingLabel.shipTo", "the label is not for the order's shipping address"));
     }

@@ -60,17 +60,17 @@ pub fn handle(order: PlacedOrder, _ctx: &Context) -> Result<Authorization, TaskE
             auth.amount_cents,
             auth.card_brand,
             auth.last4,
-            order.order.order_id
+            order.order_id
         ),
-        Err(error) => stepwasm_guest::warn!("payment for order {} failed: {error}", order.order.order_id),
+        Err(error) => stepwasm_guest::warn!("payment for order {} failed: {error}", order.order_id),
     }
     result
 }
 
 /// The whole step, without logging, so unit tests can call it natively.
 pub fn authorize(order: &PlacedOrder) -> Result<Authorization, TaskError> {
-    let payment = &order.order.payment;
-    let order_id = order.order.order_id.as_str();
+    let payment = &order.payment;
+    let order_id = order.order_id.as_str();
 
     let problems = check_card(order);
     if !problems.is_empty() {
@@ -86,7 +86,7 @@ pub fn authorize(order: &PlacedOrder) -> Result<Authorization, TaskError> {
     Ok(Authorization {
         authorization_id: Authorization::id_for(order_id, order.total_cents, last4),
         amount_cents: order.total_cents,
-        currency: order.order.currency.clone(),
+        currency: order.currency.clone(),
         card_brand: card_brand(&payment.card_number),
         last4: last4.to_owned(),
     })
@@ -94,7 +94,7 @@ pub fn authorize(order: &PlacedOrder) -> Result<Authorization, TaskError> {
 
 /// Every problem with the card fields, empty when they are fine.
 pub fn check_card(order: &PlacedOrder) -> Vec<Problem> {
-    let payment = &order.order.payment;
+    let payment = &order.payment;
     let mut problems = Vec::new();
 
     let number = payment.card_number.as_str();
@@ -243,16 +243,16 @@ mod tests {
     #[test]
     fn field_problems_are_invalid_order_and_all_reported() {
         let mut order = good();
-        order.order.payment.card_number = "4242424242424241".into();
-        order.order.payment.cvv = "12".into();
-        order.order.payment.expiry = "13/28".into();
+        order.payment.card_number = "4242424242424241".into();
+        order.payment.cvv = "12".into();
+        order.payment.expiry = "13/28".into();
         let error = authorize(&order).unwrap_err();
         assert_eq!(error.error, "InvalidOrder");
         assert_eq!(fields(&error), ["payment.cardNumber", "payment.expiry", "payment.cvv"]);
 
         for (number, problem) in [("4242-4242", "digits only"), ("424242424242", "13 to 19"), ("", "digits only")] {
             let mut order = good();
-            order.order.payment.card_number = number.into();
+            order.payment.card_number = number.into();
             let error = authorize(&order).unwrap_err();
             assert!(error.cause.contains(problem), "{number}: {}", error.cause);
         }
@@ -261,7 +261,7 @@ mod tests {
     #[test]
     fn invalid_fields_are_reported_before_a_decline() {
         let mut order = placed(include_str!("../../samples/declined-card.json"), "2025-11-24T10:05:00Z");
-        order.order.payment.cvv = "1".into();
+        order.payment.cvv = "1".into();
         assert_eq!(authorize(&order).unwrap_err().error, "InvalidOrder");
     }
 
@@ -270,7 +270,7 @@ mod tests {
         let json = include_str!("../../samples/good-order.json");
         let with_expiry = |expiry: &str, placed_at: &str| {
             let mut order = placed(json, placed_at);
-            order.order.payment.expiry = expiry.into();
+            order.payment.expiry = expiry.into();
             authorize(&order)
         };
         // Expiring this month: still good on its last day.
@@ -288,7 +288,7 @@ mod tests {
     fn cvv_is_three_or_four_digits() {
         let mut order = good();
         for (cvv, ok) in [("123", true), ("1234", true), ("12", false), ("12345", false), ("12a", false)] {
-            order.order.payment.cvv = cvv.into();
+            order.payment.cvv = cvv.into();
             assert_eq!(authorize(&order).is_ok(), ok, "{cvv}");
         }
     }

@@ -1,6 +1,6 @@
 //! The compiled form of a state machine: immutable, shared through `Arc`, built once per definition.
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::intrinsics::Call;
 use crate::jsonata::JTemplate;
@@ -72,6 +72,89 @@ impl StateMachine {
     pub(crate) fn state(&self, idx: usize) -> Option<&State> {
         self.states.get(idx)
     }
+
+    /// A stable JSON summary of the compiled machine: its shape, not its payload processing.
+    ///
+    /// Meant for golden-file tests and for the console's graph. The result looks like
+    ///
+    /// ```json
+    /// {"startAt": "Charge", "queryLanguage": "JSONPath", "timeoutSeconds": 300, "states": [
+    ///   {"id": "Charge", "type": "Task", "resource": "wasm:charge", "next": "Ship",
+    ///    "retry": [{"errorEquals": ["States.Timeout"], "intervalSeconds": 1, "maxAttempts": 3, "backoffRate": 2.0}],
+    ///    "catch": [{"errorEquals": ["States.ALL"], "next": "Refund", "resultPath": "$.error"}]},
+    ///   {"id": "Fulfil", "type": "Parallel", "branches": ["Fulfil/0/Pack", "Fulfil/1/Notify"], "end": true},
+    ///   {"id": "Each", "type": "Map", "processor": "Each/Item", "mode": "INLINE", "end": true},
+    ///   {"id": "Route", "type": "Choice", "choices": ["Ship", "Hold"], "default": "Ship"}
+    /// ]}
+    /// ```
+    ///
+    /// States are listed in the order of [`StateMachine::states`] and named by qualified id.
+    /// `next` / `end` is the state's own transition (Choice, Succeed and Fail have neither);
+    /// Choice lists the target of each rule in order; Parallel lists the start state of each branch
+    /// and Map the start state of its processor. Retriers show their effective values, defaults
+    /// included. Optional keys are left out rather than set to `null`, except a catcher's
+    /// `resultPath`, where `null` means the error output is discarded.
+    pub fn describe(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("startAt".into(), self.start_at().into());
+        out.insert("queryLanguage".into(), json!(self.query_language));
+        if let Some(t) = self.timeout_seconds {
+            out.insert("timeoutSeconds".into(), t.into());
+        }
+        out.insert("states".into(), self.states.iter().map(|s| self.describe_state(s)).collect());
+        Value::Object(out)
+    }
+
+    /// The qualified id of the state at `idx`, as JSON.
+    fn id_value(&self, idx: usize) -> Value {
+        self.states.get(idx).map_or(Value::Null, |s| Value::from(s.id.as_str()))
+    }
+
+    fn describe_state(&self, s: &State) -> Value {
+        let mut o = Map::new();
+        o.insert("id".into(), s.id.as_str().into());
+        o.insert("type".into(), s.kind.type_name().into());
+        let ql = if s.jsonata.is_some() { QueryLanguage::JSONata } else { QueryLanguage::JSONPath };
+        if ql != self.query_language {
+            o.insert("queryLanguage".into(), json!(ql));
+        }
+        match &s.kind {
+            Kind::Task(t) => {
+                o.insert("resource".into(), t.resource.to_string().into());
+            }
+            Kind::Choice(c) => {
+                o.insert("choices".into(), c.branches.iter().map(|b| self.id_value(b.next)).collect());
+                if let Some(d) = c.default {
+                    o.insert("default".into(), self.id_value(d));
+                }
+            }
+            Kind::Parallel { branches } => {
+                o.insert("branches".into(), branches.iter().map(|&b| self.id_value(b)).collect());
+            }
+            Kind::Map(m) => {
+                o.insert("processor".into(), self.id_value(m.processor));
+                o.insert("mode".into(), if m.distributed { "DISTRIBUTED" } else { "INLINE" }.into());
+            }
+            Kind::Pass { .. } | Kind::Wait(_) | Kind::Succeed | Kind::Fail(_) => {}
+        }
+        match s.next {
+            Transition::Next(n) => {
+                o.insert("next".into(), self.id_value(n));
+            }
+            // Choice, Succeed and Fail end (or branch) by their nature, not by `"End": true`.
+            Transition::End if !matches!(s.kind, Kind::Choice(_) | Kind::Succeed | Kind::Fail(_)) => {
+                o.insert("end".into(), true.into());
+            }
+            Transition::End => {}
+        }
+        if !s.retry.is_empty() {
+            o.insert("retry".into(), s.retry.iter().map(Retrier::describe).collect());
+        }
+        if !s.catch.is_empty() {
+            o.insert("catch".into(), s.catch.iter().map(|c| c.describe(self.id_value(c.next))).collect());
+        }
+        Value::Object(o)
+    }
 }
 
 /// `InputPath` / `OutputPath`.
@@ -110,6 +193,23 @@ pub(crate) struct Retrier {
     pub(crate) full_jitter: bool,
 }
 
+impl Retrier {
+    fn describe(&self) -> Value {
+        let mut r = Map::new();
+        r.insert("errorEquals".into(), json!(self.errors));
+        r.insert("intervalSeconds".into(), self.interval_seconds.into());
+        r.insert("maxAttempts".into(), self.max_attempts.into());
+        r.insert("backoffRate".into(), self.backoff_rate.into());
+        if let Some(d) = self.max_delay_seconds {
+            r.insert("maxDelaySeconds".into(), d.into());
+        }
+        if self.full_jitter {
+            r.insert("jitterStrategy".into(), "FULL".into());
+        }
+        Value::Object(r)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Catcher {
     pub(crate) errors: Vec<String>,
@@ -118,6 +218,24 @@ pub(crate) struct Catcher {
     pub(crate) assign: Option<Template>,
     pub(crate) jsonata_assign: Option<JTemplate>,
     pub(crate) jsonata_output: Option<JTemplate>,
+}
+
+impl Catcher {
+    fn describe(&self, next: Value) -> Value {
+        let mut k = Map::new();
+        k.insert("errorEquals".into(), json!(self.errors));
+        k.insert("next".into(), next);
+        match &self.result_path {
+            ResultPath::Default => {}
+            ResultPath::Discard => {
+                k.insert("resultPath".into(), Value::Null);
+            }
+            ResultPath::Path(p) => {
+                k.insert("resultPath".into(), p.text().into());
+            }
+        }
+        Value::Object(k)
+    }
 }
 
 /// A number given literally or through a path (`TimeoutSeconds` / `TimeoutSecondsPath`, …).

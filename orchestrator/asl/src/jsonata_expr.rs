@@ -48,6 +48,23 @@ enum Tok {
     Op(&'static str),
 }
 
+impl std::fmt::Display for Tok {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tok::Num(n) => write!(f, "number {n}"),
+            Tok::Str(s) => write!(f, "string {s:?}"),
+            Tok::Name(n) => write!(f, "'{n}'"),
+            Tok::Var(v) => write!(f, "'${v}'"),
+            Tok::Op(o) => write!(f, "'{o}'"),
+        }
+    }
+}
+
+/// A token for an error message; `None` is the end of the expression.
+fn shown(tok: Option<&Tok>) -> String {
+    tok.map_or_else(|| "end of expression".to_owned(), ToString::to_string)
+}
+
 fn lex(s: &str) -> Result<Vec<Tok>, String> {
     let cs: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -170,7 +187,7 @@ impl Parser {
     fn expect(&mut self, op: &str) -> Result<(), String> {
         match self.next() {
             Some(Tok::Op(o)) if o == op => Ok(()),
-            other => Err(format!("expected '{op}' but found {other:?}")),
+            other => Err(format!("expected '{op}' but found {}", shown(other.as_ref()))),
         }
     }
 
@@ -185,7 +202,7 @@ impl Parser {
             match self.next() {
                 Some(Tok::Op(",")) => {}
                 Some(Tok::Op(o)) if o == close => return Ok(items),
-                other => return Err(format!("expected ',' or '{close}' but found {other:?}")),
+                other => return Err(format!("expected ',' or '{close}' but found {}", shown(other.as_ref()))),
             }
         }
     }
@@ -214,7 +231,7 @@ impl Parser {
                     match self.next() {
                         Some(Tok::Op(";")) => {}
                         Some(Tok::Op(")")) => break,
-                        other => return Err(format!("expected ';' or ')' but found {other:?}")),
+                        other => return Err(format!("expected ';' or ')' but found {}", shown(other.as_ref()))),
                     }
                 }
                 Ok(Expr::Block(exprs))
@@ -234,11 +251,11 @@ impl Parser {
                     match self.next() {
                         Some(Tok::Op(",")) => {}
                         Some(Tok::Op("}")) => return Ok(Expr::Object(pairs)),
-                        other => return Err(format!("expected ',' or '}}' but found {other:?}")),
+                        other => return Err(format!("expected ',' or '}}' but found {}", shown(other.as_ref()))),
                     }
                 }
             }
-            other => Err(format!("unexpected token {other:?}")),
+            other => Err(format!("unexpected {}", shown(other.as_ref()))),
         }
     }
 
@@ -292,7 +309,7 @@ impl Parser {
                 }
                 Tok::Op(op) => Expr::Binary(Box::new(left), op.to_owned(), Box::new(self.expr(p)?)),
                 Tok::Name(n) => Expr::Binary(Box::new(left), n, Box::new(self.expr(p)?)),
-                other => return Err(format!("unexpected token {other:?}")),
+                other => return Err(format!("unexpected {other}")),
             };
         }
         Ok(left)
@@ -688,7 +705,7 @@ impl Expr {
         let mut p = Parser { toks: lex(text)?, i: 0, depth: 0 };
         let e = p.expr(0)?;
         if p.i < p.toks.len() {
-            return Err(format!("unexpected {:?}", p.toks.get(p.i)));
+            return Err(format!("unexpected {}", shown(p.toks.get(p.i))));
         }
         Ok(e)
     }

@@ -18,7 +18,8 @@
 //!
 //! - [`StateMachine`]: the compiled definition. Build it once per definition version with
 //!   [`StateMachine::from_json`] (or [`parse_definition`] + [`compile`]); invalid definitions
-//!   yield every [`Diagnostic`] at once. Share it as `Arc<StateMachine>`.
+//!   yield every [`Diagnostic`] at once. Share it as `Arc<StateMachine>`;
+//!   [`StateMachine::describe`] renders its shape as JSON (states, transitions, Retry/Catch).
 //! - [`Execution`]: one run. [`Execution::start`] records `ExecutionStarted` and runs until every
 //!   branch waits for a task or timer; [`Execution::apply`] feeds one [`Input`] (a task result, a
 //!   fired timer, a stop request) and runs again. Both return a [`Step`].

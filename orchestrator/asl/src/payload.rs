@@ -35,6 +35,27 @@ pub(crate) fn compile_expression(text: &str) -> Result<Template, String> {
     }
 }
 
+/// Reports fields of the object `value` that collide once `.$` is stripped (`"id"` and `"id.$"`),
+/// which ASL forbids. Only this level is checked; nested objects are checked as they are compiled.
+pub(crate) fn check_renamed_keys(value: &Value, location: &str, diags: &mut Diagnostics) {
+    let Value::Object(m) = value else {
+        return;
+    };
+    for key in m.keys() {
+        // `a.$.$` sets `a.$`, which nothing else can set.
+        if let Some(name) = key.strip_suffix(".$")
+            && !name.ends_with(".$")
+            && m.contains_key(name)
+        {
+            diags.push(Diagnostic::new(
+                "SCHEMA_VALIDATION_FAILED",
+                &format!("{location}/{}", crate::compile::escape_pointer(key)),
+                format!("The fields '{name}' and '{key}' both set '{name}'"),
+            ));
+        }
+    }
+}
+
 fn has_dynamic_keys(v: &Value) -> bool {
     match v {
         Value::Object(m) => m.iter().any(|(k, v)| k.ends_with(".$") || has_dynamic_keys(v)),
@@ -50,7 +71,9 @@ impl Template {
             return Template::Literal(value.clone());
         }
         match value {
-            Value::Object(m) => Template::Object(
+            Value::Object(m) => Template::Object({
+                check_renamed_keys(value, location, diags);
+
                 m.iter()
                     .map(|(k, v)| {
                         let loc = format!("{location}/{}", crate::compile::escape_pointer(k));
@@ -71,8 +94,8 @@ impl Template {
                             None => (k.clone(), Template::compile(v, &loc, diags)),
                         }
                     })
-                    .collect(),
-            ),
+                    .collect()
+            }),
             Value::Array(items) => Template::Array(
                 items
                     .iter()

@@ -45,9 +45,6 @@ pub(crate) struct InvokeArgs {
     json: bool,
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct DemoArgs {}
-
 pub(crate) fn run(args: &InvokeArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let input: Value = serde_json::from_str(&args.input).context("--input is not valid JSON")?;
     let source = FunctionSource::resolve(&args.function)?;
@@ -132,41 +129,5 @@ pub(crate) fn format_duration(duration: Duration) -> String {
         format!("{:.1} µs", duration.as_secs_f64() * 1e6)
     } else {
         format!("{:.2} ms", duration.as_secs_f64() * 1e3)
-    }
-}
-
-/// Places each sample order and runs the pipeline's checks on it: payment, fraud, inventory.
-///
-/// The workflow engine, which runs `order-pipeline.asl.json` end to end with its retries, parallel
-/// branches and compensation, takes over this command.
-pub(crate) fn demo(_args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
-    let runtime =
-        Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
-    for sample in stepwasm_functions::ALL {
-        runtime.register(sample.name, sample.component, FunctionConfig::default())?;
-    }
-    println!("stepwasm demo: {} sample functions ready ({})", stepwasm_functions::ALL.len(), runtime.allocator());
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    for (sample_name, order) in stepwasm_functions::samples::ALL {
-        println!("\n== {sample_name}");
-        // The workflow's Parameters hand place-order the order and the execution's start time.
-        let order: Value = serde_json::from_str(order)?;
-        let request = serde_json::json!({ "order": order, "receivedAt": "2026-11-24T12:00:00Z" });
-        let placed = tokio.block_on(runtime.invoke("place-order", Invocation::new(&request)))?;
-        print_step("place-order", &placed);
-        let Ok(document) = placed.outcome else { continue };
-        for function in ["validate-payment", "fraud-check", "check-inventory"] {
-            let report = tokio.block_on(runtime.invoke(function, Invocation::new(&document)))?;
-            print_step(function, &report);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_step(function: &str, report: &InvocationReport) {
-    let timing = format!("{:>9} {:>9} fuel", format_duration(report.duration), report.fuel_consumed);
-    match &report.outcome {
-        Ok(_) => println!("  {function:<18} ok       {timing}"),
-        Err(failure) => println!("  {function:<18} {:<8} {timing}  {}", failure.error, failure.cause),
     }
 }

@@ -1,7 +1,10 @@
 //! The `stepwasm` commands. Each subcommand has its own file; this one parses and dispatches.
 
 mod bench;
+mod conformance;
+mod demo;
 mod invoke;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,13 +26,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run one execution of a state machine, in memory, and print its result.
+    Run(run::RunArgs),
+    /// Check state machine definitions and print every problem found.
+    Validate(run::ValidateArgs),
     /// Invoke one task function once, in a fresh sandbox, and report what happened.
     Invoke(invoke::InvokeArgs),
+    /// Run AWS-recorded executions and compare stepwasm's results with AWS's.
+    Conformance(conformance::ConformanceArgs),
     /// Measure stepwasm's performance.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Run the sample order pipeline's functions on the sample orders.
-    Demo(invoke::DemoArgs),
+    /// Run the sample order pipeline on three sample orders: one completes, one is declined and
+    /// compensated, one is out of stock and compensated.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs the command line and turns its outcome into an exit code.
@@ -37,9 +47,12 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let data_dir = stepwasm_orchestrator::DataDir::locate(cli.data_dir.as_deref());
     let outcome = match cli.command {
+        Command::Run(args) => run::run(&args, &data_dir),
+        Command::Validate(args) => run::validate(&args),
         Command::Invoke(args) => invoke::run(&args, &data_dir),
+        Command::Conformance(args) => conformance::run(&args, &data_dir),
         Command::Bench(command) => bench::run(&command),
-        Command::Demo(args) => invoke::demo(&args, &data_dir),
+        Command::Demo(args) => demo::run(&args, &data_dir),
     };
     match outcome {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 
+mod schema;
 mod states;
 
 use serde::{Deserialize, Serialize};
@@ -20,8 +21,9 @@ use crate::payload::Template;
 /// One problem found in a definition.
 ///
 /// `code` follows AWS `ValidateStateMachineDefinition` where a matching code is known
-/// (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET`, `INVALID_JSON_DESCRIPTION`, …);
-/// `location` is a JSON pointer into the definition (`/States/Charge/Next`).
+/// (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET` — which AWS also uses for unreachable
+/// states —, `DUPLICATE_STATE_NAME`, `INVALID_JSON_DESCRIPTION`, …); `location` is a JSON pointer
+/// into the definition (`/States/Charge/Next`), pointing at the field to fix wherever possible.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Machine-readable problem class.
@@ -58,111 +60,27 @@ pub fn parse_definition(text: &str) -> Result<StateMachineDefinition, Vec<Diagno
     let value: Value = serde_json::from_str(text).map_err(|e| {
         vec![Diagnostic::new("INVALID_JSON_DESCRIPTION", "", format!("The definition is not valid JSON: {e}"))]
     })?;
-    definition_from_value(&value)
+    // serde_json keeps the last of two equal keys; AWS rejects the definition instead.
+    let mut diags = schema::duplicate_keys(text);
+    match definition_from_value(&value) {
+        Ok(def) if diags.is_empty() => Ok(def),
+        Ok(_) => Err(diags),
+        Err(more) => {
+            diags.extend(more);
+            Err(diags)
+        }
+    }
 }
 
 /// Like [`parse_definition`], from an already parsed JSON value.
 pub fn definition_from_value(value: &Value) -> Result<StateMachineDefinition, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    check_schema(value, "", true, &mut diags);
+    schema::check_machine(value, "", true, &mut diags);
     if !diags.is_empty() {
         return Err(diags);
     }
     serde_json::from_value(value.clone())
         .map_err(|e| vec![Diagnostic::new("SCHEMA_VALIDATION_FAILED", "", e.to_string())])
-}
-
-/// Reports serde errors state by state so that one bad state does not hide the others.
-fn check_schema(machine: &Value, loc: &str, top: bool, diags: &mut Diagnostics) {
-    let Some(obj) = machine.as_object() else {
-        diags.push(Diagnostic::new("SCHEMA_VALIDATION_FAILED", loc, "A state machine must be a JSON object"));
-        return;
-    };
-    let allowed: &[&str] = if top {
-        &["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"]
-    } else {
-        &["Comment", "StartAt", "States", "ProcessorConfig"]
-    };
-    for key in obj.keys() {
-        if !allowed.contains(&key.as_str()) {
-            diags.push(Diagnostic::new(
-                "SCHEMA_VALIDATION_FAILED",
-                &format!("{loc}/{}", escape_pointer(key)),
-                format!("Field '{key}' is not supported"),
-            ));
-        }
-    }
-    if !obj.get("StartAt").is_some_and(Value::is_string) {
-        diags.push(Diagnostic::new(
-            "SCHEMA_VALIDATION_FAILED",
-            &format!("{loc}/StartAt"),
-            "The field 'StartAt' is required and must be a string",
-        ));
-    }
-    let Some(states) = obj.get("States").and_then(Value::as_object) else {
-        diags.push(Diagnostic::new(
-            "SCHEMA_VALIDATION_FAILED",
-            &format!("{loc}/States"),
-            "The field 'States' is required and must be an object",
-        ));
-        return;
-    };
-    if top {
-        let meta: serde_json::Map<String, Value> = obj
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "States" | "StartAt"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        #[allow(dead_code)]
-        struct Meta {
-            comment: Option<String>,
-            timeout_seconds: Option<u64>,
-            version: Option<String>,
-            query_language: Option<QueryLanguage>,
-        }
-        if let Err(e) = serde_json::from_value::<Meta>(Value::Object(meta)) {
-            diags.push(Diagnostic::new("SCHEMA_VALIDATION_FAILED", loc, e.to_string()));
-        }
-    }
-    for (name, state) in states {
-        let sloc = format!("{loc}/States/{}", escape_pointer(name));
-        let before = diags.len();
-        if let Some(s) = state.as_object() {
-            if let Some(Value::Array(branches)) = s.get("Branches") {
-                for (i, b) in branches.iter().enumerate() {
-                    check_schema(b, &format!("{sloc}/Branches/{i}"), false, diags);
-                }
-            }
-            for key in ["ItemProcessor", "Iterator"] {
-                if let Some(p) = s.get(key) {
-                    check_schema(p, &format!("{sloc}/{key}"), false, diags);
-                }
-            }
-        }
-        if diags.len() > before {
-            continue;
-        }
-        match state.get("Type").and_then(Value::as_str) {
-            None => diags.push(Diagnostic::new(
-                "SCHEMA_VALIDATION_FAILED",
-                &format!("{sloc}/Type"),
-                "The field 'Type' is required and must be a string",
-            )),
-            Some(t) if !["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"].contains(&t) => diags
-                .push(Diagnostic::new(
-                    "SCHEMA_VALIDATION_FAILED",
-                    &format!("{sloc}/Type"),
-                    format!("Unknown state type '{t}'"),
-                )),
-            Some(_) => {
-                if let Err(e) = serde_json::from_value::<model::State>(state.clone()) {
-                    diags.push(Diagnostic::new("SCHEMA_VALIDATION_FAILED", &sloc, e.to_string()));
-                }
-            }
-        }
-    }
 }
 
 /// Lists every problem in a definition given as JSON text; empty when it is valid.
@@ -190,7 +108,7 @@ impl StateMachine {
 /// Validates an authoring-model definition and compiles it into the IR, returning all problems.
 pub fn compile(def: &StateMachineDefinition) -> Result<StateMachine, Vec<Diagnostic>> {
     let ql = def.query_language.unwrap_or(QueryLanguage::JSONPath);
-    let mut c = Compiler { states: Vec::new(), diags: Vec::new(), machine_ql: ql };
+    let mut c = Compiler { states: Vec::new(), diags: Vec::new(), machine_ql: ql, names: HashMap::new() };
     let start = c.scope(&def.start_at, &def.states, "", "", ql);
     if !c.diags.is_empty() {
         return Err(c.diags);
@@ -232,6 +150,9 @@ struct Compiler {
     states: Vec<Option<State>>,
     diags: Diagnostics,
     machine_ql: QueryLanguage,
+    /// Every state name seen so far, in any scope, with its location: names are unique in the
+    /// whole machine.
+    names: HashMap<String, String>,
 }
 
 /// Fields shared by most state types, borrowed from the model.
@@ -294,15 +215,21 @@ impl Compiler {
             }
         }
         for name in states.keys() {
-            if !seen.contains_key(name.as_str()) {
-                self.diag(
-                    "UNREACHABLE_STATE",
-                    &format!("{loc}/States/{}", escape_pointer(name)),
-                    format!("State '{name}' is not reachable"),
-                );
-                order.push(name);
+            let sloc = format!("{loc}/States/{}", escape_pointer(name));
+            match self.names.get(name) {
+                Some(first) => {
+                    let msg = format!("Duplicate State name: {name} (first defined at {first})");
+                    self.diag("DUPLICATE_STATE_NAME", &sloc, msg);
+                }
+                None => {
+                    self.names.insert(name.clone(), sloc);
+                }
             }
         }
+        // Reported after the reachable states' own problems, as AWS does.
+        let unreachable: Vec<&str> =
+            states.keys().map(String::as_str).filter(|name| !seen.contains_key(name)).collect();
+        order.extend(&unreachable);
         let base = self.states.len();
         let index: HashMap<&str, usize> = order.iter().enumerate().map(|(i, n)| (*n, base + i)).collect();
         self.states.extend(order.iter().map(|_| None));
@@ -323,6 +250,14 @@ impl Compiler {
             if let Some(slot) = index.get(name).and_then(|&i| self.states.get_mut(i)) {
                 *slot = Some(state);
             }
+        }
+        for name in unreachable {
+            // AWS reports unreachable states under MISSING_TRANSITION_TARGET, worded like this.
+            self.diag(
+                "MISSING_TRANSITION_TARGET",
+                &format!("{loc}/States/{}", escape_pointer(name)),
+                format!("State \"{name}\" is not reachable."),
+            );
         }
         index.get(start_at).copied().unwrap_or(base)
     }
@@ -370,6 +305,8 @@ impl Compiler {
             Some(None) => ResultPath::Discard,
             Some(Some(text)) => match self.path(text, loc, false) {
                 Some(p) if p.keys().is_some() && *p.root() == Root::Input => ResultPath::Path(p),
+                // `path` has said why already.
+                Some(p) if *p.root() == Root::Context => ResultPath::Default,
                 Some(_) => {
                     self.diag(
                         "INVALID_JSON_PATH",
@@ -571,6 +508,7 @@ impl Compiler {
             self.diag("SCHEMA_VALIDATION_FAILED", loc, "Assign must be a JSON object");
             return None;
         }
+        crate::payload::check_renamed_keys(v, loc, &mut self.diags);
         // Compile every top-level field as a template so that `fields()` sees them all.
         let fields = v
             .as_object()
@@ -625,13 +563,18 @@ impl Compiler {
                 if jsonata && v.is_string() {
                     return Some(NumSource::Jsonata(JTemplate::compile(v, &format!("{loc}/{field}"), &mut self.diags)));
                 }
-                let ok = v.as_u64().is_some()
-                    || v.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f) && field == "ToleratedFailurePercentage");
+                let (ok, what) = match field {
+                    "TimeoutSeconds" | "HeartbeatSeconds" => (v.as_u64().is_some_and(|n| n > 0), "a positive integer"),
+                    "ToleratedFailurePercentage" => {
+                        (v.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f)), "a number from 0 to 100")
+                    }
+                    _ => (v.as_u64().is_some(), "a non-negative integer"),
+                };
                 if !ok {
                     self.diag(
                         "SCHEMA_VALIDATION_FAILED",
                         &format!("{loc}/{field}"),
-                        format!("'{field}' must be a non-negative integer"),
+                        format!("'{field}' must be {what}"),
                     );
                 }
                 Some(NumSource::Fixed(v.clone()))
@@ -727,7 +670,7 @@ mod tests {
         );
         let has = |code: &str, loc: &str| got.iter().any(|(c, l)| c == code && l == loc);
         assert!(has("MISSING_TRANSITION_TARGET", "/States/A/Next"), "{got:?}");
-        assert!(has("UNREACHABLE_STATE", "/States/B"), "{got:?}");
+        assert!(has("MISSING_TRANSITION_TARGET", "/States/B"), "{got:?}");
         assert!(has("SCHEMA_VALIDATION_FAILED", "/States/B"), "{got:?}");
         assert!(has("SCHEMA_VALIDATION_FAILED", "/States/C/Choices"), "{got:?}");
         assert!(has("SCHEMA_VALIDATION_FAILED", "/States/D/Resource"), "{got:?}");
@@ -739,7 +682,7 @@ mod tests {
     #[test]
     fn schema_and_json_errors() {
         let got = codes(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Bogus":1},"B":{"Type":"Nope"}}}"#);
-        assert!(got.contains(&("SCHEMA_VALIDATION_FAILED".into(), "/States/A".into())), "{got:?}");
+        assert!(got.contains(&("SCHEMA_VALIDATION_FAILED".into(), "/States/A/Bogus".into())), "{got:?}");
         assert!(got.contains(&("SCHEMA_VALIDATION_FAILED".into(), "/States/B/Type".into())), "{got:?}");
         let d = validate("{not json");
         assert_eq!(d[0].code, "INVALID_JSON_DESCRIPTION");

@@ -73,6 +73,16 @@ impl Compiler {
                     loc,
                     jsonata,
                 );
+                if let (Some(NumSource::Fixed(beat)), Some(NumSource::Fixed(limit))) = (&heartbeat, &timeout)
+                    && let (Some(beat), Some(limit)) = (beat.as_u64(), limit.as_u64())
+                    && beat >= limit
+                {
+                    self.diag(
+                        "SCHEMA_VALIDATION_FAILED",
+                        &format!("{loc}/HeartbeatSeconds"),
+                        format!("HeartbeatSeconds ({beat}) must be smaller than TimeoutSeconds ({limit})"),
+                    );
+                }
                 let c = Common {
                     input_path: t.input_path.as_ref(),
                     output_path: t.output_path.as_ref(),

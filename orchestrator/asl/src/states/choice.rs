@@ -138,9 +138,30 @@ fn compile_inner(rule: &ChoiceRule, loc: &str, ql: QueryLanguage, diags: &mut Di
     }
     let ops = rule.operators();
     let combinators = [rule.and.is_some(), rule.or.is_some(), rule.not.is_some()].iter().filter(|b| **b).count();
-    if ops.len() + combinators != 1 || rule.condition.is_some() {
-        diag(loc, "A Choice rule needs exactly one comparison operator, 'And', 'Or' or 'Not'".into());
+    if rule.condition.is_some() {
+        diag(&format!("{loc}/Condition"), "'Condition' is supported only in JSONata states".into());
         return Rule::Invalid;
+    }
+    match ops.len() + combinators {
+        1 => {}
+        0 => {
+            diag(loc, "A Choice rule needs a comparison operator, 'And', 'Or' or 'Not'".into());
+            return Rule::Invalid;
+        }
+        _ => {
+            let mut found: Vec<&str> = ops.iter().map(|(name, _)| *name).collect();
+            found.extend(
+                [("And", rule.and.is_some()), ("Or", rule.or.is_some()), ("Not", rule.not.is_some())]
+                    .into_iter()
+                    .filter_map(|(name, set)| set.then_some(name)),
+            );
+            let found = found.join(", ");
+            diag(
+                loc,
+                format!("A Choice rule can have only one comparison operator, 'And', 'Or' or 'Not'; it has {found}"),
+            );
+            return Rule::Invalid;
+        }
     }
     let nested = |rules: &Vec<ChoiceRule>, field: &str, diags: &mut Diagnostics| -> Vec<Rule> {
         if rules.is_empty() {

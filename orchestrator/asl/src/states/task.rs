@@ -114,6 +114,23 @@ impl TaskResource {
     }
 }
 
+/// The resource as an ARN (or `wasm:NAME`). `lambda:invoke` is shown in the `aws` partition, since
+/// the parsed form does not keep the partition it was written with.
+impl std::fmt::Display for TaskResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TaskResource::Lambda { arn, .. } | TaskResource::Activity { arn } | TaskResource::Other(arn) => {
+                f.write_str(arn)
+            }
+            TaskResource::Wasm { name } => write!(f, "wasm:{name}"),
+            TaskResource::LambdaInvoke { wait_for_task_token, .. } => {
+                let suffix = if *wait_for_task_token { ".waitForTaskToken" } else { "" };
+                write!(f, "arn:aws:states:::lambda:invoke{suffix}")
+            }
+        }
+    }
+}
+
 /// Reduces a `FunctionName` (name, partial or full ARN) to `NAME[:alias]`.
 fn function_name(v: &str) -> String {
     match v.split_once(":function:") {

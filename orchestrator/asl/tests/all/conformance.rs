@@ -1,7 +1,7 @@
 //! Runs the AWS-recorded executions in `shared/conformance/` and compares status, output, error,
 //! cause and the history's event types with what AWS recorded.
 //!
-//! Run with `cargo test -p stepwasm-asl --test conformance -- --nocapture` to see per-tag counts
+//! Run with `cargo test -p stepwasm-asl --test all conformance -- --nocapture` to see per-tag counts
 //! and the failing cases. The test asserts the project's thresholds: ≥ 98 % of the non-JSONata
 //! cases of `aws-recorded.jsonl` and ≥ 95 % of `aws-recorded-task.jsonl`.
 

@@ -1,0 +1,7 @@
+//! The crate's integration tests, as modules of one binary so that CI links once.
+//!
+//! - `conformance`: executions recorded on AWS, replayed against the interpreter.
+//! - `ui`: golden files for parsing and validation (`tests/ui/`; `BLESS=1` rewrites them).
+
+mod conformance;
+mod ui;

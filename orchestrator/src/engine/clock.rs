@@ -1,0 +1,44 @@
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use stepwasm_asl::Timestamp;
+
+/// Where the engine reads the time, so tests can run on virtual time.
+///
+/// The clock is anchored to the wall clock once, then advances with tokio's monotonic clock. In a
+/// runtime with paused time (`tokio::time::pause`), waits then cost nothing: a 60-second Wait
+/// state completes at once, yet every timestamp in the history stays consistent.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    wall_origin: Timestamp,
+    origin: tokio::time::Instant,
+}
+
+impl Clock {
+    /// A clock that reads the system time now and follows tokio's clock from here on.
+    pub fn new() -> Self {
+        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis());
+        Self::starting_at(Timestamp(i64::try_from(millis).unwrap_or(i64::MAX)))
+    }
+
+    /// A clock that reads `wall_origin` now.
+    pub fn starting_at(wall_origin: Timestamp) -> Self {
+        Self { wall_origin, origin: tokio::time::Instant::now() }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        let elapsed = i64::try_from(self.origin.elapsed().as_millis()).unwrap_or(i64::MAX);
+        Timestamp(self.wall_origin.0.saturating_add(elapsed))
+    }
+
+    /// How long from now until `at` (zero if it has passed).
+    pub fn until(&self, at: Timestamp) -> Duration {
+        Duration::from_millis(u64::try_from(at.0.saturating_sub(self.now().0)).unwrap_or(0))
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -21,12 +21,17 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod conformance;
 mod data_dir;
 pub mod engine;
 mod error;
 mod function_source;
+mod function_store;
+pub mod service;
+pub mod store;
 
 pub use data_dir::DataDir;
 pub use error::{Error, Result};
 pub use function_source::FunctionSource;
+pub use function_store::FunctionDirectory;

@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, so the 2-core CI links once.
 
+mod aws_clients;
 mod concurrency;
 mod conformance;
 mod pipeline;

@@ -1,5 +1,7 @@
 //! Execution history events, serialised in the shape of AWS `GetExecutionHistory`.
 
+use std::sync::Arc;
+
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
@@ -76,16 +78,20 @@ pub enum TaskFamily {
 
 /// What an event records. Each variant maps to one AWS `HistoryEventType`; see
 /// [`EventKind::event_type`].
+///
+/// Payloads (inputs, outputs, parameters) are kept as shared JSON values, the same documents the
+/// interpreter passes between states, and are serialised only when
+/// [`HistoryEvent::to_aws_json`] renders the event.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(missing_docs)]
 pub enum EventKind {
     ExecutionStarted {
-        input: Value,
+        input: Arc<Value>,
         role_arn: String,
         state_machine_arn: String,
     },
     ExecutionSucceeded {
-        output: Value,
+        output: Arc<Value>,
     },
     ExecutionFailed {
         error: Option<String>,
@@ -102,13 +108,13 @@ pub enum EventKind {
     StateEntered {
         state_type: StateType,
         name: String,
-        input: Value,
+        input: Arc<Value>,
     },
     /// `assigned_variables` holds the `Assign` results, if the state assigned any.
     StateExited {
         state_type: StateType,
         name: String,
-        output: Value,
+        output: Arc<Value>,
         assigned_variables: Option<Map<String, Value>>,
     },
     /// `LambdaFunctionScheduled`, `TaskScheduled` or `ActivityScheduled`.
@@ -117,7 +123,7 @@ pub enum EventKind {
         resource_type: String,
         resource: String,
         region: String,
-        parameters: Value,
+        parameters: Arc<Value>,
         timeout_in_seconds: Option<u64>,
         heartbeat_in_seconds: Option<u64>,
     },
@@ -130,7 +136,7 @@ pub enum EventKind {
         family: TaskFamily,
         resource_type: String,
         resource: String,
-        output: Value,
+        output: Arc<Value>,
     },
     TaskFailed {
         family: TaskFamily,
@@ -429,7 +435,11 @@ mod tests {
             id: 2,
             previous_event_id: 0,
             timestamp: Timestamp(1500),
-            kind: EventKind::StateEntered { state_type: StateType::Pass, name: "A".into(), input: json!({"x": 1}) },
+            kind: EventKind::StateEntered {
+                state_type: StateType::Pass,
+                name: "A".into(),
+                input: Arc::new(json!({"x": 1})),
+            },
         };
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
@@ -441,7 +451,7 @@ mod tests {
             resource_type: "lambda".into(),
             resource: "invoke".into(),
             region: "us-east-1".into(),
-            parameters: json!({}),
+            parameters: Arc::new(json!({})),
             timeout_in_seconds: Some(5),
             heartbeat_in_seconds: None,
         };

@@ -345,7 +345,7 @@ fn split_template(s: &str) -> Vec<Piece> {
     out
 }
 
-fn hash(data: &str, alg: &str) -> Option<String> {
+pub(crate) fn hash(data: &str, alg: &str) -> Option<String> {
     use sha2::Digest as _;
     let bytes: Vec<u8> = match alg {
         "MD5" => md5::Md5::digest(data.as_bytes()).to_vec(),

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::intrinsics::Call;
-use crate::jsonata::JTemplate;
+use crate::jsonata_states::JTemplate;
 use crate::jsonpath::Path;
 use crate::model::QueryLanguage;
 use crate::payload::Template;
@@ -305,13 +305,18 @@ pub(crate) struct MapSpec {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
-    Pass { result: Option<Value> },
+    /// `Result`, shared with every execution that passes it on.
+    Pass {
+        result: Option<std::sync::Arc<Value>>,
+    },
     Task(TaskSpec),
     Choice(ChoiceSpec),
     Wait(WaitSpec),
     Succeed,
     Fail(FailSpec),
-    Parallel { branches: Vec<usize> },
+    Parallel {
+        branches: Vec<usize>,
+    },
     Map(MapSpec),
 }
 

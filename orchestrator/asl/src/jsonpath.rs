@@ -54,11 +54,13 @@ pub(crate) trait Roots {
 }
 
 /// Plain roots for callers that have every value at hand.
+#[cfg(test)]
 pub(crate) struct SimpleRoots<'a> {
     pub(crate) input: &'a Value,
     pub(crate) context: &'a Value,
 }
 
+#[cfg(test)]
 impl Roots for SimpleRoots<'_> {
     fn input(&self) -> &Value {
         self.input

@@ -73,7 +73,7 @@ mod history;
 mod intrinsics;
 mod ir;
 mod jsonata;
-mod jsonata_expr;
+mod jsonata_states;
 mod jsonpath;
 pub mod model;
 mod payload;
@@ -89,6 +89,7 @@ pub use execution::{
 };
 pub use history::{EventKind, HistoryEvent, StateType, TaskFamily};
 pub use ir::{StateInfo, StateMachine};
+pub use jsonata::{Bindings as JsonataBindings, EvalOptions, Jsonata, JsonataError};
 pub use timestamp::Timestamp;
 
 #[cfg(test)]
@@ -116,7 +117,7 @@ mod testing {
     pub(crate) fn run_json(def: &str, input: Value) -> Completion {
         run_with(def, input, &mut |a: &Action| match a {
             Action::InvokeTask { task_id, payload, .. } => {
-                Input::TaskSucceeded { task_id: *task_id, output: payload.clone() }
+                Input::TaskSucceeded { task_id: *task_id, output: Value::clone(payload) }
             }
             _ => unreachable!(),
         })

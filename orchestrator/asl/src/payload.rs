@@ -136,7 +136,8 @@ impl Template {
     }
 }
 
-/// Applies `InputPath` or `OutputPath`.
+/// Applies `InputPath` or `OutputPath` (callers that can share the input handle the default
+/// themselves, see `states::select_shared`).
 pub(crate) fn select(path: &PathOpt, roots: &dyn Roots) -> Result<Value, String> {
     match path {
         PathOpt::Default => Ok(roots.input().clone()),
@@ -147,10 +148,14 @@ pub(crate) fn select(path: &PathOpt, roots: &dyn Roots) -> Result<Value, String>
 
 /// Places `result` into `input` as `ResultPath` says. The error is a
 /// `States.ResultPathMatchFailure` detail.
-pub(crate) fn apply_result_path(rp: &ResultPath, input: Value, result: Value) -> Result<Value, String> {
+///
+/// Documents are shared: `$`, the default, and `null` return one of the two unchanged; only a
+/// path into the input copies it (the input is still needed by its `StateEntered` event and by a
+/// Retry or Catch that may follow).
+pub(crate) fn apply_result_path(rp: &ResultPath, input: &Arc<Value>, result: Arc<Value>) -> Result<Arc<Value>, String> {
     let path = match rp {
         ResultPath::Default => return Ok(result),
-        ResultPath::Discard => return Ok(input),
+        ResultPath::Discard => return Ok(Arc::clone(input)),
         ResultPath::Path(p) => p,
     };
     let Some(keys) = path.keys() else {
@@ -159,9 +164,9 @@ pub(crate) fn apply_result_path(rp: &ResultPath, input: Value, result: Value) ->
     if keys.is_empty() {
         return Ok(result);
     }
-    let mut doc = input;
+    let mut doc = Value::clone(input);
     let mut cur = &mut doc;
-    let mut result = Some(result);
+    let mut result = Some(Arc::unwrap_or_clone(result));
     for (n, key) in keys.iter().enumerate() {
         let last = n + 1 == keys.len();
         cur = match (cur, key) {
@@ -195,7 +200,7 @@ pub(crate) fn apply_result_path(rp: &ResultPath, input: Value, result: Value) ->
             }
         };
     }
-    Ok(doc)
+    Ok(Arc::new(doc))
 }
 
 /// Workflow variables visible to a frame: the ones inherited from enclosing frames, plus its own.
@@ -294,15 +299,18 @@ mod tests {
 
     #[test]
     fn result_path_merges_and_creates_objects() {
+        let apply = |rp: &ResultPath, input: &Value, result: Value| {
+            apply_result_path(rp, &Arc::new(input.clone()), Arc::new(result)).map(Arc::unwrap_or_clone)
+        };
         let input = json!({"a": 1, "b": {"c": 2}});
-        assert_eq!(
-            apply_result_path(&rp("$.x.y"), input.clone(), json!(3)).unwrap(),
-            json!({"a": 1, "b": {"c": 2}, "x": {"y": 3}})
-        );
-        assert_eq!(apply_result_path(&rp("$.b.c"), input.clone(), json!(9)).unwrap(), json!({"a": 1, "b": {"c": 9}}));
-        assert_eq!(apply_result_path(&rp("$"), input.clone(), json!(7)).unwrap(), json!(7));
-        assert_eq!(apply_result_path(&ResultPath::Discard, input.clone(), json!(7)).unwrap(), input);
-        assert!(apply_result_path(&rp("$.x"), json!("str"), json!(1)).is_err());
+        assert_eq!(apply(&rp("$.x.y"), &input, json!(3)).unwrap(), json!({"a": 1, "b": {"c": 2}, "x": {"y": 3}}));
+        assert_eq!(apply(&rp("$.b.c"), &input, json!(9)).unwrap(), json!({"a": 1, "b": {"c": 9}}));
+        assert_eq!(apply(&rp("$"), &input, json!(7)).unwrap(), json!(7));
+        assert_eq!(apply(&ResultPath::Discard, &input, json!(7)).unwrap(), input);
+        assert!(apply(&rp("$.x"), &json!("str"), json!(1)).is_err());
+        // The input is shared, not copied, when it passes through.
+        let shared = Arc::new(input);
+        assert!(Arc::ptr_eq(&apply_result_path(&ResultPath::Discard, &shared, Arc::new(json!(7))).unwrap(), &shared));
     }
 
     #[test]

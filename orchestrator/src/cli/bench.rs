@@ -17,6 +17,32 @@ use super::invoke::format_duration;
 pub(crate) enum BenchCommand {
     /// Fresh, isolated invocations of validate-payment with fuel, deadline and memory cap on.
     Invoke(InvokeBenchArgs),
+    /// The interpreter on a Pass chain, and the order pipeline with its Wasm tasks, in memory.
+    Engine(EngineBenchArgs),
+    /// Order-pipeline executions started through the HTTP API, with the durable SQLite store.
+    Server(ServerBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServerBenchArgs {
+    /// How long each measurement lasts, in seconds.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+
+    /// Load-generator threads.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EngineBenchArgs {
+    /// How long each measurement lasts, in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+
+    /// Pipeline executions kept in flight during the throughput run.
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
 }
 
 #[derive(Debug, Args)]
@@ -42,6 +68,8 @@ pub(crate) struct InvokeBenchArgs {
 pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Invoke(args) => bench_invoke(args),
+        BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight),
+        BenchCommand::Server(args) => super::bench_server::run(args.seconds, args.clients.max(1)),
     }
 }
 
@@ -167,14 +195,14 @@ fn throughput(runtime: &Runtime, placed: &Value, threads: usize, length: Duratio
 }
 
 /// Summary statistics of a set of latencies.
-struct Percentiles {
+pub(crate) struct Percentiles {
     median: Duration,
     p99: Duration,
     mean: Duration,
 }
 
 impl Percentiles {
-    fn of(latencies: &mut [Duration]) -> Self {
+    pub(crate) fn of(latencies: &mut [Duration]) -> Self {
         if latencies.is_empty() {
             return Self { median: Duration::ZERO, p99: Duration::ZERO, mean: Duration::ZERO };
         }
@@ -184,15 +212,15 @@ impl Percentiles {
         Self { median: at(0.5), p99: at(0.99), mean: total / latencies.len().max(1) as u32 }
     }
 
-    fn median(&self) -> String {
+    pub(crate) fn median(&self) -> String {
         format_duration(self.median)
     }
 
-    fn p99(&self) -> String {
+    pub(crate) fn p99(&self) -> String {
         format_duration(self.p99)
     }
 
-    fn mean(&self) -> String {
+    pub(crate) fn mean(&self) -> String {
         format_duration(self.mean)
     }
 }

@@ -1,20 +1,27 @@
-//! `stepwasm demo`: the sample order pipeline on three sample orders.
+//! `stepwasm demo`: the main job. Serves the API with the durable store, deploys the sample
+//! functions and the order pipeline through it, runs three sample orders, and keeps serving.
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use serde_json::Value;
-use stepwasm_asl::{ExecutionOutcome, StateMachine};
+use serde_json::{Value, json};
 use stepwasm_orchestrator::DataDir;
-use stepwasm_orchestrator::engine::ExecutionRecord;
+use stepwasm_orchestrator::api;
 
-use super::invoke::format_duration;
-use super::run::{run_once, sample_runtime};
+use super::serve::{Client, build_server, shutdown_signal};
 
 #[derive(Debug, Args)]
-pub(crate) struct DemoArgs {}
+pub(crate) struct DemoArgs {
+    /// Address to serve on; if it is taken, a free port is used instead.
+    #[arg(long, default_value = "127.0.0.1:8083")]
+    listen: std::net::SocketAddr,
+
+    /// Stop after printing the results instead of serving on.
+    #[arg(long)]
+    exit: bool,
+}
 
 /// The orders the demo runs, and what each shows.
 const ORDERS: &[(&str, &str, &str)] = &[
@@ -23,47 +30,120 @@ const ORDERS: &[(&str, &str, &str)] = &[
     ("out-of-stock", stepwasm_functions::samples::OUT_OF_STOCK, "an item is out of stock; refund, then cancel"),
 ];
 
-pub(crate) fn run(_args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
-    let runtime = sample_runtime(data_dir)?;
-    let machine = Arc::new(StateMachine::from_json(stepwasm_functions::ORDER_PIPELINE)?);
-    println!("stepwasm demo: the order pipeline (functions/order-pipeline.asl.json)");
-    println!("{} task functions deployed; Wasm allocator: {}", stepwasm_functions::ALL.len(), runtime.allocator());
+pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
+    let server = build_server(data_dir, false, None)?;
+    let store = server.describe_store.clone();
+    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let listener = tokio.block_on(async {
+        match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(listener) => Ok(listener),
+            Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0)).await,
+        }
+    })?;
+    let address = listener.local_addr()?;
+    let endpoint = format!("http://{address}");
+    let state = server.state.clone();
+    tokio.block_on(state.service.start_background_work())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio.spawn(api::run(listener, server.state, async move {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = stopped => {}
+        }
+    }));
+
+    println!("stepwasm demo: serving the AWS Step Functions API on {endpoint} (store: {store})");
+    let client = Client::new(&endpoint);
+    for sample in stepwasm_functions::ALL {
+        client.deploy_function(sample.name, sample.component, "")?;
+    }
+    println!("deployed {} task functions through PUT /functions/{{name}}", stepwasm_functions::ALL.len());
+    let machine_arn = client.deploy_state_machine(
+        "order-pipeline",
+        stepwasm_functions::ORDER_PIPELINE,
+        "STANDARD",
+        "arn:aws:iam::123456789012:role/stepwasm",
+    )?;
+    println!("deployed the state machine {machine_arn}");
+
     let mut all_as_expected = true;
     for (name, order, story) in ORDERS {
+        let execution_name = format!("{name}-{}", unique_suffix());
+        let started = client
+            .call("StartExecution", &json!({"stateMachineArn": machine_arn, "name": execution_name, "input": order}))?;
+        let arn = started["executionArn"].as_str().context("StartExecution returned no executionArn")?.to_owned();
+        let clock = Instant::now();
+        let described = wait_for_end(&client, &arn)?;
         println!("\n== {name}: {story}");
-        let input: Value = serde_json::from_str(order)?;
-        let started = std::time::Instant::now();
-        let record = run_once(&runtime, Arc::clone(&machine), input, "order-pipeline")?;
-        print_path(&record);
-        match &record.outcome {
-            ExecutionOutcome::Succeeded(output) => {
-                println!("   SUCCEEDED in {}", format_duration(started.elapsed()));
-                println!("   output: {output}");
+        println!(
+            "   {} in {:.0} ms  ({arn})",
+            described["status"].as_str().unwrap_or("?"),
+            clock.elapsed().as_secs_f64() * 1e3
+        );
+        match described["status"].as_str() {
+            Some("SUCCEEDED") => println!("   output: {}", described["output"].as_str().unwrap_or_default()),
+            _ => {
+                println!("   error: {}", described["error"].as_str().unwrap_or("null"));
+                println!("   cause: {}", described["cause"].as_str().unwrap_or("null"));
             }
-            ExecutionOutcome::Failed { error, cause } => {
-                println!("   FAILED in {}", format_duration(started.elapsed()));
-                println!("   error: {}", error.as_deref().unwrap_or("null"));
-                println!("   cause: {}", cause.as_deref().unwrap_or("null"));
-            }
-            other => println!("   {}", other.status()),
         }
-        let expected_success = *name == "good-order";
-        all_as_expected &= matches!(record.outcome, ExecutionOutcome::Succeeded(_)) == expected_success;
+        let compensations = compensations(&client, &arn)?;
+        if !compensations.is_empty() {
+            println!("   compensation: {}", compensations.join(" → "));
+        }
+        all_as_expected &= (described["status"] == "SUCCEEDED") == (*name == "good-order");
     }
-    println!("\nRun one yourself:");
+
+    println!("\nInspect them with any AWS client, for example:");
     println!(
-        "  stepwasm run functions/order-pipeline.asl.json --input-file functions/samples/good-order.json --history"
+        "  aws stepfunctions list-executions --endpoint-url {endpoint} --region us-east-1 --state-machine-arn {machine_arn}"
     );
+    println!(
+        "  aws stepfunctions get-execution-history --endpoint-url {endpoint} --region us-east-1 --execution-arn <arn>"
+    );
+    if !all_as_expected {
+        eprintln!("stepwasm demo: an order did not end as expected");
+    }
+    if args.exit {
+        let _ = stop.send(());
+    } else {
+        println!("\nServing until Ctrl-C.");
+    }
+    tokio.block_on(serving)??;
     Ok(if all_as_expected { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// One line per task attempt: the state, the attempt, and how it ended.
-fn print_path(record: &ExecutionRecord) {
-    let mut invocations: Vec<_> = record.invocations.iter().collect();
-    invocations.sort_by_key(|invocation| invocation.started);
-    for invocation in invocations {
-        let retry = if invocation.attempt > 1 { format!(" (attempt {})", invocation.attempt) } else { String::new() };
-        let took = format_duration(invocation.finished.saturating_duration_since(invocation.started));
-        println!("   {:<24} {:>9}  {:>7} fuel{retry}", invocation.state_name, took, invocation.fuel_consumed);
+fn wait_for_end(client: &Client, arn: &str) -> Result<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let described = client.call("DescribeExecution", &json!({"executionArn": arn}))?;
+        if described["status"] != "RUNNING" {
+            return Ok(described);
+        }
+        if Instant::now() > deadline {
+            bail!("{arn} is still running after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The compensation states the execution entered, from its history.
+fn compensations(client: &Client, arn: &str) -> Result<Vec<String>> {
+    let history = client.call("GetExecutionHistory", &json!({"executionArn": arn, "maxResults": 1000}))?;
+    Ok(history["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|event| event["type"] == "TaskStateEntered")
+        .filter_map(|event| event["stateEnteredEventDetails"]["name"].as_str())
+        .filter(|name| matches!(*name, "RefundPayment" | "CancelOrder"))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Execution names must be unique per machine and the store is durable, so each run adds one.
+fn unique_suffix() -> String {
+    let millis =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_millis());
+    format!("{millis:x}")
 }

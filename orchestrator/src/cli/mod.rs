@@ -1,10 +1,13 @@
 //! The `stepwasm` commands. Each subcommand has its own file; this one parses and dispatches.
 
 mod bench;
+mod bench_engine;
+mod bench_server;
 mod conformance;
 mod demo;
 mod invoke;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +29,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the AWS Step Functions API (and `/functions`) with a durable store.
+    Serve(serve::ServeArgs),
+    /// Manage the Wasm task functions of a running server.
+    #[command(subcommand)]
+    Function(serve::FunctionCommand),
+    /// Create or update a state machine on a running server from an ASL file.
+    Deploy(serve::DeployArgs),
     /// Run one execution of a state machine, in memory, and print its result.
     Run(run::RunArgs),
     /// Check state machine definitions and print every problem found.
@@ -37,8 +47,8 @@ enum Command {
     /// Measure stepwasm's performance.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Run the sample order pipeline on three sample orders: one completes, one is declined and
-    /// compensated, one is out of stock and compensated.
+    /// The main job: serve the API, deploy the sample pipeline through it, run three sample
+    /// orders (one completes, one is declined, one is out of stock), and keep serving.
     Demo(demo::DemoArgs),
 }
 
@@ -47,6 +57,9 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let data_dir = stepwasm_orchestrator::DataDir::locate(cli.data_dir.as_deref());
     let outcome = match cli.command {
+        Command::Serve(args) => serve::serve(&args, &data_dir),
+        Command::Function(command) => serve::function(&command),
+        Command::Deploy(args) => serve::deploy(&args),
         Command::Run(args) => run::run(&args, &data_dir),
         Command::Validate(args) => run::validate(&args),
         Command::Invoke(args) => invoke::run(&args, &data_dir),

@@ -3,15 +3,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 use stepwasm_asl::{
-    Action, Entropy, Execution, ExecutionContext, ExecutionOutcome, HistoryEvent, Input, StateMachine, TaskId,
-    TaskResource, TimerId,
+    Action, Execution, ExecutionContext, ExecutionOutcome, HistoryEvent, Input, StateMachine, Step, TaskId,
+    TaskResource, TimerId, Timestamp,
 };
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::clock::Clock;
-use super::entropy::SystemEntropy;
-use super::tasks::{InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
+use super::replay::{Outstanding, RecordingEntropy, ReplayEntropy};
+use super::tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
 
 /// Something from outside the execution that it may be waiting for.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,11 +57,98 @@ pub struct ExecutionRecord {
     pub invocations: Vec<InvocationRecord>,
 }
 
+/// One interpreter step, as it must be journaled before its actions are carried out.
+#[derive(Debug)]
+pub struct StepRecord<'a> {
+    /// 0 for the start, then 1, 2, … with no gaps.
+    pub sequence: u64,
+    /// The input applied; `None` for the start.
+    pub input: Option<&'a Input>,
+    /// The time the interpreter was given.
+    pub at: Timestamp,
+    /// The random numbers the step drew.
+    pub entropy: &'a [u64],
+    /// The history events it produced.
+    pub history: &'a [HistoryEvent],
+    /// Set when the step ended the execution.
+    pub outcome: Option<&'a ExecutionOutcome>,
+}
+
+/// Makes steps durable. The engine waits for `record` before acting on a step, so nothing
+/// happens that a restart could not reproduce.
+pub trait StepRecorder: Send {
+    /// Stores one step; an error stops the execution here, still RUNNING, for a later resume.
+    fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// One journaled step, to replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayEntry {
+    /// The input; `None` for the start.
+    pub input: Option<Input>,
+    /// The time it was applied at.
+    pub at: Timestamp,
+    /// The random numbers it drew.
+    pub entropy: Vec<u64>,
+}
+
+/// An execution ready to be driven: just started, or rebuilt from its journal.
+pub struct Prepared {
+    execution: Execution,
+    /// Actions to carry out first.
+    actions: Vec<Action>,
+    /// History so far (already recorded when resumed).
+    history: Vec<HistoryEvent>,
+    /// The next journal sequence number.
+    next_sequence: u64,
+    /// Step 0, still to be recorded (only for a fresh start).
+    start: Option<(Timestamp, Vec<u64>, Vec<HistoryEvent>)>,
+    /// Set when the journal already ends the execution.
+    finished: Option<ExecutionOutcome>,
+}
+
+impl Prepared {
+    /// The history events of the start step: what `create_execution` stores with the row.
+    pub fn start_history(&self) -> &[HistoryEvent] {
+        self.start.as_ref().map_or(&[], |(_, _, history)| history)
+    }
+
+    /// The start step's time and random draws, for its journal entry.
+    pub fn start_entry(&self) -> Option<(Timestamp, &[u64])> {
+        self.start.as_ref().map(|(at, entropy, _)| (*at, entropy.as_slice()))
+    }
+
+    /// The outcome, if the start step (or the replayed journal) already ended the execution.
+    pub fn finished(&self) -> Option<&ExecutionOutcome> {
+        self.finished.as_ref()
+    }
+
+    /// The execution, for looking up task tokens.
+    pub fn execution(&self) -> &Execution {
+        &self.execution
+    }
+
+    /// Treats the start step as recorded already (stored together with the execution's row),
+    /// so driving does not record it again.
+    pub fn without_start(mut self) -> Self {
+        if let Some((_, _, history)) = self.start.take() {
+            self.history.extend(history);
+        }
+        self
+    }
+}
+
+/// Why driving an execution stopped before it ended.
+#[derive(Debug, thiserror::Error)]
+#[error("the execution was interrupted: {0}")]
+pub struct Interrupted(pub String);
+
 /// Runs executions: the imperative shell around the pure interpreter in `stepwasm-asl`.
 ///
 /// The interpreter decides; the engine carries its [`Action`]s out. Task invocations and timers
 /// run as concurrent tokio tasks, so Parallel branches and Map iterations really overlap; their
-/// results come back as [`Input`]s, one at a time, in the order they complete.
+/// results come back as [`Input`]s, one at a time, in the order they complete. With a
+/// [`StepRecorder`], every step is durable before its actions run.
 #[derive(Clone)]
 pub struct Engine {
     tasks: Arc<dyn TaskInvoker>,
@@ -87,7 +174,7 @@ impl Engine {
         self.clock
     }
 
-    /// Runs one execution to its end.
+    /// Runs one execution to its end, in memory.
     ///
     /// `signals` delivers callbacks and stop requests; once every sender is dropped, an
     /// execution left waiting for a callback fails instead of hanging. `observe` sees every
@@ -97,86 +184,134 @@ impl Engine {
         machine: Arc<StateMachine>,
         input: Value,
         context: ExecutionContext,
-        mut signals: mpsc::UnboundedReceiver<Signal>,
+        signals: mpsc::UnboundedReceiver<Signal>,
         observe: &mut (dyn FnMut(&HistoryEvent) + Send),
     ) -> ExecutionRecord {
-        let mut entropy = SystemEntropy;
-        let (mut execution, mut step) = Execution::start(machine, input, context, self.clock.now(), &mut entropy);
-        let (completed, mut completions) = mpsc::unbounded_channel::<Input>();
-        let records = Arc::new(Mutex::new(Vec::new()));
-        let mut work = JoinSet::new();
-        let mut handles: HashMap<Work, AbortHandle> = HashMap::new();
-        let mut history = Vec::new();
-        let mut signals_open = true;
+        let prepared = self.start(machine, input, context);
+        match self.drive(prepared, signals, observe, None).await {
+            Ok(record) => record,
+            // Without a recorder nothing can interrupt the run.
+            Err(Interrupted(reason)) => ExecutionRecord {
+                outcome: ExecutionOutcome::Failed { error: Some("States.Runtime".into()), cause: Some(reason) },
+                history: Vec::new(),
+                invocations: Vec::new(),
+            },
+        }
+    }
 
-        loop {
-            for event in &step.history {
+    /// Takes the first step of a new execution, without carrying out its actions yet.
+    pub fn start(&self, machine: Arc<StateMachine>, input: Value, context: ExecutionContext) -> Prepared {
+        let mut entropy = RecordingEntropy::default();
+        let at = self.clock.now();
+        let (execution, step) = Execution::start(machine, input, context, at, &mut entropy);
+        let finished = completion(&step.actions);
+        Prepared {
+            execution,
+            actions: step.actions,
+            history: Vec::new(),
+            next_sequence: 1,
+            start: Some((at, entropy.take(), step.history)),
+            finished,
+        }
+    }
+
+    /// Rebuilds an execution from its journal: the same inputs at the same times with the same
+    /// random draws give the same state. What was issued but not answered is carried out again
+    /// when the execution is driven: an in-flight task attempt runs again, a pending timer fires
+    /// at its original time.
+    pub fn resume(
+        &self,
+        machine: Arc<StateMachine>,
+        input: Value,
+        context: ExecutionContext,
+        journal: Vec<ReplayEntry>,
+    ) -> Result<Prepared, Interrupted> {
+        let mut entries = journal.into_iter();
+        let Some(first) = entries.next().filter(|entry| entry.input.is_none()) else {
+            return Err(Interrupted("the journal does not begin with the start".into()));
+        };
+        let (mut execution, step) =
+            Execution::start(machine, input, context, first.at, &mut ReplayEntropy::new(first.entropy));
+        let mut outstanding = Outstanding::default();
+        let mut history = step.history;
+        outstanding.absorb(&step.actions);
+        let mut finished = completion(&step.actions);
+        let mut next_sequence = 1;
+        for entry in entries {
+            let Some(input) = entry.input else {
+                return Err(Interrupted(format!("journal entry {next_sequence} is a second start")));
+            };
+            match &input {
+                Input::TaskSucceeded { task_id, .. }
+                | Input::TaskFailed { task_id, .. }
+                | Input::TaskTimedOut { task_id } => {
+                    outstanding.task_done(*task_id);
+                }
+                Input::TimerFired { timer_id } => outstanding.timer_done(*timer_id),
+                Input::Stop { .. } => {}
+            }
+            let mut step = execution.apply(input, entry.at, &mut ReplayEntropy::new(entry.entropy));
+            outstanding.absorb(&step.actions);
+            finished = finished.or_else(|| completion(&step.actions));
+            history.append(&mut step.history);
+            next_sequence += 1;
+        }
+        Ok(Prepared { execution, actions: outstanding.into_actions(), history, next_sequence, start: None, finished })
+    }
+
+    /// Carries out a prepared execution until it ends.
+    ///
+    /// With a `recorder`, each step is recorded before its actions run; if recording fails the
+    /// execution stops with [`Interrupted`] and stays resumable from its journal.
+    pub async fn drive(
+        &self,
+        prepared: Prepared,
+        mut signals: mpsc::UnboundedReceiver<Signal>,
+        observe: &mut (dyn FnMut(&HistoryEvent) + Send),
+        mut recorder: Option<&mut dyn StepRecorder>,
+    ) -> Result<ExecutionRecord, Interrupted> {
+        let Prepared { mut execution, actions, mut history, mut next_sequence, start, finished } = prepared;
+        let records = Arc::new(Mutex::new(Vec::new()));
+        if let Some((at, entropy, start_history)) = start {
+            if let Some(recorder) = recorder.as_deref_mut() {
+                let step = StepRecord {
+                    sequence: 0,
+                    input: None,
+                    at,
+                    entropy: &entropy,
+                    history: &start_history,
+                    outcome: finished.as_ref(),
+                };
+                recorder.record(step).await.map_err(Interrupted)?;
+            }
+            for event in &start_history {
                 observe(event);
             }
-            history.append(&mut step.history);
+            history.extend(start_history);
+        }
+        if let Some(outcome) = finished {
+            return Ok(ExecutionRecord { outcome, history, invocations: Vec::new() });
+        }
+
+        let (completed, mut completions) = mpsc::unbounded_channel::<Input>();
+        let mut work = JoinSet::new();
+        let mut handles: HashMap<Work, AbortHandle> = HashMap::new();
+        let mut signals_open = true;
+        let mut entropy = RecordingEntropy::default();
+        let mut step = Step { history: Vec::new(), actions };
+
+        loop {
             let mut finished = None;
             for action in std::mem::take(&mut step.actions) {
                 match action {
-                    Action::InvokeTask { task_id, resource, payload, timeout, context, .. } => {
-                        let waits_for_callback = waits_for_callback(&resource);
-                        if waits_for_callback && let Some(timeout) = timeout {
-                            // The callback's deadline runs from scheduling, across the
-                            // notifying call and the wait.
-                            let completed = completed.clone();
-                            let deadline = work.spawn(async move {
-                                tokio::time::sleep(timeout).await;
-                                let _ = completed.send(Input::TaskTimedOut { task_id });
-                            });
-                            handles.insert(Work::CallbackDeadline(task_id), deadline);
-                        }
-                        let call = TaskCall { resource, payload, timeout, context };
-                        let tasks = Arc::clone(&self.tasks);
-                        let completed = completed.clone();
-                        let records = Arc::clone(&records);
-                        let handle = work.spawn(async move {
-                            let (outcome, record) = tasks.invoke(call).await;
-                            if let Some(record) = record {
-                                records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
-                            }
-                            let input = match outcome {
-                                // The function only announced the task; SendTaskSuccess ends it.
-                                TaskOutcome::Succeeded(_) if waits_for_callback => return,
-                                TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output },
-                                TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
-                                TaskOutcome::TimedOut => Input::TaskTimedOut { task_id },
-                            };
-                            let _ = completed.send(input);
-                        });
-                        handles.insert(Work::Task(task_id), handle);
-                    }
-                    Action::StartTimer { timer_id, fire_at } => {
-                        let delay = self.clock.until(fire_at);
-                        let completed = completed.clone();
-                        let handle = work.spawn(async move {
-                            tokio::time::sleep(delay).await;
-                            let _ = completed.send(Input::TimerFired { timer_id });
-                        });
-                        handles.insert(Work::Timer(timer_id), handle);
-                    }
-                    Action::CancelTask { task_id } => {
-                        for key in [Work::Task(task_id), Work::CallbackDeadline(task_id)] {
-                            if let Some(handle) = handles.remove(&key) {
-                                handle.abort();
-                            }
-                        }
-                    }
-                    Action::CancelTimer { timer_id } => {
-                        if let Some(handle) = handles.remove(&Work::Timer(timer_id)) {
-                            handle.abort();
-                        }
-                    }
                     Action::Complete(outcome) => finished = Some(outcome),
+                    other => self.perform(other, &completed, &records, &mut work, &mut handles),
                 }
             }
             if let Some(outcome) = finished {
                 work.abort_all();
                 let invocations = std::mem::take(&mut *records.lock().unwrap_or_else(PoisonError::into_inner));
-                return ExecutionRecord { outcome, history, invocations };
+                return Ok(ExecutionRecord { outcome, history, invocations });
             }
 
             let next = loop {
@@ -190,7 +325,7 @@ impl Engine {
                     Some(input) = completions.recv() => break input,
                     signal = signals.recv(), if signals_open => match signal {
                         Some(signal) => {
-                            if let Some(input) = self.signal_input(&execution, signal, &mut handles) {
+                            if let Some(input) = signal_input(&execution, signal) {
                                 break input;
                             }
                         }
@@ -199,51 +334,148 @@ impl Engine {
                     Some(_) = work.join_next(), if !work.is_empty() => {}
                 }
             };
-            if let Input::TaskSucceeded { task_id, .. }
-            | Input::TaskFailed { task_id, .. }
-            | Input::TaskTimedOut { task_id } = &next
-            {
-                handles.remove(&Work::Task(*task_id));
-                if let Some(deadline) = handles.remove(&Work::CallbackDeadline(*task_id)) {
-                    deadline.abort();
+            forget_work(&next, &mut handles);
+            let at = self.clock.now();
+            // A task's output can be a large document: copy it only when it must be journaled.
+            let (next, journaled) = if recorder.is_some() { (next.clone(), Some(next)) } else { (next, None) };
+            step = execution.apply(next, at, &mut entropy);
+            let drawn = entropy.take();
+            if let Some(recorder) = recorder.as_deref_mut() {
+                let outcome = completion(&step.actions);
+                let record = StepRecord {
+                    sequence: next_sequence,
+                    input: journaled.as_ref(),
+                    at,
+                    entropy: &drawn,
+                    history: &step.history,
+                    outcome: outcome.as_ref(),
+                };
+                if let Err(reason) = recorder.record(record).await {
+                    work.abort_all();
+                    return Err(Interrupted(reason));
                 }
             }
-            if let Input::TimerFired { timer_id } = &next {
-                handles.remove(&Work::Timer(*timer_id));
+            next_sequence += 1;
+            for event in &step.history {
+                observe(event);
             }
-            step = execution.apply(next, self.clock.now(), &mut entropy as &mut dyn Entropy);
+            history.append(&mut step.history);
         }
     }
 
-    /// Turns a signal into the interpreter's input, if it concerns a task still waiting.
-    fn signal_input(
+    /// Starts the work one action asks for; its result arrives on `completed`.
+    fn perform(
         &self,
-        execution: &Execution,
-        signal: Signal,
+        action: Action,
+        completed: &mpsc::UnboundedSender<Input>,
+        records: &Arc<Mutex<Vec<InvocationRecord>>>,
+        work: &mut JoinSet<()>,
         handles: &mut HashMap<Work, AbortHandle>,
-    ) -> Option<Input> {
-        match signal {
-            Signal::TaskSuccess { token, output } => {
-                execution.task_for_token(&token).map(|task_id| Input::TaskSucceeded { task_id, output })
+    ) {
+        match action {
+            Action::InvokeTask { task_id, resource, payload, timeout, context, .. } => {
+                let waits_for_callback = waits_for_callback(&resource);
+                if waits_for_callback && let Some(timeout) = timeout {
+                    // The callback's deadline runs from scheduling, across the notifying call
+                    // and the wait.
+                    let completed = completed.clone();
+                    let deadline = work.spawn(async move {
+                        tokio::time::sleep(timeout).await;
+                        let _ = completed.send(Input::TaskTimedOut { task_id });
+                    });
+                    handles.insert(Work::CallbackDeadline(task_id), deadline);
+                }
+                let call = TaskCall { resource, payload, timeout, context };
+                let tasks = Arc::clone(&self.tasks);
+                let completed = completed.clone();
+                let records = Arc::clone(records);
+                let handle = work.spawn(async move {
+                    let (outcome, record) = tasks.invoke(call).await;
+                    if let Some(record) = record {
+                        records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+                    }
+                    let input = match outcome {
+                        // The function only announced the task; SendTaskSuccess ends it.
+                        TaskOutcome::Succeeded(_) if waits_for_callback => return,
+                        TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output },
+                        TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
+                        TaskOutcome::TimedOut => Input::TaskTimedOut { task_id },
+                    };
+                    let _ = completed.send(input);
+                });
+                handles.insert(Work::Task(task_id), handle);
             }
-            Signal::TaskFailure { token, error, cause } => {
-                execution.task_for_token(&token).map(|task_id| Input::TaskFailed { task_id, error, cause })
+            Action::StartTimer { timer_id, fire_at } => {
+                let delay = self.clock.until(fire_at);
+                let completed = completed.clone();
+                let handle = work.spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = completed.send(Input::TimerFired { timer_id });
+                });
+                handles.insert(Work::Timer(timer_id), handle);
             }
-            Signal::TaskHeartbeat { token } => {
-                // Heartbeat deadlines are not tracked separately yet; the task's overall
-                // deadline still applies, so there is nothing to reset.
-                let _ = (execution.task_for_token(&token), handles);
-                None
+            Action::CancelTask { task_id } => {
+                for key in [Work::Task(task_id), Work::CallbackDeadline(task_id)] {
+                    if let Some(handle) = handles.remove(&key) {
+                        handle.abort();
+                    }
+                }
             }
-            Signal::Stop { error, cause } => Some(Input::Stop { error, cause }),
+            Action::CancelTimer { timer_id } => {
+                if let Some(handle) = handles.remove(&Work::Timer(timer_id)) {
+                    handle.abort();
+                }
+            }
+            Action::Complete(_) => {}
         }
     }
+}
+
+/// Drops the bookkeeping for work that has just answered.
+fn forget_work(input: &Input, handles: &mut HashMap<Work, AbortHandle>) {
+    match input {
+        Input::TaskSucceeded { task_id, .. } | Input::TaskFailed { task_id, .. } | Input::TaskTimedOut { task_id } => {
+            handles.remove(&Work::Task(*task_id));
+            if let Some(deadline) = handles.remove(&Work::CallbackDeadline(*task_id)) {
+                deadline.abort();
+            }
+        }
+        Input::TimerFired { timer_id } => {
+            handles.remove(&Work::Timer(*timer_id));
+        }
+        Input::Stop { .. } => {}
+    }
+}
+
+/// Turns a signal into the interpreter's input, if it concerns a task still waiting.
+fn signal_input(execution: &Execution, signal: Signal) -> Option<Input> {
+    match signal {
+        Signal::TaskSuccess { token, output } => {
+            execution.task_for_token(&token).map(|task_id| Input::TaskSucceeded { task_id, output })
+        }
+        Signal::TaskFailure { token, error, cause } => {
+            execution.task_for_token(&token).map(|task_id| Input::TaskFailed { task_id, error, cause })
+        }
+        // Heartbeat deadlines are not tracked separately yet; the task's overall deadline
+        // still applies, so a heartbeat changes nothing.
+        Signal::TaskHeartbeat { .. } => None,
+        Signal::Stop { error, cause } => Some(Input::Stop { error, cause }),
+    }
+}
+
+fn completion(actions: &[Action]) -> Option<ExecutionOutcome> {
+    actions.iter().find_map(|action| match action {
+        Action::Complete(outcome) => Some(outcome.clone()),
+        _ => None,
+    })
 }
 
 fn waits_for_callback(resource: &TaskResource) -> bool {
     match resource {
         TaskResource::LambdaInvoke { wait_for_task_token, .. } => *wait_for_task_token,
         TaskResource::Other(arn) => arn.ends_with(".waitForTaskToken"),
+        // Activity workers answer through SendTaskSuccess, like a callback.
+        TaskResource::Activity { .. } => true,
         _ => false,
     }
 }

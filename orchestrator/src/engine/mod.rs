@@ -8,9 +8,10 @@
 mod clock;
 mod driver;
 mod entropy;
+mod replay;
 mod tasks;
 
 pub use clock::Clock;
-pub use driver::{Engine, ExecutionRecord, Signal};
+pub use driver::{Engine, ExecutionRecord, Interrupted, Prepared, ReplayEntry, Signal, StepRecord, StepRecorder};
 pub use entropy::SystemEntropy;
 pub use tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};

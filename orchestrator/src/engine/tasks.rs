@@ -1,5 +1,6 @@
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -12,8 +13,8 @@ pub struct TaskCall {
     /// The state's `Resource`, parsed.
     pub resource: TaskResource,
     /// The effective input (after `InputPath` and `Parameters`); for `lambda:invoke`, the
-    /// `Payload`.
-    pub payload: Value,
+    /// `Payload`. Shared with the execution's history, so it is serialised, never copied.
+    pub payload: Arc<Value>,
     /// The Task's `TimeoutSeconds`, if any.
     pub timeout: Option<Duration>,
     /// The execution, state and attempt the call belongs to.

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::ir::{
     Catcher, JsonataSpec, Kind, NumSource, PathOpt, ResultPath, Retrier, State, StateMachine, StrSource, Transition,
 };
-use crate::jsonata::JTemplate;
+use crate::jsonata_states::JTemplate;
 use crate::jsonpath::{Path, Root};
 use crate::model::{self, QueryLanguage, StateMachineDefinition};
 use crate::payload::Template;

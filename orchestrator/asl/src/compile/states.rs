@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Common, Compiler};
 use crate::ir::{ChoiceBranch, ChoiceSpec, FailSpec, Kind, MapSpec, NumSource, State, TaskSpec, WaitSpec};
-use crate::jsonata::JTemplate;
+use crate::jsonata_states::JTemplate;
 use crate::model::{self, QueryLanguage, SubMachine};
 use crate::states::choice;
 use crate::states::task::TaskResource;
@@ -41,7 +41,15 @@ impl Compiler {
                     query_language: p.query_language,
                     ..Common::default()
                 };
-                self.common(name, id, &c, Kind::Pass { result: p.result.clone() }, index, loc, scope_ql)
+                self.common(
+                    name,
+                    id,
+                    &c,
+                    Kind::Pass { result: p.result.clone().map(std::sync::Arc::new) },
+                    index,
+                    loc,
+                    scope_ql,
+                )
             }
             model::State::Task(t) => {
                 let jsonata = state_ql(t.query_language) == QueryLanguage::JSONata;

@@ -1,5 +1,6 @@
 //! The types a driver exchanges with an [`Execution`](super::Execution).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -76,8 +77,9 @@ pub enum Action {
         task_id: TaskId,
         /// What to run (for `lambda:invoke`, the resolved `FunctionName`).
         resource: TaskResource,
-        /// The function's input.
-        payload: Value,
+        /// The function's input. Shared with the `TaskScheduled` event that records it: serialise
+        /// it for the function, there is no need to copy it.
+        payload: Arc<Value>,
         /// `TimeoutSeconds`.
         timeout: Option<Duration>,
         /// `HeartbeatSeconds`.

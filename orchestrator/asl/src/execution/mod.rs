@@ -62,11 +62,38 @@ pub(crate) enum Wait {
     Children(Box<states::Children>),
 }
 
+/// A JSON document shared, not copied, between a frame and the history events that record it.
+///
+/// State inputs and outputs are immutable once produced: the same document is a state's
+/// `StateEntered` input, its raw input while it runs and (unchanged by Choice, Pass or Succeed)
+/// the next state's input. [`Doc::share`] hands out another reference in O(1).
+///
+/// Deliberately not `Clone`: code written against the old `raw_input: Value` (the JSONata
+/// states) calls `.clone()` and expects a `Value`, which auto-deref still gives it.
+#[derive(Debug)]
+pub(crate) struct Doc(Arc<Value>);
+
+impl Doc {
+    /// Another reference to the same document.
+    pub(crate) fn share(&self) -> Arc<Value> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl std::ops::Deref for Doc {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
 /// The current state of a frame, between entering and exiting it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Active {
     pub(crate) state: usize,
-    pub(crate) raw_input: Value,
+    /// The state's input as it entered, shared with its `StateEntered` event.
+    pub(crate) raw_input: Doc,
     /// Input after `InputPath` (and for Map, the items source), kept while blocked.
     pub(crate) effective: Value,
     pub(crate) entered_id: u64,
@@ -82,9 +109,26 @@ pub(crate) struct Active {
     pub(crate) wait: Wait,
 }
 
+impl Clone for Active {
+    fn clone(&self) -> Self {
+        Active {
+            state: self.state,
+            raw_input: Doc(self.raw_input.share()),
+            effective: self.effective.clone(),
+            entered_id: self.entered_id,
+            entered_at: self.entered_at,
+            attempts: self.attempts.clone(),
+            retry_count: self.retry_count,
+            task_token: self.task_token.clone(),
+            children_failed: self.children_failed,
+            wait: self.wait.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Cursor {
-    Enter { state: usize, input: Value },
+    Enter { state: usize, input: Arc<Value> },
     Run(Active),
     Blocked(Active),
     Done,
@@ -117,7 +161,7 @@ enum TimerPurpose {
 pub struct Execution {
     machine: Arc<StateMachine>,
     ctx: ExecutionContext,
-    input: Value,
+    input: Arc<Value>,
     frames: Vec<Option<Frame>>,
     ready: VecDeque<usize>,
     tasks: BTreeMap<TaskId, usize>,
@@ -142,10 +186,11 @@ impl Execution {
     ) -> (Execution, Step) {
         let start = machine.start;
         let timeout = machine.timeout_seconds;
+        let input = Arc::new(input);
         let mut exec = Execution {
             machine,
             ctx,
-            input: input.clone(),
+            input: Arc::clone(&input),
             frames: Vec::new(),
             ready: VecDeque::new(),
             tasks: BTreeMap::new(),
@@ -159,7 +204,7 @@ impl Execution {
         };
         let mut cx = Cx { exec: &mut exec, now, entropy, out: Step::default() };
         let kind = EventKind::ExecutionStarted {
-            input: input.clone(),
+            input: Arc::clone(&input),
             role_arn: cx.exec.ctx.role_arn.clone(),
             state_machine_arn: cx.exec.ctx.state_machine_arn.clone(),
         };
@@ -350,7 +395,7 @@ impl Cx<'_> {
         parent: usize,
         slot: usize,
         start: usize,
-        input: Value,
+        input: Arc<Value>,
         outer: Arc<BTreeMap<String, Value>>,
         silent: bool,
     ) -> usize {
@@ -405,7 +450,7 @@ impl Cx<'_> {
         }
     }
 
-    fn enter(&mut self, fid: usize, state: usize, input: Value) {
+    fn enter(&mut self, fid: usize, state: usize, input: Arc<Value>) {
         let machine = self.machine();
         let Some(st) = machine.state(state) else {
             return;
@@ -415,12 +460,12 @@ impl Cx<'_> {
             EventKind::StateEntered {
                 state_type: StateType::from_name(st.kind.type_name()),
                 name: st.name.clone(),
-                input: input.clone(),
+                input: Arc::clone(&input),
             },
         );
         let active = Active {
             state,
-            raw_input: input,
+            raw_input: Doc(input),
             effective: Value::Null,
             entered_id,
             entered_at: self.now,
@@ -437,7 +482,12 @@ impl Cx<'_> {
     /// Carries out what a state decided.
     pub(crate) fn handle(&mut self, fid: usize, flow: Flow) {
         match flow {
-            Flow::Exit { active, output, next, assigned } => self.exit_state(fid, &active, output, next, assigned),
+            Flow::Exit { active, output, next, assigned } => {
+                self.exit_state(fid, &active, Arc::new(output), next, assigned);
+            }
+            Flow::ExitShared { active, output, next, assigned } => {
+                self.exit_state(fid, &active, output, next, assigned);
+            }
             Flow::Block(active) => self.set_cursor(fid, Cursor::Blocked(active)),
             Flow::Fail { active, failure } => self.fail_state(fid, active, failure),
             Flow::FailFrame(failure) => self.finish_frame(fid, Err(failure)),
@@ -448,7 +498,7 @@ impl Cx<'_> {
         &mut self,
         fid: usize,
         active: &Active,
-        output: Value,
+        output: Arc<Value>,
         next: Transition,
         assigned: Option<Map<String, Value>>,
     ) {
@@ -462,7 +512,7 @@ impl Cx<'_> {
                 EventKind::StateExited {
                     state_type: StateType::from_name(st.kind.type_name()),
                     name: st.name.clone(),
-                    output: output.clone(),
+                    output: Arc::clone(&output),
                     assigned_variables: assigned.clone(),
                 },
             );
@@ -599,7 +649,7 @@ impl Cx<'_> {
     }
 
     /// A frame reached its end (or failed): report to its parent or end the execution.
-    fn finish_frame(&mut self, fid: usize, result: Result<Value, Failure>) {
+    fn finish_frame(&mut self, fid: usize, result: Result<Arc<Value>, Failure>) {
         let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
             return;
         };
@@ -608,8 +658,8 @@ impl Cx<'_> {
                 let last = frame.last_event;
                 match result {
                     Ok(output) => {
-                        self.push_event(last, EventKind::ExecutionSucceeded { output: output.clone() });
-                        self.end(ExecutionOutcome::Succeeded(output));
+                        self.push_event(last, EventKind::ExecutionSucceeded { output: Arc::clone(&output) });
+                        self.end(ExecutionOutcome::Succeeded(Arc::unwrap_or_clone(output)));
                     }
                     Err(f) => {
                         self.push_event(
@@ -630,6 +680,7 @@ impl Cx<'_> {
                 let Cursor::Blocked(active) = std::mem::replace(&mut parent.cursor, Cursor::Done) else {
                     return;
                 };
+                let result = result.map(Arc::unwrap_or_clone);
                 let flow = states::child_finished(self, pfid, active, slot, fid, result);
                 self.handle(pfid, flow);
             }
@@ -719,7 +770,7 @@ mod tests {
             .iter()
             .filter_map(|a| match a {
                 Action::InvokeTask { task_id, payload, context, .. } => {
-                    Some((*task_id, payload.clone(), context.task_token.clone()))
+                    Some((*task_id, Value::clone(payload), context.task_token.clone()))
                 }
                 _ => None,
             })

@@ -13,10 +13,9 @@ use crate::compile::{Diagnostic, Diagnostics};
 use crate::execution::{Active, Cx, Failure};
 use crate::intrinsics::json_eq;
 use crate::ir::{ChoiceSpec, State, Transition};
-use crate::jsonata::JTemplate;
+use crate::jsonata_states::JTemplate;
 use crate::jsonpath::{Path, Roots};
 use crate::model::{ChoiceRule, QueryLanguage};
-use crate::payload;
 use crate::timestamp::parse_rfc3339;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -392,9 +391,9 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, spec:
         Ok(a) => a,
         Err(failure) => return Flow::Fail { active, failure },
     };
-    match cx.eval(fid, &active, &effective, None, |env, _| payload::select(&st.output_path, env)) {
-        Ok(output) => Flow::Exit { active, output, next: Transition::Next(next), assigned },
-        Err(d) => Flow::Fail { failure: runtime(st, &active, &d), active },
+    match super::select_shared(cx, fid, &active, st, &st.output_path, effective) {
+        Ok(output) => Flow::ExitShared { active, output, next: Transition::Next(next), assigned },
+        Err(failure) => Flow::Fail { failure, active },
     }
 }
 

@@ -13,7 +13,7 @@ fn resolve(
     st: &State,
     source: Option<&StrSource>,
 ) -> Result<Option<String>, Failure> {
-    let input = active.raw_input.clone();
+    let input = active.raw_input.share();
     let value = match source {
         None => return Ok(None),
         Some(StrSource::Literal(s)) => return Ok(Some(s.clone())),

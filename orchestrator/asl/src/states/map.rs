@@ -6,6 +6,7 @@
 //! on AWS, so their events are not recorded here.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -34,7 +35,7 @@ pub(crate) fn number(
             (cx.eval(fid, active, input, None, |env, _| p.eval(env)).map_err(|d| runtime(st, active, &d))?, Some(p))
         }
         NumSource::Jsonata(t) => {
-            (crate::jsonata::eval_value(cx, fid, active, st, t, field.trim_end_matches("Path"))?, None)
+            (crate::jsonata_states::eval_value(cx, fid, active, st, t, field.trim_end_matches("Path"))?, None)
         }
     };
     let parsed = match &v {
@@ -72,7 +73,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, spec:
                 return Flow::Fail { failure: runtime(st, &active, &d), active };
             }
         },
-        None => effective.clone(),
+        None => Value::clone(&effective),
     };
     let Value::Array(items) = items else {
         let detail = format!("Map state input must be an array but was: {items}");
@@ -82,7 +83,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, spec:
         Ok(m) => m.unwrap_or(0.0),
         Err(failure) => return Flow::Fail { active, failure },
     };
-    start(cx, fid, active, st, spec, effective, items, max as usize)
+    start(cx, fid, active, st, spec, Arc::unwrap_or_clone(effective), items, max as usize)
 }
 
 /// Records `MapStateStarted` and starts the first iterations.
@@ -142,14 +143,12 @@ fn fill(
             break;
         };
         let input = if st.jsonata.is_some() {
-            crate::jsonata::item_input(cx, fid, &active, st, index, &item)
+            crate::jsonata_states::item_input(cx, fid, &active, st, index, &item)
         } else {
             match &spec.item_selector {
-                Some(t) => {
-                    let effective = active.effective.clone();
-                    cx.eval(fid, &active, &effective, Some((index as u64, &item)), |env, e| t.eval(env, e))
-                        .map_err(|d| runtime(st, &active, &d))
-                }
+                Some(t) => cx
+                    .eval(fid, &active, &active.effective, Some((index as u64, &item)), |env, e| t.eval(env, e))
+                    .map_err(|d| runtime(st, &active, &d)),
                 None => Ok(item),
             }
         };
@@ -165,7 +164,7 @@ fn fill(
         if !spec.distributed {
             cx.emit(fid, EventKind::MapIterationStarted { name: st.name.clone(), index });
         }
-        let child = cx.spawn(fid, index, spec.processor, input, children.outer.clone(), spec.distributed);
+        let child = cx.spawn(fid, index, spec.processor, Arc::new(input), children.outer.clone(), spec.distributed);
         children.running.push((index, child));
     }
     if !children.running.is_empty() {
@@ -178,10 +177,10 @@ fn fill(
     cx.emit(fid, EventKind::MapStateSucceeded);
     let outputs = Value::Array(children.results.into_iter().map(Option::unwrap_or_default).collect());
     if st.jsonata.is_some() {
-        let input = active.raw_input.clone();
-        return crate::jsonata::exit_with(cx, fid, active, st, &input, &outputs);
+        let input = active.raw_input.share();
+        return crate::jsonata_states::exit_with(cx, fid, active, st, &input, &outputs);
     }
-    finish_result(cx, fid, active, st, outputs)
+    finish_result(cx, fid, active, st, Arc::new(outputs))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -18,14 +18,17 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::execution::{Active, Cx, Failure};
-use crate::ir::{Catcher, Kind, State, Transition};
-use crate::jsonata;
+use crate::ir::{Catcher, Kind, PathOpt, State, Transition};
+use crate::jsonata_states as jsonata;
 use crate::payload::{self, Template};
 
 /// What a state decided.
 pub(crate) enum Flow {
     /// Leave the state with `output` (recording `<Type>StateExited`), then follow `next`.
     Exit { active: Active, output: Value, next: Transition, assigned: Option<Map<String, Value>> },
+    /// [`Flow::Exit`] with an output that may be shared with the input or a history event, so
+    /// states that pass their input on need not copy it.
+    ExitShared { active: Active, output: Arc<Value>, next: Transition, assigned: Option<Map<String, Value>> },
     /// Wait for a task, a timer or child frames.
     Block(Active),
     /// The state failed: Retry, then Catch, then propagate.
@@ -107,10 +110,27 @@ pub(crate) fn child_finished(
     }
 }
 
-/// `InputPath` applied to the raw input.
-pub(crate) fn effective_input(cx: &mut Cx<'_>, fid: usize, active: &Active, st: &State) -> Result<Value, Failure> {
-    let raw = active.raw_input.clone();
-    cx.eval(fid, active, &raw, None, |env, _| payload::select(&st.input_path, env)).map_err(|d| runtime(st, active, &d))
+/// `InputPath` applied to the raw input; without an `InputPath`, the raw input itself (shared).
+pub(crate) fn effective_input(cx: &mut Cx<'_>, fid: usize, active: &Active, st: &State) -> Result<Arc<Value>, Failure> {
+    select_shared(cx, fid, active, st, &st.input_path, active.raw_input.share())
+}
+
+/// `InputPath` or `OutputPath` applied to `doc`, which is passed on untouched when the path is
+/// absent (`$`).
+pub(crate) fn select_shared(
+    cx: &mut Cx<'_>,
+    fid: usize,
+    active: &Active,
+    st: &State,
+    path: &PathOpt,
+    doc: Arc<Value>,
+) -> Result<Arc<Value>, Failure> {
+    if matches!(path, PathOpt::Default) {
+        return Ok(doc);
+    }
+    cx.eval(fid, active, &doc, None, |env, _| payload::select(path, env))
+        .map(Arc::new)
+        .map_err(|d| runtime(st, active, &d))
 }
 
 /// Evaluates `Assign` with `$` = `input`; reads see the variables as they were before the state.
@@ -133,10 +153,10 @@ pub(crate) fn assign(
 
 /// The shared tail of Pass, Task, Parallel and Map: `ResultSelector`, `Assign`, `ResultPath`,
 /// `OutputPath`.
-pub(crate) fn finish_result(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, result: Value) -> Flow {
+pub(crate) fn finish_result(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, result: Arc<Value>) -> Flow {
     let selected = match &st.result_selector {
         Some(sel) => match cx.eval(fid, &active, &result, None, |env, e| sel.eval(env, e)) {
-            Ok(v) => v,
+            Ok(v) => Arc::new(v),
             Err(d) => {
                 return Flow::Fail { failure: runtime(st, &active, &d), active };
             }
@@ -147,7 +167,7 @@ pub(crate) fn finish_result(cx: &mut Cx<'_>, fid: usize, active: Active, st: &St
         Ok(a) => a,
         Err(failure) => return Flow::Fail { active, failure },
     };
-    let combined = match payload::apply_result_path(&st.result_path, active.raw_input.clone(), selected) {
+    let combined = match payload::apply_result_path(&st.result_path, &active.raw_input.share(), selected) {
         Ok(v) => v,
         Err(d) => {
             let failure =
@@ -155,9 +175,9 @@ pub(crate) fn finish_result(cx: &mut Cx<'_>, fid: usize, active: Active, st: &St
             return Flow::Fail { active, failure };
         }
     };
-    match cx.eval(fid, &active, &combined, None, |env, _| payload::select(&st.output_path, env)) {
-        Ok(output) => Flow::Exit { active, output, next: st.next, assigned },
-        Err(d) => Flow::Fail { failure: runtime(st, &active, &d), active },
+    match select_shared(cx, fid, &active, st, &st.output_path, combined) {
+        Ok(output) => Flow::ExitShared { active, output, next: st.next, assigned },
+        Err(failure) => Flow::Fail { failure, active },
     }
 }
 
@@ -180,8 +200,9 @@ pub(crate) fn catch_output(
         Ok(a) => a,
         Err(failure) => return Flow::FailFrame(failure),
     };
-    match payload::apply_result_path(&catcher.result_path, active.raw_input.clone(), error_output.clone()) {
-        Ok(output) => Flow::Exit { active, output, next: Transition::Next(catcher.next), assigned },
+    let error_output = Arc::new(error_output.clone());
+    match payload::apply_result_path(&catcher.result_path, &active.raw_input.share(), error_output) {
+        Ok(output) => Flow::ExitShared { active, output, next: Transition::Next(catcher.next), assigned },
         Err(d) => Flow::FailFrame(Failure::new(
             "States.ResultPathMatchFailure",
             Some(format!("{} {d}", cause_prefix(st, &active))),

@@ -2,6 +2,7 @@
 //! branch order. A failing branch fails the state with the branch's own error and cause.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -17,18 +18,23 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, branc
     };
     let input = match &st.parameters {
         Some(t) => match cx.eval(fid, &active, &effective, None, |env, e| t.eval(env, e)) {
-            Ok(v) => v,
+            Ok(v) => Arc::new(v),
             Err(d) => {
                 return Flow::Fail { failure: runtime(st, &active, &d), active };
             }
         },
         None => effective,
     };
-    start(cx, fid, active, branches, &input)
+    start_shared(cx, fid, active, branches, &input)
 }
 
 /// Starts every branch with `input`.
-pub(crate) fn start(cx: &mut Cx<'_>, fid: usize, mut active: Active, branches: &[usize], input: &Value) -> Flow {
+pub(crate) fn start(cx: &mut Cx<'_>, fid: usize, active: Active, branches: &[usize], input: &Value) -> Flow {
+    start_shared(cx, fid, active, branches, &Arc::new(input.clone()))
+}
+
+/// Starts every branch with `input`, which they all share.
+fn start_shared(cx: &mut Cx<'_>, fid: usize, mut active: Active, branches: &[usize], input: &Arc<Value>) -> Flow {
     cx.emit(fid, EventKind::ParallelStateStarted);
     let outer = cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
     let mut children = Children {
@@ -42,7 +48,7 @@ pub(crate) fn start(cx: &mut Cx<'_>, fid: usize, mut active: Active, branches: &
         outer: outer.clone(),
     };
     for (slot, start) in branches.iter().enumerate() {
-        let child = cx.spawn(fid, slot, *start, input.clone(), outer.clone(), false);
+        let child = cx.spawn(fid, slot, *start, Arc::clone(input), outer.clone(), false);
         children.running.push((slot, child));
     }
     active.wait = Wait::Children(Box::new(children));
@@ -73,10 +79,10 @@ pub(crate) fn on_child(
             }
             let outputs = Value::Array(children.results.into_iter().map(Option::unwrap_or_default).collect());
             if st.jsonata.is_some() {
-                let input = active.raw_input.clone();
-                return crate::jsonata::exit_with(cx, fid, active, st, &input, &outputs);
+                let input = active.raw_input.share();
+                return crate::jsonata_states::exit_with(cx, fid, active, st, &input, &outputs);
             }
-            finish_result(cx, fid, active, st, outputs)
+            finish_result(cx, fid, active, st, Arc::new(outputs))
         }
         Err(failure) => {
             for other in children.running_frames() {

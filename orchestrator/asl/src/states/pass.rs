@@ -1,12 +1,14 @@
 //! Pass: passes its input, or a fixed `Result`, to its output.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::{Flow, effective_input, finish_result, runtime};
 use crate::execution::{Active, Cx};
 use crate::ir::State;
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, result: Option<&Value>) -> Flow {
+pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, result: Option<&Arc<Value>>) -> Flow {
     let effective = match effective_input(cx, fid, &active, st) {
         Ok(v) => v,
         Err(failure) => return Flow::Fail { active, failure },
@@ -14,14 +16,14 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, resul
     // `Parameters` replaces the effective input; `Result` replaces it again. Neither merges.
     let parameters = match &st.parameters {
         Some(t) => match cx.eval(fid, &active, &effective, None, |env, e| t.eval(env, e)) {
-            Ok(v) => v,
+            Ok(v) => Arc::new(v),
             Err(d) => {
                 return Flow::Fail { failure: runtime(st, &active, &d), active };
             }
         },
         None => effective,
     };
-    let result = result.cloned().unwrap_or(parameters);
+    let result = result.map_or(parameters, Arc::clone);
     finish_result(cx, fid, active, st, result)
 }
 

@@ -1,18 +1,17 @@
 //! Succeed: ends its frame (the execution, a branch or an iteration) successfully.
 
-use super::{Flow, effective_input, runtime};
+use super::{Flow, effective_input, select_shared};
 use crate::execution::{Active, Cx};
 use crate::ir::{State, Transition};
-use crate::payload;
 
 pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State) -> Flow {
     let effective = match effective_input(cx, fid, &active, st) {
         Ok(v) => v,
         Err(failure) => return Flow::Fail { active, failure },
     };
-    match cx.eval(fid, &active, &effective, None, |env, _| payload::select(&st.output_path, env)) {
-        Ok(output) => Flow::Exit { active, output, next: Transition::End, assigned: None },
-        Err(d) => Flow::Fail { failure: runtime(st, &active, &d), active },
+    match select_shared(cx, fid, &active, st, &st.output_path, effective) {
+        Ok(output) => Flow::ExitShared { active, output, next: Transition::End, assigned: None },
+        Err(failure) => Flow::Fail { failure, active },
     }
 }
 

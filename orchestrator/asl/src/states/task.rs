@@ -1,5 +1,7 @@
 //! Task: asks the driver to run a unit of work and waits for its reply.
 
+use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -177,17 +179,17 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, mut active: Active, st: &State, s
     }
     let params = match &st.parameters {
         Some(t) => match cx.eval(fid, &active, &effective, None, |env, e| t.eval(env, e)) {
-            Ok(v) => v,
+            Ok(v) => Arc::new(v),
             Err(d) => {
                 return Flow::Fail { failure: runtime(st, &active, &d), active };
             }
         },
-        None => effective.clone(),
+        None => Arc::clone(&effective),
     };
     let timeout = seconds(cx, fid, &active, st, spec.timeout.as_ref(), "TimeoutSecondsPath", &effective);
     let heartbeat = seconds(cx, fid, &active, st, spec.heartbeat.as_ref(), "HeartbeatSecondsPath", &effective);
     match (timeout, heartbeat) {
-        (Ok(t), Ok(h)) => invoke(cx, fid, active, st, spec, params, t, h),
+        (Ok(t), Ok(h)) => invoke_shared(cx, fid, active, st, spec, params, t, h),
         (Err(failure), _) | (_, Err(failure)) => Flow::Fail { active, failure },
     }
 }
@@ -197,10 +199,25 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, mut active: Active, st: &State, s
 pub(crate) fn invoke(
     cx: &mut Cx<'_>,
     fid: usize,
-    mut active: Active,
+    active: Active,
     st: &State,
     spec: &TaskSpec,
     params: Value,
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+) -> Flow {
+    invoke_shared(cx, fid, active, st, spec, Arc::new(params), timeout, heartbeat)
+}
+
+/// [`invoke`] with parameters that may be shared with the state's input.
+#[allow(clippy::too_many_arguments)]
+fn invoke_shared(
+    cx: &mut Cx<'_>,
+    fid: usize,
+    mut active: Active,
+    st: &State,
+    spec: &TaskSpec,
+    params: Arc<Value>,
     timeout: Option<u64>,
     heartbeat: Option<u64>,
 ) -> Flow {
@@ -218,7 +235,7 @@ pub(crate) fn invoke(
                     active,
                 };
             };
-            let payload = params.get("Payload").cloned().unwrap_or_else(|| json!({}));
+            let payload = Arc::new(params.get("Payload").cloned().unwrap_or_else(|| json!({})));
             (
                 TaskResource::LambdaInvoke {
                     function: function_name(function),
@@ -227,7 +244,7 @@ pub(crate) fn invoke(
                 payload,
             )
         }
-        other => (other.clone(), params.clone()),
+        other => (other.clone(), Arc::clone(&params)),
     };
     let region = cx.ctx().region.clone();
     cx.emit(
@@ -237,7 +254,9 @@ pub(crate) fn invoke(
             resource_type: resource_type.clone(),
             resource: resource_name.clone(),
             region,
-            parameters: if family == TaskFamily::Service { params } else { payload.clone() },
+            // Service integrations record their Parameters; Lambda and activity tasks their
+            // input, which is also `params` (only `lambda:invoke`, a service, narrows it).
+            parameters: params,
             timeout_in_seconds: timeout,
             heartbeat_in_seconds: heartbeat,
         },
@@ -263,6 +282,25 @@ pub(crate) fn invoke(
     Flow::Block(active)
 }
 
+/// Whether `value` serialised as JSON is longer than `limit` bytes, found without building the
+/// text (and stopping as soon as the limit is passed).
+fn json_len_exceeds(value: &Value, limit: usize) -> bool {
+    struct Counter {
+        left: usize,
+    }
+    impl io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.left = self.left.checked_sub(buf.len()).ok_or_else(|| io::Error::other("over the limit"))?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    // Serialising a `Value` fails only when the counter refuses.
+    serde_json::to_writer(Counter { left: limit }, value).is_err()
+}
+
 /// The driver reported the task's outcome.
 pub(crate) fn on_reply(cx: &mut Cx<'_>, fid: usize, active: Active, reply: TaskReply) -> Flow {
     let machine = cx.machine();
@@ -276,7 +314,7 @@ pub(crate) fn on_reply(cx: &mut Cx<'_>, fid: usize, active: Active, reply: TaskR
     let (resource_type, resource) = spec.resource.names();
     match reply {
         TaskReply::Succeeded(output) => {
-            if serde_json::to_string(&output).map_or(0, |s| s.len()) > MAX_RESULT_BYTES {
+            if json_len_exceeds(&output, MAX_RESULT_BYTES) {
                 let what = if resource_type.is_empty() { "lambda" } else { resource_type.as_str() };
                 let cause = format!(
                     "The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit."
@@ -323,10 +361,11 @@ pub(crate) fn on_reply(cx: &mut Cx<'_>, fid: usize, active: Active, reply: TaskR
                 }
                 _ => output,
             };
-            cx.emit(fid, EventKind::TaskSucceeded { family, resource_type, resource, output: result.clone() });
+            let result = Arc::new(result);
+            cx.emit(fid, EventKind::TaskSucceeded { family, resource_type, resource, output: Arc::clone(&result) });
             if st.jsonata.is_some() {
-                let input = active.raw_input.clone();
-                return crate::jsonata::exit_with(cx, fid, active, st, &input, &result);
+                let input = active.raw_input.share();
+                return crate::jsonata_states::exit_with(cx, fid, active, st, &input, &result);
             }
             finish_result(cx, fid, active, st, result)
         }
@@ -417,7 +456,7 @@ mod tests {
         let out = run_with(def, json!({"x": 1}), &mut |a: &Action| {
             let Action::InvokeTask { task_id, resource, payload, .. } = a else { unreachable!() };
             assert_eq!(resource, &TaskResource::LambdaInvoke { function: "fn".into(), wait_for_task_token: false });
-            Input::TaskSucceeded { task_id: *task_id, output: payload.clone() }
+            Input::TaskSucceeded { task_id: *task_id, output: Value::clone(payload) }
         });
         assert_eq!(out.output(), Some(json!({"x": 1})));
         assert_eq!(out.event_types()[2..5], ["TaskScheduled", "TaskStarted", "TaskSucceeded"]);

@@ -1,5 +1,7 @@
 //! Wait: delays its frame for `Seconds` / `SecondsPath` or until `Timestamp` / `TimestampPath`.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::{Flow, assign, effective_input, runtime};
@@ -72,7 +74,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, mut active: Active, st: &State, s
     if delay > MAX_DELAY_MS {
         return Flow::Fail { failure: runtime(st, &active, "Wait state delay is too long."), active };
     }
-    active.effective = effective;
+    active.effective = Arc::unwrap_or_clone(effective);
     if delay <= 0 {
         return on_timer(cx, fid, active);
     }
@@ -86,15 +88,15 @@ pub(crate) fn on_timer(cx: &mut Cx<'_>, fid: usize, active: Active) -> Flow {
     let Some(st) = machine.state(active.state) else {
         return Flow::Block(active);
     };
-    let effective = active.effective.clone();
     if st.jsonata.is_some() {
-        return crate::jsonata::exit_with(cx, fid, active, st, &effective, &effective);
+        let effective = active.effective.clone();
+        return crate::jsonata_states::exit_with(cx, fid, active, st, &effective, &effective);
     }
-    let assigned = match assign(cx, fid, &active, st, st.assign.as_ref(), &effective) {
+    let assigned = match assign(cx, fid, &active, st, st.assign.as_ref(), &active.effective) {
         Ok(a) => a,
         Err(failure) => return Flow::Fail { active, failure },
     };
-    match cx.eval(fid, &active, &effective, None, |env, _| payload::select(&st.output_path, env)) {
+    match cx.eval(fid, &active, &active.effective, None, |env, _| payload::select(&st.output_path, env)) {
         Ok(output) => Flow::Exit { active, output, next: st.next, assigned },
         Err(d) => Flow::Fail { failure: runtime(st, &active, &d), active },
     }

@@ -76,7 +76,7 @@ fn fake_invoker(lambdas: &BTreeMap<String, String>) -> impl FnMut(&Action) -> In
             .or_else(|| NAMED_ONLY.iter().find(|(name, _)| *name == function).map(|(_, h)| *h));
         let task_id = *task_id;
         match handler {
-            Some(Handler::Id) => Input::TaskSucceeded { task_id, output: payload.clone() },
+            Some(Handler::Id) => Input::TaskSucceeded { task_id, output: Value::clone(payload) },
             Some(Handler::Echo) => Input::TaskSucceeded { task_id, output: json!({"Return": "HelloWorld"}) },
             Some(Handler::Bytes) => Input::TaskSucceeded { task_id, output: json!("HelloWorld!") },
             Some(Handler::Large) => Input::TaskSucceeded { task_id, output: Value::String("€".repeat(100_000)) },
@@ -89,7 +89,7 @@ fn fake_invoker(lambdas: &BTreeMap<String, String>) -> impl FnMut(&Action) -> In
                 ),
             },
             Some(Handler::Wait60) if timeout.is_some_and(|t| t.as_secs() < 60) => Input::TaskTimedOut { task_id },
-            Some(Handler::Wait60) => Input::TaskSucceeded { task_id, output: payload.clone() },
+            Some(Handler::Wait60) => Input::TaskSucceeded { task_id, output: Value::clone(payload) },
             None => Input::TaskFailed {
                 task_id,
                 error: "Lambda.ResourceNotFoundException".into(),

@@ -1,8 +1,8 @@
 //! JSONata states: `Arguments`, `Output`, `Assign`, `Items`, `Condition` and `{% … %}` values.
 //!
 //! Only strings that are exactly `{% … %}` are expressions; everything else is literal. The
-//! expression language itself lives in [`crate::jsonata_expr`], which implements a subset of
-//! JSONata; an expression outside that subset fails the state with `States.QueryEvaluationError`.
+//! expression language itself lives in [`crate::jsonata`]; expressions are parsed once, when the
+//! definition is compiled, and a failing one fails the state with `States.QueryEvaluationError`.
 
 use serde_json::{Map, Value, json};
 
@@ -10,7 +10,8 @@ use crate::compile::{Diagnostic, Diagnostics};
 use crate::execution::{Active, Cx, Failure};
 use crate::history::EventKind;
 use crate::ir::{Catcher, Kind, NumSource, State, StrSource, Transition, WaitSpec};
-use crate::jsonata_expr::{Expr, Vars};
+use crate::jsonata::{Bindings, EvalOptions, Jsonata};
+use crate::payload::Scope;
 use crate::states::{self, Flow, cause_prefix};
 use crate::timestamp::Timestamp;
 
@@ -18,7 +19,7 @@ use crate::timestamp::Timestamp;
 #[derive(Clone, Debug)]
 pub(crate) enum JTemplate {
     Literal(Value),
-    Expr { text: String, expr: Expr },
+    Expr { text: String, expr: Jsonata },
     Object(Vec<(String, JTemplate)>),
     Array(Vec<JTemplate>),
 }
@@ -44,13 +45,13 @@ impl JTemplate {
         match v {
             Value::String(s) => {
                 let text = expression_text(s).unwrap_or_default().trim().to_owned();
-                match Expr::parse(&text) {
+                match Jsonata::parse(&text) {
                     Ok(expr) => JTemplate::Expr { text, expr },
                     Err(e) => {
                         diags.push(Diagnostic::new(
                             "SCHEMA_VALIDATION_FAILED",
                             loc,
-                            format!("Invalid JSONata expression '{text}': {e}"),
+                            format!("Invalid JSONata expression '{text}': {}", e.message),
                         ));
                         JTemplate::Literal(Value::Null)
                     }
@@ -77,13 +78,14 @@ impl JTemplate {
     fn eval(&self, vars: &Vars<'_>, field: &str) -> Result<Value, String> {
         match self {
             JTemplate::Literal(v) => Ok(v.clone()),
-            JTemplate::Expr { text, expr } => match expr.eval(vars) {
+            JTemplate::Expr { text, expr } => match expr.evaluate(vars.states.get("input"), vars, &vars.options) {
                 Ok(Some(v)) => Ok(v),
                 Ok(None) => Err(format!(
                     "The JSONata expression '{text}' specified for the field '{field}' returned nothing (undefined)."
                 )),
                 Err(e) => Err(format!(
-                    "An error occurred while evaluating the JSONata expression '{text}' specified for the field '{field}': {e}"
+                    "An error occurred while evaluating the JSONata expression '{text}' specified for the field '{field}': {}",
+                    e.message
                 )),
             },
             JTemplate::Array(items) => {
@@ -108,6 +110,19 @@ impl JTemplate {
             }
             _ => Vec::new(),
         }
+    }
+}
+
+/// What an expression reads besides its own bindings: `$states` and the workflow variables.
+struct Vars<'a> {
+    states: &'a Value,
+    scope: &'a Scope,
+    options: EvalOptions,
+}
+
+impl Bindings for Vars<'_> {
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        if name == "states" { Some(self.states) } else { self.scope.get(name) }
     }
 }
 
@@ -154,8 +169,8 @@ fn eval_in(
     let states = Value::Object(states);
     let empty = crate::payload::Scope::default();
     let scope = cx.scope(fid).cloned().unwrap_or(empty);
-    let mut seed = cx.entropy.next_u64();
-    let vars = Vars { states: &states, scope: &scope, random: &mut seed };
+    let options = EvalOptions { now_millis: cx.now.0, random_seed: cx.entropy.next_u64() };
+    let vars = Vars { states: &states, scope: &scope, options };
     t.eval(&vars, field).map_err(|detail| {
         Failure::new("States.QueryEvaluationError", Some(format!("{} {detail}", cause_prefix(st, active))))
     })

@@ -1,0 +1,114 @@
+//! The HTTP API: the AWS Step Functions JSON 1.0 protocol on `POST /`, and `/functions` for
+//! deploying Wasm task functions.
+//!
+//! AWS clients (boto3, the AWS CLI, the SDKs) work against it with `--endpoint-url`. Every
+//! operation is `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`; errors are rendered
+//! in one place, [`ApiError`].
+
+mod error;
+mod functions;
+mod operations;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+
+use crate::function_store::FunctionDirectory;
+use crate::service::{ErrorKind, Service, ServiceError};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The Step Functions service.
+    pub service: Service,
+    /// Where deployed functions are kept across restarts, if anywhere.
+    pub functions: Option<Arc<FunctionDirectory>>,
+}
+
+/// The API as a router, for serving or for `oneshot` tests.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(aws_operation))
+        .route("/functions", get(functions::list))
+        .route("/functions/{name}", get(functions::get).put(functions::deploy).delete(functions::delete))
+        // AWS's request quota is 1 MB; components are larger, so /functions gets its own.
+        .layer(DefaultBodyLimit::max(64 << 20))
+        .layer(middleware::from_fn(request_ids))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// The largest request body of an AWS operation.
+const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+async fn aws_operation(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let Some(operation) = target.strip_prefix("AWSStepFunctions.") else {
+        return Err(ApiError(ServiceError::new(
+            ErrorKind::UnknownOperation,
+            format!("missing or unknown X-Amz-Target header {target:?}"),
+        )));
+    };
+    if body.len() > MAX_REQUEST_BYTES {
+        return Err(ApiError::validation("the request is larger than 1 MB"));
+    }
+    let request: Value = if body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&body).map_err(|error| {
+            ApiError(ServiceError::new(
+                ErrorKind::ValidationException,
+                format!("the request body is not JSON: {error}"),
+            ))
+        })?
+    };
+    if !request.is_object() {
+        return Err(ApiError::validation("the request body must be a JSON object"));
+    }
+    let reply = operations::dispatch(&state.service, operation, request).await?;
+    let mut response = reply.to_string().into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    Ok(response)
+}
+
+/// Gives every response a request id (botocore reports it) and logs failures once.
+async fn request_ids(request: Request, next: Next) -> Response {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let operation = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{} {}", request.method(), request.uri().path()));
+    let id = format!("stepwasm-{:016x}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
+    let mut response = next.run(request).await;
+    if let Some(error) = response.extensions().get::<ServiceError>()
+        && error.kind == ErrorKind::InternalFailure
+    {
+        eprintln!("stepwasm: {operation} failed ({id}): {error}");
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}

@@ -1,0 +1,466 @@
+//! The AWS Step Functions operations: request members in, response members out.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use crate::service::{ErrorKind, Service, ServiceError};
+use crate::store::{ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord};
+
+type Reply = Result<Value, ApiError>;
+
+/// Runs operation `name` with the JSON `body`.
+pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Reply {
+    match name {
+        "CreateStateMachine" => create_state_machine(service, parse(body)?),
+        "DescribeStateMachine" => describe_state_machine(service, &parse(body)?),
+        "UpdateStateMachine" => update_state_machine(service, parse(body)?),
+        "DeleteStateMachine" => {
+            let request: ArnRequest = parse(body)?;
+            service.delete_state_machine(required(&request.state_machine_arn, "stateMachineArn")?)?;
+            Ok(json!({}))
+        }
+        "ListStateMachines" => list_state_machines(service, &parse(body)?),
+        "ValidateStateMachineDefinition" => validate_definition(service, &parse(body)?),
+        "StartExecution" => start_execution(service, parse(body)?).await,
+        "StartSyncExecution" => start_sync_execution(service, parse(body)?).await,
+        "DescribeExecution" => {
+            let request: ArnRequest = parse(body)?;
+            let record = service.describe_execution(required(&request.execution_arn, "executionArn")?)?;
+            Ok(describe_execution_reply(&record))
+        }
+        "DescribeStateMachineForExecution" => {
+            let request: ArnRequest = parse(body)?;
+            let (execution, machine) =
+                service.state_machine_for_execution(required(&request.execution_arn, "executionArn")?)?;
+            Ok(json!({
+                "stateMachineArn": machine.arn,
+                "name": machine.name,
+                "definition": execution.definition,
+                "roleArn": machine.role_arn,
+                "updateDate": seconds(machine.updated),
+                "revisionId": machine.revision_id,
+            }))
+        }
+        "StopExecution" => {
+            let request: StopRequest = parse(body)?;
+            let arn = required(&request.execution_arn, "executionArn")?;
+            let stop_date = service.stop_execution(arn, request.error, request.cause).await?;
+            Ok(json!({ "stopDate": seconds(stop_date) }))
+        }
+        "ListExecutions" => list_executions(service, &parse(body)?),
+        "GetExecutionHistory" => get_execution_history(service, &parse(body)?),
+        "SendTaskSuccess" => {
+            let request: TaskTokenRequest = parse(body)?;
+            let output = request.output.as_deref().ok_or_else(|| ApiError::missing("output"))?;
+            service.send_task_success(required(&request.task_token, "taskToken")?, output)?;
+            Ok(json!({}))
+        }
+        "SendTaskFailure" => {
+            let request: TaskTokenRequest = parse(body)?;
+            service.send_task_failure(required(&request.task_token, "taskToken")?, request.error, request.cause)?;
+            Ok(json!({}))
+        }
+        "SendTaskHeartbeat" => {
+            let request: TaskTokenRequest = parse(body)?;
+            service.send_task_heartbeat(required(&request.task_token, "taskToken")?)?;
+            Ok(json!({}))
+        }
+        "CreateActivity" => {
+            let request: ActivityRequest = parse(body)?;
+            let record = service.create_activity(required(&request.name, "name")?)?;
+            if let Some(tags) = request.tags.filter(|tags| !tags.is_empty()) {
+                service.tag_resource(&record.arn, &tags.into_iter().map(|tag| (tag.key, tag.value)).collect())?;
+            }
+            Ok(json!({ "activityArn": record.arn, "creationDate": seconds(record.created) }))
+        }
+        "DescribeActivity" => {
+            let request: ActivityRequest = parse(body)?;
+            let record = service.describe_activity(required(&request.activity_arn, "activityArn")?)?;
+            Ok(json!({ "activityArn": record.arn, "name": record.name, "creationDate": seconds(record.created) }))
+        }
+        "DeleteActivity" => {
+            let request: ActivityRequest = parse(body)?;
+            service.delete_activity(required(&request.activity_arn, "activityArn")?)?;
+            Ok(json!({}))
+        }
+        "ListActivities" => {
+            let request: ListRequest = parse(body)?;
+            let (activities, next) = service.list_activities(request.max_results, request.next_token.as_deref())?;
+            let items: Vec<Value> = activities
+                .iter()
+                .map(|activity| json!({"activityArn": activity.arn, "name": activity.name, "creationDate": seconds(activity.created)}))
+                .collect();
+            Ok(with_token(json!({ "activities": items }), next))
+        }
+        "GetActivityTask" => {
+            let request: ActivityRequest = parse(body)?;
+            match service.get_activity_task(required(&request.activity_arn, "activityArn")?).await? {
+                Some(task) => Ok(json!({ "taskToken": task.token, "input": task.input })),
+                None => Ok(json!({})),
+            }
+        }
+        "TagResource" => {
+            let request: TagRequest = parse(body)?;
+            let tags = request.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect();
+            service.tag_resource(required(&request.resource_arn, "resourceArn")?, &tags)?;
+            Ok(json!({}))
+        }
+        "UntagResource" => {
+            let request: TagRequest = parse(body)?;
+            service.untag_resource(
+                required(&request.resource_arn, "resourceArn")?,
+                &request.tag_keys.unwrap_or_default(),
+            )?;
+            Ok(json!({}))
+        }
+        "ListTagsForResource" => {
+            let request: TagRequest = parse(body)?;
+            let tags = service.list_tags(required(&request.resource_arn, "resourceArn")?)?;
+            Ok(
+                json!({ "tags": tags.into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect::<Vec<_>>() }),
+            )
+        }
+        other => Err(ApiError(ServiceError::new(
+            ErrorKind::UnknownOperation,
+            format!("stepwasm does not implement the operation {other}"),
+        ))),
+    }
+}
+
+/// Parses a request body; a member of the wrong type is a ValidationException, as on AWS.
+fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    serde_json::from_value(body).map_err(|error| ApiError::validation(format!("1 validation error detected: {error}")))
+}
+
+fn required<'a>(value: &'a Option<String>, member: &str) -> Result<&'a str, ApiError> {
+    value.as_deref().ok_or_else(|| ApiError::missing(member))
+}
+
+/// AWS timestamps are epoch seconds, with a fraction.
+fn seconds(millis: i64) -> f64 {
+    millis as f64 / 1000.0
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArnRequest {
+    state_machine_arn: Option<String>,
+    execution_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Tag {
+    key: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateStateMachineRequest {
+    name: Option<String>,
+    definition: Option<String>,
+    role_arn: Option<String>,
+    #[serde(rename = "type")]
+    machine_type: Option<String>,
+    tags: Option<Vec<Tag>>,
+    logging_configuration: Option<Value>,
+    tracing_configuration: Option<Value>,
+}
+
+fn machine_type(value: Option<&str>) -> Result<MachineType, ApiError> {
+    match value {
+        None | Some("STANDARD") => Ok(MachineType::Standard),
+        Some("EXPRESS") => Ok(MachineType::Express),
+        Some(other) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
+        ))),
+    }
+}
+
+fn create_state_machine(service: &Service, request: CreateStateMachineRequest) -> Reply {
+    let tags: BTreeMap<String, String> =
+        request.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect();
+    let record = service.create_state_machine(
+        required(&request.name, "name")?,
+        required(&request.definition, "definition")?,
+        required(&request.role_arn, "roleArn")?,
+        machine_type(request.machine_type.as_deref())?,
+        &tags,
+        request.logging_configuration.unwrap_or(Value::Null),
+        request.tracing_configuration.unwrap_or(Value::Null),
+    )?;
+    Ok(json!({ "stateMachineArn": record.arn, "creationDate": seconds(record.created) }))
+}
+
+fn describe_state_machine(service: &Service, request: &ArnRequest) -> Reply {
+    let record = service.describe_state_machine(required(&request.state_machine_arn, "stateMachineArn")?)?;
+    Ok(state_machine_reply(&record))
+}
+
+fn state_machine_reply(record: &StateMachineRecord) -> Value {
+    let mut reply = json!({
+        "stateMachineArn": record.arn,
+        "name": record.name,
+        "status": "ACTIVE",
+        "definition": record.definition,
+        "roleArn": record.role_arn,
+        "type": record.machine_type.as_str(),
+        "creationDate": seconds(record.created),
+        "revisionId": record.revision_id,
+        "loggingConfiguration": if record.logging_configuration.is_null() {
+            json!({"level": "OFF", "includeExecutionData": false})
+        } else {
+            record.logging_configuration.clone()
+        },
+    });
+    if !record.tracing_configuration.is_null() {
+        reply["tracingConfiguration"] = record.tracing_configuration.clone();
+    }
+    reply
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateStateMachineRequest {
+    state_machine_arn: Option<String>,
+    definition: Option<String>,
+    role_arn: Option<String>,
+    logging_configuration: Option<Value>,
+    tracing_configuration: Option<Value>,
+}
+
+fn update_state_machine(service: &Service, request: UpdateStateMachineRequest) -> Reply {
+    let record = service.update_state_machine(
+        required(&request.state_machine_arn, "stateMachineArn")?,
+        request.definition.as_deref(),
+        request.role_arn.as_deref(),
+        request.logging_configuration,
+        request.tracing_configuration,
+    )?;
+    Ok(json!({ "updateDate": seconds(record.updated), "revisionId": record.revision_id }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListRequest {
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    state_machine_arn: Option<String>,
+    status_filter: Option<String>,
+}
+
+fn with_token(mut reply: Value, next_token: Option<String>) -> Value {
+    if let Some(token) = next_token {
+        reply["nextToken"] = Value::String(token);
+    }
+    reply
+}
+
+fn list_state_machines(service: &Service, request: &ListRequest) -> Reply {
+    let (machines, next) = service.list_state_machines(request.max_results, request.next_token.as_deref())?;
+    let items: Vec<Value> = machines
+        .iter()
+        .map(|machine| {
+            json!({
+                "stateMachineArn": machine.arn,
+                "name": machine.name,
+                "type": machine.machine_type.as_str(),
+                "creationDate": seconds(machine.created),
+            })
+        })
+        .collect();
+    Ok(with_token(json!({ "stateMachines": items }), next))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ValidateRequest {
+    definition: Option<String>,
+    max_results: Option<i64>,
+}
+
+fn validate_definition(service: &Service, request: &ValidateRequest) -> Reply {
+    let report = service.validate_definition(required(&request.definition, "definition")?, request.max_results)?;
+    let diagnostics: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|(code, location, message)| {
+            json!({"severity": "ERROR", "code": code, "message": message, "location": location})
+        })
+        .collect();
+    let result = if diagnostics.is_empty() { "OK" } else { "FAIL" };
+    Ok(json!({ "result": result, "diagnostics": diagnostics, "truncated": report.truncated }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartRequest {
+    state_machine_arn: Option<String>,
+    name: Option<String>,
+    input: Option<String>,
+}
+
+async fn start_execution(service: &Service, request: StartRequest) -> Reply {
+    let (arn, start) = service
+        .start_execution(
+            required(&request.state_machine_arn, "stateMachineArn")?,
+            request.name.as_deref(),
+            request.input.as_deref(),
+        )
+        .await?;
+    Ok(json!({ "executionArn": arn, "startDate": seconds(start) }))
+}
+
+async fn start_sync_execution(service: &Service, request: StartRequest) -> Reply {
+    let outcome = service
+        .start_sync_execution(
+            required(&request.state_machine_arn, "stateMachineArn")?,
+            request.name.as_deref(),
+            request.input.as_deref(),
+        )
+        .await?;
+    let mut reply = Map::new();
+    reply.insert("executionArn".into(), json!(outcome.execution_arn));
+    reply.insert("stateMachineArn".into(), json!(outcome.state_machine_arn));
+    reply.insert("name".into(), json!(outcome.name));
+    reply.insert("startDate".into(), json!(seconds(outcome.start_date)));
+    reply.insert("stopDate".into(), json!(seconds(outcome.stop_date)));
+    reply.insert("status".into(), json!(outcome.status.as_str()));
+    reply.insert("input".into(), json!(outcome.input));
+    reply.insert("inputDetails".into(), json!({"included": true}));
+    if let Some(output) = outcome.output {
+        reply.insert("output".into(), json!(output));
+        reply.insert("outputDetails".into(), json!({"included": true}));
+    }
+    if let Some(error) = outcome.error {
+        reply.insert("error".into(), json!(error));
+    }
+    if let Some(cause) = outcome.cause {
+        reply.insert("cause".into(), json!(cause));
+    }
+    let billed = (outcome.stop_date - outcome.start_date).max(100);
+    reply.insert("billingDetails".into(), json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": billed}));
+    Ok(Value::Object(reply))
+}
+
+fn describe_execution_reply(record: &ExecutionRecord) -> Value {
+    let mut reply = json!({
+        "executionArn": record.arn,
+        "stateMachineArn": record.state_machine_arn,
+        "name": record.name,
+        "status": record.status.as_str(),
+        "startDate": seconds(record.start_date),
+        "input": record.input,
+        "inputDetails": {"included": true},
+        "redriveCount": 0,
+        // Redrive is not implemented, so no execution is redrivable.
+        "redriveStatus": "NOT_REDRIVABLE",
+    });
+    if let Some(stop) = record.stop_date {
+        reply["stopDate"] = json!(seconds(stop));
+    }
+    if let Some(output) = &record.output {
+        reply["output"] = json!(output);
+        reply["outputDetails"] = json!({"included": true});
+    }
+    if let Some(error) = &record.error {
+        reply["error"] = json!(error);
+    }
+    if let Some(cause) = &record.cause {
+        reply["cause"] = json!(cause);
+    }
+    reply
+}
+
+fn list_executions(service: &Service, request: &ListRequest) -> Reply {
+    let status = match request.status_filter.as_deref() {
+        None => None,
+        Some(text) => Some(ExecutionStatus::parse(text).ok_or_else(|| {
+            ApiError::validation(format!(
+                "1 validation error detected: Value '{text}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
+            ))
+        })?),
+    };
+    let (executions, next) = service.list_executions(
+        request.state_machine_arn.as_deref(),
+        status,
+        request.max_results,
+        request.next_token.as_deref(),
+    )?;
+    let items: Vec<Value> = executions
+        .iter()
+        .map(|execution| {
+            let mut item = json!({
+                "executionArn": execution.arn,
+                "stateMachineArn": execution.state_machine_arn,
+                "name": execution.name,
+                "status": execution.status.as_str(),
+                "startDate": seconds(execution.start_date),
+            });
+            if let Some(stop) = execution.stop_date {
+                item["stopDate"] = json!(seconds(stop));
+            }
+            item
+        })
+        .collect();
+    Ok(with_token(json!({ "executions": items }), next))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryRequest {
+    execution_arn: Option<String>,
+    max_results: Option<i64>,
+    reverse_order: Option<bool>,
+    next_token: Option<String>,
+    include_execution_data: Option<bool>,
+}
+
+fn get_execution_history(service: &Service, request: &HistoryRequest) -> Reply {
+    let page = service.history(
+        required(&request.execution_arn, "executionArn")?,
+        request.max_results,
+        request.reverse_order.unwrap_or(false),
+        request.next_token.as_deref(),
+        request.include_execution_data.unwrap_or(true),
+    )?;
+    Ok(with_token(json!({ "events": page.events }), page.next_token))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StopRequest {
+    execution_arn: Option<String>,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskTokenRequest {
+    task_token: Option<String>,
+    output: Option<String>,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TagRequest {
+    resource_arn: Option<String>,
+    tags: Option<Vec<Tag>>,
+    tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityRequest {
+    name: Option<String>,
+    activity_arn: Option<String>,
+    tags: Option<Vec<Tag>>,
+}

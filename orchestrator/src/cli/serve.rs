@@ -1,0 +1,324 @@
+//! `stepwasm serve`, and the client commands that talk to a running server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+use stepwasm_orchestrator::api::{self, AppState};
+use stepwasm_orchestrator::service::{Service, ServiceConfig};
+use stepwasm_orchestrator::store::{MemoryStore, SqliteStore, Store};
+use stepwasm_orchestrator::{DataDir, FunctionDirectory, FunctionSource};
+use stepwasm_runtime::{Runtime, RuntimeConfig};
+
+/// The address `serve` listens on, and the client commands talk to, unless told otherwise.
+pub(crate) const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8083";
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8083")]
+    listen: SocketAddr,
+
+    /// Keep everything in memory (nothing survives a restart) instead of the SQLite database in
+    /// the data directory.
+    #[arg(long)]
+    in_memory: bool,
+
+    /// This node's name in execution leases [default: node-<pid>].
+    #[arg(long)]
+    node_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FunctionCommand {
+    /// Deploy (or replace) a Wasm task function on a running server.
+    Deploy {
+        /// The function's name; Lambda ARNs in definitions refer to it.
+        name: String,
+        /// The component (`.wasm`), or the name of a sample function.
+        file: String,
+        /// Wall-clock limit per invocation, in milliseconds.
+        #[arg(long)]
+        timeout_ms: Option<u64>,
+        /// Fuel budget per invocation; 0 for none.
+        #[arg(long)]
+        fuel: Option<u64>,
+        /// Memory cap, in MiB.
+        #[arg(long)]
+        memory_mib: Option<u64>,
+        #[command(flatten)]
+        endpoint: Endpoint,
+    },
+    /// List the functions deployed on a running server.
+    List {
+        #[command(flatten)]
+        endpoint: Endpoint,
+    },
+    /// Remove a function from a running server.
+    Delete {
+        /// The function's name.
+        name: String,
+        #[command(flatten)]
+        endpoint: Endpoint,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Endpoint {
+    /// The server's URL.
+    #[arg(long, default_value = DEFAULT_ENDPOINT)]
+    endpoint: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// The state machine definition (Amazon States Language, JSON).
+    definition: PathBuf,
+    /// The state machine's name [default: the file name without `.asl.json`].
+    #[arg(long)]
+    name: Option<String>,
+    /// STANDARD or EXPRESS.
+    #[arg(long = "type", default_value = "STANDARD")]
+    machine_type: String,
+    /// The IAM role ARN to record (stepwasm keeps it, AWS requires it).
+    #[arg(long, default_value = "arn:aws:iam::123456789012:role/stepwasm")]
+    role_arn: String,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// A configured server, ready to serve.
+pub(crate) struct Server {
+    pub(crate) state: AppState,
+    pub(crate) describe_store: String,
+}
+
+/// Builds the service: the store, the runtime, the deployed functions.
+pub(crate) fn build_server(data_dir: &DataDir, in_memory: bool, node_id: Option<String>) -> Result<Server> {
+    let runtime =
+        Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
+    let (store, describe_store, functions): (Arc<dyn Store>, String, Option<Arc<FunctionDirectory>>) = if in_memory {
+        (Arc::new(MemoryStore::default()), "in memory".into(), None)
+    } else {
+        let path = data_dir.root().join("stepwasm.db");
+        let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let functions = FunctionDirectory::open(&data_dir.root().join("functions"))?;
+        let (loaded, problems) = functions.load_into(&runtime)?;
+        for problem in problems {
+            eprintln!("stepwasm: a stored function could not be loaded: {problem}");
+        }
+        if !loaded.is_empty() {
+            eprintln!("stepwasm: {} functions loaded: {}", loaded.len(), loaded.join(", "));
+        }
+        (Arc::new(store), format!("SQLite at {}", path.display()), Some(Arc::new(functions)))
+    };
+    let mut config = ServiceConfig::default();
+    match node_id {
+        Some(node_id) => config.node_id = node_id,
+        // The same node after a restart: it resumes its executions at once instead of waiting
+        // for its own old leases to lapse.
+        None if !in_memory => config.node_id = persistent_node_id(data_dir)?,
+        None => {}
+    }
+    let service = Service::new(store, runtime, config);
+    Ok(Server { state: AppState { service, functions }, describe_store })
+}
+
+/// The node id kept in the data directory, created on first use.
+fn persistent_node_id(data_dir: &DataDir) -> Result<String> {
+    let path = data_dir.root().join("node-id");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if !existing.is_empty() {
+            return Ok(existing.to_owned());
+        }
+    }
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_nanos());
+    let id = format!("node-{:x}", millis ^ u128::from(std::process::id()));
+    std::fs::create_dir_all(data_dir.root())?;
+    std::fs::write(&path, &id).with_context(|| format!("writing {}", path.display()))?;
+    Ok(id)
+}
+
+pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
+    let server = build_server(data_dir, args.in_memory, args.node_id.clone())?;
+    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    tokio.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        let address = listener.local_addr()?;
+        let resumed = server.state.service.start_background_work().await?;
+        println!("stepwasm serving on http://{address} (store: {})", server.describe_store);
+        if resumed > 0 {
+            println!("resumed {resumed} running executions");
+        }
+        println!("AWS clients: --endpoint-url http://{address} (any region, any credentials)");
+        api::run(listener, server.state, shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// A small client for a running stepwasm server.
+pub(crate) struct Client {
+    endpoint: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub(crate) fn new(endpoint: &str) -> Self {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        Self { endpoint: endpoint.trim_end_matches('/').to_owned(), agent }
+    }
+
+    /// Calls an AWS Step Functions operation; AWS errors become `Err` with their name.
+    pub(crate) fn call(&self, operation: &str, request: &Value) -> Result<Value> {
+        let mut response = self
+            .agent
+            .post(&format!("{}/", self.endpoint))
+            .header("X-Amz-Target", &format!("AWSStepFunctions.{operation}"))
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .send(request.to_string())
+            .with_context(|| format!("calling {operation} at {}", self.endpoint))?;
+        let status = response.status();
+        let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?).unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(body)
+        } else {
+            let name = body["__type"].as_str().and_then(|kind| kind.rsplit('#').next()).unwrap_or("Error");
+            bail!("{name}: {}", body["message"].as_str().unwrap_or_default())
+        }
+    }
+
+    pub(crate) fn deploy_function(&self, name: &str, component: &[u8], query: &str) -> Result<Value> {
+        let mut response = self
+            .agent
+            .put(&format!("{}/functions/{name}{query}", self.endpoint))
+            .header("Content-Type", "application/wasm")
+            .send(component)
+            .with_context(|| format!("deploying {name} to {}", self.endpoint))?;
+        let status = response.status();
+        let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?).unwrap_or(Value::Null);
+        if status.is_success() { Ok(body) } else { bail!("{}", body["message"].as_str().unwrap_or("deploy failed")) }
+    }
+
+    fn request(&self, method: &str, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.endpoint);
+        let mut response = match method {
+            "DELETE" => self.agent.delete(&url).call(),
+            _ => self.agent.get(&url).call(),
+        }
+        .with_context(|| format!("{method} {url}"))?;
+        let status = response.status();
+        let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?).unwrap_or(Value::Null);
+        if status.is_success() { Ok(body) } else { bail!("{}", body["message"].as_str().unwrap_or("request failed")) }
+    }
+
+    /// Creates the state machine, or updates its definition if it exists.
+    pub(crate) fn deploy_state_machine(
+        &self,
+        name: &str,
+        definition: &str,
+        machine_type: &str,
+        role_arn: &str,
+    ) -> Result<String> {
+        let created = self.call(
+            "CreateStateMachine",
+            &json!({"name": name, "definition": definition, "roleArn": role_arn, "type": machine_type}),
+        );
+        match created {
+            Ok(reply) => Ok(reply["stateMachineArn"].as_str().unwrap_or_default().to_owned()),
+            Err(error) if error.to_string().starts_with("StateMachineAlreadyExists") => {
+                let arn = format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}");
+                self.call(
+                    "UpdateStateMachine",
+                    &json!({"stateMachineArn": arn, "definition": definition, "roleArn": role_arn}),
+                )?;
+                Ok(arn)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+pub(crate) fn function(command: &FunctionCommand) -> Result<ExitCode> {
+    match command {
+        FunctionCommand::Deploy { name, file, timeout_ms, fuel, memory_mib, endpoint } => {
+            let source = FunctionSource::resolve(file)?;
+            let mut query = Vec::new();
+            if let Some(timeout) = timeout_ms {
+                query.push(format!("timeoutMillis={timeout}"));
+            }
+            if let Some(fuel) = fuel {
+                query.push(format!("fuel={fuel}"));
+            }
+            if let Some(memory) = memory_mib {
+                query.push(format!("memoryMib={memory}"));
+            }
+            let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+            let reply = Client::new(&endpoint.endpoint).deploy_function(name, &source.component()?, &query)?;
+            println!("deployed {name} ({})", reply["arn"].as_str().unwrap_or_default());
+        }
+        FunctionCommand::List { endpoint } => {
+            let reply = Client::new(&endpoint.endpoint).request("GET", "/functions")?;
+            for function in reply["functions"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  sha256:{}",
+                    function["name"].as_str().unwrap_or_default(),
+                    function["sha256"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        FunctionCommand::Delete { name, endpoint } => {
+            Client::new(&endpoint.endpoint).request("DELETE", &format!("/functions/{name}"))?;
+            println!("deleted {name}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn deploy(args: &DeployArgs) -> Result<ExitCode> {
+    let definition =
+        std::fs::read_to_string(&args.definition).with_context(|| format!("reading {}", args.definition.display()))?;
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => args
+            .definition
+            .file_name()
+            .map(|file| file.to_string_lossy().trim_end_matches(".json").trim_end_matches(".asl").to_owned())
+            .unwrap_or_else(|| "state-machine".into()),
+    };
+    let arn = Client::new(&args.endpoint.endpoint).deploy_state_machine(
+        &name,
+        &definition,
+        &args.machine_type,
+        &args.role_arn,
+    )?;
+    println!("{arn}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,491 @@
+//! Executions: start (idempotent by name), run durably, describe, list, stop, history,
+//! callbacks, and resuming after a restart.
+
+use std::sync::{Arc, PoisonError};
+
+use serde_json::Value;
+use stepwasm_asl::{ExecutionContext, ExecutionOutcome, Timestamp};
+use tokio::sync::mpsc;
+
+use super::error::{ErrorKind, ServiceError};
+use super::machines::compile_definition;
+use super::names::{
+    ACCOUNT, REGION, check_name, decode_page_token, encode_page_token, execution_parts, page_size, state_machine_name,
+};
+use super::recorder::{StoreRecorder, completion, replay_entry, stored_events, to_append};
+use super::{Service, ServiceResult};
+use crate::engine::{Prepared, Signal, StepRecord, SystemEntropy};
+use crate::store::{
+    Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, MachineType, PageRequest, StateMachineRecord,
+    StoredEvent,
+};
+
+/// DescribeExecution's answer.
+#[derive(Debug, Clone)]
+pub struct ExecutionDescription {
+    /// The stored execution.
+    pub record: ExecutionRecord,
+}
+
+/// StartSyncExecution's answer.
+#[derive(Debug, Clone)]
+pub struct SyncOutcome {
+    /// The execution's ARN.
+    pub execution_arn: String,
+    /// The machine's ARN.
+    pub state_machine_arn: String,
+    /// The execution's name.
+    pub name: String,
+    /// SUCCEEDED, FAILED or TIMED_OUT.
+    pub status: ExecutionStatus,
+    /// The input, as JSON text.
+    pub input: String,
+    /// The output, on success.
+    pub output: Option<String>,
+    /// The error, on failure.
+    pub error: Option<String>,
+    /// The cause, on failure.
+    pub cause: Option<String>,
+    /// When it started, in milliseconds.
+    pub start_date: i64,
+    /// When it ended, in milliseconds.
+    pub stop_date: i64,
+}
+
+/// One page of GetExecutionHistory.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// The events, in AWS's shape.
+    pub events: Vec<Value>,
+    /// The token for the next page.
+    pub next_token: Option<String>,
+}
+
+/// Express executions may run for at most five minutes, as on AWS.
+const EXPRESS_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl Service {
+    /// StartExecution. For STANDARD machines it is idempotent by name: the same name and input
+    /// while the execution runs return it again; otherwise the name is `ExecutionAlreadyExists`.
+    pub async fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: Option<&str>,
+        input: Option<&str>,
+    ) -> ServiceResult<(String, i64)> {
+        let machine_record = self.machine_for_start(state_machine_arn)?;
+        let input_text = input.unwrap_or("{}");
+        let input = self.parse_input(input_text)?;
+        let name = match name {
+            Some(name) => {
+                check_name(name)?;
+                name.to_owned()
+            }
+            None => uuid(),
+        };
+        let machine = Arc::new(compile_definition(&machine_record.definition)?);
+        if machine_record.machine_type == MachineType::Express {
+            let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, uuid());
+            let context = self.context(&machine_record, &arn, &name);
+            let start_date = context.start_time.0;
+            let engine = self.inner.engine.clone();
+            tokio::spawn(async move {
+                let (_, signals) = mpsc::unbounded_channel();
+                let mut ignore = |_: &stepwasm_asl::HistoryEvent| {};
+                let run = engine.run(machine, input, context, signals, &mut ignore);
+                let _ = tokio::time::timeout(EXPRESS_LIMIT, run).await;
+            });
+            return Ok((arn, start_date));
+        }
+
+        let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}", machine_record.name);
+        if let Some(existing) = self.inner.store.execution(&arn)? {
+            return repeat_start(&existing, input_text);
+        }
+        let context = self.context(&machine_record, &arn, &name);
+        let prepared = self.inner.engine.start(machine, input, context);
+        let mut record = ExecutionRecord {
+            arn: arn.clone(),
+            state_machine_arn: machine_record.arn.clone(),
+            name,
+            definition: machine_record.definition.clone(),
+            status: ExecutionStatus::Running,
+            input: input_text.to_owned(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: prepared.start_entry().map_or(0, |(at, _)| at.0),
+            stop_date: None,
+        };
+        if let Some(outcome) = prepared.finished() {
+            // Pass-only machines end within their first step: the row is final from the start.
+            let done = completion(outcome, Timestamp(record.start_date));
+            record.status = done.status;
+            record.output = done.output;
+            record.error = done.error;
+            record.cause = done.cause;
+            record.stop_date = Some(done.stop_date);
+        }
+        let (at, entropy) = prepared.start_entry().unwrap_or((Timestamp(record.start_date), &[]));
+        let start = to_append(
+            &arn,
+            &StepRecord {
+                sequence: 0,
+                input: None,
+                at,
+                entropy,
+                history: prepared.start_history(),
+                outcome: prepared.finished(),
+            },
+        );
+        match self.inner.store.create_execution(&record, &start).await? {
+            Created::Existing(existing) => repeat_start(&existing, input_text),
+            Created::New(created) => {
+                // A lease write waits for a commit; keep it off the async workers.
+                let now = self.inner.engine.clock().now().0;
+                let (store, node, ttl, lease_arn) = (
+                    Arc::clone(&self.inner.store),
+                    self.inner.config.node_id.clone(),
+                    self.inner.config.lease_ttl_millis,
+                    arn.clone(),
+                );
+                tokio::task::spawn_blocking(move || store.claim(&lease_arn, &node, now, ttl))
+                    .await
+                    .map_err(ServiceError::internal)??;
+                self.publish(&arn, &start.events.iter().map(|event| event.event.clone()).collect::<Vec<_>>());
+                self.drive(arn, prepared);
+                Ok((created.arn, created.start_date))
+            }
+        }
+    }
+
+    /// StartSyncExecution: EXPRESS machines only; runs to the end and answers with the outcome.
+    pub async fn start_sync_execution(
+        &self,
+        state_machine_arn: &str,
+        name: Option<&str>,
+        input: Option<&str>,
+    ) -> ServiceResult<SyncOutcome> {
+        let machine_record = self.machine_for_start(state_machine_arn)?;
+        if machine_record.machine_type != MachineType::Express {
+            return Err(ServiceError::new(
+                ErrorKind::StateMachineTypeNotSupported,
+                "This operation is not supported by this type of state machine",
+            ));
+        }
+        let input_text = input.unwrap_or("{}");
+        let input = self.parse_input(input_text)?;
+        let name = match name {
+            Some(name) => {
+                check_name(name)?;
+                name.to_owned()
+            }
+            None => uuid(),
+        };
+        let machine = Arc::new(compile_definition(&machine_record.definition)?);
+        let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, uuid());
+        let context = self.context(&machine_record, &arn, &name);
+        let start_date = context.start_time.0;
+        let (_, signals) = mpsc::unbounded_channel();
+        let mut ignore = |_: &stepwasm_asl::HistoryEvent| {};
+        let run = self.inner.engine.run(machine, input, context, signals, &mut ignore);
+        let outcome = match tokio::time::timeout(EXPRESS_LIMIT, run).await {
+            Ok(record) => record.outcome,
+            Err(_) => ExecutionOutcome::TimedOut,
+        };
+        let stop_date = self.inner.engine.clock().now().0;
+        let done = completion(&outcome, Timestamp(stop_date));
+        Ok(SyncOutcome {
+            execution_arn: arn,
+            state_machine_arn: machine_record.arn,
+            name,
+            status: done.status,
+            input: input_text.to_owned(),
+            output: done.output,
+            error: done.error,
+            cause: done.cause,
+            start_date,
+            stop_date,
+        })
+    }
+
+    /// DescribeExecution.
+    pub fn describe_execution(&self, arn: &str) -> ServiceResult<ExecutionRecord> {
+        execution_parts(arn)?;
+        self.inner.store.execution(arn)?.ok_or_else(|| ServiceError::execution_does_not_exist(arn))
+    }
+
+    /// DescribeStateMachineForExecution: the definition the execution runs.
+    pub fn state_machine_for_execution(&self, arn: &str) -> ServiceResult<(ExecutionRecord, StateMachineRecord)> {
+        let execution = self.describe_execution(arn)?;
+        let machine = match self.inner.store.state_machine(&execution.state_machine_arn)? {
+            Some(mut machine) => {
+                machine.definition.clone_from(&execution.definition);
+                machine
+            }
+            None => StateMachineRecord {
+                arn: execution.state_machine_arn.clone(),
+                name: state_machine_name(&execution.state_machine_arn).unwrap_or_default().to_owned(),
+                definition: execution.definition.clone(),
+                role_arn: String::new(),
+                machine_type: MachineType::Standard,
+                created: execution.start_date,
+                updated: execution.start_date,
+                revision_id: String::new(),
+                logging_configuration: Value::Null,
+                tracing_configuration: Value::Null,
+            },
+        };
+        Ok((execution, machine))
+    }
+
+    /// ListExecutions, newest first.
+    pub fn list_executions(
+        &self,
+        state_machine_arn: Option<&str>,
+        status: Option<ExecutionStatus>,
+        max_results: Option<i64>,
+        next_token: Option<&str>,
+    ) -> ServiceResult<(Vec<ExecutionRecord>, Option<String>)> {
+        if let Some(machine_arn) = state_machine_arn {
+            state_machine_name(machine_arn)?;
+            if self.inner.store.state_machine(machine_arn)?.is_none() {
+                return Err(ServiceError::state_machine_does_not_exist(machine_arn));
+            }
+        }
+        let scope =
+            format!("executions:{}:{}", state_machine_arn.unwrap_or(""), status.map_or("", ExecutionStatus::as_str));
+        let page = PageRequest {
+            limit: page_size(max_results)?,
+            after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
+            reverse: false,
+        };
+        let filter = ExecutionFilter { state_machine_arn: state_machine_arn.map(str::to_owned), status };
+        let page = self.inner.store.list_executions(&filter, &page)?;
+        Ok((page.items, page.next.map(|position| encode_page_token(&scope, &position))))
+    }
+
+    /// StopExecution: the execution ends ABORTED with the given error and cause.
+    pub async fn stop_execution(&self, arn: &str, error: Option<String>, cause: Option<String>) -> ServiceResult<i64> {
+        let execution = self.describe_execution(arn)?;
+        if execution.status != ExecutionStatus::Running {
+            return Ok(execution.stop_date.unwrap_or(execution.start_date));
+        }
+        let Some(sender) = self.live_sender(arn) else {
+            return Err(ServiceError::internal("the execution is owned by another node; retry there"));
+        };
+        let _ = sender.send(Signal::Stop { error, cause });
+        // Wait briefly for the abort to be journaled, so a following Describe shows it.
+        for _ in 0..200 {
+            if let Some(record) = self.inner.store.execution(arn)?
+                && record.status != ExecutionStatus::Running
+            {
+                return Ok(record.stop_date.unwrap_or(record.start_date));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        Ok(self.inner.engine.clock().now().0)
+    }
+
+    /// GetExecutionHistory.
+    pub fn history(
+        &self,
+        arn: &str,
+        max_results: Option<i64>,
+        reverse: bool,
+        next_token: Option<&str>,
+        include_execution_data: bool,
+    ) -> ServiceResult<HistoryPage> {
+        self.describe_execution(arn)?;
+        let scope = format!("history:{arn}:{reverse}");
+        let page = PageRequest {
+            limit: page_size(max_results)?,
+            after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
+            reverse,
+        };
+        let page = self.inner.store.history(arn, &page)?;
+        let events = page
+            .items
+            .into_iter()
+            .map(|StoredEvent { event, .. }| if include_execution_data { event } else { without_data(event) })
+            .collect();
+        Ok(HistoryPage { events, next_token: page.next.map(|position| encode_page_token(&scope, &position)) })
+    }
+
+    /// SendTaskSuccess.
+    pub fn send_task_success(&self, token: &str, output: &str) -> ServiceResult<()> {
+        let output: Value = serde_json::from_str(output)
+            .map_err(|error| ServiceError::new(ErrorKind::InvalidOutput, format!("Invalid Output: '{error}'")))?;
+        self.signal_task(token, Signal::TaskSuccess { token: token.to_owned(), output })
+    }
+
+    /// SendTaskFailure.
+    pub fn send_task_failure(&self, token: &str, error: Option<String>, cause: Option<String>) -> ServiceResult<()> {
+        let signal = Signal::TaskFailure { token: token.to_owned(), error: error.unwrap_or_default(), cause };
+        self.signal_task(token, signal)
+    }
+
+    /// SendTaskHeartbeat.
+    pub fn send_task_heartbeat(&self, token: &str) -> ServiceResult<()> {
+        self.signal_task(token, Signal::TaskHeartbeat { token: token.to_owned() })
+    }
+
+    fn signal_task(&self, token: &str, signal: Signal) -> ServiceResult<()> {
+        let execution = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner).get(token).cloned();
+        let Some(execution) = execution else { return Err(ServiceError::invalid_token()) };
+        match self.live_sender(&execution) {
+            Some(sender) if sender.send(signal).is_ok() => Ok(()),
+            _ => Err(ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting")),
+        }
+    }
+
+    /// Resumes every RUNNING execution that this node can claim and is not driving already.
+    pub(super) async fn resume_running(&self) -> ServiceResult<usize> {
+        let mut resumed = 0;
+        for arn in self.inner.store.running_executions()? {
+            if self.live_sender(&arn).is_some() {
+                continue;
+            }
+            let now = self.inner.engine.clock().now().0;
+            let (store, node, ttl, lease_arn) = (
+                Arc::clone(&self.inner.store),
+                self.inner.config.node_id.clone(),
+                self.inner.config.lease_ttl_millis,
+                arn.clone(),
+            );
+            let claimed = tokio::task::spawn_blocking(move || store.claim(&lease_arn, &node, now, ttl))
+                .await
+                .map_err(ServiceError::internal)??;
+            if !claimed {
+                continue;
+            }
+            let Some(record) = self.inner.store.execution(&arn)? else { continue };
+            let machine = Arc::new(compile_definition(&record.definition)?);
+            let machine_record = self.inner.store.state_machine(&record.state_machine_arn)?;
+            let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
+            let mut context = ExecutionContext::new(
+                state_machine_name(&record.state_machine_arn).unwrap_or_default(),
+                &record.name,
+                Timestamp(record.start_date),
+            );
+            context.execution_arn.clone_from(&arn);
+            context.state_machine_arn.clone_from(&record.state_machine_arn);
+            if let Some(machine_record) = &machine_record {
+                context.role_arn.clone_from(&machine_record.role_arn);
+            }
+            let journal = self.inner.store.journal(&arn)?.into_iter().map(replay_entry).collect();
+            let prepared =
+                self.inner.engine.resume(machine, input, context, journal).map_err(ServiceError::internal)?;
+            self.drive(arn, prepared);
+            resumed += 1;
+        }
+        Ok(resumed)
+    }
+
+    /// Drives an execution in the background, journaling each step, until it ends.
+    fn drive(&self, arn: String, prepared: Prepared) {
+        let (sender, signals) = mpsc::unbounded_channel();
+        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).insert(arn.clone(), sender);
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut recorder = StoreRecorder { store: Arc::clone(&service.inner.store), execution_arn: arn.clone() };
+            let mut observe = |event: &stepwasm_asl::HistoryEvent| {
+                service.publish(
+                    &arn,
+                    &stored_events(std::slice::from_ref(event)).into_iter().map(|e| e.event).collect::<Vec<_>>(),
+                );
+            };
+            // Start step 0 was stored with the execution row already.
+            let prepared = prepared.without_start();
+            let _ = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder)).await;
+            service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
+            service
+                .inner
+                .tokens
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|_, execution| execution != &arn);
+            let (store, node) = (Arc::clone(&service.inner.store), service.inner.config.node_id.clone());
+            let _ = tokio::task::spawn_blocking(move || store.release(&arn, &node)).await;
+        });
+    }
+
+    fn machine_for_start(&self, state_machine_arn: &str) -> ServiceResult<StateMachineRecord> {
+        let name = state_machine_name(state_machine_arn)?;
+        if state_machine_arn.rsplit(':').next() != Some(name) {
+            return Err(ServiceError::validation("Versions and aliases are not supported by stepwasm yet"));
+        }
+        self.inner
+            .store
+            .state_machine(state_machine_arn)?
+            .ok_or_else(|| ServiceError::state_machine_does_not_exist(state_machine_arn))
+    }
+
+    fn parse_input(&self, input: &str) -> ServiceResult<Value> {
+        if input.len() > self.inner.config.max_payload_bytes {
+            return Err(ServiceError::validation(format!(
+                "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {}",
+                self.inner.config.max_payload_bytes
+            )));
+        }
+        serde_json::from_str(input).map_err(|error| {
+            ServiceError::new(
+                ErrorKind::InvalidExecutionInput,
+                format!("Invalid State Machine Execution Input: '{error}'"),
+            )
+        })
+    }
+
+    fn context(&self, machine: &StateMachineRecord, execution_arn: &str, name: &str) -> ExecutionContext {
+        let mut context = ExecutionContext::new(&machine.name, name, self.inner.engine.clock().now());
+        context.execution_arn = execution_arn.to_owned();
+        context.state_machine_arn.clone_from(&machine.arn);
+        context.role_arn.clone_from(&machine.role_arn);
+        context.region = REGION.to_owned();
+        context
+    }
+}
+
+/// The answer to a StartExecution whose name is taken.
+fn repeat_start(existing: &ExecutionRecord, input: &str) -> ServiceResult<(String, i64)> {
+    let same_input = serde_json::from_str::<Value>(&existing.input).ok() == serde_json::from_str::<Value>(input).ok();
+    if existing.status == ExecutionStatus::Running && same_input {
+        Ok((existing.arn.clone(), existing.start_date))
+    } else {
+        Err(ServiceError::new(
+            ErrorKind::ExecutionAlreadyExists,
+            format!("Execution Already Exists: '{}'", existing.arn),
+        ))
+    }
+}
+
+/// Removes inputs and outputs from an event's details, for `includeExecutionData: false`.
+fn without_data(mut event: Value) -> Value {
+    if let Some(object) = event.as_object_mut() {
+        for (key, details) in object.iter_mut() {
+            if key.ends_with("EventDetails")
+                && let Some(details) = details.as_object_mut()
+            {
+                details.remove("input");
+                details.remove("output");
+                details.remove("inputDetails");
+                details.remove("outputDetails");
+            }
+        }
+    }
+    event
+}
+
+fn uuid() -> String {
+    use stepwasm_asl::Entropy as _;
+    let mut entropy = SystemEntropy;
+    let (high, low) = (entropy.next_u64(), entropy.next_u64());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0x0fff,
+        ((low >> 48) & 0x3fff) | 0x8000,
+        low & 0xffff_ffff_ffff
+    )
+}

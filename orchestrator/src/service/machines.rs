@@ -1,0 +1,236 @@
+//! State machines: create, describe, update, delete, list, validate; tags.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use stepwasm_asl::StateMachine;
+
+use super::error::{ErrorKind, ServiceError};
+use super::names::{
+    check_name, decode_page_token, encode_page_token, page_size, state_machine_arn, state_machine_name,
+};
+use super::{Service, ServiceResult};
+use crate::store::{MachineType, PageRequest, StateMachineRecord};
+
+/// DescribeStateMachine's answer.
+#[derive(Debug, Clone)]
+pub struct StateMachineDescription {
+    /// The stored record.
+    pub record: StateMachineRecord,
+}
+
+/// ValidateStateMachineDefinition's answer.
+#[derive(Debug, Clone)]
+pub struct ValidationReport {
+    /// `(code, location, message)` of each problem, at most `max_results`.
+    pub diagnostics: Vec<(String, String, String)>,
+    /// Whether more problems were found than returned.
+    pub truncated: bool,
+}
+
+/// Compiles a definition, or explains in AWS's words why it is invalid.
+pub(crate) fn compile_definition(definition: &str) -> ServiceResult<StateMachine> {
+    StateMachine::from_json(definition).map_err(|error| match error {
+        stepwasm_asl::Error::InvalidDefinition(diagnostics) => {
+            let details: Vec<String> = diagnostics
+                .iter()
+                .map(|diagnostic| format!("{}: {} at {}", diagnostic.code, diagnostic.message, diagnostic.location))
+                .collect();
+            ServiceError::new(
+                ErrorKind::InvalidDefinition,
+                format!("Invalid State Machine Definition: '{}'", details.join(", ")),
+            )
+        }
+        other => {
+            ServiceError::new(ErrorKind::InvalidDefinition, format!("Invalid State Machine Definition: '{other}'"))
+        }
+    })
+}
+
+impl Service {
+    /// CreateStateMachine. Idempotent: the same name with the same definition and role returns
+    /// the existing machine; anything else under that name is `StateMachineAlreadyExists`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_state_machine(
+        &self,
+        name: &str,
+        definition: &str,
+        role_arn: &str,
+        machine_type: MachineType,
+        tags: &BTreeMap<String, String>,
+        logging_configuration: Value,
+        tracing_configuration: Value,
+    ) -> ServiceResult<StateMachineRecord> {
+        check_name(name)?;
+        compile_definition(definition)?;
+        let arn = state_machine_arn(name);
+        let now = self.inner.engine.clock().now().0;
+        let record = StateMachineRecord {
+            arn: arn.clone(),
+            name: name.to_owned(),
+            definition: definition.to_owned(),
+            role_arn: role_arn.to_owned(),
+            machine_type,
+            created: now,
+            updated: now,
+            revision_id: revision_id(definition, role_arn),
+            logging_configuration,
+            tracing_configuration,
+        };
+        if !self.inner.store.create_state_machine(&record)? {
+            let existing = self
+                .inner
+                .store
+                .state_machine(&arn)?
+                .ok_or_else(|| ServiceError::internal("a state machine vanished while being created"))?;
+            if existing.definition == definition
+                && existing.role_arn == role_arn
+                && existing.machine_type == machine_type
+            {
+                return Ok(existing);
+            }
+            return Err(ServiceError::new(
+                ErrorKind::StateMachineAlreadyExists,
+                format!("State Machine Already Exists: '{arn}'"),
+            ));
+        }
+        if !tags.is_empty() {
+            self.inner.store.tag_resource(&arn, tags)?;
+        }
+        Ok(record)
+    }
+
+    /// DescribeStateMachine.
+    pub fn describe_state_machine(&self, arn: &str) -> ServiceResult<StateMachineRecord> {
+        state_machine_name(arn)?;
+        self.inner.store.state_machine(arn)?.ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))
+    }
+
+    /// UpdateStateMachine: a new definition and/or role; running executions keep theirs.
+    pub fn update_state_machine(
+        &self,
+        arn: &str,
+        definition: Option<&str>,
+        role_arn: Option<&str>,
+        logging_configuration: Option<Value>,
+        tracing_configuration: Option<Value>,
+    ) -> ServiceResult<StateMachineRecord> {
+        if definition.is_none()
+            && role_arn.is_none()
+            && logging_configuration.is_none()
+            && tracing_configuration.is_none()
+        {
+            return Err(ServiceError::new(
+                ErrorKind::MissingRequiredParameter,
+                "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
+            ));
+        }
+        let mut record = self.describe_state_machine(arn)?;
+        if let Some(definition) = definition {
+            compile_definition(definition)?;
+            record.definition = definition.to_owned();
+        }
+        if let Some(role_arn) = role_arn {
+            record.role_arn = role_arn.to_owned();
+        }
+        if let Some(logging) = logging_configuration {
+            record.logging_configuration = logging;
+        }
+        if let Some(tracing) = tracing_configuration {
+            record.tracing_configuration = tracing;
+        }
+        record.updated = self.inner.engine.clock().now().0;
+        record.revision_id = revision_id(&record.definition, &record.role_arn);
+        if !self.inner.store.update_state_machine(&record)? {
+            return Err(ServiceError::state_machine_does_not_exist(arn));
+        }
+        Ok(record)
+    }
+
+    /// DeleteStateMachine. An unknown ARN is not an error, as on AWS; executions stay readable.
+    pub fn delete_state_machine(&self, arn: &str) -> ServiceResult<()> {
+        state_machine_name(arn)?;
+        self.inner.store.delete_state_machine(arn)?;
+        Ok(())
+    }
+
+    /// ListStateMachines, by name.
+    pub fn list_state_machines(
+        &self,
+        max_results: Option<i64>,
+        next_token: Option<&str>,
+    ) -> ServiceResult<(Vec<StateMachineRecord>, Option<String>)> {
+        let page = PageRequest {
+            limit: page_size(max_results)?,
+            after: next_token.map(|token| decode_page_token("state-machines", token)).transpose()?,
+            reverse: false,
+        };
+        let page = self.inner.store.list_state_machines(&page)?;
+        Ok((page.items, page.next.map(|position| encode_page_token("state-machines", &position))))
+    }
+
+    /// ValidateStateMachineDefinition.
+    pub fn validate_definition(&self, definition: &str, max_results: Option<i64>) -> ServiceResult<ValidationReport> {
+        let limit = match max_results {
+            None | Some(0) => 100,
+            Some(n @ 1..=100) => usize::try_from(n).unwrap_or(100),
+            Some(n) => {
+                return Err(ServiceError::validation(format!(
+                    "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+                )));
+            }
+        };
+        let diagnostics = stepwasm_asl::validate(definition);
+        let truncated = diagnostics.len() > limit;
+        Ok(ValidationReport {
+            diagnostics: diagnostics
+                .into_iter()
+                .take(limit)
+                .map(|diagnostic| (diagnostic.code, diagnostic.location, diagnostic.message))
+                .collect(),
+            truncated,
+        })
+    }
+
+    /// TagResource.
+    pub fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> ServiceResult<()> {
+        self.require_taggable(arn)?;
+        self.inner.store.tag_resource(arn, tags)?;
+        Ok(())
+    }
+
+    /// UntagResource.
+    pub fn untag_resource(&self, arn: &str, keys: &[String]) -> ServiceResult<()> {
+        self.require_taggable(arn)?;
+        self.inner.store.untag_resource(arn, keys)?;
+        Ok(())
+    }
+
+    /// ListTagsForResource.
+    pub fn list_tags(&self, arn: &str) -> ServiceResult<BTreeMap<String, String>> {
+        self.require_taggable(arn)?;
+        Ok(self.inner.store.tags(arn)?)
+    }
+
+    fn require_taggable(&self, arn: &str) -> ServiceResult<()> {
+        let exists = if arn.contains(":stateMachine:") {
+            self.inner.store.state_machine(arn)?.is_some()
+        } else if arn.contains(":activity:") {
+            self.inner.store.activity(arn)?.is_some()
+        } else {
+            return Err(ServiceError::new(ErrorKind::InvalidArn, format!("Invalid Arn: 'Invalid ARN prefix: {arn}'")));
+        };
+        if exists {
+            Ok(())
+        } else {
+            Err(ServiceError::new(ErrorKind::ResourceNotFound, format!("Resource not found: '{arn}'")))
+        }
+    }
+}
+
+/// Identifies a revision by its content, so the same update twice gives the same id.
+fn revision_id(definition: &str, role_arn: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{definition}\n{role_arn}").as_bytes());
+    digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+}

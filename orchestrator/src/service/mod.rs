@@ -1,0 +1,199 @@
+//! The Step Functions service: what the API operations do, on top of the store and the engine.
+//!
+//! Each operation is a method of [`Service`] that takes plain Rust values and returns a
+//! [`ServiceError`] carrying the AWS error name and message. STANDARD executions are journaled
+//! in the store step by step and resumed after a restart; EXPRESS executions run in memory.
+
+mod activities;
+mod error;
+mod executions;
+mod machines;
+mod names;
+mod recorder;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::Value;
+use stepwasm_asl::TaskResource;
+use stepwasm_runtime::Runtime;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::engine::{BoxFuture, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};
+use crate::store::Store;
+use activities::{ActivityQueues, ActivityTask};
+
+pub use error::{ErrorKind, ServiceError};
+pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
+pub use machines::{StateMachineDescription, ValidationReport};
+
+/// The service's result type.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Settings of the service.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// This node's name in execution leases. Default: `node-<pid>`.
+    pub node_id: String,
+    /// How long a lease lasts without renewal, in milliseconds. Default 30 s: another node takes
+    /// over a dead node's executions after at most this long.
+    pub lease_ttl_millis: i64,
+    /// The largest execution input, task output or callback output, in bytes of UTF-8.
+    /// Default 262,144 (256 KiB), as on AWS.
+    pub max_payload_bytes: usize,
+    /// How long GetActivityTask waits for work before answering with no task. Default 60 s,
+    /// as on AWS (clients should read with a longer socket timeout).
+    pub activity_poll: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            node_id: format!("node-{}", std::process::id()),
+            lease_ttl_millis: 30_000,
+            max_payload_bytes: 262_144,
+            activity_poll: activities::DEFAULT_ACTIVITY_POLL,
+        }
+    }
+}
+
+/// Something that happened to an execution, for live views such as the console.
+#[derive(Debug, Clone)]
+pub struct ExecutionEvent {
+    /// The execution.
+    pub execution_arn: String,
+    /// The history event, in AWS's shape.
+    pub event: Value,
+}
+
+/// The Step Functions service.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    runtime: Runtime,
+    engine: Engine,
+    config: ServiceConfig,
+    /// Signal channels of the executions this node is driving.
+    live: Mutex<HashMap<String, mpsc::UnboundedSender<Signal>>>,
+    /// Task token → execution ARN, for routing SendTask* calls.
+    tokens: Arc<Mutex<HashMap<String, String>>>,
+    events: broadcast::Sender<ExecutionEvent>,
+    activities: Arc<ActivityQueues>,
+}
+
+impl Service {
+    /// A service over `store`, running Task states as functions registered in `runtime`.
+    pub fn new(store: Arc<dyn Store>, runtime: Runtime, config: ServiceConfig) -> Self {
+        let tokens = Arc::new(Mutex::new(HashMap::new()));
+        let activities = Arc::new(ActivityQueues::default());
+        let tasks = TokenIndexingTasks {
+            inner: WasmTasks::new(runtime.clone()),
+            tokens: Arc::clone(&tokens),
+            activities: Arc::clone(&activities),
+        };
+        let (events, _) = broadcast::channel(4096);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                runtime,
+                engine: Engine::new(Arc::new(tasks)),
+                config,
+                live: Mutex::new(HashMap::new()),
+                tokens,
+                events,
+                activities,
+            }),
+        }
+    }
+
+    /// The Wasm runtime task functions are registered in.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// A stream of every history event as it is written.
+    pub fn subscribe(&self) -> broadcast::Receiver<ExecutionEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Resumes every RUNNING execution this node can claim, and keeps its leases alive.
+    ///
+    /// Call once at startup, inside the tokio runtime that serves requests.
+    pub async fn start_background_work(&self) -> ServiceResult<usize> {
+        let resumed = self.resume_running().await?;
+        let service = self.clone();
+        let period =
+            Duration::from_millis(u64::try_from(self.inner.config.lease_ttl_millis / 3).unwrap_or(10_000).max(100));
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            loop {
+                ticker.tick().await;
+                let now = service.inner.engine.clock().now().0;
+                let (store, node, ttl) = (
+                    Arc::clone(&service.inner.store),
+                    service.inner.config.node_id.clone(),
+                    service.inner.config.lease_ttl_millis,
+                );
+                let _ = tokio::task::spawn_blocking(move || store.renew_all(&node, now, ttl)).await;
+                // Executions whose node died become claimable once its leases lapse.
+                let _ = service.resume_running().await;
+            }
+        });
+        Ok(resumed)
+    }
+
+    fn live_sender(&self, execution_arn: &str) -> Option<mpsc::UnboundedSender<Signal>> {
+        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned()
+    }
+
+    fn publish(&self, execution_arn: &str, events: &[Value]) {
+        if self.inner.events.receiver_count() == 0 {
+            return;
+        }
+        for event in events {
+            let _ = self
+                .inner
+                .events
+                .send(ExecutionEvent { execution_arn: execution_arn.to_owned(), event: event.clone() });
+        }
+    }
+}
+
+/// Remembers which execution each task token belongs to, so SendTaskSuccess can find it, and
+/// hands Activity tasks to the activity queues instead of a function.
+struct TokenIndexingTasks {
+    inner: WasmTasks,
+    tokens: Arc<Mutex<HashMap<String, String>>>,
+    activities: Arc<ActivityQueues>,
+}
+
+impl TaskInvoker for TokenIndexingTasks {
+    fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
+        if let Some(token) = &call.context.task_token {
+            self.tokens
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(token.clone(), call.context.execution_arn.clone());
+        }
+        if let TaskResource::Activity { arn } = &call.resource {
+            let task = ActivityTask {
+                token: call.context.task_token.clone().unwrap_or_default(),
+                input: call.payload.to_string(),
+            };
+            self.activities.push(arn, task);
+            // The worker answers through SendTaskSuccess; this only scheduled the work.
+            return Box::pin(async { (TaskOutcome::Succeeded(Value::Null), None) });
+        }
+        self.inner.invoke(call)
+    }
+}

@@ -1,0 +1,79 @@
+use std::sync::Arc;
+
+use stepwasm_asl::{ExecutionOutcome, HistoryEvent, Input, TaskId, TimerId, Timestamp};
+
+use crate::engine::{BoxFuture, ReplayEntry, StepRecord, StepRecorder};
+use crate::store::{Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoredEvent};
+
+/// Journals every step of one execution in the store before the engine acts on it.
+pub(crate) struct StoreRecorder {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) execution_arn: String,
+}
+
+impl StepRecorder for StoreRecorder {
+    fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), String>> {
+        let append = to_append(&self.execution_arn, &step);
+        Box::pin(async move { self.store.append(append).await.map_err(|error| error.to_string()) })
+    }
+}
+
+/// The store's form of one engine step.
+pub(crate) fn to_append(execution_arn: &str, step: &StepRecord<'_>) -> Append {
+    Append {
+        execution_arn: execution_arn.to_owned(),
+        entry: JournalEntry {
+            sequence: step.sequence,
+            input: step.input.map_or(JournalInput::Start, journal_input),
+            at: step.at.0,
+            entropy: step.entropy.to_vec(),
+        },
+        events: stored_events(step.history),
+        completion: step.outcome.map(|outcome| completion(outcome, step.at)),
+    }
+}
+
+pub(crate) fn stored_events(history: &[HistoryEvent]) -> Vec<StoredEvent> {
+    history.iter().map(|event| StoredEvent { id: event.id, event: event.to_aws_json() }).collect()
+}
+
+pub(crate) fn completion(outcome: &ExecutionOutcome, at: Timestamp) -> Completion {
+    let (status, output, error, cause) = match outcome {
+        ExecutionOutcome::Succeeded(output) => (ExecutionStatus::Succeeded, Some(output.to_string()), None, None),
+        ExecutionOutcome::Failed { error, cause } => (ExecutionStatus::Failed, None, error.clone(), cause.clone()),
+        ExecutionOutcome::TimedOut => (ExecutionStatus::TimedOut, None, None, None),
+        ExecutionOutcome::Aborted { error, cause } => (ExecutionStatus::Aborted, None, error.clone(), cause.clone()),
+    };
+    Completion { status, output, error, cause, stop_date: at.0 }
+}
+
+fn journal_input(input: &Input) -> JournalInput {
+    match input {
+        Input::TaskSucceeded { task_id, output } => {
+            JournalInput::TaskSucceeded { task_id: task_id.0, output: output.clone() }
+        }
+        Input::TaskFailed { task_id, error, cause } => {
+            JournalInput::TaskFailed { task_id: task_id.0, error: error.clone(), cause: cause.clone() }
+        }
+        Input::TaskTimedOut { task_id } => JournalInput::TaskTimedOut { task_id: task_id.0 },
+        Input::TimerFired { timer_id } => JournalInput::TimerFired { timer_id: timer_id.0 },
+        Input::Stop { error, cause } => JournalInput::Stop { error: error.clone(), cause: cause.clone() },
+    }
+}
+
+/// The engine's form of a stored journal entry.
+pub(crate) fn replay_entry(entry: JournalEntry) -> ReplayEntry {
+    let input = match entry.input {
+        JournalInput::Start => None,
+        JournalInput::TaskSucceeded { task_id, output } => {
+            Some(Input::TaskSucceeded { task_id: TaskId(task_id), output })
+        }
+        JournalInput::TaskFailed { task_id, error, cause } => {
+            Some(Input::TaskFailed { task_id: TaskId(task_id), error, cause })
+        }
+        JournalInput::TaskTimedOut { task_id } => Some(Input::TaskTimedOut { task_id: TaskId(task_id) }),
+        JournalInput::TimerFired { timer_id } => Some(Input::TimerFired { timer_id: TimerId(timer_id) }),
+        JournalInput::Stop { error, cause } => Some(Input::Stop { error, cause }),
+    };
+    ReplayEntry { input, at: Timestamp(entry.at), entropy: entry.entropy }
+}

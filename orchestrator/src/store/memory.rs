@@ -1,0 +1,418 @@
+//! The in-memory store: every trait over plain maps, for tests and `EXPRESS` executions.
+//!
+//! It is the reference the SQLite store is checked against: both run the same suite
+//! (`suite.rs`), so ordering, pagination and the append checks live here once and the SQLite
+//! store reuses them (see "Shared with the SQLite store" below).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::{
+    ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStore,
+    JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, StateMachineRecord, StateMachineStore,
+    StoreError, StoreFuture, StoreResult, StoredEvent,
+};
+
+/// A store that keeps everything in process memory and loses it on exit.
+///
+/// One lock guards all tables, so every write (an [`Append`] with its events and completion,
+/// say) is atomic exactly as a SQLite transaction is. Its futures resolve at once: there is
+/// nothing to wait for.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    tables: RwLock<Tables>,
+}
+
+/// The tables, keyed by ARN.
+#[derive(Debug, Default)]
+struct Tables {
+    state_machines: HashMap<String, StateMachineRecord>,
+    tags: HashMap<String, BTreeMap<String, String>>,
+    executions: HashMap<String, ExecutionRecord>,
+    /// Per execution, indexed by sequence (sequences are gap-free from 0).
+    journals: HashMap<String, Vec<JournalEntry>>,
+    /// Per execution, indexed by `id - 1` (ids are gap-free from 1).
+    histories: HashMap<String, Vec<StoredEvent>>,
+    leases: HashMap<String, Lease>,
+    activities: HashMap<String, ActivityRecord>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // A panic while holding the lock cannot leave the maps half-written (every write checks
+    // before it mutates), so a poisoned lock is still safe to use.
+    fn read(&self) -> RwLockReadGuard<'_, Tables> {
+        self.tables.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Tables> {
+        self.tables.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Tables {
+    /// Checks an append against the execution's journal and history, then applies it. Nothing
+    /// changes unless every check passes.
+    fn append(&mut self, append: &Append) -> StoreResult<()> {
+        let arn = &append.execution_arn;
+        if !self.executions.contains_key(arn) {
+            return Err(no_execution(arn));
+        }
+        let journal_len = self.journals.get(arn).map_or(0, Vec::len);
+        let history_len = self.histories.get(arn).map_or(0, Vec::len);
+        check_append(append, journal_len as u64, history_len as u64 + 1)?;
+        self.journals.entry(arn.clone()).or_default().push(append.entry.clone());
+        self.histories.entry(arn.clone()).or_default().extend(append.events.iter().cloned());
+        if let Some(completion) = &append.completion
+            && let Some(record) = self.executions.get_mut(arn)
+        {
+            complete(record, completion);
+        }
+        Ok(())
+    }
+}
+
+impl StateMachineStore for MemoryStore {
+    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
+        let mut tables = self.write();
+        if tables.state_machines.contains_key(&record.arn) {
+            return Ok(false);
+        }
+        tables.state_machines.insert(record.arn.clone(), record.clone());
+        Ok(true)
+    }
+
+    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
+        let mut tables = self.write();
+        match tables.state_machines.get_mut(&record.arn) {
+            Some(stored) => {
+                *stored = record.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn state_machine(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>> {
+        Ok(self.read().state_machines.get(arn).cloned())
+    }
+
+    fn list_state_machines(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>> {
+        let tables = self.read();
+        by_name(tables.state_machines.values(), page, |m| (&m.name, &m.arn))
+    }
+
+    fn delete_state_machine(&self, arn: &str) -> StoreResult<bool> {
+        let mut tables = self.write();
+        // A deleted resource's tags go with it, as on AWS; its executions stay.
+        tables.tags.remove(arn);
+        Ok(tables.state_machines.remove(arn).is_some())
+    }
+
+    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreResult<()> {
+        let mut tables = self.write();
+        let stored = tables.tags.entry(arn.to_owned()).or_default();
+        stored.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(())
+    }
+
+    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreResult<()> {
+        let mut tables = self.write();
+        if let Some(stored) = tables.tags.get_mut(arn) {
+            for key in keys {
+                stored.remove(key);
+            }
+            if stored.is_empty() {
+                tables.tags.remove(arn);
+            }
+        }
+        Ok(())
+    }
+
+    fn tags(&self, arn: &str) -> StoreResult<BTreeMap<String, String>> {
+        Ok(self.read().tags.get(arn).cloned().unwrap_or_default())
+    }
+}
+
+impl ExecutionStore for MemoryStore {
+    fn create_execution(&self, record: &ExecutionRecord, start: &Append) -> StoreFuture<'_, Created> {
+        let result = (|| {
+            check_start(record, start)?;
+            let mut tables = self.write();
+            if let Some(existing) = tables.executions.get(&record.arn) {
+                return Ok(Created::Existing(existing.clone()));
+            }
+            tables.executions.insert(record.arn.clone(), record.clone());
+            if let Err(error) = tables.append(start) {
+                // Keep creation atomic: no execution without its start entry.
+                tables.executions.remove(&record.arn);
+                return Err(error);
+            }
+            Ok(Created::New(tables.executions[&record.arn].clone()))
+        })();
+        Box::pin(std::future::ready(result))
+    }
+
+    fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>> {
+        Ok(self.read().executions.get(arn).cloned())
+    }
+
+    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>> {
+        let after = page.after.as_deref().map(parse_execution_position).transpose()?;
+        let tables = self.read();
+        let mut items: Vec<&ExecutionRecord> = tables
+            .executions
+            .values()
+            .filter(|e| filter.state_machine_arn.as_ref().is_none_or(|m| *m == e.state_machine_arn))
+            .filter(|e| filter.status.is_none_or(|s| s == e.status))
+            .filter(|e| match &after {
+                // Newest first by default, so "after" means an older key.
+                Some((start, arn)) if page.reverse => (e.start_date, e.arn.as_str()) > (*start, arn.as_str()),
+                Some((start, arn)) => (e.start_date, e.arn.as_str()) < (*start, arn.as_str()),
+                None => true,
+            })
+            .collect();
+        items.sort_by(|a, b| (b.start_date, &b.arn).cmp(&(a.start_date, &a.arn)));
+        if page.reverse {
+            items.reverse();
+        }
+        Ok(paginate(items.into_iter().cloned(), page.limit, |e| execution_position(e.start_date, &e.arn)))
+    }
+
+    fn running_executions(&self) -> StoreResult<Vec<String>> {
+        let tables = self.read();
+        let mut arns: Vec<String> = tables
+            .executions
+            .values()
+            .filter(|e| e.status == super::ExecutionStatus::Running)
+            .map(|e| e.arn.clone())
+            .collect();
+        arns.sort();
+        Ok(arns)
+    }
+}
+
+impl JournalStore for MemoryStore {
+    fn append(&self, append: Append) -> StoreFuture<'_, ()> {
+        let result = self.write().append(&append);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn journal(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>> {
+        Ok(self.read().journals.get(execution_arn).cloned().unwrap_or_default())
+    }
+
+    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>> {
+        let after = page.after.as_deref().map(parse_event_position).transpose()?;
+        let tables = self.read();
+        let events = tables.histories.get(execution_arn).map_or(&[][..], Vec::as_slice);
+        // Ids are gap-free from 1, so an id is its index plus one.
+        let items: Box<dyn Iterator<Item = &StoredEvent>> = match (page.reverse, after) {
+            (false, None) => Box::new(events.iter()),
+            (false, Some(after)) => Box::new(events.iter().skip(usize::try_from(after).unwrap_or(usize::MAX))),
+            (true, None) => Box::new(events.iter().rev()),
+            (true, Some(after)) => {
+                let end = usize::try_from(after.saturating_sub(1)).unwrap_or(usize::MAX).min(events.len());
+                Box::new(events[..end].iter().rev())
+            }
+        };
+        Ok(paginate(items.cloned(), page.limit, |e| event_position(e.id)))
+    }
+}
+
+impl LeaseStore for MemoryStore {
+    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<bool> {
+        let mut tables = self.write();
+        let lease =
+            Lease { execution_arn: execution_arn.to_owned(), owner: owner.to_owned(), expires: now + ttl_millis };
+        match tables.leases.get_mut(execution_arn) {
+            Some(held) if held.owner != owner && held.expires > now => Ok(false),
+            Some(held) => {
+                *held = lease;
+                Ok(true)
+            }
+            None => {
+                tables.leases.insert(execution_arn.to_owned(), lease);
+                Ok(true)
+            }
+        }
+    }
+
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<usize> {
+        let mut tables = self.write();
+        let mut renewed = 0;
+        // A lapsed lease that nobody took over is renewed too: no other node has worked on
+        // it, and one that did would have changed its owner.
+        for lease in tables.leases.values_mut().filter(|l| l.owner == owner) {
+            lease.expires = now + ttl_millis;
+            renewed += 1;
+        }
+        Ok(renewed)
+    }
+
+    fn release(&self, execution_arn: &str, owner: &str) -> StoreResult<()> {
+        let mut tables = self.write();
+        if tables.leases.get(execution_arn).is_some_and(|l| l.owner == owner) {
+            tables.leases.remove(execution_arn);
+        }
+        Ok(())
+    }
+}
+
+impl ActivityStore for MemoryStore {
+    fn create_activity(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord> {
+        let mut tables = self.write();
+        Ok(tables.activities.entry(record.arn.clone()).or_insert_with(|| record.clone()).clone())
+    }
+
+    fn activity(&self, arn: &str) -> StoreResult<Option<ActivityRecord>> {
+        Ok(self.read().activities.get(arn).cloned())
+    }
+
+    fn list_activities(&self, page: &PageRequest) -> StoreResult<Page<ActivityRecord>> {
+        let tables = self.read();
+        by_name(tables.activities.values(), page, |a| (&a.name, &a.arn))
+    }
+
+    fn delete_activity(&self, arn: &str) -> StoreResult<bool> {
+        let mut tables = self.write();
+        tables.tags.remove(arn);
+        Ok(tables.activities.remove(arn).is_some())
+    }
+}
+
+/// Orders records by (name, ARN) and cuts one page, as the SQLite store's keyset query does.
+fn by_name<'a, T: Clone + 'a>(
+    records: impl Iterator<Item = &'a T>,
+    page: &PageRequest,
+    key: impl Fn(&T) -> (&String, &String),
+) -> StoreResult<Page<T>> {
+    let after = page.after.as_deref().map(parse_name_position).transpose()?;
+    let mut items: Vec<&T> = records
+        .filter(|r| match &after {
+            Some((name, arn)) if page.reverse => key(r) < (name, arn),
+            Some((name, arn)) => key(r) > (name, arn),
+            None => true,
+        })
+        .collect();
+    items.sort_by(|a, b| key(a).cmp(&key(b)));
+    if page.reverse {
+        items.reverse();
+    }
+    Ok(paginate(items.into_iter().cloned(), page.limit, |r| {
+        let (name, arn) = key(r);
+        name_position(name, arn)
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared with the SQLite store, so both behave identically.
+
+/// Cuts the first page from `items` (already ordered and past `after`). A `limit` of 0 means no
+/// limit. `next` is set only when an item follows the page, so the last page never points at an
+/// empty one; callers fetch `limit + 1` items to know.
+pub(super) fn paginate<T>(items: impl Iterator<Item = T>, limit: usize, position: impl Fn(&T) -> String) -> Page<T> {
+    if limit == 0 {
+        return Page { items: items.collect(), next: None };
+    }
+    let mut items: Vec<T> = items.take(limit + 1).collect();
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(position)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+/// The position after a record listed by name: its (name, ARN), as JSON so any text survives.
+pub(super) fn name_position(name: &str, arn: &str) -> String {
+    serde_json::json!([name, arn]).to_string()
+}
+
+/// Reads a [`name_position`].
+pub(super) fn parse_name_position(position: &str) -> StoreResult<(String, String)> {
+    serde_json::from_str(position).map_err(|_| bad_position(position))
+}
+
+/// The position after an execution in a listing: its (start date, ARN).
+pub(super) fn execution_position(start_date: Millis, arn: &str) -> String {
+    serde_json::json!([start_date, arn]).to_string()
+}
+
+/// Reads an [`execution_position`].
+pub(super) fn parse_execution_position(position: &str) -> StoreResult<(Millis, String)> {
+    serde_json::from_str(position).map_err(|_| bad_position(position))
+}
+
+/// The position after a history event: its id, as the trait documents.
+pub(super) fn event_position(id: u64) -> String {
+    id.to_string()
+}
+
+/// Reads an [`event_position`].
+pub(super) fn parse_event_position(position: &str) -> StoreResult<u64> {
+    position.parse().map_err(|_| bad_position(position))
+}
+
+fn bad_position(position: &str) -> StoreError {
+    StoreError::Corrupt(format!("page position {position:?} was not issued by this store"))
+}
+
+/// The error for a write to an execution that does not exist.
+pub(super) fn no_execution(arn: &str) -> StoreError {
+    StoreError::Database(format!("execution {arn} does not exist, so nothing can be appended to it"))
+}
+
+/// Checks that a start append belongs to `record` and begins its journal and history.
+pub(super) fn check_start(record: &ExecutionRecord, start: &Append) -> StoreResult<()> {
+    if start.execution_arn != record.arn {
+        return Err(StoreError::Database(format!(
+            "the start entry is for {}, not for the execution being created ({})",
+            start.execution_arn, record.arn
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that `append` continues its execution's journal (whose next sequence is
+/// `next_sequence`) and history (whose next event id is `next_event`) with no gap and no
+/// repeat. A repeated sequence means another writer, typically another node that also believed
+/// it held the lease, appended this step first: the loser must stop working on the execution.
+pub(super) fn check_append(append: &Append, next_sequence: u64, next_event: u64) -> StoreResult<()> {
+    let arn = &append.execution_arn;
+    let sequence = append.entry.sequence;
+    if sequence < next_sequence {
+        return Err(StoreError::Database(format!(
+            "execution {arn} already has journal entry {sequence}: another writer appended that step first"
+        )));
+    }
+    if sequence > next_sequence {
+        return Err(StoreError::Database(format!(
+            "journal entry {sequence} of execution {arn} would leave a gap: the next entry is {next_sequence}"
+        )));
+    }
+    for (offset, event) in (0u64..).zip(&append.events) {
+        let expected = next_event + offset;
+        if event.id != expected {
+            return Err(StoreError::Database(format!(
+                "history event {} of execution {arn} is out of order: the next event id is {expected}",
+                event.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Applies a completion to an execution record.
+pub(super) fn complete(record: &mut ExecutionRecord, completion: &Completion) {
+    record.status = completion.status;
+    record.output.clone_from(&completion.output);
+    record.error.clone_from(&completion.error);
+    record.cause.clone_from(&completion.cause);
+    record.stop_date = Some(completion.stop_date);
+}

@@ -1,0 +1,417 @@
+//! Durable state: state machines, executions, their journals and histories, leases, activities.
+//!
+//! # How executions survive a crash
+//!
+//! The interpreter (`stepwasm-asl`) is deterministic: given the same inputs, at the same
+//! timestamps, with the same random draws, it produces the same state and history. So the store
+//! keeps, per execution, a *journal*: every [`JournalEntry`] fed to the interpreter, in order,
+//! with its timestamp and the random numbers it drew. Each entry is appended in one atomic
+//! write together with the history events it produced, and that write is durable before any
+//! action it caused (a task invocation, a timer) is carried out. After a restart the engine
+//! replays the journal to rebuild the execution exactly, then re-issues what was outstanding:
+//! a task attempt that was in flight may run again (as on AWS), a completed step never does.
+//!
+//! # Several nodes
+//!
+//! Nothing here relies on state held in one process. A node works on an execution only while it
+//! holds its [`Lease`], which expires unless renewed, so another node takes over the executions
+//! of a node that died. The SQLite store is the embedded default; the traits are shaped so a
+//! PostgreSQL store shared by several nodes can implement them.
+//!
+//! # Traits
+//!
+//! Storage is split by table, so each handler's bounds say what it touches:
+//! [`StateMachineStore`], [`ExecutionStore`], [`JournalStore`], [`LeaseStore`],
+//! [`ActivityStore`]. [`Store`] is all of them. [`MemoryStore`] and [`SqliteStore`] implement
+//! every trait and pass the same test suite.
+
+mod memory;
+mod sqlite;
+#[cfg(test)]
+mod suite;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// A failure of the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The data directory cannot be used.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The database was written by a newer stepwasm.
+    #[error("the database schema is version {found}, newer than this stepwasm knows ({known})")]
+    SchemaTooNew {
+        /// The schema version found.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A stored value could not be decoded.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// The store has shut down.
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// The store's result type.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A boxed future, so the traits stay object-safe.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// `STANDARD` or `EXPRESS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MachineType {
+    /// Durable, exactly-once state transitions.
+    Standard,
+    /// In memory, at-least-once, capped at five minutes.
+    Express,
+}
+
+impl MachineType {
+    /// The AWS name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "STANDARD",
+            Self::Express => "EXPRESS",
+        }
+    }
+}
+
+/// A state machine as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateMachineRecord {
+    /// `arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`.
+    pub arn: String,
+    /// Its name.
+    pub name: String,
+    /// The ASL definition, as the user sent it.
+    pub definition: String,
+    /// The IAM role ARN the user gave (kept, not enforced).
+    pub role_arn: String,
+    /// STANDARD or EXPRESS.
+    pub machine_type: MachineType,
+    /// When it was created.
+    pub created: Millis,
+    /// When its definition or role last changed.
+    pub updated: Millis,
+    /// Changes on every update, for `UpdateStateMachine` replies.
+    pub revision_id: String,
+    /// Logging configuration as the user sent it (kept, not acted on).
+    pub logging_configuration: Value,
+    /// Tracing configuration as the user sent it.
+    pub tracing_configuration: Value,
+}
+
+/// An execution's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    /// Still running (or waiting).
+    Running,
+    /// Ended with an output.
+    Succeeded,
+    /// Ended with an error.
+    Failed,
+    /// Ran past the machine's `TimeoutSeconds`.
+    TimedOut,
+    /// Stopped by `StopExecution`.
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// The AWS name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Aborted => "ABORTED",
+        }
+    }
+
+    /// Parses the AWS name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "RUNNING" => Self::Running,
+            "SUCCEEDED" => Self::Succeeded,
+            "FAILED" => Self::Failed,
+            "TIMED_OUT" => Self::TimedOut,
+            "ABORTED" => Self::Aborted,
+            _ => return None,
+        })
+    }
+}
+
+/// An execution as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    /// `arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME`.
+    pub arn: String,
+    /// The state machine it runs.
+    pub state_machine_arn: String,
+    /// Its name, unique per state machine.
+    pub name: String,
+    /// The definition it runs: a copy, so updating the machine does not change it mid-run.
+    pub definition: String,
+    /// Its status.
+    pub status: ExecutionStatus,
+    /// The input, as JSON text.
+    pub input: String,
+    /// The output, as JSON text, once it succeeded.
+    pub output: Option<String>,
+    /// The error, once it failed.
+    pub error: Option<String>,
+    /// The cause, once it failed.
+    pub cause: Option<String>,
+    /// When it started.
+    pub start_date: Millis,
+    /// When it ended.
+    pub stop_date: Option<Millis>,
+}
+
+/// What creating an execution did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// A new execution.
+    New(ExecutionRecord),
+    /// One of that name already existed; it is returned as stored.
+    Existing(ExecutionRecord),
+}
+
+/// One input fed to the interpreter, with what it needs to replay identically.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// 0 for the start, then 1, 2, … with no gaps.
+    pub sequence: u64,
+    /// The input; `Start` for sequence 0.
+    pub input: JournalInput,
+    /// The time the interpreter was given.
+    pub at: Millis,
+    /// The random numbers it drew, in order.
+    pub entropy: Vec<u64>,
+}
+
+/// A serialisable mirror of `stepwasm_asl::Input`, plus the start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum JournalInput {
+    /// The execution started with the stored input.
+    Start,
+    /// A task attempt returned.
+    TaskSucceeded {
+        /// The task.
+        task_id: u64,
+        /// Its result.
+        output: Value,
+    },
+    /// A task attempt failed.
+    TaskFailed {
+        /// The task.
+        task_id: u64,
+        /// The error name.
+        error: String,
+        /// The cause.
+        cause: Option<String>,
+    },
+    /// A task attempt ran out of time.
+    TaskTimedOut {
+        /// The task.
+        task_id: u64,
+    },
+    /// A timer fired.
+    TimerFired {
+        /// The timer.
+        timer_id: u64,
+    },
+    /// StopExecution.
+    Stop {
+        /// The error to record.
+        error: Option<String>,
+        /// The cause to record.
+        cause: Option<String>,
+    },
+}
+
+/// One history event, stored in AWS's `GetExecutionHistory` shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The event id, 1-based, gap-free per execution.
+    pub id: u64,
+    /// The event as AWS returns it (`type`, `timestamp`, `…EventDetails`).
+    pub event: Value,
+}
+
+/// How an execution ended, written with its last journal entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    /// The final status.
+    pub status: ExecutionStatus,
+    /// The output, on success.
+    pub output: Option<String>,
+    /// The error, on failure.
+    pub error: Option<String>,
+    /// The cause, on failure.
+    pub cause: Option<String>,
+    /// When it ended.
+    pub stop_date: Millis,
+}
+
+/// Everything one interpreter step wrote, stored atomically.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Append {
+    /// The execution.
+    pub execution_arn: String,
+    /// The journal entry.
+    pub entry: JournalEntry,
+    /// The history events it produced, continuing the execution's ids.
+    pub events: Vec<StoredEvent>,
+    /// Set when this step ended the execution.
+    pub completion: Option<Completion>,
+}
+
+/// A page request: at most `limit` items after the opaque `after` position.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageRequest {
+    /// How many items at most.
+    pub limit: usize,
+    /// Where the previous page ended (the `next` of the last page), if any.
+    pub after: Option<String>,
+    /// Newest first instead of oldest first.
+    pub reverse: bool,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where this page ended, if more items follow.
+    pub next: Option<String>,
+}
+
+/// A filter for listing executions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutionFilter {
+    /// Only this state machine's.
+    pub state_machine_arn: Option<String>,
+    /// Only those with this status.
+    pub status: Option<ExecutionStatus>,
+}
+
+/// A node's claim on a running execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The execution.
+    pub execution_arn: String,
+    /// The node holding it.
+    pub owner: String,
+    /// When the claim lapses unless renewed.
+    pub expires: Millis,
+}
+
+/// An activity as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityRecord {
+    /// `arn:aws:states:REGION:ACCOUNT:activity:NAME`.
+    pub arn: String,
+    /// Its name.
+    pub name: String,
+    /// When it was created.
+    pub created: Millis,
+}
+
+/// State machines and their tags.
+pub trait StateMachineStore: Send + Sync {
+    /// Stores a new state machine; `false` if one with that ARN exists (nothing changes).
+    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool>;
+    /// Replaces a state machine; `false` if there is none.
+    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool>;
+    /// The state machine with this ARN.
+    fn state_machine(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>>;
+    /// State machines by name, a page at a time.
+    fn list_state_machines(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>>;
+    /// Deletes a state machine (its executions stay readable); `false` if there was none.
+    fn delete_state_machine(&self, arn: &str) -> StoreResult<bool>;
+    /// Adds or replaces tags on any resource.
+    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreResult<()>;
+    /// Removes tags from a resource.
+    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreResult<()>;
+    /// A resource's tags.
+    fn tags(&self, arn: &str) -> StoreResult<BTreeMap<String, String>>;
+}
+
+/// Executions: creation (idempotent by name), reads and listing.
+pub trait ExecutionStore: Send + Sync {
+    /// Creates a RUNNING execution with its start journal entry and first history events, in one
+    /// write, or returns the existing execution of that ARN unchanged.
+    fn create_execution(&self, record: &ExecutionRecord, start: &Append) -> StoreFuture<'_, Created>;
+    /// The execution with this ARN.
+    fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>>;
+    /// Executions, newest first, a page at a time.
+    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>>;
+    /// The ARNs of every RUNNING execution.
+    fn running_executions(&self) -> StoreResult<Vec<String>>;
+}
+
+/// Journals and histories.
+pub trait JournalStore: Send + Sync {
+    /// Appends one step atomically. The future resolves once it is durable; many appends share
+    /// one commit (group commit).
+    fn append(&self, append: Append) -> StoreFuture<'_, ()>;
+    /// The whole journal of an execution, in order.
+    fn journal(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>>;
+    /// History events, a page at a time (`after` is the last event id seen).
+    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>>;
+}
+
+/// Claims on running executions, so one node at a time works on each.
+pub trait LeaseStore: Send + Sync {
+    /// Claims the execution for `owner` until `now + ttl` if it is unclaimed, expired, or
+    /// already `owner`'s. Returns whether `owner` holds it now.
+    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<bool>;
+    /// Extends every lease `owner` holds to `now + ttl`; returns how many.
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<usize>;
+    /// Gives up a claim.
+    fn release(&self, execution_arn: &str, owner: &str) -> StoreResult<()>;
+}
+
+/// Activities.
+pub trait ActivityStore: Send + Sync {
+    /// Creates an activity; returns the stored one if that ARN exists.
+    fn create_activity(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord>;
+    /// The activity with this ARN.
+    fn activity(&self, arn: &str) -> StoreResult<Option<ActivityRecord>>;
+    /// Activities by name, a page at a time.
+    fn list_activities(&self, page: &PageRequest) -> StoreResult<Page<ActivityRecord>>;
+    /// Deletes an activity; `false` if there was none.
+    fn delete_activity(&self, arn: &str) -> StoreResult<bool>;
+}
+
+/// Every store trait: what the server needs.
+pub trait Store: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore {}
+
+impl<T: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore> Store for T {}

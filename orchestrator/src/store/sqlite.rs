@@ -1,0 +1,962 @@
+//! The SQLite store: the embedded, durable default.
+//!
+//! # Threads and connections
+//!
+//! One dedicated *writer thread* owns the only connection that writes. Every write (an append, a
+//! new execution, a lease, a state machine) is sent to it as a job with a reply channel. The
+//! writer blocks for one job, then takes whatever else is queued (up to [`MAX_BATCH`]), applies
+//! them all in one transaction, commits once and only then replies to every waiter: this is
+//! *group commit*. With `synchronous = FULL` a commit is one fsync of the write-ahead log, so
+//! under load one fsync makes many executions' steps durable, and nobody hears "done" before
+//! their data is on disk.
+//!
+//! Each job runs inside its own SAVEPOINT, so a failing job (a journal sequence another node
+//! already wrote, say) is rolled back alone and told its error; its neighbours still commit.
+//!
+//! Reads use a small pool of separate connections. In WAL mode a reader sees the last committed
+//! state and is never blocked by the writer, nor does it block it.
+//!
+//! # Schema
+//!
+//! [`MIGRATIONS`] is an ordered list of scripts; `PRAGMA user_version` records how many have
+//! run. Opening a database runs the missing ones, and refuses one written by a newer stepwasm.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use super::memory::{
+    check_append, check_start, complete, event_position, execution_position, name_position, no_execution, paginate,
+    parse_event_position, parse_execution_position, parse_name_position,
+};
+use super::{
+    ActivityRecord, ActivityStore, Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore,
+    JournalEntry, JournalStore, LeaseStore, MachineType, Millis, Page, PageRequest, StateMachineRecord,
+    StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent,
+};
+
+/// The schema, one script per version: version N is the first N scripts applied in order.
+/// Never edit a released script; append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    "
+    CREATE TABLE state_machines (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        machine_type TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        revision_id TEXT NOT NULL,
+        logging_configuration TEXT NOT NULL,
+        tracing_configuration TEXT NOT NULL
+    );
+    CREATE INDEX state_machines_by_name ON state_machines (name, arn);
+
+    CREATE TABLE tags (
+        arn TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (arn, key)
+    ) WITHOUT ROWID;
+
+    -- No foreign key to state_machines: executions stay readable after their machine is deleted.
+    CREATE TABLE executions (
+        arn TEXT PRIMARY KEY,
+        state_machine_arn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        start_date INTEGER NOT NULL,
+        stop_date INTEGER
+    );
+    CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
+    CREATE INDEX executions_by_start ON executions (start_date, arn);
+    CREATE INDEX executions_by_status ON executions (status);
+
+    -- The primary key is what stops two nodes from both writing step N of one execution.
+    -- Ordinary rowid tables, not WITHOUT ROWID: entries can be hundreds of KiB.
+    CREATE TABLE journal (
+        execution_arn TEXT NOT NULL REFERENCES executions (arn),
+        sequence INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, sequence)
+    );
+
+    CREATE TABLE history (
+        execution_arn TEXT NOT NULL REFERENCES executions (arn),
+        event_id INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, event_id)
+    );
+
+    -- Not tied to executions: EXPRESS executions live in memory but may still be leased.
+    CREATE TABLE leases (
+        execution_arn TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX leases_by_owner ON leases (owner);
+
+    CREATE TABLE activities (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created INTEGER NOT NULL
+    );
+    CREATE INDEX activities_by_name ON activities (name, arn);
+    ",
+];
+
+/// How many queued writes the writer takes into one transaction at most. Bigger batches mean
+/// fewer fsyncs but a longer wait for the first writer in the batch.
+const MAX_BATCH: usize = 512;
+
+/// How long a connection waits for a lock held by another process (or, for the in-memory
+/// variant, by the writer) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many idle read connections are kept; more are opened on demand and closed after use.
+const IDLE_READERS: usize = 8;
+
+/// The durable store in one SQLite file.
+///
+/// Writes go to a dedicated writer thread that batches them (group commit, see the module
+/// docs); the synchronous trait methods that write (`claim`, `create_state_machine`, …) block
+/// the calling thread until their batch commits, typically one fsync. Reads never wait for the
+/// writer. Dropping the store lets the writer commit what is already queued, then stops it.
+pub struct SqliteStore {
+    /// The writer's queue; `None` once dropping has begun.
+    jobs: Option<mpsc::Sender<Box<dyn Job>>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Readers,
+    stats: Arc<Stats>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("database", &self.readers.target).finish_non_exhaustive()
+    }
+}
+
+/// Counters the writer keeps, to show how well group commit batches.
+#[derive(Debug, Default)]
+struct Stats {
+    transactions: AtomicU64,
+    writes: AtomicU64,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone)]
+enum Target {
+    File(PathBuf),
+    /// A `memdb` VFS URI: a database in memory shared by this process's connections to it.
+    Memory(String),
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and its parent directory, brings the
+    /// schema up to date, and starts the writer thread.
+    ///
+    /// Fails with [`StoreError::SchemaTooNew`] if a newer stepwasm has written the database.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io { path: parent.to_path_buf(), source })?;
+        }
+        Self::start(Target::File(path.to_path_buf()))
+    }
+
+    /// A database in memory, gone when the store is dropped: for tests that want the SQLite
+    /// code paths without a file. It has no write-ahead log, so readers may briefly wait for a
+    /// commit (up to the busy timeout) instead of reading past it.
+    pub fn open_in_memory() -> StoreResult<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        // A name starting with "/" makes the memdb database shared by every connection that
+        // opens it in this process; it lives as long as one of them (the writer's) is open.
+        Self::start(Target::Memory(format!("file:/stepwasm-{}-{n}?vfs=memdb", std::process::id())))
+    }
+
+    fn start(target: Target) -> StoreResult<Self> {
+        let mut conn = open_connection(&target)?;
+        if matches!(target, Target::File(_)) {
+            // WAL lets readers run beside the writer, and makes a commit one sequential append
+            // to the log. It is a property of the file, so setting it once here is enough.
+            let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Database(format!(
+                    "the database cannot use a write-ahead log (journal mode stayed {mode:?})"
+                )));
+            }
+        }
+        migrate(&mut conn)?;
+        let stats = Arc::new(Stats::default());
+        let (jobs, queue) = mpsc::channel();
+        let writer_stats = Arc::clone(&stats);
+        let writer = std::thread::Builder::new()
+            .name("stepwasm-store-writer".into())
+            .spawn(move || run_writer(&conn, &queue, &writer_stats))
+            .map_err(|source| StoreError::Io { path: target_path(&target), source })?;
+        Ok(Self {
+            jobs: Some(jobs),
+            writer: Some(writer),
+            readers: Readers { target, idle: Mutex::new(Vec::new()) },
+            stats,
+        })
+    }
+
+    /// How many transactions the writer has committed since the store was opened. With
+    /// [`writes`](Self::writes) it shows how many writes share one commit (one fsync).
+    pub fn transactions(&self) -> u64 {
+        self.stats.transactions.load(Ordering::Relaxed)
+    }
+
+    /// How many writes (appends, creations, lease and state-machine changes) the writer has
+    /// applied since the store was opened, successful or not.
+    pub fn writes(&self) -> u64 {
+        self.stats.writes.load(Ordering::Relaxed)
+    }
+
+    /// Queues a write; the reply arrives once its batch has committed (or failed).
+    fn submit<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        reply: Reply<T>,
+    ) {
+        let job: Box<dyn Job> = Box::new(Work { op: Some(op), result: None, reply });
+        let Some(jobs) = &self.jobs else { return job.reply() };
+        if let Err(mpsc::SendError(job)) = jobs.send(job) {
+            // The writer has stopped: replying with no result reports `Closed`.
+            job.reply();
+        }
+    }
+
+    /// Runs a write and blocks the calling thread until it is durable.
+    fn write<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        // A std channel, not a oneshot: `blocking_recv` panics inside a tokio runtime, and these
+        // synchronous trait methods are called from async handlers.
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(op, Reply::Blocking(tx));
+        rx.recv().unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Queues a write now (so writes keep the order of the calls) and returns a future that
+    /// resolves when it is durable. Dropping the future does not cancel the write.
+    fn write_async<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreFuture<'static, T> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(op, Reply::Async(tx));
+        Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has committed what is already queued, so
+        // nothing a caller was promised is lost; then wait for it so the file is closed cleanly.
+        self.jobs = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+fn target_path(target: &Target) -> PathBuf {
+    match target {
+        Target::File(path) => path.clone(),
+        Target::Memory(uri) => PathBuf::from(uri),
+    }
+}
+
+/// Opens a connection with the settings every connection needs.
+fn open_connection(target: &Target) -> StoreResult<Connection> {
+    let conn = match target {
+        Target::File(path) => Connection::open(path),
+        Target::Memory(uri) => Connection::open_with_flags(uri, OpenFlags::default()),
+    }
+    .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", target_path(target).display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // FULL: a commit has reached the disk when it returns. NORMAL would be faster in WAL mode
+    // but can lose the last commits on power loss, and we acknowledge appends on commit.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(conn)
+}
+
+/// Brings the schema up to [`MIGRATIONS`]`.len()`, one transaction per script.
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let known = MIGRATIONS.len() as i64;
+    loop {
+        // IMMEDIATE takes the write lock before reading the version, so two processes opening
+        // a new file at once cannot both run script 1.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if found > known {
+            return Err(StoreError::SchemaTooNew { found, known });
+        }
+        let Some(script) = usize::try_from(found).ok().and_then(|v| MIGRATIONS.get(v)) else {
+            return Ok(());
+        };
+        tx.execute_batch(script)
+            .map_err(|e| StoreError::Database(format!("migrating the schema to version {}: {e}", found + 1)))?;
+        tx.pragma_update(None, "user_version", found + 1)?;
+        tx.commit()?;
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The writer.
+
+/// One queued write, type-erased so writes of every result type share one queue.
+trait Job: Send {
+    /// Runs the write on the writer's connection, inside a savepoint; `true` if it succeeded.
+    fn apply(&mut self, conn: &Connection) -> bool;
+    /// Replaces a success with `error`: the transaction it was part of did not commit.
+    fn fail(&mut self, error: StoreError);
+    /// Sends the outcome to the waiter; with no outcome, that is [`StoreError::Closed`].
+    fn reply(self: Box<Self>);
+}
+
+/// Where a write's outcome goes.
+enum Reply<T> {
+    Async(oneshot::Sender<StoreResult<T>>),
+    Blocking(mpsc::SyncSender<StoreResult<T>>),
+}
+
+/// A write and its outcome: `op` runs once, its result waits for the commit before it is sent.
+struct Work<T, F> {
+    op: Option<F>,
+    result: Option<StoreResult<T>>,
+    reply: Reply<T>,
+}
+
+impl<T: Send, F: FnOnce(&Connection) -> StoreResult<T> + Send> Job for Work<T, F> {
+    fn apply(&mut self, conn: &Connection) -> bool {
+        let Some(op) = self.op.take() else { return false };
+        let result = op(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn fail(&mut self, error: StoreError) {
+        if !matches!(self.result, Some(Err(_))) {
+            self.result = Some(Err(error));
+        }
+    }
+
+    fn reply(self: Box<Self>) {
+        let result = self.result.unwrap_or(Err(StoreError::Closed));
+        // A waiter that went away (a dropped future) does not care; the write stands.
+        match self.reply {
+            Reply::Async(tx) => drop(tx.send(result)),
+            Reply::Blocking(tx) => drop(tx.send(result)),
+        }
+    }
+}
+
+/// The writer thread: batch, apply, commit, reply, until the store is dropped.
+fn run_writer(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &Stats) {
+    // `recv` keeps returning queued jobs after the store dropped its sender, so everything
+    // queued before the drop is still written.
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        stats.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        commit_batch(conn, &mut batch, stats);
+        for job in batch {
+            job.reply();
+        }
+    }
+}
+
+/// Applies a batch in one transaction, each job in its own savepoint, and commits it.
+fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], stats: &Stats) {
+    let fail_all = |jobs: &mut [Box<dyn Job>], what: &str, error: &rusqlite::Error| {
+        for job in jobs {
+            job.fail(StoreError::Database(format!("{what}: {error}")));
+        }
+    };
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        return fail_all(batch, "starting a write transaction failed", &e);
+    }
+    // The jobs from `open` on are in the open transaction.
+    let mut open = 0;
+    for i in 0..batch.len() {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            batch[i].fail(StoreError::Database(format!("starting a savepoint failed: {e}")));
+            continue;
+        }
+        if batch[i].apply(conn) {
+            if let Err(e) = conn.execute_batch("RELEASE job") {
+                batch[i].fail(StoreError::Database(format!("releasing a savepoint failed: {e}")));
+            }
+        } else if conn.is_autocommit() {
+            // Some errors (a full disk, an I/O error) make SQLite roll back the whole
+            // transaction, taking the earlier jobs' writes with it: fail those, start afresh.
+            for job in &mut batch[open..i] {
+                job.fail(StoreError::Database(
+                    "a write failed and rolled back the transaction this write was part of".into(),
+                ));
+            }
+            open = i + 1;
+            if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+                return fail_all(&mut batch[open..], "starting a write transaction failed", &e);
+            }
+        } else if let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+            batch[i].fail(StoreError::Database(format!("rolling back a savepoint failed: {e}")));
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            stats.transactions.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            fail_all(&mut batch[open..], "committing failed, so this write was not saved", &e);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads.
+
+/// A pool of read connections, opened on demand.
+struct Readers {
+    target: Target,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn with<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = open_connection(&self.target)?;
+                // A guard: a read path must never write behind the writer's back.
+                conn.pragma_update(None, "query_only", true)?;
+                conn
+            }
+        };
+        let result = read(&conn);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows.
+
+const STATE_MACHINE_COLUMNS: &str = "arn, name, definition, role_arn, machine_type, created, updated, \
+     revision_id, logging_configuration, tracing_configuration";
+
+fn state_machine_row(row: &Row<'_>) -> rusqlite::Result<StoredMachine> {
+    Ok(StoredMachine {
+        arn: row.get(0)?,
+        name: row.get(1)?,
+        definition: row.get(2)?,
+        role_arn: row.get(3)?,
+        machine_type: row.get(4)?,
+        created: row.get(5)?,
+        updated: row.get(6)?,
+        revision_id: row.get(7)?,
+        logging_configuration: row.get(8)?,
+        tracing_configuration: row.get(9)?,
+    })
+}
+
+/// A state machine row before its text columns are decoded (decoding errors are ours, not
+/// rusqlite's, so they are reported as [`StoreError::Corrupt`]).
+struct StoredMachine {
+    arn: String,
+    name: String,
+    definition: String,
+    role_arn: String,
+    machine_type: String,
+    created: Millis,
+    updated: Millis,
+    revision_id: String,
+    logging_configuration: String,
+    tracing_configuration: String,
+}
+
+impl StoredMachine {
+    fn decode(self) -> StoreResult<StateMachineRecord> {
+        let machine_type = match self.machine_type.as_str() {
+            "STANDARD" => MachineType::Standard,
+            "EXPRESS" => MachineType::Express,
+            other => return Err(StoreError::Corrupt(format!("state machine {}: type {other:?}", self.arn))),
+        };
+        Ok(StateMachineRecord {
+            logging_configuration: json(&self.logging_configuration, &self.arn)?,
+            tracing_configuration: json(&self.tracing_configuration, &self.arn)?,
+            arn: self.arn,
+            name: self.name,
+            definition: self.definition,
+            role_arn: self.role_arn,
+            machine_type,
+            created: self.created,
+            updated: self.updated,
+            revision_id: self.revision_id,
+        })
+    }
+}
+
+const EXECUTION_COLUMNS: &str =
+    "arn, state_machine_arn, name, definition, status, input, output, error, cause, start_date, stop_date";
+
+fn execution_row(row: &Row<'_>) -> rusqlite::Result<(ExecutionRecord, String)> {
+    let status: String = row.get(4)?;
+    let record = ExecutionRecord {
+        arn: row.get(0)?,
+        state_machine_arn: row.get(1)?,
+        name: row.get(2)?,
+        definition: row.get(3)?,
+        // Replaced by `decode_execution`; rusqlite's row closure cannot return our error.
+        status: ExecutionStatus::Running,
+        input: row.get(5)?,
+        output: row.get(6)?,
+        error: row.get(7)?,
+        cause: row.get(8)?,
+        start_date: row.get(9)?,
+        stop_date: row.get(10)?,
+    };
+    Ok((record, status))
+}
+
+fn decode_execution((mut record, status): (ExecutionRecord, String)) -> StoreResult<ExecutionRecord> {
+    record.status = ExecutionStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("execution {}: status {status:?}", record.arn)))?;
+    Ok(record)
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn to_sql_int(value: u64, what: &str) -> StoreResult<i64> {
+    i64::try_from(value).map_err(|_| StoreError::Database(format!("{what} {value} is too large to store")))
+}
+
+fn from_sql_int(value: i64, what: &str) -> StoreResult<u64> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is negative")))
+}
+
+/// SQLite's `LIMIT` for a page: one more than asked, to learn whether another page follows;
+/// -1 (no limit) for a limit of 0.
+fn sql_limit(limit: usize) -> i64 {
+    if limit == 0 { -1 } else { i64::try_from(limit).map_or(-1, |l| l.saturating_add(1)) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes (run on the writer thread).
+
+fn insert_execution(conn: &Connection, record: &ExecutionRecord, start: &Append) -> StoreResult<Created> {
+    check_start(record, start)?;
+    let existing = conn
+        .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"))?
+        .query_row([&record.arn], execution_row)
+        .optional()?;
+    if let Some(existing) = existing {
+        return Ok(Created::Existing(decode_execution(existing)?));
+    }
+    conn.prepare_cached(
+        "INSERT INTO executions (arn, state_machine_arn, name, definition, status, input, output, error, \
+         cause, start_date, stop_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        record.arn,
+        record.state_machine_arn,
+        record.name,
+        record.definition,
+        record.status.as_str(),
+        record.input,
+        record.output,
+        record.error,
+        record.cause,
+        record.start_date,
+        record.stop_date,
+    ])?;
+    insert_append(conn, start)?;
+    let mut created = record.clone();
+    if let Some(completion) = &start.completion {
+        complete(&mut created, completion);
+    }
+    Ok(Created::New(created))
+}
+
+fn insert_append(conn: &Connection, append: &Append) -> StoreResult<()> {
+    let arn = &append.execution_arn;
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")?
+        .query_row([arn], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !exists {
+        return Err(no_execution(arn));
+    }
+    // Both maxima come from the primary keys' b-trees: O(log n), not a scan.
+    let (next_sequence, next_event): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT (SELECT COALESCE(MAX(sequence) + 1, 0) FROM journal WHERE execution_arn = ?1), \
+                    (SELECT COALESCE(MAX(event_id) + 1, 1) FROM history WHERE execution_arn = ?1)",
+        )?
+        .query_row([arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
+
+    let entry = serde_json::to_string(&append.entry)
+        .map_err(|e| StoreError::Database(format!("journal entry of {arn} cannot be encoded: {e}")))?;
+    conn.prepare_cached("INSERT INTO journal (execution_arn, sequence, entry) VALUES (?1, ?2, ?3)")?
+        .execute(params![arn, to_sql_int(append.entry.sequence, "sequence")?, entry])?;
+    let mut insert_event =
+        conn.prepare_cached("INSERT INTO history (execution_arn, event_id, event) VALUES (?1, ?2, ?3)")?;
+    for event in &append.events {
+        insert_event.execute(params![arn, to_sql_int(event.id, "event id")?, event.event.to_string()])?;
+    }
+    if let Some(c) = &append.completion {
+        conn.prepare_cached(
+            "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_date = ?6 WHERE arn = ?1",
+        )?
+        .execute(params![arn, c.status.as_str(), c.output, c.error, c.cause, c.stop_date])?;
+    }
+    Ok(())
+}
+
+fn upsert_state_machine(conn: &Connection, record: &StateMachineRecord, create: bool) -> StoreResult<bool> {
+    let sql = if create {
+        format!(
+            "INSERT INTO state_machines ({STATE_MACHINE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+             ON CONFLICT (arn) DO NOTHING"
+        )
+    } else {
+        "UPDATE state_machines SET name = ?2, definition = ?3, role_arn = ?4, machine_type = ?5, created = ?6, \
+         updated = ?7, revision_id = ?8, logging_configuration = ?9, tracing_configuration = ?10 WHERE arn = ?1"
+            .to_owned()
+    };
+    let changed = conn.prepare_cached(&sql)?.execute(params![
+        record.arn,
+        record.name,
+        record.definition,
+        record.role_arn,
+        record.machine_type.as_str(),
+        record.created,
+        record.updated,
+        record.revision_id,
+        record.logging_configuration.to_string(),
+        record.tracing_configuration.to_string(),
+    ])?;
+    Ok(changed == 1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The traits.
+
+impl StateMachineStore for SqliteStore {
+    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
+        let record = record.clone();
+        self.write(move |conn| upsert_state_machine(conn, &record, true))
+    }
+
+    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
+        let record = record.clone();
+        self.write(move |conn| upsert_state_machine(conn, &record, false))
+    }
+
+    fn state_machine(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>> {
+        self.readers.with(|conn| {
+            conn.prepare_cached(&format!("SELECT {STATE_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"))?
+                .query_row([arn], state_machine_row)
+                .optional()?
+                .map(StoredMachine::decode)
+                .transpose()
+        })
+    }
+
+    fn list_state_machines(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>> {
+        let rows = self
+            .readers
+            .with(|conn| list_by_name(conn, "state_machines", STATE_MACHINE_COLUMNS, page, state_machine_row))?;
+        let items = rows.into_iter().map(StoredMachine::decode).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items.into_iter(), page.limit, |m| name_position(&m.name, &m.arn)))
+    }
+
+    fn delete_state_machine(&self, arn: &str) -> StoreResult<bool> {
+        let arn = arn.to_owned();
+        self.write(move |conn| {
+            // A deleted resource's tags go with it, as on AWS; its executions stay.
+            conn.prepare_cached("DELETE FROM tags WHERE arn = ?1")?.execute([&arn])?;
+            Ok(conn.prepare_cached("DELETE FROM state_machines WHERE arn = ?1")?.execute([&arn])? == 1)
+        })
+    }
+
+    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreResult<()> {
+        let arn = arn.to_owned();
+        let tags = tags.clone();
+        self.write(move |conn| {
+            let mut upsert = conn.prepare_cached(
+                "INSERT INTO tags (arn, key, value) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value",
+            )?;
+            for (key, value) in &tags {
+                upsert.execute(params![arn, key, value])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreResult<()> {
+        let arn = arn.to_owned();
+        let keys = keys.to_vec();
+        self.write(move |conn| {
+            let mut delete = conn.prepare_cached("DELETE FROM tags WHERE arn = ?1 AND key = ?2")?;
+            for key in &keys {
+                delete.execute(params![arn, key])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn tags(&self, arn: &str) -> StoreResult<BTreeMap<String, String>> {
+        self.readers.with(|conn| {
+            let mut query = conn.prepare_cached("SELECT key, value FROM tags WHERE arn = ?1")?;
+            let rows = query.query_map([arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
+/// Lists a table ordered by (name, ARN), from `page.after` on, `limit + 1` rows.
+fn list_by_name<T>(
+    conn: &Connection,
+    table: &str,
+    columns: &str,
+    page: &PageRequest,
+    row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let (direction, compare) = if page.reverse { ("DESC", "<") } else { ("ASC", ">") };
+    let after = page.after.as_deref().map(parse_name_position).transpose()?;
+    let (filter, args) = match after {
+        Some((name, arn)) => {
+            (format!("WHERE (name, arn) {compare} (?2, ?3)"), vec![SqlValue::Text(name), SqlValue::Text(arn)])
+        }
+        None => (String::new(), Vec::new()),
+    };
+    let sql = format!("SELECT {columns} FROM {table} {filter} ORDER BY name {direction}, arn {direction} LIMIT ?1");
+    let mut query = conn.prepare_cached(&sql)?;
+    let params = std::iter::once(SqlValue::Integer(sql_limit(page.limit))).chain(args);
+    let rows = query.query_map(rusqlite::params_from_iter(params), row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl ExecutionStore for SqliteStore {
+    fn create_execution(&self, record: &ExecutionRecord, start: &Append) -> StoreFuture<'_, Created> {
+        let record = record.clone();
+        let start = start.clone();
+        self.write_async(move |conn| insert_execution(conn, &record, &start))
+    }
+
+    fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>> {
+        self.readers.with(|conn| {
+            conn.prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"))?
+                .query_row([arn], execution_row)
+                .optional()?
+                .map(decode_execution)
+                .transpose()
+        })
+    }
+
+    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>> {
+        let after = page.after.as_deref().map(parse_execution_position).transpose()?;
+        let mut conditions = Vec::new();
+        let mut args = vec![SqlValue::Integer(sql_limit(page.limit))];
+        // Built per case rather than `(?1 IS NULL OR …)`, which would keep SQLite from using
+        // the (state_machine_arn, start_date, arn) index.
+        if let Some(machine) = &filter.state_machine_arn {
+            args.push(SqlValue::Text(machine.clone()));
+            conditions.push(format!("state_machine_arn = ?{}", args.len()));
+        }
+        if let Some(status) = filter.status {
+            args.push(SqlValue::Text(status.as_str().to_owned()));
+            conditions.push(format!("status = ?{}", args.len()));
+        }
+        // Newest first by default, so "after" means an older key.
+        let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };
+        if let Some((start, arn)) = after {
+            args.push(SqlValue::Integer(start));
+            args.push(SqlValue::Text(arn));
+            conditions.push(format!("(start_date, arn) {compare} (?{}, ?{})", args.len() - 1, args.len()));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions {filter} \
+             ORDER BY start_date {direction}, arn {direction} LIMIT ?1"
+        );
+        let rows = self.readers.with(|conn| {
+            let mut query = conn.prepare_cached(&sql)?;
+            let rows = query.query_map(rusqlite::params_from_iter(args), execution_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let items = rows.into_iter().map(decode_execution).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items.into_iter(), page.limit, |e| execution_position(e.start_date, &e.arn)))
+    }
+
+    fn running_executions(&self) -> StoreResult<Vec<String>> {
+        self.readers.with(|conn| {
+            let mut query = conn.prepare_cached("SELECT arn FROM executions WHERE status = 'RUNNING' ORDER BY arn")?;
+            let rows = query.query_map([], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
+impl JournalStore for SqliteStore {
+    fn append(&self, append: Append) -> StoreFuture<'_, ()> {
+        self.write_async(move |conn| insert_append(conn, &append))
+    }
+
+    fn journal(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>> {
+        let texts: Vec<String> = self.readers.with(|conn| {
+            let mut query =
+                conn.prepare_cached("SELECT entry FROM journal WHERE execution_arn = ?1 ORDER BY sequence")?;
+            let rows = query.query_map([execution_arn], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?;
+        texts.iter().map(|text| json(text, execution_arn)).collect()
+    }
+
+    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>> {
+        let after = page.after.as_deref().map(parse_event_position).transpose()?;
+        let (direction, compare, default) = if page.reverse { ("DESC", "<", i64::MAX) } else { ("ASC", ">", 0) };
+        let after = after
+            .map_or(Ok(default), |id| i64::try_from(id).map_err(|_| StoreError::Corrupt(format!("event id {id}"))))?;
+        let sql = format!(
+            "SELECT event_id, event FROM history WHERE execution_arn = ?1 AND event_id {compare} ?2 \
+             ORDER BY event_id {direction} LIMIT ?3"
+        );
+        let rows: Vec<(i64, String)> = self.readers.with(|conn| {
+            let mut query = conn.prepare_cached(&sql)?;
+            let rows = query.query_map(params![execution_arn, after, sql_limit(page.limit)], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?;
+        let items = rows
+            .into_iter()
+            .map(|(id, text)| Ok(StoredEvent { id: from_sql_int(id, "event id")?, event: json(&text, execution_arn)? }))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items.into_iter(), page.limit, |e| event_position(e.id)))
+    }
+}
+
+impl LeaseStore for SqliteStore {
+    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<bool> {
+        let (arn, owner) = (execution_arn.to_owned(), owner.to_owned());
+        self.write(move |conn| {
+            // One statement, so the check and the take cannot be split by another writer (this
+            // matters for a shared PostgreSQL store; the same UPSERT works there).
+            let changed = conn
+                .prepare_cached(
+                    "INSERT INTO leases (execution_arn, owner, expires) VALUES (?1, ?2, ?3 + ?4) \
+                     ON CONFLICT (execution_arn) DO UPDATE SET owner = excluded.owner, expires = excluded.expires \
+                     WHERE leases.owner = excluded.owner OR leases.expires <= ?3",
+                )?
+                .execute(params![arn, owner, now, ttl_millis])?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<usize> {
+        let owner = owner.to_owned();
+        // A lapsed lease that nobody took over is renewed too: no other node has worked on it,
+        // and one that did would have changed its owner.
+        self.write(move |conn| {
+            Ok(conn
+                .prepare_cached("UPDATE leases SET expires = ?2 + ?3 WHERE owner = ?1")?
+                .execute(params![owner, now, ttl_millis])?)
+        })
+    }
+
+    fn release(&self, execution_arn: &str, owner: &str) -> StoreResult<()> {
+        let (arn, owner) = (execution_arn.to_owned(), owner.to_owned());
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM leases WHERE execution_arn = ?1 AND owner = ?2")?
+                .execute(params![arn, owner])?;
+            Ok(())
+        })
+    }
+}
+
+impl ActivityStore for SqliteStore {
+    fn create_activity(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord> {
+        let record = record.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO activities (arn, name, created) VALUES (?1, ?2, ?3) ON CONFLICT (arn) DO NOTHING",
+            )?
+            .execute(params![record.arn, record.name, record.created])?;
+            Ok(conn
+                .prepare_cached("SELECT arn, name, created FROM activities WHERE arn = ?1")?
+                .query_row([&record.arn], activity_row)?)
+        })
+    }
+
+    fn activity(&self, arn: &str) -> StoreResult<Option<ActivityRecord>> {
+        self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT arn, name, created FROM activities WHERE arn = ?1")?
+                .query_row([arn], activity_row)
+                .optional()?)
+        })
+    }
+
+    fn list_activities(&self, page: &PageRequest) -> StoreResult<Page<ActivityRecord>> {
+        let items =
+            self.readers.with(|conn| list_by_name(conn, "activities", "arn, name, created", page, activity_row))?;
+        Ok(paginate(items.into_iter(), page.limit, |a| name_position(&a.name, &a.arn)))
+    }
+
+    fn delete_activity(&self, arn: &str) -> StoreResult<bool> {
+        let arn = arn.to_owned();
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM tags WHERE arn = ?1")?.execute([&arn])?;
+            Ok(conn.prepare_cached("DELETE FROM activities WHERE arn = ?1")?.execute([&arn])? == 1)
+        })
+    }
+}
+
+fn activity_row(row: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
+    Ok(ActivityRecord { arn: row.get(0)?, name: row.get(1)?, created: row.get(2)? })
+}

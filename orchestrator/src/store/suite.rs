@@ -1,0 +1,577 @@
+//! The conformance suite: one set of checks that every store must pass.
+//!
+//! Each check takes a `&dyn Store` (which also proves the traits stay object-safe) and is run
+//! against [`MemoryStore`], a file-backed [`SqliteStore`] and an in-memory [`SqliteStore`] by
+//! the `suite!` macro at the bottom. Checks that only make sense for a durable store (reopening,
+//! schema versions, group commit) follow it.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{
+    ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus,
+    ExecutionStore, JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore, Millis,
+    PageRequest, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
+};
+
+const REGION: &str = "arn:aws:states:us-east-1:123456789012";
+
+fn machine(name: &str, created: Millis) -> StateMachineRecord {
+    StateMachineRecord {
+        arn: format!("{REGION}:stateMachine:{name}"),
+        name: name.to_owned(),
+        definition: r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#.to_owned(),
+        role_arn: "arn:aws:iam::123456789012:role/r".to_owned(),
+        machine_type: MachineType::Standard,
+        created,
+        updated: created,
+        revision_id: format!("rev-{created}"),
+        logging_configuration: json!({"level": "OFF"}),
+        tracing_configuration: json!({"enabled": false}),
+    }
+}
+
+fn execution(machine: &str, name: &str, start_date: Millis) -> ExecutionRecord {
+    ExecutionRecord {
+        arn: format!("{REGION}:execution:{machine}:{name}"),
+        state_machine_arn: format!("{REGION}:stateMachine:{machine}"),
+        name: name.to_owned(),
+        definition: "{}".to_owned(),
+        status: ExecutionStatus::Running,
+        input: format!(r#"{{"name":"{name}"}}"#),
+        output: None,
+        error: None,
+        cause: None,
+        start_date,
+        stop_date: None,
+    }
+}
+
+fn event(id: u64) -> StoredEvent {
+    StoredEvent { id, event: json!({"id": id, "type": "PassStateEntered", "timestamp": id as f64 / 1000.0}) }
+}
+
+/// Journal entry `sequence` with `events` history events from `first_event` on.
+fn step(arn: &str, sequence: u64, first_event: u64, events: u64) -> Append {
+    let input = if sequence == 0 { JournalInput::Start } else { JournalInput::TimerFired { timer_id: sequence } };
+    Append {
+        execution_arn: arn.to_owned(),
+        entry: JournalEntry { sequence, input, at: 1_000 + sequence as i64, entropy: vec![sequence] },
+        events: (first_event..first_event + events).map(event).collect(),
+        completion: None,
+    }
+}
+
+fn succeeded(stop_date: Millis) -> Completion {
+    Completion {
+        status: ExecutionStatus::Succeeded,
+        output: Some(r#"{"ok":true}"#.to_owned()),
+        error: None,
+        cause: None,
+        stop_date,
+    }
+}
+
+fn page(limit: usize, after: Option<String>, reverse: bool) -> PageRequest {
+    PageRequest { limit, after, reverse }
+}
+
+/// Creates an execution with its start entry and two events; it must be new.
+async fn start(store: &dyn Store, record: &ExecutionRecord) -> ExecutionRecord {
+    match store.create_execution(record, &step(&record.arn, 0, 1, 2)).await.unwrap() {
+        Created::New(created) => created,
+        Created::Existing(existing) => panic!("{} already existed: {existing:?}", record.arn),
+    }
+}
+
+/// Collects every page of a listing, checking that `next` is set exactly when more follow.
+fn all_pages<T>(mut fetch: impl FnMut(Option<String>) -> super::Page<T>, limit: usize) -> Vec<T> {
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(after);
+        assert!(page.items.len() <= limit, "a page is longer than its limit");
+        let full = page.items.len() == limit;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => {
+                assert!(full, "a short page claims more follow");
+                after = Some(next);
+            }
+            None => return items,
+        }
+    }
+}
+
+async fn state_machine_crud(store: &dyn Store) {
+    let alpha = machine("alpha", 1);
+    assert!(store.create_state_machine(&alpha).unwrap());
+    assert!(!store.create_state_machine(&machine("alpha", 99)).unwrap(), "a second create must not replace");
+    assert_eq!(store.state_machine(&alpha.arn).unwrap(), Some(alpha.clone()));
+    assert_eq!(store.state_machine("arn:nope").unwrap(), None);
+
+    let mut updated = alpha.clone();
+    updated.definition = r#"{"StartAt":"Q","States":{"Q":{"Type":"Succeed"}}}"#.to_owned();
+    updated.updated = 5;
+    updated.revision_id = "rev-5".to_owned();
+    updated.machine_type = MachineType::Express;
+    assert!(store.update_state_machine(&updated).unwrap());
+    assert_eq!(store.state_machine(&alpha.arn).unwrap(), Some(updated));
+    assert!(!store.update_state_machine(&machine("ghost", 1)).unwrap());
+
+    for name in ["delta", "bravo", "charlie", "echo"] {
+        assert!(store.create_state_machine(&machine(name, 2)).unwrap());
+    }
+    let names = |items: Vec<StateMachineRecord>| items.into_iter().map(|m| m.name).collect::<Vec<_>>();
+    let forward = all_pages(|after| store.list_state_machines(&page(2, after, false)).unwrap(), 2);
+    assert_eq!(names(forward), ["alpha", "bravo", "charlie", "delta", "echo"]);
+    let backward = all_pages(|after| store.list_state_machines(&page(3, after, true)).unwrap(), 3);
+    assert_eq!(names(backward), ["echo", "delta", "charlie", "bravo", "alpha"]);
+    let everything = store.list_state_machines(&PageRequest::default()).unwrap();
+    assert_eq!((everything.items.len(), everything.next), (5, None), "a limit of 0 means no limit");
+
+    assert!(store.delete_state_machine(&alpha.arn).unwrap());
+    assert!(!store.delete_state_machine(&alpha.arn).unwrap());
+    assert_eq!(store.state_machine(&alpha.arn).unwrap(), None);
+    assert_eq!(store.list_state_machines(&page(10, None, false)).unwrap().items.len(), 4);
+}
+
+async fn tags(store: &dyn Store) {
+    let m = machine("tagged", 1);
+    store.create_state_machine(&m).unwrap();
+    assert!(store.tags(&m.arn).unwrap().is_empty());
+    let first = BTreeMap::from([("team".to_owned(), "payments".to_owned()), ("env".to_owned(), "dev".to_owned())]);
+    store.tag_resource(&m.arn, &first).unwrap();
+    store.tag_resource(&m.arn, &BTreeMap::from([("env".to_owned(), "prod".to_owned())])).unwrap();
+    let expected = BTreeMap::from([("team".to_owned(), "payments".to_owned()), ("env".to_owned(), "prod".to_owned())]);
+    assert_eq!(store.tags(&m.arn).unwrap(), expected);
+
+    store.untag_resource(&m.arn, &["team".to_owned(), "absent".to_owned()]).unwrap();
+    assert_eq!(store.tags(&m.arn).unwrap(), BTreeMap::from([("env".to_owned(), "prod".to_owned())]));
+    assert!(store.tags("arn:other").unwrap().is_empty(), "tags belong to one resource");
+
+    store.delete_state_machine(&m.arn).unwrap();
+    assert!(store.tags(&m.arn).unwrap().is_empty(), "deleting a resource drops its tags");
+}
+
+async fn create_execution_is_idempotent(store: &dyn Store) {
+    let record = execution("m", "once", 10);
+    assert_eq!(start(store, &record).await, record);
+
+    let mut again = record.clone();
+    again.input = r#"{"different":true}"#.to_owned();
+    let created = store.create_execution(&again, &step(&again.arn, 0, 1, 5)).await.unwrap();
+    assert_eq!(created, Created::Existing(record.clone()), "the stored execution comes back unchanged");
+    assert_eq!(store.journal(&record.arn).unwrap().len(), 1, "nothing more was written");
+    assert_eq!(store.history(&record.arn, &PageRequest::default()).unwrap().items.len(), 2);
+    assert_eq!(store.execution(&record.arn).unwrap(), Some(record.clone()));
+    assert_eq!(store.running_executions().unwrap(), std::slice::from_ref(&record.arn));
+
+    // A start entry must begin the journal and belong to the execution.
+    let bad = execution("m", "bad-start", 10);
+    assert!(store.create_execution(&bad, &step(&bad.arn, 1, 1, 1)).await.is_err());
+    assert!(store.create_execution(&bad, &step(&record.arn, 0, 1, 1)).await.is_err());
+    assert_eq!(store.execution(&bad.arn).unwrap(), None, "a failed create leaves nothing behind");
+    assert!(store.journal(&bad.arn).unwrap().is_empty());
+
+    // An execution that ends in its first step.
+    let quick = execution("m", "quick", 11);
+    let mut first = step(&quick.arn, 0, 1, 3);
+    first.completion = Some(succeeded(12));
+    let Created::New(created) = store.create_execution(&quick, &first).await.unwrap() else { panic!("not new") };
+    assert_eq!(created.status, ExecutionStatus::Succeeded);
+    assert_eq!(store.execution(&quick.arn).unwrap(), Some(created));
+}
+
+async fn append_checks_order_and_completes(store: &dyn Store) {
+    let record = execution("m", "steps", 10);
+    start(store, &record).await;
+    let arn = &record.arn;
+    store.append(step(arn, 1, 3, 2)).await.unwrap();
+    store.append(step(arn, 2, 5, 0)).await.unwrap();
+
+    let duplicate = store.append(step(arn, 2, 5, 1)).await.unwrap_err();
+    assert!(duplicate.to_string().contains("already has journal entry 2"), "{duplicate}");
+    assert!(store.append(step(arn, 4, 5, 1)).await.is_err(), "a gap in the journal");
+    assert!(store.append(step(arn, 3, 6, 1)).await.is_err(), "a gap in the history");
+    assert!(store.append(step(arn, 3, 4, 1)).await.is_err(), "a repeated event id");
+    assert!(store.append(step("arn:missing", 0, 1, 1)).await.is_err(), "an unknown execution");
+    assert_eq!(store.journal(arn).unwrap().len(), 3, "failed appends leave nothing behind");
+    assert_eq!(store.history(arn, &PageRequest::default()).unwrap().items.len(), 4);
+    assert_eq!(store.execution(arn).unwrap().unwrap().status, ExecutionStatus::Running);
+
+    let mut last = step(arn, 3, 5, 1);
+    last.completion = Some(Completion {
+        status: ExecutionStatus::Failed,
+        output: None,
+        error: Some("States.TaskFailed".to_owned()),
+        cause: Some("boom".to_owned()),
+        stop_date: 99,
+    });
+    store.append(last).await.unwrap();
+    let done = store.execution(arn).unwrap().unwrap();
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    assert_eq!(
+        (done.error.as_deref(), done.cause.as_deref(), done.stop_date),
+        (Some("States.TaskFailed"), Some("boom"), Some(99))
+    );
+    assert_eq!(done.input, record.input, "completion leaves the rest of the row alone");
+    assert!(store.running_executions().unwrap().is_empty());
+
+    let ids: Vec<u64> = store.history(arn, &PageRequest::default()).unwrap().items.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+}
+
+async fn journal_reads_back_equal(store: &dyn Store) {
+    let record = execution("m", "journal", 10);
+    start(store, &record).await;
+    let inputs = [
+        JournalInput::TaskSucceeded { task_id: 1, output: json!({"nested": [1, "two", null, {"x": 1.5}]}) },
+        JournalInput::TaskFailed {
+            task_id: 2, error: "Oops".to_owned(), cause: Some("ünïcödé \u{1F600}".to_owned())
+        },
+        JournalInput::TaskFailed { task_id: 3, error: "NoCause".to_owned(), cause: None },
+        JournalInput::TaskTimedOut { task_id: 4 },
+        JournalInput::TimerFired { timer_id: 5 },
+        JournalInput::Stop { error: Some("Stopped".to_owned()), cause: None },
+    ];
+    let mut expected = store.journal(&record.arn).unwrap();
+    for (sequence, input) in (1u64..).zip(inputs) {
+        let entry = JournalEntry {
+            sequence,
+            input,
+            at: 1_700_000_000_000 + sequence as i64,
+            entropy: vec![0, u64::MAX, sequence],
+        };
+        expected.push(entry.clone());
+        store
+            .append(Append { execution_arn: record.arn.clone(), entry, events: vec![], completion: None })
+            .await
+            .unwrap();
+    }
+    assert_eq!(expected.len(), 7);
+    assert_eq!(store.journal(&record.arn).unwrap(), expected);
+    assert!(store.journal("arn:none").unwrap().is_empty());
+}
+
+async fn history_pages_both_ways(store: &dyn Store) {
+    let record = execution("m", "history", 10);
+    start(store, &record).await;
+    // 2 events from the start, then 23 more: 25.
+    let mut next = 3;
+    for (sequence, count) in (1..).zip([5, 0, 10, 8]) {
+        store.append(step(&record.arn, sequence, next, count)).await.unwrap();
+        next += count;
+    }
+    let ids = |p: &super::Page<StoredEvent>| p.items.iter().map(|e| e.id).collect::<Vec<_>>();
+
+    let first = store.history(&record.arn, &page(10, None, false)).unwrap();
+    assert_eq!(ids(&first), (1..=10).collect::<Vec<_>>());
+    assert_eq!(first.items[0], event(1), "events read back equal");
+    let second = store.history(&record.arn, &page(10, first.next, false)).unwrap();
+    assert_eq!(ids(&second), (11..=20).collect::<Vec<_>>());
+    let third = store.history(&record.arn, &page(10, second.next, false)).unwrap();
+    assert_eq!((ids(&third), third.next), ((21..=25).collect::<Vec<_>>(), None));
+
+    let newest = store.history(&record.arn, &page(10, None, true)).unwrap();
+    assert_eq!(ids(&newest), (16..=25).rev().collect::<Vec<_>>());
+    let backward = all_pages(|after| store.history(&record.arn, &page(10, after, true)).unwrap(), 10);
+    assert_eq!(backward.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=25).rev().collect::<Vec<_>>());
+
+    // `after` is the last event id seen, whichever store issued it.
+    let from_seven = store.history(&record.arn, &page(3, Some("7".to_owned()), false)).unwrap();
+    assert_eq!(ids(&from_seven), [8, 9, 10]);
+    let before_seven = store.history(&record.arn, &page(3, Some("7".to_owned()), true)).unwrap();
+    assert_eq!(ids(&before_seven), [6, 5, 4]);
+    let exact = store.history(&record.arn, &page(25, None, false)).unwrap();
+    assert_eq!((exact.items.len(), exact.next), (25, None), "a page that ends the history has no next");
+    assert!(store.history("arn:none", &page(10, None, false)).unwrap().items.is_empty());
+}
+
+async fn execution_listing_pages(store: &dyn Store) {
+    let statuses = [ExecutionStatus::Running, ExecutionStatus::Succeeded, ExecutionStatus::Failed];
+    let mut all = Vec::new();
+    for i in 0..30i64 {
+        let machine = if i % 4 == 0 { "other" } else { "main" };
+        // Start dates with ties, so the ARN must break them.
+        let record = execution(machine, &format!("run-{i:02}"), 1_000 + i / 3);
+        start(store, &record).await;
+        let status = statuses[i as usize % 3];
+        if status != ExecutionStatus::Running {
+            let mut end = step(&record.arn, 1, 3, 1);
+            end.completion = Some(Completion { status, ..succeeded(2_000) });
+            store.append(end).await.unwrap();
+        }
+        all.push((record.start_date, record.arn, record.state_machine_arn, status));
+    }
+    // Newest first: start date descending, ties by ARN descending.
+    all.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+
+    let cases = [
+        ExecutionFilter::default(),
+        ExecutionFilter { status: Some(ExecutionStatus::Succeeded), ..Default::default() },
+        ExecutionFilter { state_machine_arn: Some(format!("{REGION}:stateMachine:main")), ..Default::default() },
+        ExecutionFilter {
+            state_machine_arn: Some(format!("{REGION}:stateMachine:main")),
+            status: Some(ExecutionStatus::Running),
+        },
+    ];
+    for filter in &cases {
+        let expected: Vec<&String> = all
+            .iter()
+            .filter(|(_, _, m, s)| {
+                filter.state_machine_arn.as_ref().is_none_or(|f| f == m) && filter.status.is_none_or(|f| f == *s)
+            })
+            .map(|(_, arn, _, _)| arn)
+            .collect();
+        assert!(!expected.is_empty());
+        for limit in [1, 4, 7, 100] {
+            let listed = all_pages(|after| store.list_executions(filter, &page(limit, after, false)).unwrap(), limit);
+            let arns: Vec<&String> = listed.iter().map(|e| &e.arn).collect();
+            assert_eq!(arns, expected, "{filter:?}, {limit} a page: no duplicates, no gaps, newest first");
+            let unique: HashSet<_> = arns.iter().collect();
+            assert_eq!(unique.len(), arns.len());
+
+            let reversed = all_pages(|after| store.list_executions(filter, &page(limit, after, true)).unwrap(), limit);
+            let mut oldest_first = expected.clone();
+            oldest_first.reverse();
+            assert_eq!(reversed.iter().map(|e| &e.arn).collect::<Vec<_>>(), oldest_first);
+        }
+    }
+    let listed = store.list_executions(&ExecutionFilter::default(), &page(1, None, false)).unwrap();
+    assert_eq!(store.execution(&listed.items[0].arn).unwrap().as_ref(), Some(&listed.items[0]));
+}
+
+async fn bad_page_positions_are_rejected(store: &dyn Store) {
+    let junk = page(5, Some("not a position".to_owned()), false);
+    assert!(matches!(store.list_state_machines(&junk), Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.list_activities(&junk), Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.list_executions(&ExecutionFilter::default(), &junk), Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.history("arn:x", &junk), Err(StoreError::Corrupt(_))));
+}
+
+async fn leases(store: &dyn Store) {
+    let (arn, other) = ("arn:execution:leased", "arn:execution:other");
+    assert!(store.claim(arn, "node-a", 1_000, 100).unwrap(), "an unclaimed execution");
+    assert!(!store.claim(arn, "node-b", 1_050, 100).unwrap(), "contested while a's lease holds");
+    assert!(store.claim(arn, "node-a", 1_050, 100).unwrap(), "the holder may claim again (extends to 1150)");
+    assert!(!store.claim(arn, "node-b", 1_120, 100).unwrap(), "the extension holds");
+    assert!(store.claim(other, "node-a", 1_120, 100).unwrap());
+
+    assert!(store.claim(arn, "node-b", 1_150, 100).unwrap(), "an expired lease is taken over");
+    assert!(!store.claim(arn, "node-a", 1_160, 100).unwrap(), "the old holder has lost it");
+    assert_eq!(store.renew_all("node-a", 1_160, 100).unwrap(), 1, "a renews only what it still holds");
+    assert_eq!(store.renew_all("node-b", 1_200, 500).unwrap(), 1);
+    assert!(!store.claim(arn, "node-a", 1_600, 100).unwrap(), "b's renewal lasts until 1700");
+    assert!(store.claim(arn, "node-a", 1_700, 100).unwrap());
+
+    store.release(arn, "node-b").unwrap();
+    assert!(!store.claim(arn, "node-b", 1_710, 100).unwrap(), "releasing another node's lease does nothing");
+    store.release(arn, "node-a").unwrap();
+    assert!(store.claim(arn, "node-b", 1_710, 100).unwrap(), "a released lease is free");
+    assert_eq!(store.renew_all("nobody", 1_710, 100).unwrap(), 0);
+}
+
+async fn activities(store: &dyn Store) {
+    let activity = |name: &str, created| ActivityRecord {
+        arn: format!("{REGION}:activity:{name}"),
+        name: name.to_owned(),
+        created,
+    };
+    let approve = activity("approve", 5);
+    assert_eq!(store.create_activity(&approve).unwrap(), approve);
+    assert_eq!(store.create_activity(&activity("approve", 99)).unwrap(), approve, "the stored one is returned");
+    assert_eq!(store.activity(&approve.arn).unwrap(), Some(approve.clone()));
+    for name in ["ship", "audit", "pack"] {
+        store.create_activity(&activity(name, 6)).unwrap();
+    }
+    let listed = all_pages(|after| store.list_activities(&page(3, after, false)).unwrap(), 3);
+    assert_eq!(listed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["approve", "audit", "pack", "ship"]);
+    let reversed = all_pages(|after| store.list_activities(&page(1, after, true)).unwrap(), 1);
+    assert_eq!(reversed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["ship", "pack", "audit", "approve"]);
+    assert!(store.delete_activity(&approve.arn).unwrap());
+    assert!(!store.delete_activity(&approve.arn).unwrap());
+    assert_eq!(store.activity(&approve.arn).unwrap(), None);
+}
+
+/// Tasks each create an execution and append four steps, all at once; every tenth also tries to
+/// append a step twice. Returns how many writes were sent.
+async fn concurrent_appends(store: Arc<dyn Store>) -> u64 {
+    const TASKS: usize = 200;
+    const STEPS: u64 = 4;
+    let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for i in 0..TASKS {
+        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+        tasks.push(tokio::spawn(async move {
+            let record = execution("busy", &format!("run-{i:03}"), i as i64);
+            // Released together, so the writes arrive while others are being committed.
+            barrier.wait().await;
+            start(&*store, &record).await;
+            let mut writes = 1;
+            for sequence in 1..=STEPS {
+                let mut append = step(&record.arn, sequence, 1 + 2 * sequence, 2);
+                if sequence == STEPS {
+                    append.completion = Some(succeeded(10_000));
+                }
+                store.append(append).await.unwrap();
+                writes += 1;
+                if i % 10 == 0 && sequence == 1 {
+                    // Lost races must fail alone, without taking their batch down with them.
+                    assert!(store.append(step(&record.arn, 1, 3, 2)).await.is_err());
+                    writes += 1;
+                }
+            }
+            writes
+        }));
+    }
+    let mut writes = 0;
+    for task in tasks {
+        writes += task.await.unwrap();
+    }
+    for i in 0..TASKS {
+        let arn = execution("busy", &format!("run-{i:03}"), 0).arn;
+        assert_eq!(store.execution(&arn).unwrap().unwrap().status, ExecutionStatus::Succeeded);
+        assert_eq!(store.journal(&arn).unwrap().len() as u64, STEPS + 1);
+        let ids: Vec<u64> = store.history(&arn, &PageRequest::default()).unwrap().items.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=2 * STEPS + 2).collect::<Vec<_>>());
+    }
+    assert!(store.running_executions().unwrap().is_empty());
+    writes
+}
+
+/// Runs each named check against every store.
+macro_rules! suite {
+    ($($check:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(&super::MemoryStore::new()).await;
+                }
+            )*
+        }
+
+        mod sqlite_file {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = super::SqliteStore::open(&dir.path().join("data/store.db")).unwrap();
+                    super::$check(&store).await;
+                }
+            )*
+        }
+
+        mod sqlite_memory {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(&super::SqliteStore::open_in_memory().unwrap()).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    state_machine_crud,
+    tags,
+    create_execution_is_idempotent,
+    append_checks_order_and_completes,
+    journal_reads_back_equal,
+    history_pages_both_ways,
+    execution_listing_pages,
+    bad_page_positions_are_rejected,
+    leases,
+    activities,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_concurrent_appends() {
+    concurrent_appends(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("store.db")).unwrap());
+    let before = store.transactions();
+    let began = std::time::Instant::now();
+    let writes = concurrent_appends(Arc::clone(&store) as Arc<dyn Store>).await;
+    let transactions = store.transactions() - before;
+    println!(
+        "group commit: {writes} writes in {transactions} transactions ({:.1} a commit) in {:?}",
+        writes as f64 / transactions as f64,
+        began.elapsed()
+    );
+    assert!(transactions < writes, "{writes} writes took {transactions} transactions: no group commit");
+}
+
+#[tokio::test]
+async fn sqlite_reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/store.db");
+    let m = machine("durable", 1);
+    let tags = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
+    let activity = ActivityRecord { arn: format!("{REGION}:activity:a"), name: "a".to_owned(), created: 3 };
+    let (done, running) = (execution("durable", "done", 10), execution("durable", "running", 11));
+    let (journal, history, finished) = {
+        let store = SqliteStore::open(&path).unwrap();
+        store.create_state_machine(&m).unwrap();
+        store.tag_resource(&m.arn, &tags).unwrap();
+        store.create_activity(&activity).unwrap();
+        start(&store, &done).await;
+        let mut end = step(&done.arn, 1, 3, 2);
+        end.completion = Some(succeeded(20));
+        store.append(end).await.unwrap();
+        start(&store, &running).await;
+        store.append(step(&running.arn, 1, 3, 1)).await.unwrap();
+        assert!(store.claim(&running.arn, "node-a", 100, 1_000).unwrap());
+        let history = store.history(&done.arn, &PageRequest::default()).unwrap();
+        (store.journal(&done.arn).unwrap(), history, store.execution(&done.arn).unwrap())
+    };
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.state_machine(&m.arn).unwrap(), Some(m.clone()));
+    assert_eq!(store.tags(&m.arn).unwrap(), tags);
+    assert_eq!(store.activity(&activity.arn).unwrap(), Some(activity));
+    assert_eq!(store.execution(&done.arn).unwrap(), finished);
+    assert_eq!(store.journal(&done.arn).unwrap(), journal);
+    assert_eq!(store.history(&done.arn, &PageRequest::default()).unwrap(), history);
+    assert_eq!(store.running_executions().unwrap(), std::slice::from_ref(&running.arn));
+    assert!(!store.claim(&running.arn, "node-b", 500, 1_000).unwrap(), "leases survive too");
+    // The resumed execution carries on where its journal ends.
+    assert!(store.append(step(&running.arn, 1, 4, 1)).await.is_err());
+    store.append(step(&running.arn, 2, 4, 1)).await.unwrap();
+    assert_eq!(store.journal(&running.arn).unwrap().len(), 3);
+}
+
+#[test]
+fn sqlite_uses_wal_and_refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // Reopening an up-to-date database is fine and migrates nothing.
+    drop(SqliteStore::open(&path).unwrap());
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = raw.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
+    assert_eq!(mode, "wal", "the database keeps a write-ahead log");
+    raw.pragma_update(None, "user_version", 99).unwrap();
+    drop(raw);
+    match SqliteStore::open(&path) {
+        Err(StoreError::SchemaTooNew { found: 99, known }) => assert!(known < 99),
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn sqlite_sync_writes_work_outside_a_runtime() {
+    // The blocking write path must not depend on being inside (or outside) tokio.
+    let store = SqliteStore::open_in_memory().unwrap();
+    assert!(store.create_state_machine(&machine("plain", 1)).unwrap());
+    assert!(store.claim("arn:e", "n", 0, 10).unwrap());
+    assert_eq!(store.writes(), 2);
+}

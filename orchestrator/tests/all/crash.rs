@@ -1,0 +1,163 @@
+//! `kill -9` in the middle of 500 executions, then a restart: every execution must finish with
+//! the right output, and every history must be gap-free with no event written twice.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::{Value, json};
+
+const EXECUTIONS: usize = 500;
+
+/// A running `stepwasm serve` and its endpoint.
+struct Server {
+    child: Child,
+    endpoint: String,
+}
+
+impl Server {
+    fn start(data_dir: &Path) -> Result<Self> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stepwasm"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--node-id", "crash-test", "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let endpoint = loop {
+            let line = lines.next().context("stepwasm serve exited before serving")??;
+            if let Some(rest) = line.strip_prefix("stepwasm serving on ") {
+                break rest.split_whitespace().next().context("no address")?.to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Self { child, endpoint })
+    }
+
+    fn kill_hard(mut self) -> Result<()> {
+        // SIGKILL: no shutdown hooks, no flushes; only what was durable survives.
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn call(agent: &ureq::Agent, endpoint: &str, operation: &str, request: &Value) -> Result<Value> {
+    let mut response = agent
+        .post(&format!("{endpoint}/"))
+        .header("X-Amz-Target", &format!("AWSStepFunctions.{operation}"))
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .send(request.to_string())?;
+    let status = response.status();
+    let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?)?;
+    if !status.is_success() {
+        bail!("{operation} failed: {body}");
+    }
+    Ok(body)
+}
+
+/// Two Wasm tasks around a short durable Wait; the output depends on the input, so a wrong
+/// or repeated step shows.
+fn definition() -> Value {
+    json!({
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Task", "Resource": "wasm:echo", "Parameters": {"n.$": "$.n", "step": 1}, "ResultPath": "$.first", "Next": "Pause"},
+            "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Second"},
+            "Second": {"Type": "Task", "Resource": "wasm:echo", "Parameters": {"n.$": "$.first.n", "step": 2}, "ResultPath": "$.second", "Next": "Done"},
+            "Done": {"Type": "Pass", "Parameters": {"n.$": "$.n", "steps.$": "States.Array($.first.step, $.second.step)"}, "End": true}
+        }
+    })
+}
+
+#[test]
+fn executions_survive_kill_9_and_resume_without_duplicates() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+
+    let server = Server::start(data.path())?;
+    let (_, echo) = stepwasm_functions::CONFORMANCE_HANDLERS
+        .iter()
+        .find(|(handler, _)| *handler == "id_function.py")
+        .context("the id_function stand-in")?;
+    let mut response =
+        agent.put(&format!("{}/functions/echo", server.endpoint)).send(&echo[..]).context("deploying echo")?;
+    assert!(response.status().is_success(), "{}", response.body_mut().read_to_string()?);
+    let machine = call(
+        &agent,
+        &server.endpoint,
+        "CreateStateMachine",
+        &json!({"name": "crash", "definition": definition().to_string(), "roleArn": "arn:aws:iam::123456789012:role/x"}),
+    )?["stateMachineArn"]
+        .as_str()
+        .context("no ARN")?
+        .to_owned();
+
+    let mut arns = Vec::with_capacity(EXECUTIONS);
+    for n in 0..EXECUTIONS {
+        let started = call(
+            &agent,
+            &server.endpoint,
+            "StartExecution",
+            &json!({"stateMachineArn": machine, "name": format!("run-{n}"), "input": json!({"n": n}).to_string()}),
+        )?;
+        arns.push(started["executionArn"].as_str().context("no ARN")?.to_owned());
+    }
+    // Midway: most executions are in their Wait or between tasks.
+    std::thread::sleep(Duration::from_millis(300));
+    server.kill_hard()?;
+
+    let server = Server::start(data.path())?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let running = call(
+            &agent,
+            &server.endpoint,
+            "ListExecutions",
+            &json!({"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1000}),
+        )?;
+        if running["executions"].as_array().is_none_or(Vec::is_empty) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "executions still running two minutes after the restart");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    for (n, arn) in arns.iter().enumerate() {
+        let described = call(&agent, &server.endpoint, "DescribeExecution", &json!({"executionArn": arn}))?;
+        assert_eq!(described["status"], "SUCCEEDED", "{arn}: {described}");
+        let output: Value = serde_json::from_str(described["output"].as_str().context("no output")?)?;
+        assert_eq!(output, json!({"n": n, "steps": [1, 2]}), "{arn}");
+
+        let history =
+            call(&agent, &server.endpoint, "GetExecutionHistory", &json!({"executionArn": arn, "maxResults": 1000}))?;
+        let events = history["events"].as_array().context("no events")?;
+        let ids: Vec<u64> = events.iter().filter_map(|event| event["id"].as_u64()).collect();
+        assert_eq!(ids, (1..=events.len() as u64).collect::<Vec<_>>(), "{arn}: ids must be 1..N without gaps");
+        let types: Vec<&str> = events.iter().filter_map(|event| event["type"].as_str()).collect();
+        for (event_type, expected) in [
+            ("ExecutionStarted", 1),
+            ("TaskStateEntered", 2),
+            ("LambdaFunctionSucceeded", 2),
+            ("WaitStateEntered", 1),
+            ("WaitStateExited", 1),
+            ("PassStateEntered", 1),
+            ("ExecutionSucceeded", 1),
+        ] {
+            let count = types.iter().filter(|found| **found == event_type).count();
+            assert_eq!(count, expected, "{arn}: {event_type} appears {count} times in {types:?}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Real AWS clients against the API: boto3 and the AWS CLI v1, from a Python virtualenv that
+//! the test creates on first use (pinned versions, from PyPI).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use stepwasm_orchestrator::api::{self, AppState};
+use stepwasm_orchestrator::service::{Service, ServiceConfig};
+use stepwasm_orchestrator::store::SqliteStore;
+use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
+
+const CLIENTS: &[&str] = &["boto3==1.44.8", "awscli==1.46.3"];
+
+/// The virtualenv's python, created once per target directory.
+fn client_python() -> Result<PathBuf> {
+    if let Some(python) = std::env::var_os("STEPWASM_TEST_PYTHON") {
+        return Ok(PathBuf::from(python));
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aws-clients-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(CLIENTS.join(" "));
+    if marker.exists() {
+        return Ok(python);
+    }
+    let created =
+        Command::new("python3").arg("-m").arg("venv").arg(&venv).status().context("running python3 -m venv")?;
+    if !created.success() {
+        bail!("python3 -m venv failed; install python3 with venv support (Debian: python3-venv)");
+    }
+    let installed = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args(CLIENTS)
+        .status()
+        .context("running pip")?;
+    if !installed.success() {
+        bail!("pip could not install {CLIENTS:?}");
+    }
+    std::fs::write(&marker, b"")?;
+    Ok(python)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_and_the_aws_cli_drive_the_order_pipeline() -> Result<()> {
+    let python = tokio::task::spawn_blocking(client_python).await??;
+    let data = tempfile::tempdir()?;
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    for sample in stepwasm_functions::ALL {
+        runtime.register(sample.name, sample.component, FunctionConfig::default())?;
+    }
+    let store = Arc::new(SqliteStore::open(&data.path().join("stepwasm.db"))?);
+    let service = Service::new(store, runtime, ServiceConfig::default());
+    service.start_background_work().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::run(listener, AppState { service, functions: None }, async move {
+        let _ = stopped.await;
+    }));
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("api/aws_clients.py");
+    let functions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let output = tokio::process::Command::new(&python).arg(&script).arg(&endpoint).arg(&functions).output().await?;
+    let _ = stop.send(());
+    server.await??;
+    let report = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{report}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the AWS client checks failed:\n{report}");
+    assert!(report.contains(" passed, 0 failed"), "the script did not finish:\n{report}");
+    Ok(())
+}

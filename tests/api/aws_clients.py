@@ -1,0 +1,262 @@
+"""Drives a running stepwasm server with real AWS clients: boto3 and the AWS CLI v1.
+
+Usage: aws_clients.py ENDPOINT FUNCTIONS_DIR
+
+The server must have the sample task functions deployed. This script creates the state
+machines itself, runs the order pipeline on three samples, approves and rejects the manual step
+of the approval variant, pages through executions, and checks the error replies for bad input.
+It exits non-zero on the first failed check and prints one line per check.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+ENDPOINT = sys.argv[1]
+FUNCTIONS = Path(sys.argv[2])
+ROLE = "arn:aws:iam::123456789012:role/stepwasm"
+CHECKS = {"passed": 0}
+
+
+def check(condition, what):
+    if not condition:
+        print(f"FAIL {what}", flush=True)
+        sys.exit(1)
+    CHECKS["passed"] += 1
+    print(f"ok   {what}", flush=True)
+
+
+def expect_error(code, call, what):
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        got = error.response["Error"]["Code"]
+        check(got == code, f"{what}: {code} (got {got}: {error.response['Error'].get('Message')})")
+        return error
+    check(False, f"{what}: expected {code}, but the call succeeded")
+
+
+sfn = boto3.client(
+    "stepfunctions",
+    endpoint_url=ENDPOINT,
+    region_name="us-east-1",
+    aws_access_key_id="test",
+    aws_secret_access_key="test",
+    # StartSyncExecution carries the `sync-` host prefix; a local endpoint needs it off.
+    config=Config(inject_host_prefix=False, retries={"max_attempts": 1}),
+)
+
+
+def wait(arn, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError(f"{arn} still running")
+
+
+def history(arn, **extra):
+    events, token = [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=50, **({"nextToken": token} if token else {}), **extra)
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+def entered(events):
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
+def sample(name):
+    return (FUNCTIONS / "samples" / f"{name}.json").read_text()
+
+
+# --- the order pipeline ------------------------------------------------------------------------
+pipeline = sfn.create_state_machine(
+    name="order-pipeline", definition=(FUNCTIONS / "order-pipeline.asl.json").read_text(), roleArn=ROLE
+)["stateMachineArn"]
+check(pipeline.endswith(":stateMachine:order-pipeline"), "create_state_machine returns the ARN")
+again = sfn.create_state_machine(
+    name="order-pipeline", definition=(FUNCTIONS / "order-pipeline.asl.json").read_text(), roleArn=ROLE
+)["stateMachineArn"]
+check(again == pipeline, "create_state_machine is idempotent for the same definition")
+described = sfn.describe_state_machine(stateMachineArn=pipeline)
+check(described["type"] == "STANDARD" and json.loads(described["definition"])["StartAt"] == "PlaceOrder", "describe_state_machine")
+check(hasattr(described["creationDate"], "year"), "timestamps arrive as numbers botocore parses into datetimes")
+
+good = sfn.start_execution(stateMachineArn=pipeline, name="good-1", input=sample("good-order"))["executionArn"]
+declined = sfn.start_execution(stateMachineArn=pipeline, name="declined-1", input=sample("declined-card"))["executionArn"]
+stock = sfn.start_execution(stateMachineArn=pipeline, name="stock-1", input=sample("out-of-stock"))["executionArn"]
+
+result = wait(good)
+check(result["status"] == "SUCCEEDED", "the good order succeeds")
+output = json.loads(result["output"])
+check(output["status"] == "COMPLETED" and output["orderId"] == "ord-1000", "the good order's output is the completed order")
+events = history(good)
+check(events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionSucceeded", "history starts and ends right")
+check([e["id"] for e in events] == list(range(1, len(events) + 1)), "history ids are gap-free")
+failures = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+check(len(failures) == 1 and failures[0]["lambdaFunctionFailedEventDetails"]["error"] == "CarrierUnavailable", "the carrier fault was retried once")
+reverse = history(good, reverseOrder=True)
+check([e["id"] for e in reverse] == [e["id"] for e in reversed(events)], "reverseOrder pages newest first")
+lean = sfn.get_execution_history(executionArn=good, includeExecutionData=False, maxResults=5)["events"]
+check(all("input" not in e.get("stateEnteredEventDetails", {}) for e in lean), "includeExecutionData=false drops payloads")
+
+result = wait(declined)
+check(result["status"] == "FAILED" and result["error"] == "PaymentDeclined", "the declined card fails with PaymentDeclined")
+names = entered(history(declined))
+check("CancelOrder" in names and "RefundPayment" not in names, "the declined order is cancelled, nothing refunded")
+
+result = wait(stock)
+check(result["status"] == "FAILED" and result["error"] == "OutOfStock", "the out-of-stock order fails with OutOfStock")
+names = entered(history(stock))
+check(names.index("RefundPayment") < names.index("CancelOrder"), "out of stock: refund, then cancel")
+
+# --- idempotent starts ---------------------------------------------------------------------------
+waiting = sfn.create_state_machine(
+    name="wait-a-bit",
+    definition=json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "End": True}}}),
+    roleArn=ROLE,
+)["stateMachineArn"]
+first = sfn.start_execution(stateMachineArn=waiting, name="same", input='{"a": 1}')
+second = sfn.start_execution(stateMachineArn=waiting, name="same", input='{"a": 1}')
+check(first["executionArn"] == second["executionArn"], "StartExecution with the same name and input returns the same execution")
+expect_error("ExecutionAlreadyExists", lambda: sfn.start_execution(stateMachineArn=waiting, name="same", input='{"a": 2}'), "same name, other input")
+
+# --- the manual approval step -----------------------------------------------------------------
+approval = sfn.create_state_machine(
+    name="order-pipeline-approval", definition=(FUNCTIONS / "order-pipeline-approval.asl.json").read_text(), roleArn=ROLE
+)["stateMachineArn"]
+
+
+def token_of(arn):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        for event in history(arn):
+            details = event.get("taskScheduledEventDetails")
+            if details and "waitForTaskToken" in details.get("resourceType", "") + details.get("resource", ""):
+                return json.loads(details["parameters"])["Payload"]["taskToken"]
+        time.sleep(0.05)
+    raise AssertionError("no task token in the history")
+
+
+approved = sfn.start_execution(stateMachineArn=approval, name="large-approved", input=sample("large-order"))["executionArn"]
+token = token_of(approved)
+time.sleep(0.2)
+check(sfn.describe_execution(executionArn=approved)["status"] == "RUNNING", "a large order waits for approval")
+sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True, "approvedBy": "ops@example.com"}))
+result = wait(approved)
+check(result["status"] == "SUCCEEDED", "send_task_success approves it and the order completes")
+
+rejected = sfn.start_execution(stateMachineArn=approval, name="large-rejected", input=sample("large-order"))["executionArn"]
+sfn.send_task_failure(taskToken=token_of(rejected), error="ApprovalRejected", cause="over budget")
+result = wait(rejected)
+check(result["status"] == "FAILED" and result["error"] == "ApprovalRejected", "send_task_failure rejects it")
+check("CancelOrder" in entered(history(rejected)), "a rejected order is cancelled")
+expect_error("InvalidToken", lambda: sfn.send_task_success(taskToken="not-a-token", output="{}"), "send_task_success with a bogus token")
+
+# --- paging through executions -------------------------------------------------------------------
+for index in range(7):
+    sfn.start_execution(stateMachineArn=waiting, name=f"page-{index}", input="{}")
+seen, token, pages = [], None, 0
+while True:
+    page = sfn.list_executions(stateMachineArn=waiting, maxResults=3, **({"nextToken": token} if token else {}))
+    seen += [e["executionArn"] for e in page["executions"]]
+    pages += 1
+    token = page.get("nextToken")
+    if not token:
+        break
+check(len(seen) == 8 and len(set(seen)) == 8 and pages == 3, f"list_executions pages 8 executions in 3 pages ({len(seen)} in {pages})")
+paginator = sfn.get_paginator("list_executions")
+via_paginator = [e["executionArn"] for p in paginator.paginate(stateMachineArn=waiting, PaginationConfig={"PageSize": 2}) for e in p["executions"]]
+check(sorted(via_paginator) == sorted(seen), "boto3's paginator sees the same executions")
+succeeded = sfn.list_executions(stateMachineArn=pipeline, statusFilter="SUCCEEDED")["executions"]
+check([e["name"] for e in succeeded] == ["good-1"], "the status filter keeps only SUCCEEDED")
+expect_error("InvalidToken", lambda: sfn.list_executions(stateMachineArn=waiting, nextToken="garbage"), "a forged nextToken")
+
+# --- stop --------------------------------------------------------------------------------------
+sleeper = sfn.start_execution(stateMachineArn=waiting, name="to-stop")["executionArn"]
+sfn.stop_execution(executionArn=sleeper, error="Operator", cause="testing stop")
+result = sfn.describe_execution(executionArn=sleeper)
+check(result["status"] == "ABORTED", "stop_execution aborts a running execution")
+
+# --- error replies for bad input ----------------------------------------------------------------
+expect_error("ExecutionDoesNotExist", lambda: sfn.describe_execution(executionArn=pipeline.replace("stateMachine", "execution") + ":nope"), "unknown execution")
+expect_error("InvalidArn", lambda: sfn.describe_execution(executionArn="not-an-arn"), "malformed ARN")
+expect_error("StateMachineDoesNotExist", lambda: sfn.start_execution(stateMachineArn=pipeline + "-missing"), "unknown state machine")
+expect_error("InvalidExecutionInput", lambda: sfn.start_execution(stateMachineArn=pipeline, input="{not json"), "input that is not JSON")
+expect_error("InvalidName", lambda: sfn.start_execution(stateMachineArn=pipeline, name="bad name"), "a name with a space")
+error = expect_error(
+    "InvalidDefinition",
+    lambda: sfn.create_state_machine(name="broken", definition='{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}', roleArn=ROLE),
+    "an invalid definition",
+)
+check("/States/A/Next" in error.response["Error"]["Message"], "the definition error points at the fault")
+report = sfn.validate_state_machine_definition(definition='{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}')
+check(report["result"] == "FAIL" and report["diagnostics"][0]["location"] == "/States/A/Next", "validate_state_machine_definition")
+expect_error("ValidationException", lambda: sfn.list_executions(stateMachineArn=pipeline, maxResults=1001), "maxResults over 1000")
+
+# --- activities -----------------------------------------------------------------------------------
+activity = sfn.create_activity(name="manual-review")["activityArn"]
+check(sfn.describe_activity(activityArn=activity)["name"] == "manual-review", "create and describe an activity")
+reviewed = sfn.create_state_machine(
+    name="reviewed",
+    definition=json.dumps({"StartAt": "Review", "States": {"Review": {"Type": "Task", "Resource": activity, "End": True}}}),
+    roleArn=ROLE,
+)["stateMachineArn"]
+run = sfn.start_execution(stateMachineArn=reviewed, input='{"doc": 7}')["executionArn"]
+task = sfn.get_activity_task(activityArn=activity, workerName="worker-1")
+check(json.loads(task["input"]) == {"doc": 7}, "get_activity_task hands out the task input")
+sfn.send_task_success(taskToken=task["taskToken"], output='{"verdict": "ok"}')
+check(json.loads(wait(run)["output"]) == {"verdict": "ok"}, "the activity's answer becomes the output")
+
+# --- tags ---------------------------------------------------------------------------------------
+sfn.tag_resource(resourceArn=pipeline, tags=[{"key": "team", "value": "orders"}])
+check(sfn.list_tags_for_resource(resourceArn=pipeline)["tags"] == [{"key": "team", "value": "orders"}], "tag and list tags")
+sfn.untag_resource(resourceArn=pipeline, tagKeys=["team"])
+check(sfn.list_tags_for_resource(resourceArn=pipeline)["tags"] == [], "untag")
+
+# --- express and StartSyncExecution ---------------------------------------------------------------
+express = sfn.create_state_machine(
+    name="express-echo",
+    definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}),
+    roleArn=ROLE,
+    type="EXPRESS",
+)["stateMachineArn"]
+sync = sfn.start_sync_execution(stateMachineArn=express, input="{}")
+check(sync["status"] == "SUCCEEDED" and json.loads(sync["output"]) == {"ok": True}, "start_sync_execution on EXPRESS")
+expect_error("StateMachineTypeNotSupported", lambda: sfn.start_sync_execution(stateMachineArn=pipeline), "start_sync_execution on STANDARD")
+
+# --- the AWS CLI v1 -------------------------------------------------------------------------------
+env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DISABLE_HOST_PREFIX_INJECTION="true")
+aws_cli = [str(Path(sys.executable).parent / "aws"), "--endpoint-url", ENDPOINT, "--region", "us-east-1", "stepfunctions"]
+
+
+def cli(*args):
+    done = subprocess.run(aws_cli + list(args), env=env, capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+code, out, err = cli("list-state-machines")
+check(code == 0 and "order-pipeline" in {m["name"] for m in json.loads(out)["stateMachines"]}, f"aws stepfunctions list-state-machines {err.strip()}")
+code, out, err = cli("describe-execution", "--execution-arn", good)
+check(code == 0 and json.loads(out)["status"] == "SUCCEEDED", f"aws stepfunctions describe-execution {err.strip()}")
+code, out, err = cli("get-execution-history", "--execution-arn", declined, "--max-items", "3")
+check(code == 0 and len(json.loads(out)["events"]) == 3, f"aws stepfunctions get-execution-history --max-items 3 {err.strip()}")
+code, out, err = cli("start-sync-execution", "--state-machine-arn", express, "--input", "{}")
+check(code == 0 and json.loads(out)["status"] == "SUCCEEDED", f"aws stepfunctions start-sync-execution {err.strip()}")
+code, out, err = cli("describe-execution", "--execution-arn", "arn:aws:states:us-east-1:123456789012:execution:order-pipeline:nope")
+check(code == 255 and "ExecutionDoesNotExist" in err, "the CLI reports AWS errors by name")
+
+print(f"{CHECKS['passed']} passed, 0 failed")

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod client;
 pub mod conformance;
 mod data_dir;
 pub mod engine;
@@ -31,6 +32,7 @@ mod function_store;
 pub mod service;
 pub mod store;
 
+pub use client::{Client, ClientError};
 pub use data_dir::DataDir;
 pub use error::{Error, Result};
 pub use function_source::FunctionSource;

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::{Value, json};
+use serde_json::json;
+use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::SqliteStore;
@@ -37,10 +38,8 @@ pub(crate) fn run(seconds: f64, clients: usize) -> Result<ExitCode> {
     let latencies = Arc::new(Mutex::new(Vec::new()));
     tokio.spawn(collect_completions(finished, Arc::clone(&pending), Arc::clone(&latencies)));
 
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-    let machine = call(
-        &agent,
-        &endpoint,
+    let client = Client::new(&endpoint);
+    let machine = client.call(
         "CreateStateMachine",
         &json!({"name": "order-pipeline", "definition": stepwasm_functions::ORDER_PIPELINE, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
     )?["stateMachineArn"]
@@ -59,15 +58,9 @@ pub(crate) fn run(seconds: f64, clients: usize) -> Result<ExitCode> {
     let started = Instant::now();
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let workers: Vec<_> = (0..clients)
-        .map(|client| {
-            let (agent, endpoint, machine, input, pending, counter) = (
-                agent.clone(),
-                endpoint.clone(),
-                machine.clone(),
-                input.clone(),
-                Arc::clone(&pending),
-                Arc::clone(&counter),
-            );
+        .map(|worker| {
+            let (client, machine, input, pending, counter) =
+                (client.clone(), machine.clone(), input.clone(), Arc::clone(&pending), Arc::clone(&counter));
             std::thread::spawn(move || -> Result<()> {
                 let mut index = 0;
                 while started.elapsed() < length {
@@ -75,7 +68,7 @@ pub(crate) fn run(seconds: f64, clients: usize) -> Result<ExitCode> {
                     while pending.lock().unwrap_or_else(PoisonError::into_inner).len() >= clients * 8 {
                         std::thread::sleep(Duration::from_micros(200));
                     }
-                    start_one(&agent, &endpoint, &machine, &input, &format!("load-{client}-{index}"), &pending)?;
+                    start_one(&client, &machine, &input, &format!("load-{worker}-{index}"), &pending)?;
                     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     index += 1;
                 }
@@ -108,7 +101,7 @@ pub(crate) fn run(seconds: f64, clients: usize) -> Result<ExitCode> {
             std::thread::sleep(next - now);
         }
         next += interval;
-        start_one(&agent, &endpoint, &machine, &input, &format!("paced-{index}"), &pending)?;
+        start_one(&client, &machine, &input, &format!("paced-{index}"), &pending)?;
         index += 1;
     }
     wait_until_drained(&pending)?;
@@ -124,17 +117,9 @@ pub(crate) fn run(seconds: f64, clients: usize) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn start_one(
-    agent: &ureq::Agent,
-    endpoint: &str,
-    machine: &str,
-    input: &str,
-    name: &str,
-    pending: &Pending,
-) -> Result<()> {
+fn start_one(client: &Client, machine: &str, input: &str, name: &str, pending: &Pending) -> Result<()> {
     let sent = Instant::now();
-    let reply =
-        call(agent, endpoint, "StartExecution", &json!({"stateMachineArn": machine, "name": name, "input": input}))?;
+    let reply = client.call("StartExecution", &json!({"stateMachineArn": machine, "name": name, "input": input}))?;
     let arn = reply["executionArn"].as_str().context("no execution ARN")?.to_owned();
     // The completion may already have been seen; then it is recorded on arrival below.
     pending.lock().unwrap_or_else(PoisonError::into_inner).entry(arn).or_insert(sent);
@@ -179,20 +164,6 @@ fn wait_until_drained(pending: &Pending) -> Result<()> {
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok(())
-}
-
-fn call(agent: &ureq::Agent, endpoint: &str, operation: &str, request: &Value) -> Result<Value> {
-    let mut response = agent
-        .post(&format!("{endpoint}/"))
-        .header("X-Amz-Target", &format!("AWSStepFunctions.{operation}"))
-        .header("Content-Type", "application/x-amz-json-1.0")
-        .send(request.to_string())?;
-    let status = response.status();
-    let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?)?;
-    if !status.is_success() {
-        bail!("{operation}: {body}");
-    }
-    Ok(body)
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use stepwasm_orchestrator::DataDir;
 use stepwasm_orchestrator::api;
 
-use super::serve::{Client, build_server, shutdown_signal};
+use stepwasm_orchestrator::Client;
+
+use super::serve::{build_server, shutdown_signal};
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {

@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{MemoryStore, SqliteStore, Store};
-use stepwasm_orchestrator::{DataDir, FunctionDirectory, FunctionSource};
+use stepwasm_orchestrator::{Client, DataDir, FunctionDirectory, FunctionSource};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 /// The address `serve` listens on, and the client commands talk to, unless told otherwise.
@@ -184,88 +183,6 @@ pub(crate) async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-/// A small client for a running stepwasm server.
-pub(crate) struct Client {
-    endpoint: String,
-    agent: ureq::Agent,
-}
-
-impl Client {
-    pub(crate) fn new(endpoint: &str) -> Self {
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-        Self { endpoint: endpoint.trim_end_matches('/').to_owned(), agent }
-    }
-
-    /// Calls an AWS Step Functions operation; AWS errors become `Err` with their name.
-    pub(crate) fn call(&self, operation: &str, request: &Value) -> Result<Value> {
-        let mut response = self
-            .agent
-            .post(&format!("{}/", self.endpoint))
-            .header("X-Amz-Target", &format!("AWSStepFunctions.{operation}"))
-            .header("Content-Type", "application/x-amz-json-1.0")
-            .send(request.to_string())
-            .with_context(|| format!("calling {operation} at {}", self.endpoint))?;
-        let status = response.status();
-        let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?).unwrap_or(Value::Null);
-        if status.is_success() {
-            Ok(body)
-        } else {
-            let name = body["__type"].as_str().and_then(|kind| kind.rsplit('#').next()).unwrap_or("Error");
-            bail!("{name}: {}", body["message"].as_str().unwrap_or_default())
-        }
-    }
-
-    pub(crate) fn deploy_function(&self, name: &str, component: &[u8], query: &str) -> Result<Value> {
-        let mut response = self
-            .agent
-            .put(&format!("{}/functions/{name}{query}", self.endpoint))
-            .header("Content-Type", "application/wasm")
-            .send(component)
-            .with_context(|| format!("deploying {name} to {}", self.endpoint))?;
-        let status = response.status();
-        let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?).unwrap_or(Value::Null);
-        if status.is_success() { Ok(body) } else { bail!("{}", body["message"].as_str().unwrap_or("deploy failed")) }
-    }
-
-    fn request(&self, method: &str, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.endpoint);
-        let mut response = match method {
-            "DELETE" => self.agent.delete(&url).call(),
-            _ => self.agent.get(&url).call(),
-        }
-        .with_context(|| format!("{method} {url}"))?;
-        let status = response.status();
-        let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?).unwrap_or(Value::Null);
-        if status.is_success() { Ok(body) } else { bail!("{}", body["message"].as_str().unwrap_or("request failed")) }
-    }
-
-    /// Creates the state machine, or updates its definition if it exists.
-    pub(crate) fn deploy_state_machine(
-        &self,
-        name: &str,
-        definition: &str,
-        machine_type: &str,
-        role_arn: &str,
-    ) -> Result<String> {
-        let created = self.call(
-            "CreateStateMachine",
-            &json!({"name": name, "definition": definition, "roleArn": role_arn, "type": machine_type}),
-        );
-        match created {
-            Ok(reply) => Ok(reply["stateMachineArn"].as_str().unwrap_or_default().to_owned()),
-            Err(error) if error.to_string().starts_with("StateMachineAlreadyExists") => {
-                let arn = format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}");
-                self.call(
-                    "UpdateStateMachine",
-                    &json!({"stateMachineArn": arn, "definition": definition, "roleArn": role_arn}),
-                )?;
-                Ok(arn)
-            }
-            Err(error) => Err(error),
-        }
-    }
-}
-
 pub(crate) fn function(command: &FunctionCommand) -> Result<ExitCode> {
     match command {
         FunctionCommand::Deploy { name, file, timeout_ms, fuel, memory_mib, endpoint } => {
@@ -285,7 +202,7 @@ pub(crate) fn function(command: &FunctionCommand) -> Result<ExitCode> {
             println!("deployed {name} ({})", reply["arn"].as_str().unwrap_or_default());
         }
         FunctionCommand::List { endpoint } => {
-            let reply = Client::new(&endpoint.endpoint).request("GET", "/functions")?;
+            let reply = Client::new(&endpoint.endpoint).get("/functions")?;
             for function in reply["functions"].as_array().into_iter().flatten() {
                 println!(
                     "{}  sha256:{}",
@@ -295,7 +212,7 @@ pub(crate) fn function(command: &FunctionCommand) -> Result<ExitCode> {
             }
         }
         FunctionCommand::Delete { name, endpoint } => {
-            Client::new(&endpoint.endpoint).request("DELETE", &format!("/functions/{name}"))?;
+            Client::new(&endpoint.endpoint).delete(&format!("/functions/{name}"))?;
             println!("deleted {name}");
         }
     }

@@ -76,13 +76,7 @@ impl Service {
         let machine_record = self.machine_for_start(state_machine_arn)?;
         let input_text = input.unwrap_or("{}");
         let input = self.parse_input(input_text)?;
-        let name = match name {
-            Some(name) => {
-                check_name(name)?;
-                name.to_owned()
-            }
-            None => uuid(),
-        };
+        let name = execution_name(name)?;
         let machine = Arc::new(compile_definition(&machine_record.definition)?);
         if machine_record.machine_type == MachineType::Express {
             let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, uuid());
@@ -175,13 +169,7 @@ impl Service {
         }
         let input_text = input.unwrap_or("{}");
         let input = self.parse_input(input_text)?;
-        let name = match name {
-            Some(name) => {
-                check_name(name)?;
-                name.to_owned()
-            }
-            None => uuid(),
-        };
+        let name = execution_name(name)?;
         let machine = Arc::new(compile_definition(&machine_record.definition)?);
         let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, uuid());
         let context = self.context(&machine_record, &arn, &name);
@@ -443,6 +431,17 @@ impl Service {
         context.role_arn.clone_from(&machine.role_arn);
         context.region = REGION.to_owned();
         context
+    }
+}
+
+/// The name asked for, checked, or a fresh UUID as AWS gives.
+fn execution_name(name: Option<&str>) -> ServiceResult<String> {
+    match name {
+        Some(name) => {
+            check_name(name)?;
+            Ok(name.to_owned())
+        }
+        None => Ok(uuid()),
     }
 }
 

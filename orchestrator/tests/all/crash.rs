@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use serde_json::{Value, json};
+use stepwasm_orchestrator::Client;
 
 const EXECUTIONS: usize = 500;
 
@@ -53,20 +54,6 @@ impl Drop for Server {
     }
 }
 
-fn call(agent: &ureq::Agent, endpoint: &str, operation: &str, request: &Value) -> Result<Value> {
-    let mut response = agent
-        .post(&format!("{endpoint}/"))
-        .header("X-Amz-Target", &format!("AWSStepFunctions.{operation}"))
-        .header("Content-Type", "application/x-amz-json-1.0")
-        .send(request.to_string())?;
-    let status = response.status();
-    let body: Value = serde_json::from_str(&response.body_mut().read_to_string()?)?;
-    if !status.is_success() {
-        bail!("{operation} failed: {body}");
-    }
-    Ok(body)
-}
-
 /// Two Wasm tasks around a short durable Wait; the output depends on the input, so a wrong
 /// or repeated step shows.
 fn definition() -> Value {
@@ -84,19 +71,14 @@ fn definition() -> Value {
 #[test]
 fn executions_survive_kill_9_and_resume_without_duplicates() -> Result<()> {
     let data = tempfile::tempdir()?;
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-
     let server = Server::start(data.path())?;
     let (_, echo) = stepwasm_functions::CONFORMANCE_HANDLERS
         .iter()
         .find(|(handler, _)| *handler == "id_function.py")
         .context("the id_function stand-in")?;
-    let mut response =
-        agent.put(&format!("{}/functions/echo", server.endpoint)).send(&echo[..]).context("deploying echo")?;
-    assert!(response.status().is_success(), "{}", response.body_mut().read_to_string()?);
-    let machine = call(
-        &agent,
-        &server.endpoint,
+    let client = Client::new(&server.endpoint);
+    client.deploy_function("echo", echo, "").context("deploying echo")?;
+    let machine = client.call(
         "CreateStateMachine",
         &json!({"name": "crash", "definition": definition().to_string(), "roleArn": "arn:aws:iam::123456789012:role/x"}),
     )?["stateMachineArn"]
@@ -106,9 +88,7 @@ fn executions_survive_kill_9_and_resume_without_duplicates() -> Result<()> {
 
     let mut arns = Vec::with_capacity(EXECUTIONS);
     for n in 0..EXECUTIONS {
-        let started = call(
-            &agent,
-            &server.endpoint,
+        let started = Client::new(&server.endpoint).call(
             "StartExecution",
             &json!({"stateMachineArn": machine, "name": format!("run-{n}"), "input": json!({"n": n}).to_string()}),
         )?;
@@ -121,9 +101,7 @@ fn executions_survive_kill_9_and_resume_without_duplicates() -> Result<()> {
     let server = Server::start(data.path())?;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let running = call(
-            &agent,
-            &server.endpoint,
+        let running = Client::new(&server.endpoint).call(
             "ListExecutions",
             &json!({"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1000}),
         )?;
@@ -135,13 +113,13 @@ fn executions_survive_kill_9_and_resume_without_duplicates() -> Result<()> {
     }
 
     for (n, arn) in arns.iter().enumerate() {
-        let described = call(&agent, &server.endpoint, "DescribeExecution", &json!({"executionArn": arn}))?;
+        let described = Client::new(&server.endpoint).call("DescribeExecution", &json!({"executionArn": arn}))?;
         assert_eq!(described["status"], "SUCCEEDED", "{arn}: {described}");
         let output: Value = serde_json::from_str(described["output"].as_str().context("no output")?)?;
         assert_eq!(output, json!({"n": n, "steps": [1, 2]}), "{arn}");
 
-        let history =
-            call(&agent, &server.endpoint, "GetExecutionHistory", &json!({"executionArn": arn, "maxResults": 1000}))?;
+        let history = Client::new(&server.endpoint)
+            .call("GetExecutionHistory", &json!({"executionArn": arn, "maxResults": 1000}))?;
         let events = history["events"].as_array().context("no events")?;
         let ids: Vec<u64> = events.iter().filter_map(|event| event["id"].as_u64()).collect();
         assert_eq!(ids, (1..=events.len() as u64).collect::<Vec<_>>(), "{arn}: ids must be 1..N without gaps");

@@ -12,6 +12,8 @@
 //! - [`ORDER_PIPELINE`]: the workflow, with Lambda-ARN task resources so it also runs on AWS.
 //! - [`ORDER_PIPELINE_WITH_APPROVAL`]: the same, with a manual approval step for large orders.
 //! - [`samples`]: example order inputs, one per outcome.
+//! - [`CONFORMANCE_HANDLERS`]: Wasm stand-ins for the Lambda handlers that AWS-recorded
+//!   conformance cases call (`functions/conformance/`), keyed by the handler file they replace.
 //!
 //! ```
 //! let validate = stepwasm_functions::find("validate-payment").expect("a sample function");

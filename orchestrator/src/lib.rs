@@ -1,14 +1,31 @@
-//! The stepwasm orchestrator: the workflow engine around the Wasm task runtime.
+//! The stepwasm orchestrator: AWS Step Functions, self-hosted, running Wasm task functions.
 //!
-//! stepwasm runs workflows written in Amazon States Language, with each `Task` state carried out
-//! by a WebAssembly task function in `stepwasm-runtime`. This crate holds what sits above the
-//! runtime: resolving task resources to deployed functions, the data directory, and the
-//! `stepwasm` command-line interface (`src/cli/`).
+//! A workflow is a state machine written in Amazon States Language. Its `Task` states run task
+//! functions, WebAssembly components hosted by `stepwasm-runtime`. This crate holds everything
+//! around the interpreter (`stepwasm-asl`, a pure state machine): the engine that carries out its
+//! decisions, the durable store, the AWS-compatible API server, and the `stepwasm` CLI.
 //!
 //! # Core concepts
 //!
-//! - [`DataDir`]: where stepwasm keeps what must survive a restart (compiled artifacts today).
-//! - [`FunctionSource`]: where a function's component comes from: a file or a bundled sample.
+//! - **StateMachine** (`stepwasm_asl::StateMachine`): a compiled definition, built once and shared.
+//! - **Execution** (`stepwasm_asl::Execution`): one run of a state machine. The interpreter takes
+//!   an input event and returns history events and actions; the [`engine::Engine`] performs the
+//!   actions (task invocations, timers) concurrently and feeds their results back.
+//! - **HistoryEvent** (`stepwasm_asl::HistoryEvent`): what happened, in AWS's event types, served by
+//!   `GetExecutionHistory`.
+//! - **Store** ([`store::Store`]): narrow traits over state machines, executions, journals,
+//!   leases and activities, with an in-memory and a SQLite implementation. Each step is
+//!   journaled before its actions run, so executions survive a crash and resume by replay.
+//! - [`service::Service`]: the Step Functions operations; [`api`] renders them as the AWS JSON
+//!   1.0 protocol, so boto3 and the AWS CLI work against `stepwasm serve`.
+//! - [`DataDir`], [`FunctionSource`], [`FunctionDirectory`], [`Client`]: where state lives, where
+//!   components come from, where deployed ones are kept, and how the CLI talks to a server.
+//!
+//! # Layout
+//!
+//! `engine/` (driver, clock, replay, Wasm tasks), `store/` (traits, memory, SQLite), `service/`
+//! (operations by area), `api/` (HTTP), `conformance.rs` (the AWS-recorded case runner), and
+//! `cli/` (one file per command, in the `stepwasm` binary).
 //!
 //! ```
 //! use stepwasm_orchestrator::FunctionSource;

@@ -27,7 +27,7 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     in_memory: bool,
 
-    /// This node's name in execution leases [default: node-<pid>].
+    /// This node's name in execution leases [default: an id kept in the data directory].
     #[arg(long)]
     node_id: Option<String>,
 }

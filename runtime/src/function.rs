@@ -173,8 +173,8 @@ impl Runtime {
                 limits.max_memory_bytes, self.shared.config.max_memory_ceiling_bytes
             )));
         }
-        if limits.timeout_millis == 0 {
-            return Err(invalid("timeout-millis must be at least 1".into()));
+        if limits.timeout_millis == 0 || limits.timeout_millis > MAX_TIMEOUT_MILLIS {
+            return Err(invalid(format!("timeout-millis must be between 1 and {MAX_TIMEOUT_MILLIS} (one year)")));
         }
         if let Some(granted) = &config.read_only_directory {
             cap_std::fs::Dir::open_ambient_dir(&granted.host_path, cap_std::ambient_authority()).map_err(|source| {
@@ -184,6 +184,9 @@ impl Runtime {
         Ok(())
     }
 }
+
+/// The longest wall-clock limit a function may have: a year, as long as a STANDARD execution.
+const MAX_TIMEOUT_MILLIS: u64 = 365 * 24 * 3600 * 1000;
 
 /// Function names follow Lambda's rule, so that a Lambda ARN can name any of them.
 fn validate_name(name: &str) -> Result<()> {

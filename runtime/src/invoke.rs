@@ -161,7 +161,8 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
         .map_err(|error| Error::Instantiation { function: function.name().to_owned(), source: boxed(&error) })?;
 
     let started = Instant::now();
-    let deadline = started + timeout;
+    // A Task's TimeoutSeconds can be years; past the clock's range it is simply "never".
+    let deadline = started.checked_add(timeout).unwrap_or(started + Duration::from_secs(365 * 24 * 3600));
     // Check the deadline on every epoch tick and otherwise yield, so that a guest in a tight
     // loop hands its tokio worker back once per tick instead of starving other work.
     store.set_epoch_deadline(1);

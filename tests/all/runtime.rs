@@ -289,6 +289,17 @@ async fn invalid_components_and_unknown_functions_are_host_errors() -> Result<()
         Err(Error::InvalidLimits { .. })
     ));
     assert!(matches!(
+        runtime.register(
+            "forever",
+            &misbehave_bytes()?,
+            FunctionConfig {
+                limits: FunctionLimits { timeout_millis: u64::MAX, ..FunctionLimits::default() },
+                ..FunctionConfig::default()
+            }
+        ),
+        Err(Error::InvalidLimits { .. })
+    ));
+    assert!(matches!(
         runtime.invoke("missing", Invocation::new(&json!({}))).await,
         Err(Error::UnknownFunction(name)) if name == "missing"
     ));

@@ -26,33 +26,33 @@ pub(crate) enum BenchCommand {
 #[derive(Debug, Args)]
 pub(crate) struct ServerBenchArgs {
     /// How long each measurement lasts, in seconds.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
     seconds: f64,
 
     /// Load-generator threads.
-    #[arg(long, default_value_t = 4)]
-    clients: usize,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    clients: u32,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct EngineBenchArgs {
     /// How long each measurement lasts, in seconds.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = positive_seconds)]
     seconds: f64,
 
     /// Pipeline executions kept in flight during the throughput run.
-    #[arg(long, default_value_t = 64)]
-    in_flight: usize,
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    in_flight: u32,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InvokeBenchArgs {
     /// Invocations timed one by one for the latency figures.
-    #[arg(long, default_value_t = 20_000)]
-    samples: usize,
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    samples: u32,
 
     /// How long each throughput run lasts, in seconds.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = positive_seconds)]
     seconds: f64,
 
     /// Benchmark another function (a sample's name or a `.wasm` path) instead of validate-payment.
@@ -65,11 +65,21 @@ pub(crate) struct InvokeBenchArgs {
     input: Option<String>,
 }
 
+/// A measurement length: a positive number of seconds, at most a day.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(seconds)
+    } else {
+        Err(format!("{text} must be more than 0 and at most 86400 seconds"))
+    }
+}
+
 pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Invoke(args) => bench_invoke(args),
-        BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight),
-        BenchCommand::Server(args) => super::bench_server::run(args.seconds, args.clients.max(1)),
+        BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize),
+        BenchCommand::Server(args) => super::bench_server::run(args.seconds, args.clients as usize),
     }
 }
 
@@ -117,8 +127,9 @@ fn measure(runtime: &Runtime, placed: &Value, args: &InvokeBenchArgs, with_nativ
     for _ in 0..2_000 {
         tokio.block_on(runtime.invoke(FUNCTION, Invocation::new(placed)))?;
     }
-    let mut latencies = Vec::with_capacity(args.samples);
-    for _ in 0..args.samples {
+    let samples = args.samples as usize;
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
         let invocation = Invocation::new(placed);
         let started = Instant::now();
         let report = tokio.block_on(runtime.invoke(FUNCTION, invocation))?;
@@ -133,7 +144,7 @@ fn measure(runtime: &Runtime, placed: &Value, args: &InvokeBenchArgs, with_nativ
     println!("{:<34} {:>10} {:>10} {:>10}", "latency per invocation", "median", "p99", "mean");
     println!("{:<34} {:>10} {:>10} {:>10}", "wasm, fresh isolated instance", wasm.median(), wasm.p99(), wasm.mean());
     if with_native_floor {
-        let native = native_floor(placed, args.samples)?;
+        let native = native_floor(placed, args.samples as usize)?;
         println!("{:<34} {:>10} {:>10} {:>10}", "native call (floor)", native.median(), native.p99(), native.mean());
         println!("overhead over native: {:.1}x (median)", wasm.median.as_secs_f64() / native.median.as_secs_f64());
     }

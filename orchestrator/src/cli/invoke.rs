@@ -54,7 +54,7 @@ pub(crate) fn run(args: &InvokeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         limits: FunctionLimits {
             fuel: if args.fuel == 0 { FuelBudget::Unlimited } else { FuelBudget::Units(args.fuel) },
             timeout_millis: args.timeout_ms,
-            max_memory_bytes: args.memory_mib << 20,
+            max_memory_bytes: args.memory_mib.saturating_mul(1 << 20),
             ..FunctionLimits::default()
         },
         read_only_directory: args.read_only_dir.as_deref().map(parse_grant).transpose()?,

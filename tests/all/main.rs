@@ -3,6 +3,7 @@
 mod aws_clients;
 mod concurrency;
 mod conformance;
+mod console_api;
 mod pipeline;
 mod runtime;
 mod support;

@@ -1,10 +1,12 @@
-//! The HTTP API: the AWS Step Functions JSON 1.0 protocol on `POST /`, and `/functions` for
-//! deploying Wasm task functions.
+//! The HTTP API: the AWS Step Functions JSON 1.0 protocol on `POST /`, `/functions` for
+//! deploying Wasm task functions, and `/console/api` for the web console's graphs and live
+//! history streams (server-sent events that resume from `Last-Event-ID`).
 //!
 //! AWS clients (boto3, the AWS CLI, the SDKs) work against it with `--endpoint-url`. Every
 //! operation is `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`; errors are rendered
 //! in one place, [`ApiError`].
 
+mod console;
 mod error;
 mod functions;
 mod operations;
@@ -43,6 +45,9 @@ pub fn router(state: AppState) -> Router {
         .route("/", post(aws_operation))
         .route("/functions", get(functions::list))
         .route("/functions/{name}", get(functions::get).put(functions::deploy).delete(functions::delete))
+        .route("/console/api/state-machines/{arn}/graph", get(console::state_machine_graph))
+        .route("/console/api/executions/{arn}/graph", get(console::execution_graph))
+        .route("/console/api/executions/{arn}/events", get(console::execution_events))
         // AWS's request quota is 1 MB; components are larger, so /functions gets its own.
         .layer(DefaultBodyLimit::max(64 << 20))
         .layer(middleware::from_fn(request_ids))

@@ -192,6 +192,11 @@ impl Service {
         })
     }
 
+    /// A definition's graph for the console: states with qualified ids, types and transitions.
+    pub fn graph_of(&self, definition: &str) -> ServiceResult<Value> {
+        Ok(compile_definition(definition)?.describe())
+    }
+
     /// TagResource.
     pub fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> ServiceResult<()> {
         self.require_taggable(arn)?;

@@ -1,0 +1,151 @@
+//! Read endpoints for the web console: workflow graphs, and a live stream of an execution's
+//! history as server-sent events that resumes from the last event id the client saw.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::service::Service;
+use crate::store::PageRequest;
+
+/// `GET /console/api/state-machines/{arn}/graph`: the compiled definition as nodes and edges.
+pub(crate) async fn state_machine_graph(
+    State(state): State<AppState>,
+    Path(arn): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let machine = state.service.describe_state_machine(&arn)?;
+    Ok(Json(json!({ "stateMachineArn": machine.arn, "graph": state.service.graph_of(&machine.definition)? })))
+}
+
+/// `GET /console/api/executions/{arn}/graph`: the graph of the definition the execution runs.
+pub(crate) async fn execution_graph(
+    State(state): State<AppState>,
+    Path(arn): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let execution = state.service.describe_execution(&arn)?;
+    Ok(Json(json!({ "executionArn": execution.arn, "graph": state.service.graph_of(&execution.definition)? })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StreamQuery {
+    /// Resume after this event id (the `Last-Event-ID` header wins when both are given).
+    after: Option<u64>,
+}
+
+/// `GET /console/api/executions/{arn}/events`: every history event after the last one the
+/// client saw, then new ones as they are written; the stream ends with the execution.
+pub(crate) async fn execution_events(
+    State(state): State<AppState>,
+    Path(arn): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    state.service.describe_execution(&arn)?;
+    let after = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .or(query.after)
+        .unwrap_or(0);
+    // Subscribe before reading the store, so nothing written in between is missed; ids tell
+    // the two sources' overlap apart.
+    let live = state.service.subscribe();
+    let (sender, receiver) = mpsc::channel(256);
+    tokio::spawn(relay(state.service, arn, after, live, sender));
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|event| (Ok(event), receiver))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Sends stored events after `after`, then live ones, until the execution ends or the client
+/// goes away.
+async fn relay(
+    service: Service,
+    arn: String,
+    after: u64,
+    mut live: broadcast::Receiver<crate::service::ExecutionEvent>,
+    sender: mpsc::Sender<Event>,
+) {
+    let mut last = after;
+    match send_stored(&service, &arn, &mut last, &sender).await {
+        Some(true) | None => return,
+        Some(false) => {}
+    }
+    loop {
+        match live.recv().await {
+            Ok(event) if event.execution_arn == arn => {
+                let id = event.event["id"].as_u64().unwrap_or(0);
+                if id <= last {
+                    continue;
+                }
+                // A gap means this subscriber missed events; the store has them.
+                if id > last + 1 {
+                    match send_stored(&service, &arn, &mut last, &sender).await {
+                        Some(true) | None => return,
+                        Some(false) => continue,
+                    }
+                }
+                let ended = is_final(&event.event);
+                if sender.send(to_sse(id, &event.event)).await.is_err() {
+                    return;
+                }
+                last = id;
+                if ended {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                match send_stored(&service, &arn, &mut last, &sender).await {
+                    Some(true) | None => return,
+                    Some(false) => {}
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Sends the stored events after `last`. `Some(true)` when the execution has ended, `None`
+/// when the client is gone or the store failed.
+async fn send_stored(service: &Service, arn: &str, last: &mut u64, sender: &mpsc::Sender<Event>) -> Option<bool> {
+    loop {
+        let page = PageRequest { limit: 500, after: Some(last.to_string()), reverse: false };
+        let page = service.store().history(arn, &page).ok()?;
+        for stored in &page.items {
+            if stored.id <= *last {
+                continue;
+            }
+            sender.send(to_sse(stored.id, &stored.event)).await.ok()?;
+            *last = stored.id;
+            if is_final(&stored.event) {
+                return Some(true);
+            }
+        }
+        if page.next.is_none() {
+            return Some(false);
+        }
+    }
+}
+
+fn is_final(event: &Value) -> bool {
+    matches!(
+        event["type"].as_str(),
+        Some("ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted")
+    )
+}
+
+fn to_sse(id: u64, event: &Value) -> Event {
+    Event::default().id(id.to_string()).event("history").data(event.to_string())
+}

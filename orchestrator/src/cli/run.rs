@@ -87,23 +87,11 @@ pub(crate) fn run_once(
 ) -> Result<ExecutionRecord> {
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let engine = Engine::new(Arc::new(WasmTasks::new(runtime.clone())));
-    let execution_name = uuid_like(&mut stepwasm_orchestrator::engine::SystemEntropy);
+    let execution_name = stepwasm_orchestrator::engine::random_uuid();
     let context = ExecutionContext::new(machine_name, &execution_name, engine.clock().now());
     // No callback can reach an in-memory run; the engine ends a run left waiting for one.
     let (_, signals) = tokio::sync::mpsc::unbounded_channel();
     Ok(tokio.block_on(engine.run(machine, input, context, signals, &mut |_| {})))
-}
-
-fn uuid_like(entropy: &mut dyn stepwasm_asl::Entropy) -> String {
-    let (high, low) = (entropy.next_u64(), entropy.next_u64());
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0x0fff,
-        (low >> 48) & 0x3fff | 0x8000,
-        low & 0xffff_ffff_ffff
-    )
 }
 
 pub(crate) fn load_definition(path: &Path) -> Result<StateMachine> {

@@ -20,3 +20,32 @@ impl Entropy for SystemEntropy {
         u64::from_le_bytes(bytes)
     }
 }
+
+/// A random (version 4) UUID, as AWS names executions started without a name.
+pub fn random_uuid() -> String {
+    let mut entropy = SystemEntropy;
+    let (high, low) = (entropy.next_u64(), entropy.next_u64());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0x0fff,
+        ((low >> 48) & 0x3fff) | 0x8000,
+        low & 0xffff_ffff_ffff
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_have_the_version_4_shape_and_differ() {
+        let (first, second) = (random_uuid(), random_uuid());
+        assert_ne!(first, second);
+        let groups: Vec<&str> = first.split('-').collect();
+        assert_eq!(groups.iter().map(|group| group.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{first}");
+        assert!(groups[2].starts_with('4'), "{first}");
+        assert!(matches!(groups[3].chars().next(), Some('8' | '9' | 'a' | 'b')), "{first}");
+    }
+}

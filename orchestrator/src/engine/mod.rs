@@ -13,5 +13,5 @@ mod tasks;
 
 pub use clock::Clock;
 pub use driver::{Engine, ExecutionRecord, Interrupted, Prepared, ReplayEntry, Signal, StepRecord, StepRecorder};
-pub use entropy::SystemEntropy;
+pub use entropy::{SystemEntropy, random_uuid};
 pub use tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};

@@ -14,7 +14,7 @@ use super::names::{
 };
 use super::recorder::{StoreRecorder, completion, replay_entry, stored_events, to_append};
 use super::{Service, ServiceResult};
-use crate::engine::{Prepared, Signal, StepRecord, SystemEntropy};
+use crate::engine::{Prepared, Signal, StepRecord, random_uuid};
 use crate::store::{
     Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, MachineType, PageRequest, StateMachineRecord,
     StoredEvent,
@@ -79,7 +79,8 @@ impl Service {
         let name = execution_name(name)?;
         let machine = Arc::new(compile_definition(&machine_record.definition)?);
         if machine_record.machine_type == MachineType::Express {
-            let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, uuid());
+            let arn =
+                format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, random_uuid());
             let context = self.context(&machine_record, &arn, &name);
             let start_date = context.start_time.0;
             let engine = self.inner.engine.clone();
@@ -171,7 +172,7 @@ impl Service {
         let input = self.parse_input(input_text)?;
         let name = execution_name(name)?;
         let machine = Arc::new(compile_definition(&machine_record.definition)?);
-        let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, uuid());
+        let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, random_uuid());
         let context = self.context(&machine_record, &arn, &name);
         let start_date = context.start_time.0;
         let (_, signals) = mpsc::unbounded_channel();
@@ -441,7 +442,7 @@ fn execution_name(name: Option<&str>) -> ServiceResult<String> {
             check_name(name)?;
             Ok(name.to_owned())
         }
-        None => Ok(uuid()),
+        None => Ok(random_uuid()),
     }
 }
 
@@ -473,18 +474,4 @@ fn without_data(mut event: Value) -> Value {
         }
     }
     event
-}
-
-fn uuid() -> String {
-    use stepwasm_asl::Entropy as _;
-    let mut entropy = SystemEntropy;
-    let (high, low) = (entropy.next_u64(), entropy.next_u64());
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0x0fff,
-        ((low >> 48) & 0x3fff) | 0x8000,
-        low & 0xffff_ffff_ffff
-    )
 }

@@ -250,7 +250,7 @@ fn compare(case: &Case, outcome: &ExecutionOutcome, event_types: &[String]) -> V
     if status == "SUCCEEDED" && expected.status == "SUCCEEDED" {
         let expected_output = expected.output.clone().unwrap_or(Value::Null);
         let actual = output.cloned().unwrap_or(Value::Null);
-        if !json_equal(&expected_output, &actual) {
+        if !stepwasm_asl::json_equal(&expected_output, &actual) {
             mismatches.push(Mismatch::Output { expected: expected_output, actual });
         }
     }
@@ -287,24 +287,9 @@ fn same_events(case: &Case, actual: &[String]) -> bool {
     expected == actual
 }
 
-/// JSON equality with numbers compared by value, as AWS prints `3.0` as `3`.
-pub fn json_equal(left: &Value, right: &Value) -> bool {
-    match (left, right) {
-        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
-            (Some(a), Some(b)) => a == b,
-            _ => a.as_f64() == b.as_f64(),
-        },
-        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| json_equal(a, b)),
-        (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len() && a.iter().all(|(key, value)| b.get(key).is_some_and(|other| json_equal(value, other)))
-        }
-        _ => left == right,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use stepwasm_asl::json_equal;
 
     #[test]
     fn numbers_compare_by_value() {

@@ -165,7 +165,7 @@ impl Call {
             Func::ArrayContains => {
                 let arr = arr_arg(&args, 0).ok_or_else(|| bad("expects an array as its first argument"))?;
                 let needle = args.get(1).unwrap_or(&Value::Null);
-                Ok(Value::Bool(arr.iter().any(|v| json_eq(v, needle))))
+                Ok(Value::Bool(arr.iter().any(|v| json_equal(v, needle))))
             }
             Func::ArrayRange => {
                 let (Some(start), Some(end), Some(step)) = (int_arg(&args, 0), int_arg(&args, 1), int_arg(&args, 2))
@@ -203,7 +203,7 @@ impl Call {
                 let arr = arr_arg(&args, 0).ok_or_else(|| bad("expects an array"))?;
                 let mut out: Vec<Value> = Vec::new();
                 for v in arr {
-                    if !out.iter().any(|o| json_eq(o, v)) {
+                    if !out.iter().any(|o| json_equal(o, v)) {
                         out.push(v.clone());
                     }
                 }
@@ -302,16 +302,17 @@ fn int_arg(args: &[Value], i: usize) -> Option<i64> {
     v.as_i64().or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
 }
 
-/// JSON equality with numbers compared by value (`1` equals `1.0`).
-pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
+/// JSON equality with numbers compared by value (`1` equals `1.0`), as AWS compares them: the
+/// semantics of `States.ArrayContains`, and how recorded outputs are checked.
+pub fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
             (Some(x), Some(y)) => x == y,
             _ => x.as_f64() == y.as_f64(),
         },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
         }
         _ => a == b,
     }

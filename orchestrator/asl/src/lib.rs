@@ -88,6 +88,7 @@ pub use execution::{
     Action, Execution, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TaskResource, TimerId,
 };
 pub use history::{EventKind, HistoryEvent, StateType, TaskFamily};
+pub use intrinsics::json_equal;
 pub use ir::{StateInfo, StateMachine};
 pub use jsonata::{Bindings as JsonataBindings, EvalOptions, Jsonata, JsonataError};
 pub use timestamp::Timestamp;

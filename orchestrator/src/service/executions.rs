@@ -136,17 +136,7 @@ impl Service {
         match self.inner.store.create_execution(&record, &start).await? {
             Created::Existing(existing) => repeat_start(&existing, input_text),
             Created::New(created) => {
-                // A lease write waits for a commit; keep it off the async workers.
-                let now = self.inner.engine.clock().now().0;
-                let (store, node, ttl, lease_arn) = (
-                    Arc::clone(&self.inner.store),
-                    self.inner.config.node_id.clone(),
-                    self.inner.config.lease_ttl_millis,
-                    arn.clone(),
-                );
-                tokio::task::spawn_blocking(move || store.claim(&lease_arn, &node, now, ttl))
-                    .await
-                    .map_err(ServiceError::internal)??;
+                self.claim_lease(&arn).await?;
                 self.publish(&arn, &start.events.iter().map(|event| event.event.clone()).collect::<Vec<_>>());
                 self.drive(arn, prepared);
                 Ok((created.arn, created.start_date))
@@ -335,16 +325,7 @@ impl Service {
             if self.live_sender(&arn).is_some() {
                 continue;
             }
-            let now = self.inner.engine.clock().now().0;
-            let (store, node, ttl, lease_arn) = (
-                Arc::clone(&self.inner.store),
-                self.inner.config.node_id.clone(),
-                self.inner.config.lease_ttl_millis,
-                arn.clone(),
-            );
-            let claimed = tokio::task::spawn_blocking(move || store.claim(&lease_arn, &node, now, ttl))
-                .await
-                .map_err(ServiceError::internal)??;
+            let claimed = self.claim_lease(&arn).await?;
             if !claimed {
                 continue;
             }
@@ -369,6 +350,21 @@ impl Service {
             resumed += 1;
         }
         Ok(resumed)
+    }
+
+    /// Claims (or renews) this node's lease on an execution; `false` if another node holds it.
+    async fn claim_lease(&self, arn: &str) -> ServiceResult<bool> {
+        // A lease write waits for a commit; keep it off the async workers.
+        let now = self.inner.engine.clock().now().0;
+        let (store, node, ttl, arn) = (
+            Arc::clone(&self.inner.store),
+            self.inner.config.node_id.clone(),
+            self.inner.config.lease_ttl_millis,
+            arn.to_owned(),
+        );
+        Ok(tokio::task::spawn_blocking(move || store.claim(&arn, &node, now, ttl))
+            .await
+            .map_err(ServiceError::internal)??)
     }
 
     /// Drives an execution in the background, journaling each step, until it ends.

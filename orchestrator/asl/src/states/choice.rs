@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{Flow, assign, effective_input, runtime};
 use crate::compile::{Diagnostic, Diagnostics};
 use crate::execution::{Active, Cx, Failure};
-use crate::intrinsics::json_eq;
+use crate::intrinsics::json_equal;
 use crate::ir::{ChoiceSpec, State, Transition};
 use crate::jsonata_states::JTemplate;
 use crate::jsonpath::{Path, Roots};
@@ -252,7 +252,7 @@ fn compare(family: Family, a: &Value, b: &Value) -> Option<Ordering> {
             let (Value::Number(x), Value::Number(y)) = (a, b) else {
                 return None;
             };
-            if json_eq(a, b) {
+            if json_equal(a, b) {
                 return Some(Ordering::Equal);
             }
             x.as_f64()?.partial_cmp(&y.as_f64()?)

@@ -111,17 +111,6 @@ fn recorded_time(case: &Value) -> Timestamp {
     parse().unwrap_or(Timestamp::from_millis(1_704_067_200_000))
 }
 
-fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 fn has_parallel(v: &Value) -> bool {
     match v {
         Value::Object(m) => m.get("Type").and_then(Value::as_str) == Some("Parallel") || m.values().any(has_parallel),
@@ -151,7 +140,7 @@ fn check(case: &Value) -> Result<(), String> {
     match &done.outcome {
         ExecutionOutcome::Succeeded(output) => {
             let want = expected.get("output").unwrap_or(&Value::Null);
-            if !json_eq(output, want) {
+            if !stepwasm_asl::json_equal(output, want) {
                 return Err(format!("output {output}\n      expected {want}"));
             }
         }

@@ -84,15 +84,16 @@ impl StateMachine {
     ///    "catch": [{"errorEquals": ["States.ALL"], "next": "Refund", "resultPath": "$.error"}]},
     ///   {"id": "Fulfil", "type": "Parallel", "branches": ["Fulfil/0/Pack", "Fulfil/1/Notify"], "end": true},
     ///   {"id": "Each", "type": "Map", "processor": "Each/Item", "mode": "INLINE", "end": true},
-    ///   {"id": "Route", "type": "Choice", "choices": ["Ship", "Hold"], "default": "Ship"}
+    ///   {"id": "Route", "type": "Choice", "choices": ["Ship", "Hold"],
+    ///    "rules": ["$.paid == true", "$.hold is present"], "default": "Ship"}
     /// ]}
     /// ```
     ///
     /// States are listed in the order of [`StateMachine::states`] and named by qualified id.
     /// `next` / `end` is the state's own transition (Choice, Succeed and Fail have neither);
-    /// Choice lists the target of each rule in order; Parallel lists the start state of each branch
-    /// and Map the start state of its processor. Retriers show their effective values, defaults
-    /// included. Optional keys are left out rather than set to `null`, except a catcher's
+    /// Choice lists the target of each rule in order and, under `rules`, each rule as text;
+    /// Parallel lists the start state of each branch and Map the start state of its processor.
+    /// Retriers show their effective values, defaults included. Optional keys are left out rather than set to `null`, except a catcher's
     /// `resultPath`, where `null` means the error output is discarded.
     pub fn describe(&self) -> Value {
         let mut out = Map::new();
@@ -124,6 +125,7 @@ impl StateMachine {
             }
             Kind::Choice(c) => {
                 o.insert("choices".into(), c.branches.iter().map(|b| self.id_value(b.next)).collect());
+                o.insert("rules".into(), c.branches.iter().map(|b| Value::from(b.rule.label())).collect());
                 if let Some(d) = c.default {
                     o.insert("default".into(), self.id_value(d));
                 }

@@ -60,7 +60,7 @@
 //! `model` (serde authoring types) → `compile` (validation, IR in `ir`) → `execution` (frames,
 //! Retry/Catch, timers) dispatching to `states/` (one file per state type), with `jsonpath`,
 //! `intrinsics`, `payload` (InputPath/Parameters/ResultPath/OutputPath), `jsonata`, `history`
-//! and `driver` beside them.
+//! and `driver` beside them. `progress` folds a history back into per-state status for the console.
 
 #![warn(missing_docs)]
 
@@ -77,6 +77,7 @@ mod jsonata_states;
 mod jsonpath;
 pub mod model;
 mod payload;
+pub mod progress;
 mod states;
 mod timestamp;
 

@@ -305,6 +305,61 @@ fn glob(pattern: &str, text: &str) -> bool {
 }
 
 impl Rule {
+    /// The rule as a short human-readable condition, for the console's Choice edges:
+    /// `$.total > 100000`, `$.note is present`, `$.a == "x" and (not ($.b < 3))`.
+    pub(crate) fn label(&self) -> String {
+        let joined = |rules: &[Rule], word: &str| {
+            rules.iter().map(|rule| rule.nested_label()).collect::<Vec<_>>().join(&format!(" {word} "))
+        };
+        match self {
+            Rule::And(rules) => joined(rules, "and"),
+            Rule::Or(rules) => joined(rules, "or"),
+            Rule::Not(rule) => format!("not ({})", rule.label()),
+            Rule::Compare { variable, family, cmp, operand } => {
+                let symbol = match cmp {
+                    Cmp::Eq => "==",
+                    Cmp::Lt => "<",
+                    Cmp::Gt => ">",
+                    Cmp::Le => "<=",
+                    Cmp::Ge => ">=",
+                };
+                let operand = match (operand, family) {
+                    (Operand::Path(path), _) => path.text().to_owned(),
+                    (Operand::Value(value), Family::Timestamp) => format!("timestamp {value}"),
+                    (Operand::Value(value), _) => value.to_string(),
+                };
+                format!("{} {symbol} {operand}", variable.text())
+            }
+            Rule::Matches { variable, pattern } => {
+                format!("{} matches {}", variable.text(), Value::from(pattern.as_str()))
+            }
+            Rule::Is { variable, test, expected } => {
+                let what = match test {
+                    TypeTest::Null => "null",
+                    TypeTest::Present => "present",
+                    TypeTest::Numeric => "numeric",
+                    TypeTest::String => "a string",
+                    TypeTest::Boolean => "a boolean",
+                    TypeTest::Timestamp => "a timestamp",
+                };
+                let is = if *expected { "is" } else { "is not" };
+                format!("{} {is} {what}", variable.text())
+            }
+            Rule::Condition(JTemplate::Expr { text, .. }) => text.trim().to_owned(),
+            Rule::Condition(JTemplate::Literal(value)) => value.to_string(),
+            Rule::Condition(_) => "Condition".to_owned(),
+            Rule::Invalid => "invalid rule".to_owned(),
+        }
+    }
+
+    /// [`Rule::label`], parenthesised when it combines other rules.
+    fn nested_label(&self) -> String {
+        match self {
+            Rule::And(_) | Rule::Or(_) | Rule::Not(_) => format!("({})", self.label()),
+            _ => self.label(),
+        }
+    }
+
     /// Evaluates the rule; the error is a `States.Runtime` detail.
     pub(crate) fn eval(&self, roots: &dyn Roots) -> Result<bool, String> {
         match self {

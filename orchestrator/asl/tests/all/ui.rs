@@ -21,20 +21,12 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use stepwasm_asl::{Diagnostic, StateMachine, validate};
 
+use crate::golden::{check_snapshot, shown};
+
 const DEFINITION: &str = ".asl.json";
 
 fn ui_dir(kind: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui").join(kind)
-}
-
-fn blessing() -> bool {
-    std::env::var_os("BLESS").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
-/// Path relative to the crate, for messages.
-fn shown(path: &Path) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
 /// The definitions in `dir`, sorted; and the files there that are neither a definition nor the
@@ -157,22 +149,6 @@ fn pretty_inner(v: &Value, indent: usize, expand: bool, out: &mut String) {
         pretty_inner(value, indent + 2, key.is_some_and(|k| k == "states"), out);
     }
     let _ = write!(out, "\n{}{close}", " ".repeat(indent));
-}
-
-/// Compares `actual` with the snapshot at `path` (`same` decides equality), or writes it when
-/// blessing. `Err` describes the mismatch.
-fn check_snapshot(path: &Path, actual: &str, same: impl Fn(&str) -> bool) -> Result<(), String> {
-    let expected = fs::read_to_string(path).ok();
-    if expected.as_deref().is_some_and(&same) {
-        return Ok(());
-    }
-    if blessing() {
-        return fs::write(path, actual).map_err(|e| format!("cannot write {}: {e}", shown(path)));
-    }
-    Err(match expected {
-        None => format!("{} is missing; it would be:\n{actual}", shown(path)),
-        Some(expected) => format!("{} differs.\n--- expected\n{expected}\n+++ actual\n{actual}", shown(path)),
-    })
 }
 
 /// Runs `check` on every definition of `kind`, catching panics, and fails listing every problem.

@@ -3,7 +3,8 @@
 //! A workflow is a state machine written in Amazon States Language. Its `Task` states run task
 //! functions, WebAssembly components hosted by `stepwasm-runtime`. This crate holds everything
 //! around the interpreter (`stepwasm-asl`, a pure state machine): the engine that carries out its
-//! decisions, the durable store, the AWS-compatible API server, and the `stepwasm` CLI.
+//! decisions, the durable store, the AWS-compatible API server, the web console, and the
+//! `stepwasm` CLI.
 //!
 //! # Core concepts
 //!
@@ -18,13 +19,18 @@
 //!   journaled before its actions run, so executions survive a crash and resume by replay.
 //! - [`service::Service`]: the Step Functions operations; [`api`] renders them as the AWS JSON
 //!   1.0 protocol, so boto3 and the AWS CLI work against `stepwasm serve`.
+//! - **Console**: the browser app in `console/` (ES modules and vendored elkjs, compiled into the
+//!   binary) served by [`api`] at `/console/`. It reads the same API plus small read endpoints:
+//!   graphs from [`stepwasm_asl::StateMachine::describe`], per-state progress folded from the
+//!   history by [`stepwasm_asl::progress`], and the history as server-sent events.
 //! - [`DataDir`], [`FunctionSource`], [`FunctionDirectory`], [`Client`]: where state lives, where
 //!   components come from, where deployed ones are kept, and how the CLI talks to a server.
 //!
 //! # Layout
 //!
 //! `engine/` (driver, clock, replay, Wasm tasks), `store/` (traits, memory, SQLite), `service/`
-//! (operations by area), `api/` (HTTP), `conformance.rs` (the AWS-recorded case runner), and
+//! (operations by area), `api/` (HTTP, console endpoints and assets), `console/` (the browser
+//! app's files, not Rust), `conformance.rs` (the AWS-recorded case runner), and
 //! `cli/` (one file per command, in the `stepwasm` binary).
 //!
 //! ```

@@ -1,4 +1,5 @@
-//! The console's read API: graphs, and history as server-sent events that resume.
+//! The console's HTTP side: its embedded files, graphs, per-state progress with approval tokens, and
+//! history as server-sent events that resume.
 
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
@@ -83,4 +84,142 @@ async fn history_streams_live_and_resumes_from_the_last_event_id() -> Result<()>
     let resumed = tokio::task::spawn_blocking(move || read_stream(&url, Some("3"))).await??;
     assert_eq!(resumed, live[3..].to_vec());
     Ok(())
+}
+
+async fn serve_with_sample_functions() -> Result<String> {
+    let runtime = crate::support::sample_runtime()?;
+    let service = Service::new(Arc::new(MemoryStore::default()), runtime, ServiceConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    service.start_background_work().await?;
+    tokio::spawn(api::run(listener, AppState { service, functions: None }, std::future::pending()));
+    Ok(endpoint)
+}
+
+/// Polls the progress endpoint until `ready` holds, for at most 30 s.
+fn progress_until(client: &Client, execution: &str, ready: impl Fn(&Value) -> bool) -> Result<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let progress = client.get(&format!("/console/api/executions/{execution}/progress"))?;
+        if ready(&progress) {
+            return Ok(progress);
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "progress never got there: {progress}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_shows_each_state_and_hands_out_the_approval_token() -> Result<()> {
+    let endpoint = serve_with_sample_functions().await?;
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let client = Client::new(&endpoint);
+        let machine = client.deploy_state_machine(
+            "approvals",
+            stepwasm_functions::ORDER_PIPELINE_WITH_APPROVAL,
+            "STANDARD",
+            "arn:aws:iam::1:role/x",
+        )?;
+        let started = client.call(
+            "StartExecution",
+            &json!({"stateMachineArn": machine, "input": stepwasm_functions::samples::LARGE_ORDER}),
+        )?;
+        let execution = started["executionArn"].as_str().context("no ARN")?.to_owned();
+
+        let waiting = progress_until(&client, &execution, |p| p["states"]["RequestApproval"]["taskToken"].is_string())?;
+        assert_eq!(waiting["status"], "RUNNING");
+        assert_eq!(waiting["states"]["RequestApproval"]["status"], "in-progress");
+        assert_eq!(waiting["states"]["PlaceOrder"]["status"], "succeeded");
+        assert_eq!(waiting["states"]["NeedsApproval"]["status"], "succeeded");
+        assert!(waiting["states"]["AuthorizeAndScreen"].is_null(), "not started yet: {waiting}");
+        let place_order_output: Value =
+            serde_json::from_str(waiting["states"]["PlaceOrder"]["output"].as_str().context("no output")?)?;
+        assert!(place_order_output["totalCents"].as_u64().is_some_and(|cents| cents > 100_000));
+
+        let token = waiting["states"]["RequestApproval"]["taskToken"].as_str().context("no token")?;
+        client.call(
+            "SendTaskSuccess",
+            &json!({"taskToken": token, "output": json!({"approved": true, "approvedBy": "test"}).to_string()}),
+        )?;
+        let done = progress_until(&client, &execution, |p| p["status"] != "RUNNING")?;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        let request = &done["states"]["RequestApproval"];
+        assert_eq!(request["status"], "succeeded");
+        assert!(request["taskToken"].is_null(), "an answered task hands out no token");
+        for state in ["AuthorizeAndScreen/0/ValidatePayment", "Fulfil/1/Notify/1/SendSms", "CompleteOrder"] {
+            assert_eq!(done["states"][state]["status"], "succeeded", "{state}: {done}");
+        }
+        assert_eq!(done["transitions"], 15);
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_preview_graphs_valid_definitions_and_rejects_invalid_ones() -> Result<()> {
+    let endpoint = serve_with_sample_functions().await?;
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let url = format!("{endpoint}/console/api/graph");
+        let mut valid = agent.post(&url).send(stepwasm_functions::ORDER_PIPELINE_WITH_APPROVAL)?;
+        assert_eq!(valid.status(), 200);
+        let graph: Value = serde_json::from_str(&valid.body_mut().read_to_string()?)?;
+        let choice = graph["graph"]["states"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|state| state["id"] == "NeedsApproval")
+            .context("no NeedsApproval")?;
+        assert_eq!(choice["rules"], json!(["$.totalCents > 100000"]));
+
+        let broken = stepwasm_functions::ORDER_PIPELINE.replace("\"Next\": \"CompleteOrder\"", "\"Next\": \"Nowhere\"");
+        assert_ne!(broken, stepwasm_functions::ORDER_PIPELINE, "the edit must apply");
+        let mut invalid = agent.post(&url).send(broken.as_str())?;
+        assert_eq!(invalid.status(), 400);
+        let error: Value = serde_json::from_str(&invalid.body_mut().read_to_string()?)?;
+        assert!(error["__type"].as_str().is_some_and(|kind| kind.ends_with("InvalidDefinition")), "{error}");
+        assert!(error["message"].as_str().is_some_and(|message| message.contains("Nowhere")), "{error}");
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_from_the_binary() -> Result<()> {
+    let endpoint = serve_with_sample_functions().await?;
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        let bare = agent.get(&format!("{endpoint}/console")).call()?;
+        assert_eq!(bare.status(), 308);
+        assert_eq!(bare.headers().get("location").and_then(|v| v.to_str().ok()), Some("/console/"));
+
+        let mut index = agent.get(&format!("{endpoint}/console/")).call()?;
+        assert_eq!(index.status(), 200);
+        assert_eq!(index.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/html; charset=utf-8"));
+        let etag = index.headers().get("etag").and_then(|v| v.to_str().ok()).context("no ETag")?.to_owned();
+        let html = index.body_mut().read_to_string()?;
+        assert!(html.contains("elk.bundled.js"), "the page loads the vendored layout engine: {html}");
+
+        let unchanged = agent.get(&format!("{endpoint}/console/")).header("If-None-Match", &etag).call()?;
+        assert_eq!(unchanged.status(), 304);
+
+        let elk = agent.get(&format!("{endpoint}/console/vendor/elkjs/elk.bundled.js")).call()?;
+        assert_eq!(elk.status(), 200);
+        assert!(
+            elk.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/javascript"))
+        );
+
+        for missing in ["/console/nope.js", "/console/%2e%2e/Cargo.toml", "/console/js/../../Cargo.toml"] {
+            let response = agent.get(&format!("{endpoint}{missing}")).call()?;
+            assert_eq!(response.status(), 404, "{missing}");
+        }
+        // The AWS API still owns POST /.
+        let listed = Client::new(&endpoint).call("ListStateMachines", &json!({}))?;
+        assert!(listed["stateMachines"].is_array());
+        Ok(())
+    })
+    .await?
 }

@@ -328,7 +328,8 @@ impl Fold {
             _ if event_type.ends_with("Scheduled") => {
                 entry.attempts += 1;
                 entry.pending_failure = None;
-                entry.awaiting_callback = details["resource"].as_str().is_some_and(|r| r.ends_with(".waitForTaskToken"));
+                entry.awaiting_callback =
+                    details["resource"].as_str().is_some_and(|r| r.ends_with(".waitForTaskToken"));
             }
             _ if event_type.ends_with("Succeeded") => {
                 entry.pending_failure = None;
@@ -398,7 +399,9 @@ impl Fold {
             .unfinished
             .iter()
             .copied()
-            .filter(|&id| id != container && self.ancestor_or_self(id, |entry| entry.entered_event_id == container).is_some())
+            .filter(|&id| {
+                id != container && self.ancestor_or_self(id, |entry| entry.entered_event_id == container).is_some()
+            })
             .collect();
         for entry_id in inside {
             self.unfinished.remove(&entry_id);

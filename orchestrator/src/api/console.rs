@@ -1,5 +1,6 @@
-//! Read endpoints for the web console: workflow graphs, and a live stream of an execution's
-//! history as server-sent events that resumes from the last event id the client saw.
+//! Read endpoints for the web console: workflow graphs, each state's progress in an execution,
+//! and a live stream of an execution's history as server-sent events that resumes from the last
+//! event id the client saw.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -34,6 +35,28 @@ pub(crate) async fn execution_graph(
 ) -> Result<Json<Value>, ApiError> {
     let execution = state.service.describe_execution(&arn)?;
     Ok(Json(json!({ "executionArn": execution.arn, "graph": state.service.graph_of(&execution.definition)? })))
+}
+
+/// `POST /console/api/graph`: the graph of a definition sent as the body, for the editor's live
+/// preview. An invalid definition gets `InvalidDefinition`, as `CreateStateMachine` would.
+pub(crate) async fn definition_graph(State(state): State<AppState>, body: String) -> Result<Json<Value>, ApiError> {
+    if body.len() > super::MAX_REQUEST_BYTES {
+        return Err(ApiError::validation("the definition is larger than 1 MB"));
+    }
+    Ok(Json(json!({ "graph": state.service.graph_of(&body)? })))
+}
+
+/// `GET /console/api/executions/{arn}/progress`: each state's status, input, output, attempts
+/// and failures, folded from the history; a state waiting for a callback carries its task token.
+pub(crate) async fn execution_progress(
+    State(state): State<AppState>,
+    Path(arn): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let service = state.service.clone();
+    let progress = tokio::task::spawn_blocking(move || service.execution_progress(&arn))
+        .await
+        .map_err(|error| ApiError(crate::service::ServiceError::internal(error.to_string())))??;
+    Ok(Json(progress))
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,14 @@
 //! The HTTP API: the AWS Step Functions JSON 1.0 protocol on `POST /`, `/functions` for
-//! deploying Wasm task functions, and `/console/api` for the web console's graphs and live
-//! history streams (server-sent events that resume from `Last-Event-ID`).
+//! deploying Wasm task functions, the web console at `/console/`, and `/console/api` for the
+//! console's graphs, per-state progress and live history streams (server-sent events that
+//! resume from `Last-Event-ID`).
 //!
 //! AWS clients (boto3, the AWS CLI, the SDKs) work against it with `--endpoint-url`. Every
 //! operation is `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`; errors are rendered
 //! in one place, [`ApiError`].
 
 mod console;
+mod console_assets;
 mod error;
 mod functions;
 mod operations;
@@ -45,8 +47,13 @@ pub fn router(state: AppState) -> Router {
         .route("/", post(aws_operation))
         .route("/functions", get(functions::list))
         .route("/functions/{name}", get(functions::get).put(functions::deploy).delete(functions::delete))
+        .route("/console", get(console_assets::redirect_to_index))
+        .route("/console/", get(console_assets::index))
+        .route("/console/{*path}", get(console_assets::file))
+        .route("/console/api/graph", post(console::definition_graph))
         .route("/console/api/state-machines/{arn}/graph", get(console::state_machine_graph))
         .route("/console/api/executions/{arn}/graph", get(console::execution_graph))
+        .route("/console/api/executions/{arn}/progress", get(console::execution_progress))
         .route("/console/api/executions/{arn}/events", get(console::execution_events))
         // AWS's request quota is 1 MB; components are larger, so /functions gets its own.
         .layer(DefaultBodyLimit::max(64 << 20))

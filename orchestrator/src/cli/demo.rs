@@ -1,5 +1,6 @@
-//! `stepwasm demo`: the main job. Serves the API with the durable store, deploys the sample
-//! functions and the order pipeline through it, runs three sample orders, and keeps serving.
+//! `stepwasm demo`: the main job. Serves the API and the web console with the durable store,
+//! deploys the sample functions and the order pipelines through it, runs three sample orders,
+//! starts a large one that waits for a person's approval in the console, and keeps serving.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -67,6 +68,14 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
         "arn:aws:iam::123456789012:role/stepwasm",
     )?;
     println!("deployed the state machine {machine_arn}");
+    let approval_machine_arn = client.deploy_state_machine(
+        "order-pipeline-approval",
+        stepwasm_functions::ORDER_PIPELINE_WITH_APPROVAL,
+        "STANDARD",
+        "arn:aws:iam::123456789012:role/stepwasm",
+    )?;
+    println!("deployed the state machine {approval_machine_arn} (orders above 1,000.00 wait for a person)");
+    println!("\nWatch them in the web console: {endpoint}/console/");
 
     let mut all_as_expected = true;
     for (name, order, story) in ORDERS {
@@ -95,6 +104,23 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
         }
         all_as_expected &= (described["status"] == "SUCCEEDED") == (*name == "good-order");
     }
+
+    // The large order waits for a person, so the demo does not wait for it.
+    let started = client.call(
+        "StartExecution",
+        &json!({
+            "stateMachineArn": approval_machine_arn,
+            "name": format!("large-order-{}", unique_suffix()),
+            "input": stepwasm_functions::samples::LARGE_ORDER,
+        }),
+    )?;
+    let large_order_arn = started["executionArn"].as_str().context("StartExecution returned no executionArn")?;
+    println!("\n== large-order: above 1,000.00, so it waits at RequestApproval for a person");
+    println!("   RUNNING  ({large_order_arn})");
+    println!(
+        "   approve or reject it in the console: {endpoint}/console/#/executions/{}",
+        url_path_segment(large_order_arn)
+    );
 
     println!("\nInspect them with any AWS client, for example:");
     println!(
@@ -141,6 +167,16 @@ fn compensations(client: &Client, arn: &str) -> Result<Vec<String>> {
         .filter(|name| matches!(*name, "RefundPayment" | "CancelOrder"))
         .map(str::to_owned)
         .collect())
+}
+
+/// `text` with everything but unreserved characters percent-encoded, for a URL path segment.
+fn url_path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(byte).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// Execution names must be unique per machine and the store is durable, so each run adds one.

@@ -47,8 +47,9 @@ enum Command {
     /// Measure stepwasm's performance.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// The main job: serve the API, deploy the sample pipeline through it, run three sample
-    /// orders (one completes, one is declined, one is out of stock), and keep serving.
+    /// The main job: serve the API and the web console, deploy the sample pipelines through it,
+    /// run three sample orders (one completes, one is declined, one is out of stock), start a
+    /// large one that waits for approval in the console, and keep serving.
     Demo(demo::DemoArgs),
 }
 

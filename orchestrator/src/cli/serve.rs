@@ -156,6 +156,7 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
             println!("resumed {resumed} running executions");
         }
         println!("AWS clients: --endpoint-url http://{address} (any region, any credentials)");
+        println!("web console: http://{address}/console/");
         api::run(listener, server.state, shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;

@@ -1,6 +1,7 @@
 //! Executions: start (idempotent by name), run durably, describe, list, stop, history,
 //! callbacks, and resuming after a restart.
 
+use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
 use serde_json::Value;
@@ -13,7 +14,7 @@ use super::names::{
     ACCOUNT, REGION, check_name, decode_page_token, encode_page_token, execution_parts, page_size, state_machine_name,
 };
 use super::recorder::{StoreRecorder, completion, replay_entry, stored_events, to_append};
-use super::{Service, ServiceResult};
+use super::{Service, ServiceResult, TokenHolder};
 use crate::engine::{Prepared, Signal, StepRecord, random_uuid};
 use crate::store::{
     Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, MachineType, PageRequest, StateMachineRecord,
@@ -291,6 +292,51 @@ impl Service {
         Ok(HistoryPage { events, next_token: page.next.map(|position| encode_page_token(&scope, &position)) })
     }
 
+    /// Each state's status, input, output and failures, for the console; states waiting for a
+    /// callback carry the task token that answers them, when this node issued it.
+    pub fn execution_progress(&self, arn: &str) -> ServiceResult<Value> {
+        let execution = self.describe_execution(arn)?;
+        let machine = compile_definition(&execution.definition)?;
+        let mut events = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.inner.store.history(arn, &PageRequest { limit: 1000, after, reverse: false })?;
+            events.extend(page.items.into_iter().map(|stored| stored.event));
+            match page.next {
+                Some(position) => after = Some(position),
+                None => break,
+            }
+        }
+        let progress = stepwasm_asl::progress::project(&machine, &events);
+        let mut reply = serde_json::to_value(&progress)
+            .map_err(|error| ServiceError::new(ErrorKind::InternalFailure, error.to_string()))?;
+        let mut waiting = progress.states.iter().filter(|(_, state)| state.awaiting_callback).peekable();
+        if waiting.peek().is_some() {
+            let latest_tokens = self.latest_task_tokens(arn);
+            for (id, state) in waiting {
+                if let Some(token) = latest_tokens.get(&state.name) {
+                    reply["states"][id]["taskToken"] = Value::from(token.as_str());
+                }
+            }
+        }
+        reply["executionArn"] = Value::from(arn);
+        reply["status"] = Value::from(execution.status.as_str());
+        Ok(reply)
+    }
+
+    /// The newest task token of each state of `arn`, by state name.
+    fn latest_task_tokens(&self, arn: &str) -> HashMap<String, String> {
+        let tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut latest: HashMap<String, (u64, String)> = HashMap::new();
+        for (token, holder) in tokens.iter().filter(|(_, holder)| holder.execution_arn == arn) {
+            let newest = latest.get(&holder.state_name).is_none_or(|(issued, _)| holder.issued > *issued);
+            if newest {
+                latest.insert(holder.state_name.clone(), (holder.issued, token.clone()));
+            }
+        }
+        latest.into_iter().map(|(state, (_, token))| (state, token)).collect()
+    }
+
     /// SendTaskSuccess.
     pub fn send_task_success(&self, token: &str, output: &str) -> ServiceResult<()> {
         let output: Value = serde_json::from_str(output)
@@ -310,8 +356,10 @@ impl Service {
     }
 
     fn signal_task(&self, token: &str, signal: Signal) -> ServiceResult<()> {
-        let execution = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner).get(token).cloned();
-        let Some(execution) = execution else { return Err(ServiceError::invalid_token()) };
+        let holder = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner).get(token).cloned();
+        let Some(TokenHolder { execution_arn: execution, .. }) = holder else {
+            return Err(ServiceError::invalid_token());
+        };
         match self.live_sender(&execution) {
             Some(sender) if sender.send(signal).is_ok() => Ok(()),
             _ => Err(ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting")),
@@ -389,7 +437,7 @@ impl Service {
                 .tokens
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .retain(|_, execution| execution != &arn);
+                .retain(|_, holder| holder.execution_arn != arn);
             let (store, node) = (Arc::clone(&service.inner.store), service.inner.config.node_id.clone());
             let _ = tokio::task::spawn_blocking(move || store.release(&arn, &node)).await;
         });

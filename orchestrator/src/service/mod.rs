@@ -12,6 +12,7 @@ mod names;
 mod recorder;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -80,8 +81,8 @@ struct Inner {
     config: ServiceConfig,
     /// Signal channels of the executions this node is driving.
     live: Mutex<HashMap<String, mpsc::UnboundedSender<Signal>>>,
-    /// Task token → execution ARN, for routing SendTask* calls.
-    tokens: Arc<Mutex<HashMap<String, String>>>,
+    /// Task token → who is waiting for it, for routing SendTask* calls.
+    tokens: Arc<Mutex<HashMap<String, TokenHolder>>>,
     events: broadcast::Sender<ExecutionEvent>,
     activities: Arc<ActivityQueues>,
 }
@@ -169,21 +170,33 @@ impl Service {
     }
 }
 
+/// The task a token was issued to.
+#[derive(Clone, Debug)]
+pub(crate) struct TokenHolder {
+    pub(crate) execution_arn: String,
+    pub(crate) state_name: String,
+    /// Orders the tokens of one state: a retried task gets a new one.
+    pub(crate) issued: u64,
+}
+
 /// Remembers which execution each task token belongs to, so SendTaskSuccess can find it, and
 /// hands Activity tasks to the activity queues instead of a function.
 struct TokenIndexingTasks {
     inner: WasmTasks,
-    tokens: Arc<Mutex<HashMap<String, String>>>,
+    tokens: Arc<Mutex<HashMap<String, TokenHolder>>>,
     activities: Arc<ActivityQueues>,
 }
 
 impl TaskInvoker for TokenIndexingTasks {
     fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
         if let Some(token) = &call.context.task_token {
-            self.tokens
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(token.clone(), call.context.execution_arn.clone());
+            static ISSUED: AtomicU64 = AtomicU64::new(0);
+            let holder = TokenHolder {
+                execution_arn: call.context.execution_arn.clone(),
+                state_name: call.context.state_name.clone(),
+                issued: ISSUED.fetch_add(1, Ordering::Relaxed),
+            };
+            self.tokens.lock().unwrap_or_else(PoisonError::into_inner).insert(token.clone(), holder);
         }
         if let TaskResource::Activity { arn } = &call.resource {
             let task = ActivityTask {

@@ -1,3 +1,4 @@
 //! Integration tests of the `stepwasm` binary: one test binary, so CI links once.
 
+mod console_browser;
 mod crash;

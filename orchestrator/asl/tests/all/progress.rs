@@ -71,7 +71,14 @@ fn check(case: &Path) -> Result<(), String> {
 fn histories_project_to_their_recorded_progress() {
     let cases = cases();
     assert!(cases.len() >= 5, "expected the recorded cases in tests/progress, found {}", cases.len());
-    let failures: Vec<String> =
-        cases.iter().filter_map(|case| check(case).err().map(|problem| format!("{}: {problem}", shown(case)))).collect();
-    assert!(failures.is_empty(), "{} progress cases failed (BLESS=1 rewrites them):\n\n{}", failures.len(), failures.join("\n\n"));
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| check(case).err().map(|problem| format!("{}: {problem}", shown(case))))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} progress cases failed (BLESS=1 rewrites them):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

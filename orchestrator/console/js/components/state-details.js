@@ -1,0 +1,69 @@
+// The "Step details" split panel for the state selected in the graph or the table.
+
+import { durationBetween, formatDate, formatDuration, h, keyValues, stateStatusBadge } from '../dom.js';
+import { catchLabel } from '../graph/model.js';
+import { iterationText } from '../graph/view.js';
+import { jsonPane } from './json-view.js';
+
+export function emptyDetails() {
+  return h('div', { class: 'details-empty' },
+    h('p', {}, 'Select a state in the graph or the table to see its input, output and errors.'));
+}
+
+/**
+ * @param {{state: object, progress?: object, startTime?: number, onClose?: () => void}} args
+ * `state` is the graph state (id, type, name, retry, catch, resource).
+ */
+export function stateDetails({ state, progress, startTime, onClose }) {
+  const status = progress?.status || 'not-started';
+  const after = progress?.enteredAt != null && startTime != null
+    ? formatDuration((progress.enteredAt - startTime) * 1000) : null;
+  const duration = progress?.enteredAt != null
+    ? formatDuration(durationBetween(progress.enteredAt, progress.exitedAt)) : null;
+
+  const failures = progress?.failures || [];
+  return h('section', {
+    class: 'state-details', 'data-testid': 'state-details', 'data-state': state.id,
+    'data-status': status, 'aria-label': `Details of ${state.name}`,
+  },
+  h('div', { class: 'details-head' },
+    h('div', {},
+      h('h2', { class: 'details-title' }, state.name),
+      h('div', { class: 'details-sub' }, h('span', { class: 'type-tag' }, state.type), stateStatusBadge(status, { 'data-testid': 'state-status' }))),
+    onClose ? h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': 'Close details', 'data-testid': 'close-details', onClick: onClose }, '×') : null),
+  status === 'not-started' ? h('p', { class: 'muted' }, 'This state has not run in this execution.') : null,
+  keyValues([
+    ['Attempts', String(progress?.attempts ?? (progress ? 1 : 0)), { 'data-testid': 'state-attempts' }],
+    progress?.entries > 1 && ['Entered', `${progress.entries} times`],
+    state.resource && ['Resource', h('code', { class: 'break' }, state.resource)],
+    after && ['Started after', after],
+    duration && ['Duration', duration],
+    progress?.enteredAt != null && ['Entered at', formatDate(progress.enteredAt)],
+    progress?.iterations && ['Iterations', iterationText(progress.iterations) || '0', { 'data-testid': 'state-iterations' }],
+  ]),
+  progress?.error || progress?.cause ? h('div', { class: 'alert alert-error details-error' },
+    h('div', {}, h('strong', {}, 'Error '), h('code', { 'data-testid': 'state-error' }, progress.error || '')),
+    progress.cause ? h('div', { class: 'cause', 'data-testid': 'state-cause' }, progress.cause) : null) : null,
+  failures.length ? h('div', { class: 'details-section' },
+    h('h3', {}, `Failed attempts (${failures.length})`),
+    h('ol', { class: 'retries', 'data-testid': 'state-retries' }, failures.map((f) => h('li', { 'data-event-id': f.eventId ?? '' },
+      h('div', {}, h('code', {}, f.error || 'Error'), h('span', { class: 'muted' }, ` · ${f.type || ''}${f.eventId != null ? ` · event ${f.eventId}` : ''}`)),
+      f.cause ? h('div', { class: 'cause' }, f.cause) : null)))) : null,
+  jsonPane('Input', progress?.input, { 'data-testid': 'state-input' }, status === 'not-started' ? 'Not run' : 'No input recorded'),
+  jsonPane('Output', progress?.output, { 'data-testid': 'state-output' }, status === 'in-progress' ? 'Not finished yet' : 'No output'),
+  definitionNotes(state));
+}
+
+function definitionNotes(state) {
+  const items = [];
+  for (const r of state.retry || []) {
+    items.push(h('li', {}, h('strong', {}, 'Retry '), (r.errorEquals || []).join(', '),
+      ` · max ${r.maxAttempts ?? 3} attempts, ${r.intervalSeconds ?? 1} s × ${r.backoffRate ?? 2}`));
+  }
+  for (const c of state.catch || []) {
+    items.push(h('li', {}, h('strong', {}, 'Catch '), catchLabel(c), ` → ${c.next?.split('/').pop()}`,
+      c.resultPath !== undefined ? ` (ResultPath ${c.resultPath ?? 'null'})` : ''));
+  }
+  if (!items.length) return null;
+  return h('div', { class: 'details-section' }, h('h3', {}, 'Error handling'), h('ul', { class: 'plain-list' }, items));
+}

@@ -1,0 +1,54 @@
+// Hash router. Each page is `mount(main, params) -> cleanup`; the cleanup closes the page's
+// timers and event streams when the user navigates away.
+
+import { h } from './dom.js';
+import { setBreadcrumbs } from './nav.js';
+import { createPage, machinesPage } from './pages/machines.js';
+import { machinePage } from './pages/machine.js';
+import { executionPage } from './pages/execution.js';
+
+const ROUTES = [
+  [/^\/?$/, machinesPage],
+  [/^\/create$/, createPage],
+  [/^\/state-machines\/([^/]+)$/, machinePage],
+  [/^\/executions\/([^/]+)$/, executionPage],
+];
+
+const main = document.getElementById('main');
+let cleanup = null;
+
+function render() {
+  cleanup?.();
+  cleanup = null;
+  const hash = location.hash.slice(1) || '/';
+  const path = hash.split('?')[0];
+  main.replaceChildren();
+  for (const [pattern, page] of ROUTES) {
+    const match = path.match(pattern);
+    if (!match) continue;
+    let params;
+    try {
+      params = match.slice(1).map(decodeURIComponent);
+    } catch {
+      break;
+    }
+    cleanup = page(main, ...params) || null;
+    return;
+  }
+  setBreadcrumbs([{ label: 'stepwasm', href: '#/' }, { label: 'Not found' }]);
+  main.append(h('div', { class: 'container' },
+    h('h1', {}, 'Page not found'),
+    h('p', {}, 'There is nothing at this address. ', h('a', { href: '#/' }, 'Go to the state machines.'))));
+}
+
+// Hash links would change the route; the skip link moves focus instead.
+document.querySelector('[data-skip]')?.addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
+window.addEventListener('hashchange', () => {
+  render();
+  window.scrollTo(0, 0);
+});
+render();

@@ -1,0 +1,398 @@
+// An execution: summary, input/output, approvals, and the Graph | Table | Events views with a
+// "Step details" panel. One EventSource feeds the events table and triggers /progress refetches;
+// the graph is laid out once and only its attributes change afterwards.
+
+import { ApiError, TERMINAL_EVENTS, consoleApi, routes, sfn } from '../api.js';
+import {
+  announce, durationBetween, errorAlert, formatDate, formatDuration, h, keyValues, prettyJson, spinner, statusBadge,
+} from '../dom.js';
+import { ApprovalCards } from '../components/approval.js';
+import { EventsTable } from '../components/events-table.js';
+import { jsonPane, setJson } from '../components/json-view.js';
+import { emptyDetails, stateDetails } from '../components/state-details.js';
+import { statesTable } from '../components/states-table.js';
+import { tabs } from '../components/tabs.js';
+import { GraphView } from '../graph/view.js';
+import { navigate, routeQuery, setBreadcrumbs, setRouteQuery } from '../nav.js';
+
+const PROGRESS_DELAY_MS = 150;
+
+function lastSegment(arn) {
+  return String(arn).split(':').pop();
+}
+
+function machineArnOf(executionArn) {
+  // arn:aws:states:region:account:execution:<machine>:<name> -> ...:stateMachine:<machine>
+  const parts = String(executionArn).split(':');
+  return parts.length >= 8 ? [...parts.slice(0, 5), 'stateMachine', parts[6]].join(':') : null;
+}
+
+export function executionPage(main, arn) {
+  const name = lastSegment(arn);
+  const machineArn = machineArnOf(arn);
+  setBreadcrumbs([
+    { label: 'stepwasm', href: '#/' },
+    { label: 'State machines', href: '#/' },
+    ...(machineArn ? [{ label: lastSegment(machineArn), href: routes.machine(machineArn) }] : []),
+    { label: name },
+  ]);
+  const page = new ExecutionPage(arn);
+  main.append(page.el);
+  page.start();
+  return () => page.destroy();
+}
+
+class ExecutionPage {
+  constructor(arn) {
+    this.arn = arn;
+    this.alive = true;
+    this.execution = null;
+    this.progress = null;
+    this.graph = null;
+    this.selected = null;
+    this.source = null;
+    this.progressTimer = 0;
+    this.progressInFlight = false;
+    this.progressDirty = false;
+    this.progressUnavailable = false;
+    this.el = h('div', { class: 'container' }, spinner('Loading execution'));
+  }
+
+  async start() {
+    try {
+      this.execution = await sfn('DescribeExecution', { executionArn: this.arn });
+    } catch (error) {
+      if (this.alive) this.el.replaceChildren(h('h1', {}, lastSegment(this.arn)), errorAlert(error, 'Could not load the execution'));
+      return;
+    }
+    if (!this.alive) return;
+    this.build();
+    this.renderExecution();
+    this.loadGraph();
+    this.fetchProgress();
+    this.openStream();
+    this.ticker = setInterval(() => this.tick(), 1000);
+  }
+
+  build() {
+    const ex = this.execution;
+    const machineArn = ex.stateMachineArn || machineArnOf(this.arn);
+    this.statusSlot = h('span', { class: 'status-slot' });
+    this.liveBadge = h('span', { class: 'live-badge', hidden: true, title: 'Receiving live updates' },
+      h('span', { class: 'pulse', 'aria-hidden': 'true' }), 'Live');
+    this.stopButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'stop-execution', hidden: true, onClick: () => this.confirmStop() }, 'Stop');
+    this.rerunButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'rerun-execution', onClick: () => this.rerun() }, 'Re-run');
+    this.actionMessage = h('div', { class: 'slot' });
+    this.errorSlot = h('div', { class: 'slot' });
+    this.summarySlot = h('div');
+    this.input = jsonPane('Input', ex.input, { 'data-testid': 'execution-input' });
+    this.output = jsonPane('Output', null, { 'data-testid': 'execution-output' });
+    this.approvals = new ApprovalCards({ onSent: () => this.requestProgress() });
+
+    this.graph = new GraphView({ label: 'Execution graph', legend: 'status', onSelect: (id) => this.select(id) });
+    this.graphNote = h('div', { class: 'slot graph-note' });
+    this.statesTable = h('div');
+    this.events = new EventsTable();
+    this.details = h('aside', { class: 'card details-panel', 'aria-label': 'Step details' }, emptyDetails());
+
+    const selected = routeQuery().get('tab') || 'graph';
+    this.views = tabs([
+      { id: 'graph', label: 'Graph view', panel: h('div', {}, this.graphNote, this.graph.el) },
+      { id: 'table', label: 'Table view', panel: this.statesTable },
+      { id: 'events', label: 'Event view', panel: this.events.el },
+    ], { selected, onChange: (id) => setRouteQuery('tab', id), label: 'Execution views' });
+
+    this.el.replaceChildren(
+      h('div', { class: 'page-header' },
+        h('div', {},
+          h('h1', { class: 'execution-title' }, ex.name || lastSegment(this.arn)),
+          h('div', { class: 'page-sub' }, this.statusSlot, this.liveBadge)),
+        h('div', { class: 'actions' },
+          this.stopButton,
+          this.rerunButton,
+          h('button', { type: 'button', class: 'btn', 'data-testid': 'export-execution', onClick: () => this.exportJson() }, 'Export'),
+          machineArn ? h('a', { class: 'btn btn-primary', href: routes.machine(machineArn, 'definition') }, 'Edit state machine') : null)),
+      this.actionMessage,
+      this.errorSlot,
+      this.approvals.el,
+      h('section', { class: 'card', 'aria-labelledby': 'summary-title' },
+        h('h2', { class: 'card-title', id: 'summary-title' }, 'Execution summary'),
+        this.summarySlot,
+        h('div', { class: 'io-grid' }, this.input, this.output)),
+      h('div', { class: 'workflow-layout' },
+        h('section', { class: 'card card-tabs' }, this.views.el),
+        this.details),
+      this.stopDialog());
+  }
+
+  /** Everything derived from DescribeExecution: status, summary, output, error banner, buttons. */
+  renderExecution() {
+    const ex = this.execution;
+    const running = ex.status === 'RUNNING';
+    this.statusSlot.replaceChildren(statusBadge(ex.status, { 'data-testid': 'execution-status' }));
+    this.stopButton.hidden = !running;
+    this.liveBadge.hidden = !running || !this.source;
+    setJson(this.output.pre, ex.output, running ? 'Available when the execution succeeds' : 'No output');
+    this.renderSummary();
+    if (['FAILED', 'TIMED_OUT', 'ABORTED'].includes(ex.status) && (ex.error || ex.cause || ex.status !== 'ABORTED')) {
+      const failed = this.failedStateName();
+      this.errorSlot.replaceChildren(h('div', { class: 'alert alert-error banner', role: 'alert', 'data-testid': 'execution-error' },
+        h('div', { class: 'banner-title' }, h('strong', {}, `Execution ${ex.status.toLowerCase().replace('_', ' ')}`),
+          failed ? h('span', { class: 'muted' }, ` at ${failed}`) : null),
+        h('div', {}, h('span', { class: 'label' }, 'Error '), h('code', { 'data-testid': 'execution-error-name' }, ex.error || '–')),
+        ex.cause ? h('div', { class: 'cause', 'data-testid': 'execution-cause' }, h('span', { class: 'label' }, 'Cause '), prettyJson(ex.cause)) : null));
+    } else {
+      this.errorSlot.replaceChildren();
+    }
+  }
+
+  failedStateName() {
+    const states = Object.entries(this.progress?.states || {})
+      .filter(([, s]) => s.status === 'failed' || s.status === 'timed-out');
+    if (!states.length) return null;
+    states.sort((a, b) => (b[1].exitedAt || 0) - (a[1].exitedAt || 0));
+    return this.nameOf(states[0][0]);
+  }
+
+  renderSummary() {
+    const ex = this.execution;
+    const machineArn = ex.stateMachineArn || machineArnOf(this.arn);
+    this.durationEl = h('span', { 'data-testid': 'execution-duration' }, formatDuration(durationBetween(ex.startDate, ex.stopDate)));
+    this.summarySlot.replaceChildren(keyValues([
+      ['Execution ARN', h('span', { class: 'arn', 'data-testid': 'execution-arn' }, this.arn), { class: 'kv-item kv-wide' }],
+      ['State machine', machineArn ? h('a', { href: routes.machine(machineArn), 'data-testid': 'state-machine-link' }, lastSegment(machineArn)) : '–'],
+      ['Status', h('span', { 'data-testid': 'summary-status' }, ex.status)],
+      ['Started', formatDate(ex.startDate)],
+      ['Ended', ex.stopDate ? formatDate(ex.stopDate) : '–'],
+      ['Duration', this.durationEl],
+      ['State transitions', h('span', { 'data-testid': 'execution-transitions' }, this.progress?.transitions != null ? String(this.progress.transitions) : '–')],
+    ]));
+  }
+
+  tick() {
+    if (this.execution?.status === 'RUNNING' && this.durationEl) {
+      this.durationEl.textContent = formatDuration(durationBetween(this.execution.startDate, null));
+    }
+  }
+
+  async loadGraph() {
+    try {
+      const graph = await consoleApi.executionGraph(this.arn);
+      if (!this.alive) return;
+      this.graphStates = new Map((graph.states || []).map((s) => [s.id, s]));
+      await this.graph.setGraph(graph);
+      if (this.progress) this.applyProgress();
+    } catch (error) {
+      if (this.alive) this.graphNote.replaceChildren(errorAlert(error, 'Could not draw the graph'));
+    }
+  }
+
+  nameOf(id) {
+    return this.graph?.states.get(id)?.meta.state.name || id.split('/').pop();
+  }
+
+  // ---- progress ----
+
+  /** Throttled /progress refetch: one request at a time, the next at least 150 ms later. */
+  requestProgress() {
+    if (this.progressUnavailable || !this.alive) return;
+    if (this.progressInFlight || this.progressTimer) {
+      this.progressDirty = true;
+      return;
+    }
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = 0;
+      this.fetchProgress();
+    }, PROGRESS_DELAY_MS);
+  }
+
+  async fetchProgress() {
+    if (this.progressUnavailable) return;
+    this.progressInFlight = true;
+    this.progressDirty = false;
+    try {
+      const progress = await consoleApi.progress(this.arn);
+      if (!this.alive) return;
+      this.progress = progress;
+      this.applyProgress();
+    } catch (error) {
+      if (!this.alive) return;
+      if (error instanceof ApiError && error.status === 404 && error.type !== 'ExecutionDoesNotExist') {
+        this.progressUnavailable = true;
+        this.graphNote.replaceChildren(h('div', { class: 'alert alert-info' }, 'This server does not report per-state progress, so states are not coloured.'));
+      }
+    } finally {
+      this.progressInFlight = false;
+      if (this.progressDirty && this.alive) this.requestProgress();
+    }
+  }
+
+  applyProgress() {
+    const progress = this.progress;
+    this.graph.setProgress(progress);
+    this.approvals.update(progress, (id) => this.nameOf(id));
+    const transitions = this.summarySlot.querySelector('[data-testid="execution-transitions"]');
+    if (transitions && progress.transitions != null) transitions.textContent = String(progress.transitions);
+    this.statesTable.replaceChildren(statesTable({
+      progress, graphStates: this.graphStates, nameOf: (id) => this.nameOf(id),
+      startTime: this.execution.startDate, selected: this.selected, onSelect: (id) => this.select(id),
+    }));
+    if (this.selected) this.renderDetails();
+    if (['FAILED', 'TIMED_OUT'].includes(this.execution.status)) this.renderExecution();
+  }
+
+  select(id) {
+    this.selected = id;
+    this.graph.select(id);
+    for (const row of this.statesTable.querySelectorAll('tr[data-state]')) {
+      row.classList.toggle('is-selected', row.dataset.state === id);
+    }
+    this.renderDetails();
+  }
+
+  renderDetails() {
+    const id = this.selected;
+    if (!id) {
+      this.details.replaceChildren(emptyDetails());
+      return;
+    }
+    const state = this.graphStates?.get(id) || { id, type: 'State' };
+    this.details.replaceChildren(stateDetails({
+      state: { ...state, name: this.nameOf(id) },
+      progress: this.progress?.states?.[id],
+      startTime: this.execution.startDate,
+      onClose: () => this.select(null),
+    }));
+  }
+
+  // ---- live events ----
+
+  openStream() {
+    const source = new EventSource(consoleApi.eventsUrl(this.arn));
+    this.source = source;
+    this.liveBadge.hidden = this.execution.status !== 'RUNNING';
+    source.addEventListener('history', (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      this.events.add(event);
+      if (TERMINAL_EVENTS.has(event.type)) {
+        this.closeStream();
+        this.onTerminal();
+      } else {
+        this.requestProgress();
+      }
+    });
+    source.addEventListener('error', () => {
+      // CONNECTING means the browser is reconnecting (with Last-Event-ID); CLOSED means it gave up.
+      if (source.readyState === EventSource.CLOSED && this.source === source) {
+        this.closeStream();
+        this.graphNote.replaceChildren(h('div', { class: 'alert alert-warning', role: 'status' },
+          'Live updates stopped. Reload the page to reconnect.'));
+      }
+    });
+  }
+
+  closeStream() {
+    this.source?.close();
+    this.source = null;
+    this.liveBadge.hidden = true;
+  }
+
+  async onTerminal() {
+    try {
+      const previous = this.execution.status;
+      this.execution = await sfn('DescribeExecution', { executionArn: this.arn });
+      if (!this.alive) return;
+      clearTimeout(this.progressTimer);
+      this.progressTimer = 0;
+      await this.fetchProgress();
+      this.renderExecution();
+      if (previous !== this.execution.status) announce(`Execution ${this.execution.status}`);
+    } catch (error) {
+      if (this.alive) this.actionMessage.replaceChildren(errorAlert(error, 'Could not refresh the execution'));
+    }
+  }
+
+  // ---- actions ----
+
+  stopDialog() {
+    const error = h('input', { class: 'input', id: 'stop-error', 'data-testid': 'stop-error', placeholder: 'Optional' });
+    const cause = h('input', { class: 'input', id: 'stop-cause', 'data-testid': 'stop-cause', placeholder: 'Optional' });
+    const confirm = h('button', { type: 'submit', class: 'btn btn-danger', 'data-testid': 'confirm-stop' }, 'Stop execution');
+    const message = h('div', { class: 'form-message' });
+    this.dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'stop-title', 'data-testid': 'stop-dialog' },
+      h('form', {
+        method: 'dialog',
+        onSubmit: async (event) => {
+          event.preventDefault();
+          confirm.disabled = true;
+          message.replaceChildren();
+          try {
+            const body = { executionArn: this.arn };
+            if (error.value.trim()) body.error = error.value.trim();
+            if (cause.value.trim()) body.cause = cause.value.trim();
+            await sfn('StopExecution', body);
+            this.dialog.close();
+            announce('Execution stopped');
+            if (!this.source) this.onTerminal();
+          } catch (err) {
+            message.replaceChildren(errorAlert(err, 'Could not stop the execution'));
+          } finally {
+            confirm.disabled = false;
+          }
+        },
+      },
+      h('h2', { id: 'stop-title' }, 'Stop execution?'),
+      h('p', {}, 'The execution ends with status ABORTED. Running tasks are abandoned; this cannot be undone.'),
+      h('div', { class: 'field' }, h('label', { for: 'stop-error' }, 'Error'), error),
+      h('div', { class: 'field' }, h('label', { for: 'stop-cause' }, 'Cause'), cause),
+      message,
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn btn-link', onClick: () => this.dialog.close() }, 'Cancel'),
+        confirm)));
+    return this.dialog;
+  }
+
+  confirmStop() {
+    this.dialog.showModal();
+  }
+
+  async rerun() {
+    this.rerunButton.disabled = true;
+    this.actionMessage.replaceChildren();
+    try {
+      const ex = this.execution;
+      const result = await sfn('StartExecution', { stateMachineArn: ex.stateMachineArn || machineArnOf(this.arn), input: ex.input ?? '{}' });
+      announce('Execution started');
+      navigate(routes.execution(result.executionArn));
+    } catch (error) {
+      this.actionMessage.replaceChildren(errorAlert(error, 'Could not re-run the execution'));
+    } finally {
+      this.rerunButton.disabled = false;
+    }
+  }
+
+  exportJson() {
+    const data = { execution: this.execution, progress: this.progress, events: this.events.events };
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+    const a = h('a', { href: url, download: `${this.execution.name || 'execution'}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  destroy() {
+    this.alive = false;
+    this.closeStream();
+    clearTimeout(this.progressTimer);
+    clearInterval(this.ticker);
+    this.events?.destroy();
+    this.graph?.destroy();
+    if (this.dialog?.open) this.dialog.close();
+  }
+}

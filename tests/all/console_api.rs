@@ -150,6 +150,13 @@ async fn progress_shows_each_state_and_hands_out_the_approval_token() -> Result<
             assert_eq!(done["states"][state]["status"], "succeeded", "{state}: {done}");
         }
         assert_eq!(done["transitions"], 15);
+
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let url = format!("{endpoint}/console/api/executions/{execution}/progress?map=Nowhere&iteration=x");
+        let mut malformed = agent.get(&url).call()?;
+        assert_eq!(malformed.status(), 400);
+        let error: Value = serde_json::from_str(&malformed.body_mut().read_to_string()?)?;
+        assert!(error["__type"].as_str().is_some_and(|kind| kind.ends_with("ValidationException")), "{error}");
         Ok(())
     })
     .await?
@@ -179,6 +186,11 @@ async fn the_editor_preview_graphs_valid_definitions_and_rejects_invalid_ones() 
         let error: Value = serde_json::from_str(&invalid.body_mut().read_to_string()?)?;
         assert!(error["__type"].as_str().is_some_and(|kind| kind.ends_with("InvalidDefinition")), "{error}");
         assert!(error["message"].as_str().is_some_and(|message| message.contains("Nowhere")), "{error}");
+
+        let mut not_text = agent.post(&url).send(&[0xff, 0xfe, 0x7b][..])?;
+        assert_eq!(not_text.status(), 400);
+        let error: Value = serde_json::from_str(&not_text.body_mut().read_to_string()?)?;
+        assert!(error["message"].as_str().is_some_and(|message| message.contains("UTF-8")), "{error}");
         Ok(())
     })
     .await?

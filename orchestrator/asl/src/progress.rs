@@ -10,7 +10,9 @@
 //! on: a state in a loop or a Map processor has many. Following the chain, each event belongs to
 //! the entry its previous event belonged to, a `…StateEntered` event starts a new entry, and a
 //! `…StateExited` event hands the chain back to the entry that contains the state (the Parallel
-//! or Map around it, or none at the top level).
+//! or Map around it, or none at the top level). The same chains tell which Map iteration each
+//! entry ran in, so [`project_iteration`] can show a Map's inner states for one iteration, as the
+//! AWS console's iteration selector does.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -55,7 +57,8 @@ pub struct AttemptFailure {
 }
 
 /// How a Map state's iterations stand.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IterationCounts {
     /// Iterations started.
     pub total: u64,
@@ -67,6 +70,21 @@ pub struct IterationCounts {
     pub aborted: u64,
     /// Iterations still running.
     pub running: u64,
+    /// The indexes of the latest run's failed iterations, ascending; at most
+    /// [`MAX_FAILED_INDEXES`], so a console can offer them first.
+    pub failed_indexes: Vec<u64>,
+}
+
+/// How many failed iteration indexes a Map state's progress lists.
+pub const MAX_FAILED_INDEXES: usize = 1000;
+
+/// One iteration of a Map state, to look at on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapIteration {
+    /// The Map state's qualified id.
+    pub map: String,
+    /// The iteration's index in the Map's latest run.
+    pub index: u64,
 }
 
 /// The projection of one state. Details (input, output, attempts, failures) are those of its
@@ -137,11 +155,28 @@ fn is_zero(count: &u64) -> bool {
 /// Folds `events` (AWS history events, in id order) of an execution of `machine`.
 /// Events that name states the machine does not have are ignored.
 pub fn project(machine: &StateMachine, events: &[Value]) -> ExecutionProgress {
+    project_focused(machine, events, None)
+}
+
+/// [`project`], except that the states inside `iteration.map` show that one iteration of the
+/// Map's latest run instead of all of them; a state that did not run in it is left out.
+pub fn project_iteration(machine: &StateMachine, events: &[Value], iteration: &MapIteration) -> ExecutionProgress {
+    project_focused(machine, events, Some(iteration))
+}
+
+fn project_focused(machine: &StateMachine, events: &[Value], focus: Option<&MapIteration>) -> ExecutionProgress {
     let mut fold = Fold::new(machine);
     for event in events {
         fold.apply(event);
     }
-    fold.finish()
+    fold.finish(focus)
+}
+
+/// The Map iteration an entry ran in: the Map's entry and the iteration's index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Iteration {
+    map_entry: u64,
+    index: u64,
 }
 
 /// A failure not yet followed by a success, exit or retry.
@@ -167,6 +202,8 @@ struct Entry {
     pending_failure: Option<PendingFailure>,
     outcome: Option<StateStatus>,
     iterations: IterationCounts,
+    /// The innermost Map iteration this entry runs in.
+    iteration: Option<Iteration>,
     awaiting_callback: bool,
 }
 
@@ -185,6 +222,8 @@ struct Fold {
     unfinished: BTreeSet<u64>,
     /// Event id → the entry it belongs to.
     owner: HashMap<u64, Option<u64>>,
+    /// Event id → the Map iteration it happened in.
+    iteration_of: HashMap<u64, Option<Iteration>>,
     last_event_id: u64,
     transitions: u64,
 }
@@ -208,6 +247,7 @@ impl Fold {
             entries_of: HashMap::new(),
             unfinished: BTreeSet::new(),
             owner: HashMap::new(),
+            iteration_of: HashMap::new(),
             last_event_id: 0,
             transitions: 0,
         }
@@ -220,10 +260,15 @@ impl Fold {
         let details = details(event);
         self.last_event_id = self.last_event_id.max(id);
         let inherited = self.owner.get(&previous).copied().flatten();
+        let mut iteration = self.iteration_of.get(&previous).copied().flatten();
         let owner = if event_type.ends_with("StateEntered") {
-            self.enter(id, inherited, event, details)
+            self.enter(id, inherited, iteration, event, details)
         } else if event_type.ends_with("StateExited") {
-            self.exit(id, inherited, event, details)
+            let (owner, exited_in) = self.exit(id, inherited, event, details);
+            // What follows a Map's exit is outside its iterations, but still inside the ones the
+            // Map itself ran in.
+            iteration = exited_in;
+            owner
         } else if event_type.starts_with("Execution") {
             self.end_execution(event_type, details);
             None
@@ -231,14 +276,25 @@ impl Fold {
             let owner = self.owner_of_inner_event(event_type, inherited, details);
             if let Some(entry) = owner {
                 self.record(entry, id, event_type, details);
+                if event_type == "MapIterationStarted" {
+                    iteration = details["index"].as_u64().map(|index| Iteration { map_entry: entry, index });
+                }
             }
             owner
         };
         self.owner.insert(id, owner);
+        self.iteration_of.insert(id, iteration);
     }
 
     /// A `…StateEntered` event starts an entry, inside the entry its chain came from.
-    fn enter(&mut self, id: u64, parent: Option<u64>, event: &Value, details: &Value) -> Option<u64> {
+    fn enter(
+        &mut self,
+        id: u64,
+        parent: Option<u64>,
+        iteration: Option<Iteration>,
+        event: &Value,
+        details: &Value,
+    ) -> Option<u64> {
         let state = self.state_named(details)?;
         self.transitions += 1;
         let is_fail = self.states[state].state_type == "Fail";
@@ -259,6 +315,7 @@ impl Fold {
                 // A Fail state fails as soon as it is entered.
                 outcome: is_fail.then_some(StateStatus::Failed),
                 iterations: IterationCounts::default(),
+                iteration,
                 awaiting_callback: false,
             },
         );
@@ -270,23 +327,33 @@ impl Fold {
     }
 
     /// A `…StateExited` event ends its entry and hands the chain back to the containing entry.
-    fn exit(&mut self, id: u64, inherited: Option<u64>, event: &Value, details: &Value) -> Option<u64> {
-        let state = self.state_named(details)?;
-        let entry_id = inherited
+    /// Returns that entry and the Map iteration the state ran in.
+    fn exit(
+        &mut self,
+        id: u64,
+        inherited: Option<u64>,
+        event: &Value,
+        details: &Value,
+    ) -> (Option<u64>, Option<Iteration>) {
+        let Some(state) = self.state_named(details) else { return (None, None) };
+        let Some(entry_id) = inherited
             .and_then(|candidate| self.ancestor_or_self(candidate, |entry| entry.state == state))
-            .or_else(|| self.latest_unfinished(state))?;
-        let caught = self.entries.get(&entry_id)?.pending_failure.is_some();
+            .or_else(|| self.latest_unfinished(state))
+        else {
+            return (None, None);
+        };
+        let caught = self.entries.get(&entry_id).is_some_and(|entry| entry.pending_failure.is_some());
         self.finish_descendants(entry_id, caught);
-        let entry = self.entries.get_mut(&entry_id)?;
+        let Some(entry) = self.entries.get_mut(&entry_id) else { return (None, None) };
         entry.output = details["output"].as_str().map(str::to_owned);
         entry.exited_at = event["timestamp"].as_f64();
         entry.exited_event_id = Some(id);
         entry.awaiting_callback = false;
         entry.outcome =
             Some(if entry.pending_failure.is_some() { StateStatus::CaughtError } else { StateStatus::Succeeded });
-        let parent = entry.parent;
+        let (parent, iteration) = (entry.parent, entry.iteration);
         self.unfinished.remove(&entry_id);
-        parent
+        (parent, iteration)
     }
 
     /// The entry an event other than enter, exit or execution belongs to. Parallel and Map events
@@ -321,7 +388,12 @@ impl Fold {
                 entry.iterations.running = entry.iterations.running.saturating_sub(1);
                 match event_type {
                     "MapIterationSucceeded" => entry.iterations.succeeded += 1,
-                    "MapIterationFailed" => entry.iterations.failed += 1,
+                    "MapIterationFailed" => {
+                        entry.iterations.failed += 1;
+                        if let Some(index) = details["index"].as_u64() {
+                            entry.iterations.failed_indexes.push(index);
+                        }
+                    }
                     _ => entry.iterations.aborted += 1,
                 }
             }
@@ -437,13 +509,36 @@ impl Fold {
         self.by_name.get(details["name"].as_str()?).copied()
     }
 
-    fn finish(self) -> ExecutionProgress {
+    /// Whether `entry` ran inside iteration `index` of the Map entry `map_entry`, at any depth.
+    fn runs_in(&self, entry: &Entry, map_entry: u64, index: u64) -> bool {
+        let mut iteration = entry.iteration;
+        while let Some(current) = iteration {
+            if current == (Iteration { map_entry, index }) {
+                return true;
+            }
+            iteration = self.entries.get(&current.map_entry).and_then(|map| map.iteration);
+        }
+        false
+    }
+
+    fn finish(self, focus: Option<&MapIteration>) -> ExecutionProgress {
+        // The focused Map's latest entry, and the prefix of the states inside it.
+        let focus = focus.and_then(|focus| {
+            let map_state = self.states.iter().position(|state| state.id == focus.map)?;
+            let map_entry = *self.entries_of.get(&map_state)?.last()?;
+            Some((format!("{}/", focus.map), map_entry, focus.index))
+        });
         let mut states = BTreeMap::new();
         for (state, entry_ids) in &self.entries_of {
-            let entries: Vec<&Entry> = entry_ids.iter().filter_map(|id| self.entries.get(id)).collect();
+            let description = &self.states[*state];
+            let mut entries: Vec<&Entry> = entry_ids.iter().filter_map(|id| self.entries.get(id)).collect();
+            if let Some((prefix, map_entry, index)) = &focus
+                && description.id.starts_with(prefix.as_str())
+            {
+                entries.retain(|entry| self.runs_in(entry, *map_entry, *index));
+            }
             let Some(latest) = entries.last() else { continue };
             let status = aggregate_status(&entries);
-            let description = &self.states[*state];
             let failure = latest.pending_failure.as_ref();
             states.insert(
                 description.id.clone(),
@@ -461,7 +556,7 @@ impl Fold {
                     error: failure.and_then(|failure| failure.error.clone()),
                     cause: failure.and_then(|failure| failure.cause.clone()),
                     failures: latest.failures.clone(),
-                    iterations: (description.state_type == "Map").then(|| sum_iterations(&entries)),
+                    iterations: (description.state_type == "Map").then(|| iteration_counts(&entries)),
                     awaiting_callback: latest.awaiting_callback,
                 },
             );
@@ -485,14 +580,23 @@ fn aggregate_status(entries: &[&Entry]) -> StateStatus {
     outcomes.last().copied().flatten().unwrap_or(StateStatus::InProgress)
 }
 
-fn sum_iterations(entries: &[&Entry]) -> IterationCounts {
-    entries.iter().fold(IterationCounts::default(), |sum, entry| IterationCounts {
+/// Counts summed over every run of a Map state; failed indexes of the latest run.
+fn iteration_counts(entries: &[&Entry]) -> IterationCounts {
+    let mut counts = entries.iter().fold(IterationCounts::default(), |sum, entry| IterationCounts {
         total: sum.total + entry.iterations.total,
         succeeded: sum.succeeded + entry.iterations.succeeded,
         failed: sum.failed + entry.iterations.failed,
         aborted: sum.aborted + entry.iterations.aborted,
         running: sum.running + entry.iterations.running,
-    })
+        failed_indexes: Vec::new(),
+    });
+    if let Some(latest) = entries.last() {
+        let mut failed = latest.iterations.failed_indexes.clone();
+        failed.sort_unstable();
+        failed.truncate(MAX_FAILED_INDEXES);
+        counts.failed_indexes = failed;
+    }
+    counts
 }
 
 /// Event types that report a failed attempt of the state they belong to (`LambdaFunctionFailed`,

@@ -6,12 +6,14 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use stepwasm_asl::progress::MapIteration;
 use tokio::sync::{broadcast, mpsc};
 
 use super::AppState;
@@ -39,21 +41,43 @@ pub(crate) async fn execution_graph(
 
 /// `POST /console/api/graph`: the graph of a definition sent as the body, for the editor's live
 /// preview. An invalid definition gets `InvalidDefinition`, as `CreateStateMachine` would.
-pub(crate) async fn definition_graph(State(state): State<AppState>, body: String) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn definition_graph(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
     if body.len() > super::MAX_REQUEST_BYTES {
         return Err(ApiError::validation("the definition is larger than 1 MB"));
     }
-    Ok(Json(json!({ "graph": state.service.graph_of(&body)? })))
+    let definition = std::str::from_utf8(&body)
+        .map_err(|error| ApiError::validation(format!("the definition is not UTF-8: {error}")))?;
+    Ok(Json(json!({ "graph": state.service.graph_of(definition)? })))
 }
 
-/// `GET /console/api/executions/{arn}/progress`: each state's status, input, output, attempts
-/// and failures, folded from the history; a state waiting for a callback carries its task token.
+#[derive(Deserialize)]
+pub(crate) struct ProgressQuery {
+    /// Show the states inside this Map (a qualified state id) for one iteration …
+    map: Option<String>,
+    /// … this one. Text, so a malformed number gets an AWS-shaped error rather than axum's.
+    iteration: Option<String>,
+}
+
+/// `GET /console/api/executions/{arn}/progress[?map=<id>&iteration=<n>]`: each state's status,
+/// input, output, attempts and failures, folded from the history; a state waiting for a
+/// callback carries its task token.
 pub(crate) async fn execution_progress(
     State(state): State<AppState>,
     Path(arn): Path<String>,
+    Query(query): Query<ProgressQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let iteration = match (query.map, query.iteration) {
+        (Some(map), Some(index)) => {
+            let index = index
+                .parse()
+                .map_err(|_| ApiError::validation(format!("iteration must be a whole number, not {index:?}")))?;
+            Some(MapIteration { map, index })
+        }
+        (None, None) => None,
+        _ => return Err(ApiError::validation("give both map and iteration, or neither")),
+    };
     let service = state.service.clone();
-    let progress = tokio::task::spawn_blocking(move || service.execution_progress(&arn))
+    let progress = tokio::task::spawn_blocking(move || service.execution_progress(&arn, iteration.as_ref()))
         .await
         .map_err(|error| ApiError(crate::service::ServiceError::internal(error.to_string())))??;
     Ok(Json(progress))
@@ -62,7 +86,7 @@ pub(crate) async fn execution_progress(
 #[derive(Deserialize)]
 pub(crate) struct StreamQuery {
     /// Resume after this event id (the `Last-Event-ID` header wins when both are given).
-    after: Option<u64>,
+    after: Option<String>,
 }
 
 /// `GET /console/api/executions/{arn}/events`: every history event after the last one the
@@ -77,9 +101,14 @@ pub(crate) async fn execution_events(
     let after = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .or(query.after)
-        .unwrap_or(0);
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    let after = match (after, query.after) {
+        (Some(after), _) => after,
+        (None, Some(text)) => {
+            text.parse().map_err(|_| ApiError::validation(format!("after must be a history event id, not {text:?}")))?
+        }
+        (None, None) => 0,
+    };
     // Subscribe before reading the store, so nothing written in between is missed; ids tell
     // the two sources' overlap apart.
     let live = state.service.subscribe();

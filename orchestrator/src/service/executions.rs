@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
 use serde_json::Value;
+use stepwasm_asl::progress::{self, MapIteration};
 use stepwasm_asl::{ExecutionContext, ExecutionOutcome, Timestamp};
 use tokio::sync::mpsc;
 
@@ -293,8 +294,9 @@ impl Service {
     }
 
     /// Each state's status, input, output and failures, for the console; states waiting for a
-    /// callback carry the task token that answers them, when this node issued it.
-    pub fn execution_progress(&self, arn: &str) -> ServiceResult<Value> {
+    /// callback carry the task token that answers them, when this node issued it. With
+    /// `iteration`, the states inside that Map show that one iteration.
+    pub fn execution_progress(&self, arn: &str, iteration: Option<&MapIteration>) -> ServiceResult<Value> {
         let execution = self.describe_execution(arn)?;
         let machine = compile_definition(&execution.definition)?;
         let mut events = Vec::new();
@@ -307,7 +309,10 @@ impl Service {
                 None => break,
             }
         }
-        let progress = stepwasm_asl::progress::project(&machine, &events);
+        let progress = match iteration {
+            Some(iteration) => progress::project_iteration(&machine, &events, iteration),
+            None => progress::project(&machine, &events),
+        };
         let mut reply = serde_json::to_value(&progress)
             .map_err(|error| ServiceError::new(ErrorKind::InternalFailure, error.to_string()))?;
         let mut waiting = progress.states.iter().filter(|(_, state)| state.awaiting_callback).peekable();

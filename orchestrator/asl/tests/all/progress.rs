@@ -5,7 +5,9 @@
 //! - `definition.asl.json`: the state machine;
 //! - `history.json`: its history, as `GetExecutionHistory` returns it (`{"events": [...]}`, or a
 //!   bare array of events), recorded with `stepwasm run --json --history` or from a server;
-//! - `progress.json`: the expected projection, compared as JSON.
+//! - `progress.json`: the expected projection, compared as JSON;
+//! - optionally `iteration.json` (`{"map": "<qualified Map id>", "index": N}`) and
+//!   `progress-iteration.json`, the expected projection focused on that Map iteration.
 //!
 //! `BLESS=1 cargo test -p stepwasm-asl --test all progress` writes `progress.json` from what the
 //! crate produces now; read it before committing it. The test also cuts each history after every
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use stepwasm_asl::StateMachine;
-use stepwasm_asl::progress::project;
+use stepwasm_asl::progress::{ExecutionProgress, MapIteration, project, project_iteration};
 
 use crate::golden::{check_snapshot, shown};
 
@@ -47,14 +49,27 @@ fn load(case: &Path) -> Result<(StateMachine, Vec<Value>), String> {
     Ok((machine, events))
 }
 
+/// Compares `progress` with the JSON snapshot `name` in `case`.
+fn check_progress(case: &Path, name: &str, progress: &ExecutionProgress) -> Result<(), String> {
+    let actual = serde_json::to_value(progress).map_err(|e| e.to_string())?;
+    let text = format!("{}\n", serde_json::to_string_pretty(&actual).map_err(|e| e.to_string())?);
+    check_snapshot(&case.join(name), &text, |expected| {
+        serde_json::from_str::<Value>(expected).is_ok_and(|expected| expected == actual)
+    })
+}
+
 fn check(case: &Path) -> Result<(), String> {
     let (machine, events) = load(case)?;
     let progress = project(&machine, &events);
-    let actual = serde_json::to_value(&progress).map_err(|e| e.to_string())?;
-    let text = format!("{}\n", serde_json::to_string_pretty(&actual).map_err(|e| e.to_string())?);
-    check_snapshot(&case.join("progress.json"), &text, |expected| {
-        serde_json::from_str::<Value>(expected).is_ok_and(|expected| expected == actual)
-    })?;
+    check_progress(case, "progress.json", &progress)?;
+    if let Ok(text) = fs::read_to_string(case.join("iteration.json")) {
+        let focus: Value = serde_json::from_str(&text).map_err(|e| format!("iteration.json: {e}"))?;
+        let iteration = MapIteration {
+            map: focus["map"].as_str().ok_or("iteration.json needs \"map\"")?.to_owned(),
+            index: focus["index"].as_u64().ok_or("iteration.json needs \"index\"")?,
+        };
+        check_progress(case, "progress-iteration.json", &project_iteration(&machine, &events, &iteration))?;
+    }
     // Every prefix is a moment the console may see while the execution runs.
     for cut in 0..events.len() {
         let partial = project(&machine, &events[..cut]);

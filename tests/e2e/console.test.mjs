@@ -47,6 +47,28 @@ const PIPELINE_ORDER = [
   ["CompleteOrder"],
 ];
 
+// A Map whose second line fails (tolerated): its iterations differ, so one can be picked out.
+const MAP_DEFINITION = {
+  StartAt: "CheckLines",
+  States: {
+    CheckLines: {
+      Type: "Map", ItemsPath: "$.lines", MaxConcurrency: 2, ToleratedFailureCount: 1,
+      ItemProcessor: {
+        StartAt: "IsPriceValid",
+        States: {
+          IsPriceValid: {
+            Type: "Choice", Choices: [{ Variable: "$.price", NumericLessThan: 0, Next: "RejectLine" }], Default: "AcceptLine",
+          },
+          RejectLine: { Type: "Fail", Error: "NegativePrice", Cause: "a line has a negative price" },
+          AcceptLine: { Type: "Pass", End: true },
+        },
+      },
+      Next: "Done",
+    },
+    Done: { Type: "Succeed" },
+  },
+};
+
 // The visible graph: the state machine page also keeps the editor's preview graph in its
 // Definition tab.
 const node = (page, state) => page.locator(`svg[data-testid="graph"]:visible [data-state="${state}"]`);
@@ -273,6 +295,76 @@ describe("the web console", () => {
     await page.getByTestId("validation-status").getByText(/valid/i).waitFor();
     await diagnostic.waitFor({ state: "detached" });
     await page.screenshot({ path: join(artifacts, "console-editor.png") });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("shows one Map iteration at a time", async () => {
+    const { stateMachineArn } = await aws(server.endpoint, "CreateStateMachine", {
+      name: "e2e-map-lines",
+      definition: JSON.stringify(MAP_DEFINITION),
+      roleArn: "arn:aws:iam::123456789012:role/stepwasm",
+    });
+    const { executionArn } = await aws(server.endpoint, "StartExecution", {
+      stateMachineArn,
+      name: "e2e-map",
+      input: JSON.stringify({ lines: [{ price: 3 }, { price: -1 }, { price: 5 }] }),
+    });
+    const { page, errors } = await openPage(`/console/#/executions/${encodeURIComponent(executionArn)}`);
+    await page.locator('[data-testid="execution-status"][data-status="SUCCEEDED"]').waitFor({ timeout: 30_000 });
+    const status = (state) => node(page, state).getAttribute("data-status");
+    const showing = (iteration) => node(page, "CheckLines").and(page.locator(`[data-iteration="${iteration}"]`)).waitFor();
+
+    // All iterations together: one line was rejected, the others accepted.
+    await node(page, "CheckLines/RejectLine").and(page.locator('[data-status="failed"]')).waitFor();
+    await node(page, "CheckLines/AcceptLine").and(page.locator('[data-status="succeeded"]')).waitFor();
+    const badge = page.getByTestId("map-iterations");
+    const aggregate = await badge.textContent();
+    assert.match(aggregate, /2\/3/);
+
+    // The selector offers the failed iteration first, marked, then the others.
+    const selector = page.locator('select[data-testid="map-iteration"][data-map="CheckLines"]');
+    assert.equal(await selector.getAttribute("aria-label"), "Iteration of CheckLines");
+    const options = await selector.locator("option").evaluateAll((all) => all.map((o) => [o.value, o.textContent]));
+    assert.deepEqual(options.map(([value]) => value), ["", "1", "0", "2"]);
+    assert.equal(options[0][1], "All iterations");
+    assert.match(options[1][1], /#1 .*failed/);
+
+    // Iteration 1 is the rejected line; the step details say which iteration they show.
+    await selector.selectOption("1");
+    await showing(1);
+    assert.equal(await status("CheckLines/RejectLine"), "failed");
+    assert.equal(await status("CheckLines/AcceptLine"), "not-started");
+    assert.equal(await status("CheckLines/IsPriceValid"), "succeeded");
+    assert.match(page.url(), /[?&]map=CheckLines&iteration=1\b/);
+    await node(page, "CheckLines/RejectLine").click();
+    const details = page.locator('[data-testid="state-details"][data-state="CheckLines/RejectLine"]');
+    await details.waitFor();
+    assert.equal(await details.getAttribute("data-status"), "failed");
+    assert.match(await details.getByTestId("state-input").textContent(), /-1/);
+    assert.match(await details.getByTestId("state-scope").textContent(), /#1 of CheckLines/);
+
+    // Iteration 0 was accepted; the open details follow the change. The badge still counts all.
+    await selector.selectOption("0");
+    await showing(0);
+    assert.equal(await status("CheckLines/AcceptLine"), "succeeded");
+    assert.equal(await status("CheckLines/RejectLine"), "not-started");
+    await details.and(page.locator('[data-status="not-started"]')).waitFor();
+    assert.equal(await badge.textContent(), aggregate);
+
+    // A link reproduces the selection.
+    const link = await browser.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await link.goto(page.url());
+    await link.locator('svg[data-testid="graph"] [data-state="CheckLines"][data-iteration="0"]').waitFor();
+    assert.equal(await link.getByTestId("map-iteration").inputValue(), "0");
+    await link.close();
+
+    // Back to all iterations.
+    await selector.selectOption("");
+    await node(page, "CheckLines").and(page.locator(":not([data-iteration])")).waitFor();
+    await node(page, "CheckLines/RejectLine").and(page.locator('[data-status="failed"]')).waitFor();
+    assert.equal(await status("CheckLines/AcceptLine"), "succeeded");
+    assert.doesNotMatch(page.url(), /iteration=/);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -306,7 +306,8 @@ impl Fold {
                 input: details["input"].as_str().map(str::to_owned),
                 output: None,
                 entered_at: event["timestamp"].as_f64(),
-                exited_at: None,
+                // A Fail state has no exit event: it ends where it starts.
+                exited_at: if is_fail { event["timestamp"].as_f64() } else { None },
                 entered_event_id: id,
                 exited_event_id: None,
                 attempts: 0,

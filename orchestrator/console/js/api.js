@@ -53,7 +53,12 @@ const enc = encodeURIComponent;
 export const consoleApi = {
   stateMachineGraph: (arn) => send(`/console/api/state-machines/${enc(arn)}/graph`).then((r) => r.graph),
   executionGraph: (arn) => send(`/console/api/executions/${enc(arn)}/graph`).then((r) => r.graph),
-  progress: (arn) => send(`/console/api/executions/${enc(arn)}/progress`),
+  /**
+   * Per-state progress. With `scope` ({map, index}) the states inside that Map are projected from
+   * one iteration only; the Map itself and every other state keep their aggregate.
+   */
+  progress: (arn, scope) => send(`/console/api/executions/${enc(arn)}/progress${
+    scope ? `?map=${enc(scope.map)}&iteration=${scope.index}` : ''}`),
   /** The graph of a definition that is not saved yet (the editor's live preview). */
   previewGraph: (definition) => send('/console/api/graph', {
     method: 'POST',

@@ -11,10 +11,12 @@ export function emptyDetails() {
 }
 
 /**
- * @param {{state: object, progress?: object, startTime?: number, onClose?: () => void}} args
- * `state` is the graph state (id, type, name, retry, catch, resource).
+ * @param {{state: object, progress?: object, startTime?: number, onClose?: () => void,
+ *   iteration?: {index: number, map: string}|null}} args
+ * `state` is the graph state (id, type, name, retry, catch, resource). `iteration` says that
+ * `progress` covers one iteration of the enclosing Map (named `map`) rather than all of them.
  */
-export function stateDetails({ state, progress, startTime, onClose }) {
+export function stateDetails({ state, progress, startTime, onClose, iteration }) {
   const status = progress?.status || 'not-started';
   const after = progress?.enteredAt != null && startTime != null
     ? formatDuration((progress.enteredAt - startTime) * 1000) : null;
@@ -31,7 +33,10 @@ export function stateDetails({ state, progress, startTime, onClose }) {
       h('h2', { class: 'details-title' }, state.name),
       h('div', { class: 'details-sub' }, h('span', { class: 'type-tag' }, state.type), stateStatusBadge(status, { 'data-testid': 'state-status' }))),
     onClose ? h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': 'Close details', 'data-testid': 'close-details', onClick: onClose }, '×') : null),
-  status === 'not-started' ? h('p', { class: 'muted' }, 'This state has not run in this execution.') : null,
+  iteration ? h('p', { class: 'details-scope', 'data-testid': 'state-scope', 'data-iteration': iteration.index },
+    `Iteration #${iteration.index} of ${iteration.map}`) : null,
+  status === 'not-started' ? h('p', { class: 'muted' },
+    iteration ? 'This state did not run in this iteration.' : 'This state has not run in this execution.') : null,
   keyValues([
     ['Attempts', String(progress?.attempts ?? (progress ? 1 : 0)), { 'data-testid': 'state-attempts' }],
     progress?.entries > 1 && ['Entered', `${progress.entries} times`],

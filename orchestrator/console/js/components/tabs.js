@@ -8,7 +8,8 @@ let seq = 0;
 
 /**
  * @param {{id: string, label: string, panel: Element}[]} items
- * @param {{selected?: string, onChange?: (id: string) => void, label?: string}} options
+ * @param {{selected?: string, onChange?: (id: string) => void, label?: string, toolbar?: Element}} options
+ * `toolbar` sits between the tab list and the panels, for controls shared by several tabs.
  */
 export function tabs(items, options = {}) {
   const base = `tabs${++seq}`;
@@ -61,6 +62,6 @@ export function tabs(items, options = {}) {
   }
 
   select(options.selected || ids[0]);
-  const el = h('div', { class: 'tabs' }, list, [...panels.values()]);
+  const el = h('div', { class: 'tabs' }, list, options.toolbar, [...panels.values()]);
   return { el, select: (id) => select(id, true), get current() { return current; } };
 }

@@ -39,6 +39,7 @@ export class GraphView {
     this.options = options;
     this.states = new Map();
     this.progress = null;
+    this.scope = null;
     this.invalid = new Map();
     this.selected = null;
     this.transform = { x: 0, y: 0, k: 1 };
@@ -99,9 +100,13 @@ export class GraphView {
     this.message.hidden = !text;
   }
 
-  /** Applies a /progress projection: statuses, titles, Map iteration counts. */
-  setProgress(progress) {
+  /**
+   * Applies a /progress projection: statuses, titles, Map iteration counts. `scope` ({map, index})
+   * says the progress shows one iteration of that Map; its node gets data-iteration.
+   */
+  setProgress(progress, scope = null) {
     this.progress = progress;
+    this.scope = scope;
     for (const id of this.states.keys()) this.refreshNode(id);
   }
 
@@ -141,10 +146,15 @@ export class GraphView {
     else if (g.hasAttribute('data-invalid')) g.removeAttribute('data-invalid');
     frame?.toggleAttribute('data-frame-invalid', Boolean(messages?.length));
     if (iterations) {
+      // The badge always counts every iteration, even while one iteration is shown inside.
       const text = iterationText(progress?.iterations);
       if (iterations.textContent !== text) iterations.textContent = text;
     }
-    const lines = nodeTitle(meta.state, status, progress, messages);
+    const iteration = this.scope?.map === id ? this.scope.index : null;
+    if (iteration != null) setAttr(g, 'data-iteration', iteration);
+    else if (g.hasAttribute('data-iteration')) g.removeAttribute('data-iteration');
+    frame?.toggleAttribute('data-frame-iteration', iteration != null);
+    const lines = nodeTitle(meta.state, status, progress, messages, iteration);
     if (title.textContent !== lines) title.textContent = lines;
   }
 
@@ -300,8 +310,9 @@ export function iterationText(iterations) {
   return parts.join(' · ');
 }
 
-function nodeTitle(state, status, progress, messages) {
+function nodeTitle(state, status, progress, messages, iteration) {
   const lines = [`${state.name} (${state.type})`, `Status: ${STATE_STATUS_LABEL[status] || status}`];
+  if (iteration != null) lines.push(`Showing iteration #${iteration} inside`);
   if (state.resource) lines.push(`Resource: ${state.resource}`);
   if (progress?.attempts > 1) lines.push(`Attempts: ${progress.attempts}`);
   if (progress?.error) lines.push(`Error: ${progress.error}`);

@@ -9,6 +9,7 @@ import {
 import { ApprovalCards } from '../components/approval.js';
 import { EventsTable } from '../components/events-table.js';
 import { jsonPane, setJson } from '../components/json-view.js';
+import { MapIterationBar } from '../components/map-iterations.js';
 import { emptyDetails, stateDetails } from '../components/state-details.js';
 import { statesTable } from '../components/states-table.js';
 import { tabs } from '../components/tabs.js';
@@ -19,6 +20,13 @@ const PROGRESS_DELAY_MS = 150;
 
 function lastSegment(arn) {
   return String(arn).split(':').pop();
+}
+
+/** The Map iteration a link asks for (`?map=<id>&iteration=<n>`), or null for all iterations. */
+function iterationFromQuery(query) {
+  const map = query.get('map');
+  const index = Number(query.get('iteration'));
+  return map && query.get('iteration') !== '' && Number.isInteger(index) && index >= 0 ? { map, index } : null;
 }
 
 function machineArnOf(executionArn) {
@@ -48,6 +56,7 @@ class ExecutionPage {
     this.alive = true;
     this.execution = null;
     this.progress = null;
+    this.progressScope = null; // the iteration `progress` was fetched for
     this.graph = null;
     this.selected = null;
     this.source = null;
@@ -55,6 +64,8 @@ class ExecutionPage {
     this.progressInFlight = false;
     this.progressDirty = false;
     this.progressUnavailable = false;
+    // {map, index} while one Map's inner states show a single iteration; null shows them all.
+    this.iteration = iterationFromQuery(routeQuery());
     this.el = h('div', { class: 'container' }, spinner('Loading execution'));
   }
 
@@ -95,12 +106,23 @@ class ExecutionPage {
     this.events = new EventsTable();
     this.details = h('aside', { class: 'card details-panel', 'aria-label': 'Step details' }, emptyDetails());
 
+    this.iterationBar = new MapIterationBar({ nameOf: (id) => this.nameOf(id), onChange: (map, index) => this.selectIteration(map, index) });
+    // The iteration narrows both the graph and the table, so the selector sits above both tabs.
+    const iterationSlot = h('div', { class: 'iteration-slot' }, this.iterationBar.el);
+
     const selected = routeQuery().get('tab') || 'graph';
+    const showTab = (id) => { iterationSlot.hidden = id === 'events'; };
     this.views = tabs([
       { id: 'graph', label: 'Graph view', panel: h('div', {}, this.graphNote, this.graph.el) },
       { id: 'table', label: 'Table view', panel: this.statesTable },
       { id: 'events', label: 'Event view', panel: this.events.el },
-    ], { selected, onChange: (id) => setRouteQuery('tab', id), label: 'Execution views' });
+    ], {
+      selected,
+      onChange: (id) => { setRouteQuery('tab', id); showTab(id); },
+      label: 'Execution views',
+      toolbar: iterationSlot,
+    });
+    showTab(this.views.current);
 
     this.el.replaceChildren(
       h('div', { class: 'page-header' },
@@ -180,6 +202,8 @@ class ExecutionPage {
       const graph = await consoleApi.executionGraph(this.arn);
       if (!this.alive) return;
       this.graphStates = new Map((graph.states || []).map((s) => [s.id, s]));
+      // A link naming a state that is not a Map would leave no selector to undo it.
+      if (this.iteration && this.graphStates.get(this.iteration.map)?.type !== 'Map') this.selectIteration(this.iteration.map, null);
       await this.graph.setGraph(graph);
       if (this.progress) this.applyProgress();
     } catch (error) {
@@ -210,10 +234,17 @@ class ExecutionPage {
     if (this.progressUnavailable) return;
     this.progressInFlight = true;
     this.progressDirty = false;
+    const scope = this.iteration;
     try {
-      const progress = await consoleApi.progress(this.arn);
+      const progress = await consoleApi.progress(this.arn, scope);
       if (!this.alive) return;
+      if (scope !== this.iteration) {
+        // Asked before the iteration changed: drop it, the finally block asks again.
+        this.progressDirty = true;
+        return;
+      }
       this.progress = progress;
+      this.progressScope = scope;
       this.applyProgress();
     } catch (error) {
       if (!this.alive) return;
@@ -227,9 +258,18 @@ class ExecutionPage {
     }
   }
 
+  /** Refetches now rather than after the throttle delay: a person is waiting for the change. */
+  refetchProgress() {
+    clearTimeout(this.progressTimer);
+    this.progressTimer = 0;
+    if (this.progressInFlight) this.progressDirty = true;
+    else this.fetchProgress();
+  }
+
   applyProgress() {
     const progress = this.progress;
-    this.graph.setProgress(progress);
+    this.graph.setProgress(progress, this.progressScope);
+    this.iterationBar.update(this.mapsWithIterations(), this.iteration);
     this.approvals.update(progress, (id) => this.nameOf(id));
     const transitions = this.summarySlot.querySelector('[data-testid="execution-transitions"]');
     if (transitions && progress.transitions != null) transitions.textContent = String(progress.transitions);
@@ -239,6 +279,30 @@ class ExecutionPage {
     }));
     if (this.selected) this.renderDetails();
     if (['FAILED', 'TIMED_OUT'].includes(this.execution.status)) this.renderExecution();
+  }
+
+  /** Map ids whose selector is shown (those that have run, and the selected one), in graph order. */
+  mapsWithIterations() {
+    const states = this.progress?.states || {};
+    const ids = this.graphStates
+      ? [...this.graphStates.values()].filter((s) => s.type === 'Map').map((s) => s.id)
+      : Object.keys(states);
+    const maps = new Map();
+    for (const id of ids) {
+      const iterations = states[id]?.iterations;
+      if (iterations?.total > 0 || this.iteration?.map === id) maps.set(id, iterations || null);
+    }
+    return maps;
+  }
+
+  /** Shows one iteration of `map` (index null: all of them). Other Maps go back to all. */
+  selectIteration(map, index) {
+    this.iteration = index == null ? null : { map, index };
+    setRouteQuery('map', this.iteration?.map);
+    setRouteQuery('iteration', this.iteration?.index);
+    this.iterationBar.update(this.mapsWithIterations(), this.iteration);
+    announce(index == null ? `Showing all iterations of ${this.nameOf(map)}` : `Showing iteration ${index} of ${this.nameOf(map)}`);
+    this.refetchProgress();
   }
 
   select(id) {
@@ -257,9 +321,12 @@ class ExecutionPage {
       return;
     }
     const state = this.graphStates?.get(id) || { id, type: 'State' };
+    // The progress shown is the projection that was fetched, which may lag the selector briefly.
+    const scope = this.progressScope;
     this.details.replaceChildren(stateDetails({
       state: { ...state, name: this.nameOf(id) },
       progress: this.progress?.states?.[id],
+      iteration: scope && id.startsWith(`${scope.map}/`) ? { index: scope.index, map: this.nameOf(scope.map) } : null,
       startTime: this.execution.startDate,
       onClose: () => this.select(null),
     }));

@@ -136,6 +136,15 @@ async fn progress_shows_each_state_and_hands_out_the_approval_token() -> Result<
             serde_json::from_str(waiting["states"]["PlaceOrder"]["output"].as_str().context("no output")?)?;
         assert!(place_order_output["totalCents"].as_u64().is_some_and(|cents| cents > 100_000));
 
+        // A page asks for one state's payloads only.
+        let narrowed = client.get(&format!("/console/api/executions/{execution}/progress?details=PlaceOrder"))?;
+        assert_eq!(narrowed["states"]["PlaceOrder"]["output"], waiting["states"]["PlaceOrder"]["output"]);
+        assert!(narrowed["states"]["NeedsApproval"]["input"].is_null(), "{narrowed}");
+        assert_eq!(narrowed["states"]["NeedsApproval"]["status"], "succeeded");
+        let none = client.get(&format!("/console/api/executions/{execution}/progress?details="))?;
+        assert!(none["states"]["PlaceOrder"]["input"].is_null(), "{none}");
+        assert!(none["states"]["RequestApproval"]["taskToken"].is_string(), "{none}");
+
         let token = waiting["states"]["RequestApproval"]["taskToken"].as_str().context("no token")?;
         client.call(
             "SendTaskSuccess",

@@ -190,7 +190,8 @@ describe("the web console", () => {
     const details = page.locator('[data-testid="state-details"][data-state="Fulfil/0/GenerateShippingLabel"]');
     await details.waitFor();
     await details.getByTestId("state-retries").getByText("CarrierUnavailable").first().waitFor();
-    assert.match(await details.getByTestId("state-output").textContent(), /trackingNumber/);
+    // Payloads arrive with a progress fetch of their own once a state is selected.
+    await details.getByTestId("state-output").filter({ hasText: /trackingNumber/ }).waitFor();
     await page.getByRole("tab", { name: "Event view" }).click();
     const rows = page.locator('table[data-testid="events"] tbody tr[data-event-id]');
     await rows.last().waitFor();
@@ -227,7 +228,7 @@ describe("the web console", () => {
     await page.keyboard.press("Enter");
     const details = page.locator('[data-testid="state-details"][data-state="CancelOrder"]');
     await details.waitFor();
-    assert.match(await details.getByTestId("state-output").textContent(), /cancellation/);
+    await details.getByTestId("state-output").filter({ hasText: /cancellation/ }).waitFor();
     const described = await aws(server.endpoint, "DescribeExecution", { executionArn });
     assert.equal(described.status, "FAILED");
     assert.equal(described.error, "ApprovalRejected");
@@ -341,7 +342,7 @@ describe("the web console", () => {
     const details = page.locator('[data-testid="state-details"][data-state="CheckLines/RejectLine"]');
     await details.waitFor();
     assert.equal(await details.getAttribute("data-status"), "failed");
-    assert.match(await details.getByTestId("state-input").textContent(), /-1/);
+    await details.getByTestId("state-input").filter({ hasText: /-1/ }).waitFor();
     assert.match(await details.getByTestId("state-scope").textContent(), /#1 of CheckLines/);
 
     // Iteration 0 was accepted; the open details follow the change. The badge still counts all.

@@ -55,10 +55,18 @@ export const consoleApi = {
   executionGraph: (arn) => send(`/console/api/executions/${enc(arn)}/graph`).then((r) => r.graph),
   /**
    * Per-state progress. With `scope` ({map, index}) the states inside that Map are projected from
-   * one iteration only; the Map itself and every other state keep their aggregate.
+   * one iteration only; the Map itself and every other state keep their aggregate. Only the
+   * state `details` names (none when null) carries its input and output: payloads can be large,
+   * and this is refetched while an execution runs.
    */
-  progress: (arn, scope) => send(`/console/api/executions/${enc(arn)}/progress${
-    scope ? `?map=${enc(scope.map)}&iteration=${scope.index}` : ''}`),
+  progress: (arn, scope, details) => {
+    const query = new URLSearchParams({ details: details ?? '' });
+    if (scope) {
+      query.set('map', scope.map);
+      query.set('iteration', String(scope.index));
+    }
+    return send(`/console/api/executions/${enc(arn)}/progress?${query}`);
+  },
   /** The graph of a definition that is not saved yet (the editor's live preview). */
   previewGraph: (definition) => send('/console/api/graph', {
     method: 'POST',

@@ -56,11 +56,15 @@ pub(crate) struct ProgressQuery {
     map: Option<String>,
     /// … this one. Text, so a malformed number gets an AWS-shaped error rather than axum's.
     iteration: Option<String>,
+    /// Only this state (a qualified id) carries its input and output; empty: none does.
+    /// Without it, every state does.
+    details: Option<String>,
 }
 
-/// `GET /console/api/executions/{arn}/progress[?map=<id>&iteration=<n>]`: each state's status,
-/// input, output, attempts and failures, folded from the history; a state waiting for a
-/// callback carries its task token.
+/// `GET /console/api/executions/{arn}/progress[?map=<id>&iteration=<n>][&details=<id>]`: each
+/// state's status, input, output, attempts and failures, folded from the history; a state
+/// waiting for a callback carries its task token. Payloads can be large, so a page that
+/// refetches this as an execution runs asks for the inputs and outputs of the state it shows.
 pub(crate) async fn execution_progress(
     State(state): State<AppState>,
     Path(arn): Path<String>,
@@ -77,9 +81,17 @@ pub(crate) async fn execution_progress(
         _ => return Err(ApiError::validation("give both map and iteration, or neither")),
     };
     let service = state.service.clone();
-    let progress = tokio::task::spawn_blocking(move || service.execution_progress(&arn, iteration.as_ref()))
+    let mut progress = tokio::task::spawn_blocking(move || service.execution_progress(&arn, iteration.as_ref()))
         .await
         .map_err(|error| ApiError(crate::service::ServiceError::internal(error.to_string())))??;
+    if let (Some(shown), Some(states)) = (query.details, progress["states"].as_object_mut()) {
+        for (_, state) in states.iter_mut().filter(|(id, _)| **id != shown) {
+            if let Some(fields) = state.as_object_mut() {
+                fields.remove("input");
+                fields.remove("output");
+            }
+        }
+    }
     Ok(Json(progress))
 }
 

@@ -12,11 +12,13 @@ export function emptyDetails() {
 
 /**
  * @param {{state: object, progress?: object, startTime?: number, onClose?: () => void,
- *   iteration?: {index: number, map: string}|null}} args
+ *   iteration?: {index: number, map: string}|null, payloadsLoading?: boolean}} args
  * `state` is the graph state (id, type, name, retry, catch, resource). `iteration` says that
  * `progress` covers one iteration of the enclosing Map (named `map`) rather than all of them.
+ * `payloadsLoading`: `progress` was fetched without this state's input and output, which are
+ * on their way.
  */
-export function stateDetails({ state, progress, startTime, onClose, iteration }) {
+export function stateDetails({ state, progress, startTime, onClose, iteration, payloadsLoading }) {
   const status = progress?.status || 'not-started';
   const after = progress?.enteredAt != null && startTime != null
     ? formatDuration((progress.enteredAt - startTime) * 1000) : null;
@@ -54,8 +56,10 @@ export function stateDetails({ state, progress, startTime, onClose, iteration })
     h('ol', { class: 'retries', 'data-testid': 'state-retries' }, failures.map((f) => h('li', { 'data-event-id': f.eventId ?? '' },
       h('div', {}, h('code', {}, f.error || 'Error'), h('span', { class: 'muted' }, ` · ${f.type || ''}${f.eventId != null ? ` · event ${f.eventId}` : ''}`)),
       f.cause ? h('div', { class: 'cause' }, f.cause) : null)))) : null,
-  jsonPane('Input', progress?.input, { 'data-testid': 'state-input' }, status === 'not-started' ? 'Not run' : 'No input recorded'),
-  jsonPane('Output', progress?.output, { 'data-testid': 'state-output' }, status === 'in-progress' ? 'Not finished yet' : 'No output'),
+  jsonPane('Input', progress?.input, { 'data-testid': 'state-input' },
+    status === 'not-started' ? 'Not run' : payloadsLoading ? 'Loading…' : 'No input recorded'),
+  jsonPane('Output', progress?.output, { 'data-testid': 'state-output' },
+    status === 'in-progress' ? 'Not finished yet' : payloadsLoading ? 'Loading…' : 'No output'),
   definitionNotes(state));
 }
 

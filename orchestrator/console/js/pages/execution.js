@@ -57,6 +57,7 @@ class ExecutionPage {
     this.execution = null;
     this.progress = null;
     this.progressScope = null; // the iteration `progress` was fetched for
+    this.progressDetails = null; // the state whose input and output `progress` carries
     this.graph = null;
     this.selected = null;
     this.source = null;
@@ -235,16 +236,19 @@ class ExecutionPage {
     this.progressInFlight = true;
     this.progressDirty = false;
     const scope = this.iteration;
+    const details = this.selected;
     try {
-      const progress = await consoleApi.progress(this.arn, scope);
+      const progress = await consoleApi.progress(this.arn, scope, details);
       if (!this.alive) return;
-      if (scope !== this.iteration) {
-        // Asked before the iteration changed: drop it, the finally block asks again.
+      if (scope !== this.iteration || details !== this.selected) {
+        // Asked before the iteration or the selected state changed: drop it, the finally block
+        // asks again.
         this.progressDirty = true;
         return;
       }
       this.progress = progress;
       this.progressScope = scope;
+      this.progressDetails = details;
       this.applyProgress();
     } catch (error) {
       if (!this.alive) return;
@@ -306,12 +310,15 @@ class ExecutionPage {
   }
 
   select(id) {
+    const changed = id !== this.selected;
     this.selected = id;
     this.graph.select(id);
     for (const row of this.statesTable.querySelectorAll('tr[data-state]')) {
       row.classList.toggle('is-selected', row.dataset.state === id);
     }
     this.renderDetails();
+    // Progress carries only the selected state's input and output.
+    if (changed && id) this.refetchProgress();
   }
 
   renderDetails() {
@@ -327,6 +334,7 @@ class ExecutionPage {
       state: { ...state, name: this.nameOf(id) },
       progress: this.progress?.states?.[id],
       iteration: scope && id.startsWith(`${scope.map}/`) ? { index: scope.index, map: this.nameOf(scope.map) } : null,
+      payloadsLoading: this.progressDetails !== id,
       startTime: this.execution.startDate,
       onClose: () => this.select(null),
     }));

@@ -96,17 +96,22 @@ async fn serve_with_sample_functions() -> Result<String> {
     Ok(endpoint)
 }
 
-/// Polls the progress endpoint until `ready` holds, for at most 30 s.
-fn progress_until(client: &Client, execution: &str, ready: impl Fn(&Value) -> bool) -> Result<Value> {
+/// GETs `path` until `ready` holds of the reply, for at most 30 s.
+fn poll(client: &Client, path: &str, ready: impl Fn(&Value) -> bool) -> Result<Value> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let progress = client.get(&format!("/console/api/executions/{execution}/progress"))?;
-        if ready(&progress) {
-            return Ok(progress);
+        let reply = client.get(path)?;
+        if ready(&reply) {
+            return Ok(reply);
         }
-        anyhow::ensure!(std::time::Instant::now() < deadline, "progress never got there: {progress}");
+        anyhow::ensure!(std::time::Instant::now() < deadline, "{path} never got there: {reply}");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// Polls the execution's progress until `ready` holds.
+fn progress_until(client: &Client, execution: &str, ready: impl Fn(&Value) -> bool) -> Result<Value> {
+    poll(client, &format!("/console/api/executions/{execution}/progress"), ready)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,6 +245,88 @@ async fn the_console_is_served_from_the_binary() -> Result<()> {
         // The AWS API still owns POST /.
         let listed = Client::new(&endpoint).call("ListStateMachines", &json!({}))?;
         assert!(listed["stateMachines"].is_array());
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_waiting_map_iteration_gets_its_own_approval_token() -> Result<()> {
+    let endpoint = serve_with_sample_functions().await?;
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let client = Client::new(&endpoint);
+        let definition = json!({
+            "StartAt": "Place",
+            "States": {
+                "Place": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:lambda:us-east-1:123456789012:function:place-order",
+                    "Parameters": {"order.$": "$.order", "receivedAt.$": "$$.Execution.StartTime"},
+                    "ResultPath": "$.placed",
+                    "Next": "AskEachReviewer"
+                },
+                "AskEachReviewer": {
+                    "Type": "Map",
+                    "ItemsPath": "$.reviewers",
+                    "ItemSelector": {"order.$": "$.placed"},
+                    "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                        "Parameters": {
+                            "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:request-approval",
+                            "Payload": {"order.$": "$.order", "taskToken.$": "$$.Task.Token"}
+                        },
+                        "End": true
+                    }}},
+                    "End": true
+                }
+            }
+        });
+        let machine =
+            client.deploy_state_machine("reviews", &definition.to_string(), "STANDARD", "arn:aws:iam::1:role/x")?;
+        let order: Value = serde_json::from_str(stepwasm_functions::samples::LARGE_ORDER)?;
+        let input = json!({"order": order, "reviewers": ["ana", "ben", "cy"]});
+        let started =
+            client.call("StartExecution", &json!({"stateMachineArn": machine, "input": input.to_string()}))?;
+        let execution = started["executionArn"].as_str().context("no ARN")?.to_owned();
+        let progress_of =
+            |index: u64| format!("/console/api/executions/{execution}/progress?map=AskEachReviewer&iteration={index}");
+
+        // Every iteration waits with a token of its own.
+        let mut tokens = Vec::new();
+        for index in 0..3 {
+            let waiting =
+                poll(&client, &progress_of(index), |p| p["states"]["AskEachReviewer/Ask"]["taskToken"].is_string())?;
+            tokens.push(waiting["states"]["AskEachReviewer/Ask"]["taskToken"].as_str().context("token")?.to_owned());
+        }
+        let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
+        assert_eq!(distinct.len(), 3, "{tokens:?}");
+
+        // Answering iteration 1's token answers iteration 1, and only it.
+        client.call("SendTaskSuccess", &json!({"taskToken": tokens[1], "output": r#"{"reviewer": 1}"#}))?;
+        let answered = poll(&client, &progress_of(1), |p| p["states"]["AskEachReviewer/Ask"]["status"] == "succeeded")?;
+        assert!(answered["states"]["AskEachReviewer/Ask"]["taskToken"].is_null());
+        for index in [0, 2] {
+            let still = client.get(&progress_of(index))?;
+            assert_eq!(
+                still["states"]["AskEachReviewer/Ask"]["taskToken"].as_str(),
+                Some(tokens[index as usize].as_str())
+            );
+        }
+        // The aggregate view offers a token that still waits.
+        let aggregate = client.get(&format!("/console/api/executions/{execution}/progress"))?;
+        let offered = aggregate["states"]["AskEachReviewer/Ask"]["taskToken"].as_str().context("no token offered")?;
+        assert!(offered == tokens[0] || offered == tokens[2], "{offered}");
+
+        for index in [0, 2] {
+            let output = json!({"reviewer": index}).to_string();
+            client.call("SendTaskSuccess", &json!({"taskToken": tokens[index], "output": output}))?;
+        }
+        let done = progress_until(&client, &execution, |p| p["status"] != "RUNNING")?;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        let described = client.call("DescribeExecution", &json!({"executionArn": execution}))?;
+        let output: Value = serde_json::from_str(described["output"].as_str().context("no output")?)?;
+        assert_eq!(output, json!([{"reviewer": 0}, {"reviewer": 1}, {"reviewer": 2}]));
         Ok(())
     })
     .await?

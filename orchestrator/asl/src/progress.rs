@@ -131,9 +131,15 @@ pub struct StateProgress {
     /// Map states: their iterations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iterations: Option<IterationCounts>,
-    /// A `.waitForTaskToken` task is waiting for `SendTaskSuccess` or `SendTaskFailure`.
+    /// A `.waitForTaskToken` task is waiting for `SendTaskSuccess` or `SendTaskFailure`: in the
+    /// latest entry that waits, when several do (concurrent Map iterations).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub awaiting_callback: bool,
+    /// The request the waiting task was scheduled with (its `Parameters` as JSON text). The task
+    /// token, which the definition must pass to someone, is inside; a service that knows the
+    /// execution's tokens finds the right one here even when several entries of the state wait.
+    #[serde(skip)]
+    pub callback_request: Option<String>,
 }
 
 /// The projection of a whole execution.
@@ -205,6 +211,8 @@ struct Entry {
     /// The innermost Map iteration this entry runs in.
     iteration: Option<Iteration>,
     awaiting_callback: bool,
+    /// What the latest `.waitForTaskToken` scheduling sent, as JSON text.
+    callback_request: Option<String>,
 }
 
 struct StateDescription {
@@ -318,6 +326,7 @@ impl Fold {
                 iterations: IterationCounts::default(),
                 iteration,
                 awaiting_callback: false,
+                callback_request: None,
             },
         );
         self.entries_of.entry(state).or_default().push(id);
@@ -403,6 +412,10 @@ impl Fold {
                 entry.pending_failure = None;
                 entry.awaiting_callback =
                     details["resource"].as_str().is_some_and(|r| r.ends_with(".waitForTaskToken"));
+                entry.callback_request = entry
+                    .awaiting_callback
+                    .then(|| details["parameters"].as_str().or(details["input"].as_str()).map(str::to_owned))
+                    .flatten();
             }
             _ if event_type.ends_with("Succeeded") => {
                 entry.pending_failure = None;
@@ -540,6 +553,7 @@ impl Fold {
             }
             let Some(latest) = entries.last() else { continue };
             let status = aggregate_status(&entries);
+            let waiting = entries.iter().rev().find(|entry| entry.awaiting_callback);
             let failure = latest.pending_failure.as_ref();
             states.insert(
                 description.id.clone(),
@@ -558,7 +572,8 @@ impl Fold {
                     cause: failure.and_then(|failure| failure.cause.clone()),
                     failures: latest.failures.clone(),
                     iterations: (description.state_type == "Map").then(|| iteration_counts(&entries)),
-                    awaiting_callback: latest.awaiting_callback,
+                    awaiting_callback: waiting.is_some(),
+                    callback_request: waiting.and_then(|entry| entry.callback_request.clone()),
                 },
             );
         }

@@ -1,7 +1,6 @@
 //! Executions: start (idempotent by name), run durably, describe, list, stop, history,
 //! callbacks, and resuming after a restart.
 
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
 use serde_json::Value;
@@ -317,9 +316,20 @@ impl Service {
             .map_err(|error| ServiceError::new(ErrorKind::InternalFailure, error.to_string()))?;
         let mut waiting = progress.states.iter().filter(|(_, state)| state.awaiting_callback).peekable();
         if waiting.peek().is_some() {
-            let latest_tokens = self.latest_task_tokens(arn);
+            let tokens = self.task_tokens_of(arn);
             for (id, state) in waiting {
-                if let Some(token) = latest_tokens.get(&state.name) {
+                // The token the waiting task was scheduled with, else the state's newest.
+                let in_request = state.callback_request.as_deref().and_then(|request| {
+                    tokens.iter().find(|(token, _)| request.contains(token.as_str())).map(|(token, _)| token)
+                });
+                let newest = || {
+                    tokens
+                        .iter()
+                        .filter(|(_, holder)| holder.state_name == state.name)
+                        .max_by_key(|(_, holder)| holder.issued)
+                        .map(|(token, _)| token)
+                };
+                if let Some(token) = in_request.or_else(newest) {
                     reply["states"][id]["taskToken"] = Value::from(token.as_str());
                 }
             }
@@ -329,17 +339,14 @@ impl Service {
         Ok(reply)
     }
 
-    /// The newest task token of each state of `arn`, by state name.
-    fn latest_task_tokens(&self, arn: &str) -> HashMap<String, String> {
+    /// The task tokens this node issued to `arn`, with who holds them.
+    fn task_tokens_of(&self, arn: &str) -> Vec<(String, TokenHolder)> {
         let tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut latest: HashMap<String, (u64, String)> = HashMap::new();
-        for (token, holder) in tokens.iter().filter(|(_, holder)| holder.execution_arn == arn) {
-            let newest = latest.get(&holder.state_name).is_none_or(|(issued, _)| holder.issued > *issued);
-            if newest {
-                latest.insert(holder.state_name.clone(), (holder.issued, token.clone()));
-            }
-        }
-        latest.into_iter().map(|(state, (_, token))| (state, token)).collect()
+        tokens
+            .iter()
+            .filter(|(_, holder)| holder.execution_arn == arn)
+            .map(|(token, holder)| (token.clone(), holder.clone()))
+            .collect()
     }
 
     /// SendTaskSuccess.

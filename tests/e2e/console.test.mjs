@@ -343,6 +343,7 @@ describe("the web console", () => {
     await details.waitFor();
     assert.equal(await details.getAttribute("data-status"), "failed");
     await details.getByTestId("state-input").filter({ hasText: /-1/ }).waitFor();
+    assert.equal(await details.getByTestId("state-error").textContent(), "NegativePrice");
     assert.match(await details.getByTestId("state-scope").textContent(), /#1 of CheckLines/);
 
     // Iteration 0 was accepted; the open details follow the change. The badge still counts all.

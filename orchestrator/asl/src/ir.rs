@@ -35,6 +35,10 @@ pub struct StateInfo<'a> {
     pub state_type: &'static str,
     /// Qualified ids of the states this one can go to (Next, Choice targets, Catch targets).
     pub transitions: Vec<&'a str>,
+    /// A Fail state's `Error`, when it is given literally rather than by a path or expression.
+    pub fail_error: Option<&'a str>,
+    /// A Fail state's `Cause`, likewise.
+    pub fail_cause: Option<&'a str>,
 }
 
 impl StateMachine {
@@ -46,11 +50,25 @@ impl StateMachine {
     /// Every state, top level and nested, in a stable order (each scope breadth-first from its
     /// start state).
     pub fn states(&self) -> impl Iterator<Item = StateInfo<'_>> {
-        self.states.iter().map(|s| StateInfo {
-            id: &s.id,
-            name: &s.name,
-            state_type: s.kind.type_name(),
-            transitions: s.targets().filter_map(|i| self.states.get(i)).map(|t| t.id.as_str()).collect(),
+        fn literal(source: &Option<StrSource>) -> Option<&str> {
+            match source {
+                Some(StrSource::Literal(text)) => Some(text.as_str()),
+                _ => None,
+            }
+        }
+        self.states.iter().map(move |s| {
+            let fail = match &s.kind {
+                Kind::Fail(fail) => Some(fail),
+                _ => None,
+            };
+            StateInfo {
+                id: &s.id,
+                name: &s.name,
+                state_type: s.kind.type_name(),
+                transitions: s.targets().filter_map(|i| self.states.get(i)).map(|t| t.id.as_str()).collect(),
+                fail_error: fail.and_then(|fail| literal(&fail.error)),
+                fail_cause: fail.and_then(|fail| literal(&fail.cause)),
+            }
         })
     }
 

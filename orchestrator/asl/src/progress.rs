@@ -219,6 +219,10 @@ struct StateDescription {
     id: String,
     name: String,
     state_type: &'static str,
+    /// A Fail state's literal `Error` and `Cause`: AWS records them only when the Fail state
+    /// ends the execution, not when it ends a Map iteration.
+    fail_error: Option<String>,
+    fail_cause: Option<String>,
 }
 
 struct Fold {
@@ -244,6 +248,8 @@ impl Fold {
                 id: info.id.to_owned(),
                 name: info.name.to_owned(),
                 state_type: info.state_type,
+                fail_error: info.fail_error.map(str::to_owned),
+                fail_cause: info.fail_cause.map(str::to_owned),
             })
             .collect();
         // State names are unique across a definition, nested ones included.
@@ -320,7 +326,11 @@ impl Fold {
                 exited_event_id: None,
                 attempts: 0,
                 failures: Vec::new(),
-                pending_failure: None,
+                pending_failure: is_fail.then(|| PendingFailure {
+                    error: self.states[state].fail_error.clone(),
+                    cause: self.states[state].fail_cause.clone(),
+                    timed_out: false,
+                }),
                 // A Fail state fails as soon as it is entered.
                 outcome: is_fail.then_some(StateStatus::Failed),
                 iterations: IterationCounts::default(),
@@ -463,17 +473,18 @@ impl Fold {
                 entry.awaiting_callback = false;
             }
         }
-        // A Fail state's error and cause are the execution's.
-        if event_type == "ExecutionFailed" {
-            for entry in self.entries.values_mut().filter(|entry| self.states[entry.state].state_type == "Fail") {
-                if entry.failures.is_empty() {
-                    entry.pending_failure = Some(PendingFailure {
-                        error: details["error"].as_str().map(str::to_owned),
-                        cause: details["cause"].as_str().map(str::to_owned),
-                        timed_out: false,
-                    });
-                }
-            }
+        // A Fail state whose Error is computed (ErrorPath) records it only here, as the
+        // execution's error: it belongs to the Fail state entered last.
+        if event_type == "ExecutionFailed"
+            && let Some(entry) =
+                self.entries.values_mut().rev().find(|entry| self.states[entry.state].state_type == "Fail")
+            && entry.pending_failure.as_ref().is_none_or(|failure| failure.error.is_none())
+        {
+            entry.pending_failure = Some(PendingFailure {
+                error: details["error"].as_str().map(str::to_owned),
+                cause: details["cause"].as_str().map(str::to_owned),
+                timed_out: false,
+            });
         }
     }
 

@@ -362,8 +362,12 @@ impl Fold {
         else {
             return (None, None);
         };
-        let caught = self.entries.get(&entry_id).is_some_and(|entry| entry.pending_failure.is_some());
-        self.finish_descendants(entry_id, caught);
+        // Only Parallel and Map states contain others; skipping the rest keeps a large Map's
+        // many exits from each scanning every running entry.
+        if matches!(self.states[state].state_type, "Parallel" | "Map") {
+            let caught = self.entries.get(&entry_id).is_some_and(|entry| entry.pending_failure.is_some());
+            self.finish_descendants(entry_id, caught);
+        }
         let Some(entry) = self.entries.get_mut(&entry_id) else { return (None, None) };
         entry.output = details["output"].as_str().map(str::to_owned);
         entry.exited_at = event["timestamp"].as_f64();

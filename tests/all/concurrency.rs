@@ -1,12 +1,17 @@
 //! Parallel branches and Map iterations really run at the same time, and MaxConcurrency bounds
 //! them. Judged from the invocations' recorded start and end times, not from wall-clock totals.
+//! And concurrent starts never get an execution driven twice.
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use serde_json::json;
 use stepwasm_asl::ExecutionOutcome;
 use stepwasm_orchestrator::engine::InvocationRecord;
+use stepwasm_orchestrator::service::{Service, ServiceConfig};
+use stepwasm_orchestrator::store::{ExecutionStatus, MachineType, MemoryStore};
 
 use crate::support::{run, sample_runtime};
 
@@ -75,5 +80,71 @@ async fn map_iterations_overlap_and_max_concurrency_bounds_them() -> Result<()> 
     assert_eq!(output.as_array().map(Vec::len), Some(6));
     assert_eq!(bounded.invocations.len(), 6);
     assert_eq!(peak_overlap(&bounded.invocations), 2, "MaxConcurrency 2: two at a time, and really two");
+    Ok(())
+}
+
+/// One node never drives an execution twice. The background resumer takes up RUNNING executions
+/// that nobody on the node drives; it must not take up one that a start has created and is about
+/// to drive. (A second driver runs tasks twice, and when its signal channel is replaced, aborts
+/// an execution that waits for a callback.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starting_executions_are_never_taken_up_twice() -> Result<()> {
+    // A 300 ms lease makes the resumer look for executions to take up every 100 ms.
+    let config = ServiceConfig { lease_ttl_millis: 300, ..ServiceConfig::default() };
+    let service = Service::new(Arc::new(MemoryStore::default()), sample_runtime()?, config);
+    service.start_background_work().await?;
+    let definition = json!({
+        "StartAt": "AwaitCallback",
+        "States": {"AwaitCallback": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {
+                "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:misbehave",
+                "Payload": {"mode": "echo", "value": {"token.$": "$$.Task.Token"}}
+            },
+            "End": true
+        }}
+    });
+    let machine = service.create_state_machine(
+        "callbacks",
+        &definition.to_string(),
+        "arn:aws:iam::123456789012:role/test",
+        MachineType::Standard,
+        &BTreeMap::new(),
+        serde_json::Value::Null,
+        serde_json::Value::Null,
+    )?;
+    let mut executions = Vec::new();
+    for _burst in 0..6 {
+        let mut starts = tokio::task::JoinSet::new();
+        for _ in 0..100 {
+            let (service, machine) = (service.clone(), machine.arn.clone());
+            starts.spawn(async move { service.start_execution(&machine, None, None).await });
+        }
+        while let Some(started) = starts.join_next().await {
+            executions.push(started??.0);
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    // Long enough for several resumer rounds after the last start.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ended: Vec<String> = executions
+        .iter()
+        .filter_map(|arn| {
+            let record = service.describe_execution(arn).ok()?;
+            (record.status != ExecutionStatus::Running)
+                .then(|| format!("{arn}: {:?} {:?}", record.status, record.cause))
+        })
+        .collect();
+    assert!(
+        ended.is_empty(),
+        "{} of {} executions stopped waiting:\n{}",
+        ended.len(),
+        executions.len(),
+        ended.join("\n")
+    );
+    for arn in &executions {
+        service.stop_execution(arn, None, None).await?;
+    }
     Ok(())
 }

@@ -134,15 +134,31 @@ impl Service {
                 outcome: prepared.finished(),
             },
         );
-        match self.inner.store.create_execution(&record, &start).await? {
-            Created::Existing(existing) => repeat_start(&existing, input_text),
-            Created::New(created) => {
-                self.claim_lease(&arn).await?;
-                self.publish(&arn, &start.events.iter().map(|event| event.event.clone()).collect::<Vec<_>>());
-                self.drive(arn, prepared);
-                Ok((created.arn, created.start_date))
+        // Reserved before the row exists, so the background resumer, which drives RUNNING rows
+        // nobody here drives, cannot take it up in the moment before `drive`.
+        let reserved = self.reserve_driver(&arn);
+        let created = match self.inner.store.create_execution(&record, &start).await {
+            Ok(Created::New(created)) => self.claim_lease(&arn).await.map(|_| created),
+            Ok(Created::Existing(existing)) => {
+                if reserved {
+                    self.cancel_reservation(&arn);
+                }
+                return repeat_start(&existing, input_text);
             }
-        }
+            Err(error) => Err(error.into()),
+        };
+        let created = match created {
+            Ok(created) => created,
+            Err(error) => {
+                if reserved {
+                    self.cancel_reservation(&arn);
+                }
+                return Err(error);
+            }
+        };
+        self.publish(&arn, &start.events.iter().map(|event| event.event.clone()).collect::<Vec<_>>());
+        self.drive(arn, prepared);
+        Ok((created.arn, created.start_date))
     }
 
     /// StartSyncExecution: EXPRESS machines only; runs to the end and answers with the outcome.
@@ -382,34 +398,66 @@ impl Service {
     pub(super) async fn resume_running(&self) -> ServiceResult<usize> {
         let mut resumed = 0;
         for arn in self.inner.store.running_executions()? {
-            if self.live_sender(&arn).is_some() {
+            if !self.reserve_driver(&arn) {
                 continue;
             }
-            let claimed = self.claim_lease(&arn).await?;
-            if !claimed {
-                continue;
+            match self.resume(&arn).await {
+                Ok(true) => resumed += 1,
+                Ok(false) => self.cancel_reservation(&arn),
+                Err(error) => {
+                    self.cancel_reservation(&arn);
+                    return Err(error);
+                }
             }
-            let Some(record) = self.inner.store.execution(&arn)? else { continue };
-            let machine = Arc::new(compile_definition(&record.definition)?);
-            let machine_record = self.inner.store.state_machine(&record.state_machine_arn)?;
-            let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
-            let mut context = ExecutionContext::new(
-                state_machine_name(&record.state_machine_arn).unwrap_or_default(),
-                &record.name,
-                Timestamp(record.start_date),
-            );
-            context.execution_arn.clone_from(&arn);
-            context.state_machine_arn.clone_from(&record.state_machine_arn);
-            if let Some(machine_record) = &machine_record {
-                context.role_arn.clone_from(&machine_record.role_arn);
-            }
-            let journal = self.inner.store.journal(&arn)?.into_iter().map(replay_entry).collect();
-            let prepared =
-                self.inner.engine.resume(machine, input, context, journal).map_err(ServiceError::internal)?;
-            self.drive(arn, prepared);
-            resumed += 1;
         }
         Ok(resumed)
+    }
+
+    /// Drives `arn` from its journal, if this node can claim it; `false` if it cannot.
+    async fn resume(&self, arn: &str) -> ServiceResult<bool> {
+        let claimed = self.claim_lease(arn).await?;
+        if !claimed {
+            return Ok(false);
+        }
+        let Some(record) = self.inner.store.execution(arn)? else { return Ok(false) };
+        let machine = Arc::new(compile_definition(&record.definition)?);
+        let machine_record = self.inner.store.state_machine(&record.state_machine_arn)?;
+        let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
+        let mut context = ExecutionContext::new(
+            state_machine_name(&record.state_machine_arn).unwrap_or_default(),
+            &record.name,
+            Timestamp(record.start_date),
+        );
+        arn.clone_into(&mut context.execution_arn);
+        context.state_machine_arn.clone_from(&record.state_machine_arn);
+        if let Some(machine_record) = &machine_record {
+            context.role_arn.clone_from(&machine_record.role_arn);
+        }
+        let journal = self.inner.store.journal(arn)?.into_iter().map(replay_entry).collect();
+        let prepared = self.inner.engine.resume(machine, input, context, journal).map_err(ServiceError::internal)?;
+        self.drive(arn.to_owned(), prepared);
+        Ok(true)
+    }
+
+    /// Marks `arn` as about to be driven by this node: `false` when this node drives it already
+    /// or another task here has reserved it. With [`Service::drive`], this keeps one node from
+    /// ever driving an execution twice (a start racing the background resumer, say), which
+    /// would run its tasks twice.
+    fn reserve_driver(&self, arn: &str) -> bool {
+        let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if live.contains_key(arn) {
+            return false;
+        }
+        live.insert(arn.to_owned(), None);
+        true
+    }
+
+    /// Withdraws a reservation that did not lead to driving.
+    fn cancel_reservation(&self, arn: &str) {
+        let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if matches!(live.get(arn), Some(None)) {
+            live.remove(arn);
+        }
     }
 
     /// Claims (or renews) this node's lease on an execution; `false` if another node holds it.
@@ -427,10 +475,17 @@ impl Service {
             .map_err(ServiceError::internal)??)
     }
 
-    /// Drives an execution in the background, journaling each step, until it ends.
+    /// Drives an execution in the background, journaling each step, until it ends; unless this
+    /// node drives it already.
     fn drive(&self, arn: String, prepared: Prepared) {
         let (sender, signals) = mpsc::unbounded_channel();
-        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).insert(arn.clone(), sender);
+        {
+            let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+            if matches!(live.get(&arn), Some(Some(_))) {
+                return;
+            }
+            live.insert(arn.clone(), Some(sender));
+        }
         let service = self.clone();
         tokio::spawn(async move {
             let mut recorder = StoreRecorder { store: Arc::clone(&service.inner.store), execution_arn: arn.clone() };

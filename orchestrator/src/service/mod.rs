@@ -80,7 +80,9 @@ struct Inner {
     engine: Engine,
     config: ServiceConfig,
     /// Signal channels of the executions this node is driving.
-    live: Mutex<HashMap<String, mpsc::UnboundedSender<Signal>>>,
+    /// `None`: a start or a resume on this node has reserved the execution and is about to
+    /// drive it, so nothing else here may.
+    live: Mutex<HashMap<String, Option<mpsc::UnboundedSender<Signal>>>>,
     /// Task token → who is waiting for it, for routing SendTask* calls.
     tokens: Arc<Mutex<HashMap<String, TokenHolder>>>,
     events: broadcast::Sender<ExecutionEvent>,
@@ -154,7 +156,7 @@ impl Service {
     }
 
     fn live_sender(&self, execution_arn: &str) -> Option<mpsc::UnboundedSender<Signal>> {
-        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned()
+        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned().flatten()
     }
 
     fn publish(&self, execution_arn: &str, events: &[Value]) {

@@ -10,7 +10,6 @@ use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::MemoryStore;
-use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 /// Reads a server-sent event stream to its end: `(id, event type)` of every `history` event.
 fn read_stream(url: &str, last_event_id: Option<&str>) -> Result<Vec<(u64, String)>> {
@@ -37,11 +36,7 @@ fn read_stream(url: &str, last_event_id: Option<&str>) -> Result<Vec<(u64, Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_streams_live_and_resumes_from_the_last_event_id() -> Result<()> {
-    let runtime = Runtime::new(RuntimeConfig::default())?;
-    let service = Service::new(Arc::new(MemoryStore::default()), runtime, ServiceConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let endpoint = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(api::run(listener, AppState { service, functions: None }, std::future::pending()));
+    let endpoint = serve_with_sample_functions().await?;
 
     let definition = json!({
         "StartAt": "Before",
@@ -86,6 +81,13 @@ async fn history_streams_live_and_resumes_from_the_last_event_id() -> Result<()>
     Ok(())
 }
 
+/// The AWS-shaped error of a 400 reply: `{"__type": ..., "message": ...}`.
+fn aws_error(mut reply: ureq::http::Response<ureq::Body>) -> Result<Value> {
+    anyhow::ensure!(reply.status() == 400, "expected 400, got {}", reply.status());
+    Ok(serde_json::from_str(&reply.body_mut().read_to_string()?)?)
+}
+
+/// Serves the API on a free port with the sample functions and an in-memory store.
 async fn serve_with_sample_functions() -> Result<String> {
     let runtime = crate::support::sample_runtime()?;
     let service = Service::new(Arc::new(MemoryStore::default()), runtime, ServiceConfig::default());
@@ -167,9 +169,7 @@ async fn progress_shows_each_state_and_hands_out_the_approval_token() -> Result<
 
         let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
         let url = format!("{endpoint}/console/api/executions/{execution}/progress?map=Nowhere&iteration=x");
-        let mut malformed = agent.get(&url).call()?;
-        assert_eq!(malformed.status(), 400);
-        let error: Value = serde_json::from_str(&malformed.body_mut().read_to_string()?)?;
+        let error = aws_error(agent.get(&url).call()?)?;
         assert!(error["__type"].as_str().is_some_and(|kind| kind.ends_with("ValidationException")), "{error}");
         Ok(())
     })
@@ -195,15 +195,11 @@ async fn the_editor_preview_graphs_valid_definitions_and_rejects_invalid_ones() 
 
         let broken = stepwasm_functions::ORDER_PIPELINE.replace("\"Next\": \"CompleteOrder\"", "\"Next\": \"Nowhere\"");
         assert_ne!(broken, stepwasm_functions::ORDER_PIPELINE, "the edit must apply");
-        let mut invalid = agent.post(&url).send(broken.as_str())?;
-        assert_eq!(invalid.status(), 400);
-        let error: Value = serde_json::from_str(&invalid.body_mut().read_to_string()?)?;
+        let error = aws_error(agent.post(&url).send(broken.as_str())?)?;
         assert!(error["__type"].as_str().is_some_and(|kind| kind.ends_with("InvalidDefinition")), "{error}");
         assert!(error["message"].as_str().is_some_and(|message| message.contains("Nowhere")), "{error}");
 
-        let mut not_text = agent.post(&url).send(&[0xff, 0xfe, 0x7b][..])?;
-        assert_eq!(not_text.status(), 400);
-        let error: Value = serde_json::from_str(&not_text.body_mut().read_to_string()?)?;
+        let error = aws_error(agent.post(&url).send(&[0xff, 0xfe, 0x7b][..])?)?;
         assert!(error["message"].as_str().is_some_and(|message| message.contains("UTF-8")), "{error}");
         Ok(())
     })

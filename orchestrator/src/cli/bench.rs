@@ -19,7 +19,7 @@ pub(crate) enum BenchCommand {
     Invoke(InvokeBenchArgs),
     /// The interpreter on a Pass chain, and the order pipeline with its Wasm tasks, in memory.
     Engine(EngineBenchArgs),
-    /// Order-pipeline executions started through the HTTP API, with the durable SQLite store.
+    /// Executions started through the HTTP API, with the durable SQLite store.
     Server(ServerBenchArgs),
 }
 
@@ -32,6 +32,20 @@ pub(crate) struct ServerBenchArgs {
     /// Load-generator threads.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
     clients: u32,
+
+    /// The workflow to start: the order pipeline with its ten Wasm tasks, or a chain of ten Pass
+    /// states (the engine and the store without any task).
+    #[arg(long, value_enum, default_value_t = ServerWorkflow::OrderPipeline)]
+    workflow: ServerWorkflow,
+}
+
+/// What `bench server` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ServerWorkflow {
+    /// `functions/order-pipeline.asl.json` on the large order.
+    OrderPipeline,
+    /// Ten Pass states with Parameters and ResultPath.
+    PassChain,
 }
 
 #[derive(Debug, Args)]
@@ -79,7 +93,7 @@ pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Invoke(args) => bench_invoke(args),
         BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize),
-        BenchCommand::Server(args) => super::bench_server::run(args.seconds, args.clients as usize),
+        BenchCommand::Server(args) => super::bench_server::run(args.seconds, args.clients as usize, args.workflow),
     }
 }
 

@@ -21,9 +21,9 @@ pub(crate) fn run(seconds: f64, in_flight: usize) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// State transitions per second of the pure interpreter on one core: ten Pass states, each
-/// with a Parameters template and a ResultPath, so paths are really evaluated.
-fn pass_chain(length: Duration) -> Result<()> {
+/// Ten Pass states, each with a Parameters template and a ResultPath, so paths are really
+/// evaluated. Shared with `bench server --workflow pass-chain`.
+pub(crate) fn pass_chain_definition() -> serde_json::Value {
     let mut states = serde_json::Map::new();
     for index in 0..10 {
         let mut state = json!({
@@ -38,8 +38,18 @@ fn pass_chain(length: Duration) -> Result<()> {
         }
         states.insert(format!("Step{index}"), state);
     }
-    let machine = Arc::new(StateMachine::from_value(&json!({"StartAt": "Step0", "States": states}))?);
-    let input = json!({"order": {"id": "ord-1", "items": [1, 2, 3]}, "seen": 0});
+    json!({"StartAt": "Step0", "States": states})
+}
+
+/// The input the Pass chain runs on.
+pub(crate) fn pass_chain_input() -> serde_json::Value {
+    json!({"order": {"id": "ord-1", "items": [1, 2, 3]}, "seen": 0})
+}
+
+/// State transitions per second of the pure interpreter on one core, on the Pass chain.
+fn pass_chain(length: Duration) -> Result<()> {
+    let machine = Arc::new(StateMachine::from_value(&pass_chain_definition())?);
+    let input = pass_chain_input();
     let mut entropy = SeededEntropy::new(7);
     let context = ExecutionContext::new("bench", "bench", Timestamp(0));
 

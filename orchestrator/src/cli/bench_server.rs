@@ -1,4 +1,4 @@
-//! `stepwasm bench server`: order-pipeline executions through the HTTP API, durable store.
+//! `stepwasm bench server`: executions started through the HTTP API, durable store.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -13,12 +13,13 @@ use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::SqliteStore;
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
-use super::bench::Percentiles;
+use super::bench::{Percentiles, ServerWorkflow};
+use super::bench_engine::{pass_chain_definition, pass_chain_input};
 
 /// Executions waiting for their final event: ARN → when StartExecution was sent.
 type Pending = Arc<Mutex<HashMap<String, Instant>>>;
 
-pub(crate) fn run(seconds: f64, clients: usize) -> Result<ExitCode> {
+pub(crate) fn run(seconds: f64, clients: usize, workflow: ServerWorkflow) -> Result<ExitCode> {
     let data = tempfile_dir()?;
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
@@ -39,18 +40,23 @@ pub(crate) fn run(seconds: f64, clients: usize) -> Result<ExitCode> {
     tokio.spawn(collect_completions(finished, Arc::clone(&pending), Arc::clone(&latencies)));
 
     let client = Client::new(&endpoint);
+    let (name, definition, input) = match workflow {
+        // The large order runs all ten tasks with no retry back-off (see `bench engine`).
+        ServerWorkflow::OrderPipeline => (
+            "order-pipeline",
+            stepwasm_functions::ORDER_PIPELINE.to_owned(),
+            stepwasm_functions::samples::LARGE_ORDER.to_owned(),
+        ),
+        ServerWorkflow::PassChain => ("pass-chain", pass_chain_definition().to_string(), pass_chain_input().to_string()),
+    };
     let machine = client.call(
         "CreateStateMachine",
-        &json!({"name": "order-pipeline", "definition": stepwasm_functions::ORDER_PIPELINE, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
+        &json!({"name": name, "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
     )?["stateMachineArn"]
         .as_str()
         .context("no state machine ARN")?
         .to_owned();
-    // The large order runs all ten tasks with no retry back-off (see `bench engine`).
-    let input = stepwasm_functions::samples::LARGE_ORDER.to_owned();
-    println!(
-        "stepwasm bench server: order-pipeline through the HTTP API on {endpoint}, SQLite store (synchronous=FULL)"
-    );
+    println!("stepwasm bench server: {name} through the HTTP API on {endpoint}, SQLite store (synchronous=FULL)");
 
     // Saturation: `clients` load-generator threads, each starting executions back to back while
     // keeping at most a few of its own in flight.

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::entropy::Entropy;
 use crate::execution::{Action, Execution, ExecutionContext, ExecutionOutcome, Input, TaskId, TimerId};
 use crate::history::HistoryEvent;
-use crate::ir::StateMachine;
+use crate::machine::StateMachine;
 use crate::timestamp::Timestamp;
 
 /// A finished execution, as [`run_to_completion`] returns it.

@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use crate::compile::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 /// Errors returned by this crate's fallible functions.
 ///

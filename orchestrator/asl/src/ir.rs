@@ -1,181 +1,16 @@
-//! The compiled form of a state machine: immutable, shared through `Arc`, built once per definition.
+//! The compiled pieces every state shares: transitions, Retry and Catch, and the query-language
+//! fields that shape a state's input and output.
+//!
+//! These are plain data, built once by the compiler and read by the interpreter. What is particular
+//! to one state type (a Wait's duration, a Task's resource) lives in that type's own module under
+//! `states/`; [`crate::machine`] puts the two together.
 
 use serde_json::{Map, Value, json};
 
 use crate::intrinsics::Call;
-use crate::jsonata_states::JTemplate;
 use crate::jsonpath::Path;
 use crate::model::QueryLanguage;
-use crate::payload::Template;
-use crate::states::choice::Rule;
-use crate::states::task::TaskResource;
-
-/// A validated, compiled state machine.
-///
-/// Build it once per definition with [`StateMachine::from_json`] or [`compile`](crate::compile) and
-/// share it (`Arc<StateMachine>`) between all executions of that definition.
-#[derive(Debug)]
-pub struct StateMachine {
-    pub(crate) states: Vec<State>,
-    pub(crate) start: usize,
-    pub(crate) timeout_seconds: Option<u64>,
-    pub(crate) comment: Option<String>,
-    pub(crate) query_language: QueryLanguage,
-}
-
-/// Read-only view of one compiled state, for graphs and diagnostics.
-#[derive(Clone, Debug)]
-pub struct StateInfo<'a> {
-    /// Qualified id: `Name` at the top level, `Parallel/1/Name` inside branch 1 of `Parallel`,
-    /// `Map/Name` inside the processor of `Map`.
-    pub id: &'a str,
-    /// The state's own name.
-    pub name: &'a str,
-    /// `Pass`, `Task`, `Choice`, `Wait`, `Succeed`, `Fail`, `Parallel` or `Map`.
-    pub state_type: &'static str,
-    /// Qualified ids of the states this one can go to (Next, Choice targets, Catch targets).
-    pub transitions: Vec<&'a str>,
-    /// A Fail state's `Error`, when it is given literally rather than by a path or expression.
-    pub fail_error: Option<&'a str>,
-    /// A Fail state's `Cause`, likewise.
-    pub fail_cause: Option<&'a str>,
-}
-
-impl StateMachine {
-    /// The qualified id of the top-level start state.
-    pub fn start_at(&self) -> &str {
-        self.states.get(self.start).map_or("", |s| s.id.as_str())
-    }
-
-    /// Every state, top level and nested, in a stable order (each scope breadth-first from its
-    /// start state).
-    pub fn states(&self) -> impl Iterator<Item = StateInfo<'_>> {
-        fn literal(source: &Option<StrSource>) -> Option<&str> {
-            match source {
-                Some(StrSource::Literal(text)) => Some(text.as_str()),
-                _ => None,
-            }
-        }
-        self.states.iter().map(move |s| {
-            let fail = match &s.kind {
-                Kind::Fail(fail) => Some(fail),
-                _ => None,
-            };
-            StateInfo {
-                id: &s.id,
-                name: &s.name,
-                state_type: s.kind.type_name(),
-                transitions: s.targets().filter_map(|i| self.states.get(i)).map(|t| t.id.as_str()).collect(),
-                fail_error: fail.and_then(|fail| literal(&fail.error)),
-                fail_cause: fail.and_then(|fail| literal(&fail.cause)),
-            }
-        })
-    }
-
-    /// The machine-level `TimeoutSeconds`.
-    pub fn timeout_seconds(&self) -> Option<u64> {
-        self.timeout_seconds
-    }
-
-    /// The machine's default query language.
-    pub fn query_language(&self) -> QueryLanguage {
-        self.query_language
-    }
-
-    /// The top-level `Comment`.
-    pub fn comment(&self) -> Option<&str> {
-        self.comment.as_deref()
-    }
-
-    pub(crate) fn state(&self, idx: usize) -> Option<&State> {
-        self.states.get(idx)
-    }
-
-    /// A stable JSON summary of the compiled machine: its shape, not its payload processing.
-    ///
-    /// Meant for golden-file tests and for the console's graph. The result looks like
-    ///
-    /// ```json
-    /// {"startAt": "Charge", "queryLanguage": "JSONPath", "timeoutSeconds": 300, "states": [
-    ///   {"id": "Charge", "type": "Task", "resource": "wasm:charge", "next": "Ship",
-    ///    "retry": [{"errorEquals": ["States.Timeout"], "intervalSeconds": 1, "maxAttempts": 3, "backoffRate": 2.0}],
-    ///    "catch": [{"errorEquals": ["States.ALL"], "next": "Refund", "resultPath": "$.error"}]},
-    ///   {"id": "Fulfil", "type": "Parallel", "branches": ["Fulfil/0/Pack", "Fulfil/1/Notify"], "end": true},
-    ///   {"id": "Each", "type": "Map", "processor": "Each/Item", "mode": "INLINE", "end": true},
-    ///   {"id": "Route", "type": "Choice", "choices": ["Ship", "Hold"],
-    ///    "rules": ["$.paid == true", "$.hold is present"], "default": "Ship"}
-    /// ]}
-    /// ```
-    ///
-    /// States are listed in the order of [`StateMachine::states`] and named by qualified id.
-    /// `next` / `end` is the state's own transition (Choice, Succeed and Fail have neither);
-    /// Choice lists the target of each rule in order and, under `rules`, each rule as text;
-    /// Parallel lists the start state of each branch and Map the start state of its processor.
-    /// Retriers show their effective values, defaults included. Optional keys are left out rather than set to `null`, except a catcher's
-    /// `resultPath`, where `null` means the error output is discarded.
-    pub fn describe(&self) -> Value {
-        let mut out = Map::new();
-        out.insert("startAt".into(), self.start_at().into());
-        out.insert("queryLanguage".into(), json!(self.query_language));
-        if let Some(t) = self.timeout_seconds {
-            out.insert("timeoutSeconds".into(), t.into());
-        }
-        out.insert("states".into(), self.states.iter().map(|s| self.describe_state(s)).collect());
-        Value::Object(out)
-    }
-
-    /// The qualified id of the state at `idx`, as JSON.
-    fn id_value(&self, idx: usize) -> Value {
-        self.states.get(idx).map_or(Value::Null, |s| Value::from(s.id.as_str()))
-    }
-
-    fn describe_state(&self, s: &State) -> Value {
-        let mut o = Map::new();
-        o.insert("id".into(), s.id.as_str().into());
-        o.insert("type".into(), s.kind.type_name().into());
-        let ql = if s.jsonata.is_some() { QueryLanguage::JSONata } else { QueryLanguage::JSONPath };
-        if ql != self.query_language {
-            o.insert("queryLanguage".into(), json!(ql));
-        }
-        match &s.kind {
-            Kind::Task(t) => {
-                o.insert("resource".into(), t.resource.to_string().into());
-            }
-            Kind::Choice(c) => {
-                o.insert("choices".into(), c.branches.iter().map(|b| self.id_value(b.next)).collect());
-                o.insert("rules".into(), c.branches.iter().map(|b| Value::from(b.rule.label())).collect());
-                if let Some(d) = c.default {
-                    o.insert("default".into(), self.id_value(d));
-                }
-            }
-            Kind::Parallel { branches } => {
-                o.insert("branches".into(), branches.iter().map(|&b| self.id_value(b)).collect());
-            }
-            Kind::Map(m) => {
-                o.insert("processor".into(), self.id_value(m.processor));
-                o.insert("mode".into(), if m.distributed { "DISTRIBUTED" } else { "INLINE" }.into());
-            }
-            Kind::Pass { .. } | Kind::Wait(_) | Kind::Succeed | Kind::Fail(_) => {}
-        }
-        match s.next {
-            Transition::Next(n) => {
-                o.insert("next".into(), self.id_value(n));
-            }
-            // Choice, Succeed and Fail end (or branch) by their nature, not by `"End": true`.
-            Transition::End if !matches!(s.kind, Kind::Choice(_) | Kind::Succeed | Kind::Fail(_)) => {
-                o.insert("end".into(), true.into());
-            }
-            Transition::End => {}
-        }
-        if !s.retry.is_empty() {
-            o.insert("retry".into(), s.retry.iter().map(Retrier::describe).collect());
-        }
-        if !s.catch.is_empty() {
-            o.insert("catch".into(), s.catch.iter().map(|c| c.describe(self.id_value(c.next))).collect());
-        }
-        Value::Object(o)
-    }
-}
+use crate::template::{JTemplate, Template};
 
 /// `InputPath` / `OutputPath`.
 #[derive(Clone, Debug)]
@@ -184,6 +19,7 @@ pub(crate) enum PathOpt {
     Default,
     /// `null`: `{}`.
     Null,
+    /// A path into the document.
     Path(Path),
 }
 
@@ -194,27 +30,39 @@ pub(crate) enum ResultPath {
     Default,
     /// `null`: the result is discarded.
     Discard,
+    /// A reference path (`$.a.b`) where the result is placed in the input.
     Path(Path),
 }
 
+/// Where a state goes when it leaves: the index of the next state in its scope, or the end of
+/// its frame (the execution, a Parallel branch or a Map iteration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Transition {
+    /// The state at this index of [`crate::machine::StateMachine`]'s states.
     Next(usize),
+    /// The frame ends with the state's output.
     End,
 }
 
+/// One `Retry` entry, with AWS's defaults filled in.
 #[derive(Clone, Debug)]
 pub(crate) struct Retrier {
+    /// `ErrorEquals`: the error names it retries.
     pub(crate) errors: Vec<String>,
+    /// `IntervalSeconds` (default 1): the delay before the first retry.
     pub(crate) interval_seconds: u64,
+    /// `MaxAttempts` (default 3): retries allowed; 0 never retries.
     pub(crate) max_attempts: u64,
+    /// `BackoffRate` (default 2.0): the factor the delay grows by on each retry.
     pub(crate) backoff_rate: f64,
+    /// `MaxDelaySeconds`: the cap on any one delay.
     pub(crate) max_delay_seconds: Option<u64>,
+    /// `JitterStrategy: FULL`: each delay is drawn uniformly from zero to its computed value.
     pub(crate) full_jitter: bool,
 }
 
 impl Retrier {
-    fn describe(&self) -> Value {
+    pub(crate) fn describe(&self) -> Value {
         let mut r = Map::new();
         r.insert("errorEquals".into(), json!(self.errors));
         r.insert("intervalSeconds".into(), self.interval_seconds.into());
@@ -230,167 +78,160 @@ impl Retrier {
     }
 }
 
+/// One `Catch` entry.
 #[derive(Clone, Debug)]
 pub(crate) struct Catcher {
+    /// `ErrorEquals`: the error names it catches.
     pub(crate) errors: Vec<String>,
+    /// The index of the state it goes to.
     pub(crate) next: usize,
-    pub(crate) result_path: ResultPath,
-    pub(crate) assign: Option<Template>,
-    pub(crate) jsonata_assign: Option<JTemplate>,
-    pub(crate) jsonata_output: Option<JTemplate>,
+    /// What it makes of the error output on the way.
+    pub(crate) io: BranchIo,
 }
 
 impl Catcher {
-    fn describe(&self, next: Value) -> Value {
+    pub(crate) fn describe(&self, next: Value) -> Value {
         let mut k = Map::new();
         k.insert("errorEquals".into(), json!(self.errors));
         k.insert("next".into(), next);
-        match &self.result_path {
-            ResultPath::Default => {}
-            ResultPath::Discard => {
-                k.insert("resultPath".into(), Value::Null);
-            }
-            ResultPath::Path(p) => {
-                k.insert("resultPath".into(), p.text().into());
+        if let BranchIo::JsonPath { result_path, .. } = &self.io {
+            match result_path {
+                ResultPath::Default => {}
+                ResultPath::Discard => {
+                    k.insert("resultPath".into(), Value::Null);
+                }
+                ResultPath::Path(p) => {
+                    k.insert("resultPath".into(), p.text().into());
+                }
             }
         }
         Value::Object(k)
     }
 }
 
-/// A number given literally or through a path (`TimeoutSeconds` / `TimeoutSecondsPath`, …).
+/// A number given literally, through a path, or by a JSONata expression (`TimeoutSeconds` /
+/// `TimeoutSecondsPath`, `MaxConcurrency`, …).
 #[derive(Clone, Debug)]
 pub(crate) enum NumSource {
+    /// Written in the definition, checked when it was compiled.
     Fixed(Value),
+    /// A `…Path` field, read from the state's effective input.
     Path(Path),
-    Jsonata(JTemplate),
+    /// A `{% … %}` expression of a JSONata state.
+    Expr(JTemplate),
 }
 
-/// A string given literally, through a path, or by an intrinsic (Fail's `Error` / `ErrorPath`).
+/// A string given literally, through a path, by an intrinsic, or by a JSONata expression (a Fail
+/// state's `Error` / `ErrorPath`, a Wait's `Timestamp` / `TimestampPath`).
 #[derive(Clone, Debug)]
 pub(crate) enum StrSource {
+    /// Written in the definition.
     Literal(String),
+    /// A `…Path` field, read from the state's effective input.
     Path(Path),
+    /// A `…Path` field holding an intrinsic call (`States.Format(…)`).
     Call(Call),
+    /// A `{% … %}` expression of a JSONata state.
+    Expr(JTemplate),
+}
+
+/// A template in the state's query language, evaluated per use (a Map's `ItemSelector` and
+/// `Items`, a JSONata Choice rule's `Condition`).
+#[derive(Clone, Debug)]
+pub(crate) enum Selector {
+    /// A JSONPath-state template (`ItemSelector`) or path (`ItemsPath`).
+    JsonPath(Template),
+    /// A JSONata-state value.
     Jsonata(JTemplate),
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct TaskSpec {
-    pub(crate) resource: TaskResource,
-    pub(crate) timeout: Option<NumSource>,
-    pub(crate) heartbeat: Option<NumSource>,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) enum WaitSpec {
-    Seconds(NumSource),
-    Timestamp(StrSource),
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct FailSpec {
-    pub(crate) error: Option<StrSource>,
-    pub(crate) cause: Option<StrSource>,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct ChoiceBranch {
-    pub(crate) rule: Rule,
-    pub(crate) next: usize,
-    pub(crate) assign: Option<Template>,
-    pub(crate) jsonata_assign: Option<JTemplate>,
-    pub(crate) jsonata_output: Option<JTemplate>,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct ChoiceSpec {
-    pub(crate) branches: Vec<ChoiceBranch>,
-    pub(crate) default: Option<usize>,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct MapSpec {
-    pub(crate) processor: usize,
-    pub(crate) items_path: Option<Path>,
-    pub(crate) jsonata_items: Option<JTemplate>,
-    pub(crate) item_selector: Option<Template>,
-    pub(crate) max_concurrency: Option<(NumSource, &'static str)>,
-    pub(crate) tolerated_count: Option<(NumSource, &'static str)>,
-    pub(crate) tolerated_percentage: Option<(NumSource, &'static str)>,
-    pub(crate) distributed: bool,
-}
-
-// Built once per definition, so the size spread between variants does not matter.
+/// The fields that shape a state's input and output, in its query language.
+///
+/// Which fields a state type takes is checked when it is compiled; a field the type does not take
+/// is simply absent here.
+// Built once per state, so the size spread between variants does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
-pub(crate) enum Kind {
-    /// `Result`, shared with every execution that passes it on.
-    Pass {
-        result: Option<std::sync::Arc<Value>>,
-    },
-    Task(TaskSpec),
-    Choice(ChoiceSpec),
-    Wait(WaitSpec),
-    Succeed,
-    Fail(FailSpec),
-    Parallel {
-        branches: Vec<usize>,
-    },
-    Map(MapSpec),
+pub(crate) enum StateIo {
+    /// A JSONPath state.
+    JsonPath(JsonPathIo),
+    /// A JSONata state.
+    Jsonata(JsonataIo),
 }
 
-impl Kind {
-    pub(crate) fn type_name(&self) -> &'static str {
+/// The input and output fields of a JSONPath state, in the order they apply.
+#[derive(Clone, Debug)]
+pub(crate) struct JsonPathIo {
+    /// Selects the effective input from the raw input.
+    pub(crate) input_path: PathOpt,
+    /// Builds the task's or branch's input (Pass: the result) from the effective input.
+    pub(crate) parameters: Option<Template>,
+    /// Reshapes the result.
+    pub(crate) result_selector: Option<Template>,
+    /// Workflow variables set from the (selected) result.
+    pub(crate) assign: Option<Template>,
+    /// Where the result goes in the raw input.
+    pub(crate) result_path: ResultPath,
+    /// Selects the output from that combination.
+    pub(crate) output_path: PathOpt,
+}
+
+/// The input and output fields of a JSONata state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct JsonataIo {
+    /// The task's or branch's input (Map: the `ItemSelector`); default `$states.input`.
+    pub(crate) arguments: Option<JTemplate>,
+    /// The state's output; default the result.
+    pub(crate) output: Option<JTemplate>,
+    /// Workflow variables.
+    pub(crate) assign: Option<JTemplate>,
+}
+
+/// What a Choice rule or a catcher does with the document it passes on, besides choosing the
+/// next state.
+#[derive(Clone, Debug)]
+pub(crate) enum BranchIo {
+    /// JSONPath: variables assigned from the document, and (catchers) where the error output
+    /// goes in the raw input.
+    JsonPath {
+        /// `Assign`.
+        assign: Option<Template>,
+        /// A catcher's `ResultPath`; [`ResultPath::Default`] for a Choice rule.
+        result_path: ResultPath,
+    },
+    /// JSONata: variables and the output.
+    Jsonata {
+        /// `Assign`.
+        assign: Option<JTemplate>,
+        /// `Output`; default the document passed on.
+        output: Option<JTemplate>,
+    },
+}
+
+impl StateIo {
+    /// The language these fields are written in.
+    pub(crate) fn query_language(&self) -> QueryLanguage {
         match self {
-            Kind::Pass { .. } => "Pass",
-            Kind::Task(_) => "Task",
-            Kind::Choice(_) => "Choice",
-            Kind::Wait(_) => "Wait",
-            Kind::Succeed => "Succeed",
-            Kind::Fail(_) => "Fail",
-            Kind::Parallel { .. } => "Parallel",
-            Kind::Map(_) => "Map",
+            StateIo::JsonPath(_) => QueryLanguage::JSONPath,
+            StateIo::Jsonata(_) => QueryLanguage::JSONata,
         }
     }
 }
 
-/// JSONata fields of a state (`Arguments`, `Output`, `Assign`).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct JsonataSpec {
-    pub(crate) arguments: Option<JTemplate>,
-    pub(crate) output: Option<JTemplate>,
-    pub(crate) assign: Option<JTemplate>,
-}
-
+/// What every compiled state has, whatever its type.
 #[derive(Clone, Debug)]
-pub(crate) struct State {
+pub(crate) struct Common {
+    /// Qualified id: `Name` at the top level, `Parallel/1/Name` inside branch 1 of `Parallel`,
+    /// `Map/Name` inside the processor of `Map`.
     pub(crate) id: String,
+    /// The name the definition gives it; unique in the whole machine.
     pub(crate) name: String,
-    pub(crate) jsonata: Option<JsonataSpec>,
-    pub(crate) input_path: PathOpt,
-    pub(crate) output_path: PathOpt,
-    pub(crate) result_path: ResultPath,
-    pub(crate) parameters: Option<Template>,
-    pub(crate) result_selector: Option<Template>,
-    pub(crate) assign: Option<Template>,
+    /// Its input and output fields.
+    pub(crate) io: StateIo,
+    /// `Retry`, in order (empty for types that take none).
     pub(crate) retry: Vec<Retrier>,
+    /// `Catch`, in order (empty for types that take none).
     pub(crate) catch: Vec<Catcher>,
+    /// `Next` or `End`; [`Transition::End`] for Choice, Succeed and Fail.
     pub(crate) next: Transition,
-    pub(crate) kind: Kind,
-}
-
-impl State {
-    /// Indices of every state this one can transition to.
-    pub(crate) fn targets(&self) -> impl Iterator<Item = usize> + '_ {
-        let next = match self.next {
-            Transition::Next(i) => Some(i),
-            Transition::End => None,
-        };
-        let choice: Vec<usize> = match &self.kind {
-            Kind::Choice(c) => c.branches.iter().map(|b| b.next).chain(c.default).collect(),
-            _ => Vec::new(),
-        };
-        next.into_iter().chain(choice).chain(self.catch.iter().map(|c| c.next))
-    }
 }

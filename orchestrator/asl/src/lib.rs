@@ -55,16 +55,35 @@
 //! # Ok::<(), stepwasm_asl::Error>(())
 //! ```
 //!
-//! # Layout
+//! # Layers
 //!
-//! `model` (serde authoring types) → `compile` (validation, IR in `ir`) → `execution` (frames,
-//! Retry/Catch, timers) dispatching to `states/` (one file per state type), with `jsonpath`,
-//! `intrinsics`, `payload` (InputPath/Parameters/ResultPath/OutputPath), `jsonata`, `history`
-//! and `driver` beside them. `progress` folds a history back into per-state status for the console.
+//! Each layer imports only from the layers above it in this list:
+//!
+//! 1. **Languages and leaves**: `jsonpath` (Jayway-style paths), `intrinsics` (the 18
+//!    `States.*` functions), `jsonata` (the expression language), `timestamp`, `entropy`,
+//!    `names` (the error names), `diagnostic` (problems found in a definition), `history`
+//!    (the events).
+//! 2. **`model`**: the authoring types, matching ASL JSON field for field.
+//! 3. **Compiled pieces**: `template` (JSONPath templates and JSONata values, parsed once),
+//!    `resource` (what a Task runs) and `ir` (what every compiled state shares: transitions,
+//!    Retry, Catch and its query-language fields).
+//! 4. **`compile`**: parsing a definition, and the toolkit that compiles the shared pieces while
+//!    collecting diagnostics with the JSON pointer of each fault.
+//! 5. **The interpreter**: `machine` (the compiled [`StateMachine`]: it walks a definition's
+//!    scopes and has each state compiled by its type), `states/` (one file per state type: its
+//!    own fields, their compilation and its work, in both query languages), `query` (the verbs
+//!    states use to read input and shape output, one implementation per query language),
+//!    `payload` (JSONPath's `$`, `$$` and variable roots) and `execution` (frames, Retry and
+//!    Catch, timers, the [`Execution`] that is fed [`Input`]s). The frame engine and the state
+//!    types call each other by nature (the engine enters a state; a Parallel state starts frames),
+//!    so this layer is one unit.
+//! 6. **Around it**: `driver` ([`run_to_completion`] on a virtual clock, for tests and tools) and
+//!    [`progress`] (a history folded back into per-state status, for the console).
 
 #![warn(missing_docs)]
 
 mod compile;
+mod diagnostic;
 mod driver;
 mod entropy;
 mod error;
@@ -73,15 +92,20 @@ mod history;
 mod intrinsics;
 mod ir;
 mod jsonata;
-mod jsonata_states;
 mod jsonpath;
+mod machine;
 pub mod model;
+pub mod names;
 mod payload;
 pub mod progress;
+mod query;
+mod resource;
 mod states;
+mod template;
 mod timestamp;
 
-pub use compile::{Diagnostic, compile, definition_from_value, parse_definition, validate};
+pub use compile::{definition_from_value, parse_definition};
+pub use diagnostic::Diagnostic;
 pub use driver::{Completion, run_to_completion};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{Error, Result};
@@ -90,8 +114,8 @@ pub use execution::{
 };
 pub use history::{EventKind, HistoryEvent, StateType, TaskFamily};
 pub use intrinsics::json_equal;
-pub use ir::{StateInfo, StateMachine};
 pub use jsonata::{Bindings as JsonataBindings, EvalOptions, Jsonata, JsonataError};
+pub use machine::{StateInfo, StateMachine, compile, validate};
 pub use timestamp::Timestamp;
 
 #[cfg(test)]

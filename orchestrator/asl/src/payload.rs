@@ -7,106 +7,14 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::compile::{Diagnostic, Diagnostics};
 use crate::entropy::Entropy;
 use crate::execution::ExecutionContext;
-use crate::intrinsics::{self, Call};
 use crate::ir::{PathOpt, ResultPath};
-use crate::jsonpath::{KeyOrIndex, Path, Roots};
+use crate::jsonpath::{KeyOrIndex, Roots};
+use crate::template::Template;
 use crate::timestamp::Timestamp;
 
-/// A payload template (`Parameters`, `ResultSelector`, `ItemSelector`, `Assign`): keys ending in
-/// `.$` are evaluated, everything else is literal.
-#[derive(Clone, Debug)]
-pub(crate) enum Template {
-    Literal(Value),
-    Object(Vec<(String, Template)>),
-    Array(Vec<Template>),
-    Path(Path),
-    Call(Call),
-}
-
-/// Compiles the value of a `.$` field (a path or an intrinsic call).
-pub(crate) fn compile_expression(text: &str) -> Result<Template, String> {
-    if intrinsics::looks_like_call(text) {
-        Call::parse(text).map(Template::Call)
-    } else {
-        Path::parse(text).map(Template::Path)
-    }
-}
-
-/// Reports fields of the object `value` that collide once `.$` is stripped (`"id"` and `"id.$"`),
-/// which ASL forbids. Only this level is checked; nested objects are checked as they are compiled.
-pub(crate) fn check_renamed_keys(value: &Value, location: &str, diags: &mut Diagnostics) {
-    let Value::Object(m) = value else {
-        return;
-    };
-    for key in m.keys() {
-        // `a.$.$` sets `a.$`, which nothing else can set.
-        if let Some(name) = key.strip_suffix(".$")
-            && !name.ends_with(".$")
-            && m.contains_key(name)
-        {
-            diags.push(Diagnostic::new(
-                "SCHEMA_VALIDATION_FAILED",
-                &format!("{location}/{}", crate::compile::escape_pointer(key)),
-                format!("The fields '{name}' and '{key}' both set '{name}'"),
-            ));
-        }
-    }
-}
-
-fn has_dynamic_keys(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.iter().any(|(k, v)| k.ends_with(".$") || has_dynamic_keys(v)),
-        Value::Array(items) => items.iter().any(has_dynamic_keys),
-        _ => false,
-    }
-}
-
 impl Template {
-    /// Compiles `value`, reporting bad `.$` fields under `location`.
-    pub(crate) fn compile(value: &Value, location: &str, diags: &mut Diagnostics) -> Template {
-        if !has_dynamic_keys(value) {
-            return Template::Literal(value.clone());
-        }
-        match value {
-            Value::Object(m) => Template::Object({
-                check_renamed_keys(value, location, diags);
-
-                m.iter()
-                    .map(|(k, v)| {
-                        let loc = format!("{location}/{}", crate::compile::escape_pointer(k));
-                        match k.strip_suffix(".$") {
-                            Some(name) => {
-                                let t = match v.as_str() {
-                                    Some(text) => compile_expression(text).unwrap_or_else(|e| {
-                                        diags.push(Diagnostic::new("INVALID_JSON_PATH", &loc, format!("The value for the field '{k}' must be a valid JSONPath or intrinsic function: {e}")));
-                                        Template::Literal(Value::Null)
-                                    }),
-                                    None => {
-                                        diags.push(Diagnostic::new("SCHEMA_VALIDATION_FAILED", &loc, format!("The value for the field '{k}' must be a STRING that contains a JSONPath or intrinsic function")));
-                                        Template::Literal(Value::Null)
-                                    }
-                                };
-                                (name.to_owned(), t)
-                            }
-                            None => (k.clone(), Template::compile(v, &loc, diags)),
-                        }
-                    })
-                    .collect()
-            }),
-            Value::Array(items) => Template::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| Template::compile(v, &format!("{location}/{i}"), diags))
-                    .collect(),
-            ),
-            other => Template::Literal(other.clone()),
-        }
-    }
-
     /// Evaluates the template; the error is a `States.Runtime` detail.
     pub(crate) fn eval(&self, roots: &dyn Roots, entropy: &mut dyn Entropy) -> Result<Value, String> {
         match self {
@@ -292,6 +200,8 @@ impl Roots for Env<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Diagnostics;
+    use crate::jsonpath::Path;
 
     fn rp(p: &str) -> ResultPath {
         ResultPath::Path(Path::parse(p).unwrap())

@@ -1,59 +1,26 @@
-//! Validation and compilation: authoring model → [`StateMachine`] IR, reporting every problem at once.
+//! The compiler's toolkit: parsing a definition into the authoring model, and compiling the
+//! pieces every state shares (transitions, Retry, Catch, paths, templates and the query-language
+//! fields) into the IR, reporting every problem at once with the JSON pointer of its field.
+//!
+//! Each state type compiles its own fields with these tools (`states/<type>.rs`);
+//! [`crate::machine`] walks the definition's scopes and puts the states together.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fmt;
+use std::collections::HashMap;
 
 mod schema;
-mod states;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::diagnostic::{Diagnostic, Diagnostics, escape_pointer};
+use crate::intrinsics::{self, Call};
 use crate::ir::{
-    Catcher, JsonataSpec, Kind, NumSource, PathOpt, ResultPath, Retrier, State, StateMachine, StrSource, Transition,
+    BranchIo, Catcher, Common, JsonPathIo, JsonataIo, NumSource, PathOpt, ResultPath, Retrier, StateIo, StrSource,
+    Transition,
 };
-use crate::jsonata_states::JTemplate;
 use crate::jsonpath::{Path, Root};
 use crate::model::{self, QueryLanguage, StateMachineDefinition};
-use crate::payload::Template;
-
-/// One problem found in a definition.
-///
-/// `code` follows AWS `ValidateStateMachineDefinition` where a matching code is known
-/// (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET` — which AWS also uses for unreachable
-/// states —, `DUPLICATE_STATE_NAME`, `INVALID_JSON_DESCRIPTION`, …); `location` is a JSON pointer
-/// into the definition (`/States/Charge/Next`), pointing at the field to fix wherever possible.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
-    /// Machine-readable problem class.
-    pub code: String,
-    /// JSON pointer to the offending field (`""` for the whole document).
-    pub location: String,
-    /// Human-readable explanation.
-    pub message: String,
-}
-
-impl Diagnostic {
-    pub(crate) fn new(code: &str, location: &str, message: impl Into<String>) -> Self {
-        Diagnostic { code: code.to_owned(), location: location.to_owned(), message: message.into() }
-    }
-}
-
-/// Formatted like statelint: `<location>: <message>`.
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let loc = if self.location.is_empty() { "/" } else { &self.location };
-        write!(f, "{loc}: {}", self.message)
-    }
-}
-
-pub(crate) type Diagnostics = Vec<Diagnostic>;
-
-/// Escapes a key for use in a JSON pointer.
-pub(crate) fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
+use crate::names;
+use crate::template::{self, JTemplate, Template};
 
 /// Parses a definition's JSON text into the authoring model, reporting every schema problem.
 pub fn parse_definition(text: &str) -> Result<StateMachineDefinition, Vec<Diagnostic>> {
@@ -83,186 +50,70 @@ pub fn definition_from_value(value: &Value) -> Result<StateMachineDefinition, Ve
         .map_err(|e| vec![Diagnostic::new("SCHEMA_VALIDATION_FAILED", "", e.to_string())])
 }
 
-/// Lists every problem in a definition given as JSON text; empty when it is valid.
-pub fn validate(text: &str) -> Vec<Diagnostic> {
-    match parse_definition(text) {
-        Ok(def) => compile(&def).err().unwrap_or_default(),
-        Err(diags) => diags,
-    }
-}
 
-impl StateMachine {
-    /// Parses, validates and compiles a definition given as JSON text.
-    pub fn from_json(text: &str) -> Result<StateMachine> {
-        let def = parse_definition(text).map_err(Error::InvalidDefinition)?;
-        compile(&def).map_err(Error::InvalidDefinition)
-    }
-
-    /// Parses, validates and compiles a definition given as a JSON value.
-    pub fn from_value(value: &Value) -> Result<StateMachine> {
-        let def = definition_from_value(value).map_err(Error::InvalidDefinition)?;
-        compile(&def).map_err(Error::InvalidDefinition)
-    }
-}
-
-/// Validates an authoring-model definition and compiles it into the IR, returning all problems.
-pub fn compile(def: &StateMachineDefinition) -> Result<StateMachine, Vec<Diagnostic>> {
-    let ql = def.query_language.unwrap_or(QueryLanguage::JSONPath);
-    let mut c = Compiler { states: Vec::new(), diags: Vec::new(), machine_ql: ql, names: HashMap::new() };
-    let start = c.scope(&def.start_at, &def.states, "", "", ql);
-    if !c.diags.is_empty() {
-        return Err(c.diags);
-    }
-    let states: Option<Vec<State>> = c.states.into_iter().collect();
-    match states {
-        Some(states) => Ok(StateMachine {
-            states,
-            start,
-            timeout_seconds: def.timeout_seconds,
-            comment: def.comment.clone(),
-            query_language: ql,
-        }),
-        None => Err(vec![Diagnostic::new("SCHEMA_VALIDATION_FAILED", "", "internal: a state was not compiled")]),
-    }
-}
-
-fn model_targets(s: &model::State) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (next, catch) = match s {
-        model::State::Pass(p) => (p.next.as_deref(), None),
-        model::State::Task(t) => (t.next.as_deref(), t.catch.as_ref()),
-        model::State::Wait(w) => (w.next.as_deref(), None),
-        model::State::Parallel(p) => (p.next.as_deref(), p.catch.as_ref()),
-        model::State::Map(m) => (m.next.as_deref(), m.catch.as_ref()),
-        model::State::Choice(c) => {
-            out.extend(c.choices.iter().filter_map(|r| r.next.as_deref()));
-            out.extend(c.default.as_deref());
-            (None, None)
-        }
-        model::State::Succeed(_) | model::State::Fail(_) => (None, None),
-    };
-    out.extend(next);
-    out.extend(catch.into_iter().flatten().map(|c| c.next.as_str()));
-    out
-}
-
-struct Compiler {
-    states: Vec<Option<State>>,
-    diags: Diagnostics,
-    machine_ql: QueryLanguage,
+/// Compiles the shared pieces of states, collecting diagnostics.
+pub(crate) struct Compiler {
+    pub(crate) diags: Diagnostics,
+    /// The machine's `QueryLanguage` (default JSONPath).
+    pub(crate) machine_ql: QueryLanguage,
     /// Every state name seen so far, in any scope, with its location: names are unique in the
     /// whole machine.
-    names: HashMap<String, String>,
+    pub(crate) names: HashMap<String, String>,
 }
 
-/// Fields shared by most state types, borrowed from the model.
+/// Where the state being compiled sits.
+pub(crate) struct Site<'a> {
+    /// Its name in the definition.
+    pub(crate) name: &'a str,
+    /// Its qualified id (`Parallel/1/Name`).
+    pub(crate) id: &'a str,
+    /// The JSON pointer of the state (`/States/Name`).
+    pub(crate) loc: &'a str,
+    /// State name → index, for the states it can go to (its scope).
+    pub(crate) index: &'a HashMap<&'a str, usize>,
+    /// The query language of its scope (the machine's, or an enclosing state's).
+    pub(crate) scope_ql: QueryLanguage,
+}
+
+impl Site<'_> {
+    /// The pointer of `field` of the state.
+    pub(crate) fn at(&self, field: &str) -> String {
+        format!("{}/{field}", self.loc)
+    }
+
+    /// The state's query language: its own `QueryLanguage`, else its scope's.
+    pub(crate) fn ql(&self, own: Option<QueryLanguage>) -> QueryLanguage {
+        own.unwrap_or(self.scope_ql)
+    }
+}
+
+/// The fields shared by most state types, borrowed from the model; a type that lacks one leaves
+/// it `None`.
 #[derive(Default)]
-struct Common<'a> {
-    input_path: Option<&'a Option<String>>,
-    output_path: Option<&'a Option<String>>,
-    result_path: Option<&'a Option<String>>,
-    parameters: Option<&'a Value>,
-    result_selector: Option<&'a Value>,
-    assign: Option<&'a Value>,
-    arguments: Option<&'a Value>,
-    output: Option<&'a Value>,
-    retry: Option<&'a Vec<model::Retrier>>,
-    catch: Option<&'a Vec<model::Catcher>>,
-    next: Option<&'a str>,
-    end: Option<bool>,
-    terminal_kind: bool,
-    query_language: Option<QueryLanguage>,
+pub(crate) struct Fields<'a> {
+    pub(crate) input_path: Option<&'a Option<String>>,
+    pub(crate) output_path: Option<&'a Option<String>>,
+    pub(crate) result_path: Option<&'a Option<String>>,
+    pub(crate) parameters: Option<&'a Value>,
+    pub(crate) result_selector: Option<&'a Value>,
+    pub(crate) assign: Option<&'a Value>,
+    pub(crate) arguments: Option<&'a Value>,
+    pub(crate) output: Option<&'a Value>,
+    pub(crate) retry: Option<&'a Vec<model::Retrier>>,
+    pub(crate) catch: Option<&'a Vec<model::Catcher>>,
+    pub(crate) next: Option<&'a str>,
+    pub(crate) end: Option<bool>,
+    /// Choice, Succeed and Fail: the state has no `Next` or `End` of its own.
+    pub(crate) terminal_kind: bool,
+    pub(crate) query_language: Option<QueryLanguage>,
 }
 
 impl Compiler {
-    fn diag(&mut self, code: &str, loc: &str, msg: impl Into<String>) {
+    pub(crate) fn diag(&mut self, code: &str, loc: &str, msg: impl Into<String>) {
         self.diags.push(Diagnostic::new(code, loc, msg));
     }
 
-    fn scope(
-        &mut self,
-        start_at: &str,
-        states: &BTreeMap<String, model::State>,
-        prefix: &str,
-        loc: &str,
-        ql: QueryLanguage,
-    ) -> usize {
-        if states.is_empty() {
-            self.diag("SCHEMA_VALIDATION_FAILED", &format!("{loc}/States"), "At least one state is required");
-            return 0;
-        }
-        let mut order: Vec<&str> = Vec::new();
-        let mut seen: HashMap<&str, ()> = HashMap::new();
-        let mut queue = VecDeque::new();
-        if states.contains_key(start_at) {
-            queue.push_back(start_at);
-            seen.insert(start_at, ());
-        } else {
-            self.diag(
-                "MISSING_TRANSITION_TARGET",
-                &format!("{loc}/StartAt"),
-                format!("Missing 'Next' target: {start_at}"),
-            );
-        }
-        while let Some(name) = queue.pop_front() {
-            order.push(name);
-            if let Some(s) = states.get(name) {
-                for t in model_targets(s) {
-                    if states.contains_key(t) && seen.insert(t, ()).is_none() {
-                        queue.push_back(t);
-                    }
-                }
-            }
-        }
-        for name in states.keys() {
-            let sloc = format!("{loc}/States/{}", escape_pointer(name));
-            match self.names.get(name) {
-                Some(first) => {
-                    let msg = format!("Duplicate State name: {name} (first defined at {first})");
-                    self.diag("DUPLICATE_STATE_NAME", &sloc, msg);
-                }
-                None => {
-                    self.names.insert(name.clone(), sloc);
-                }
-            }
-        }
-        // Reported after the reachable states' own problems, as AWS does.
-        let unreachable: Vec<&str> =
-            states.keys().map(String::as_str).filter(|name| !seen.contains_key(name)).collect();
-        order.extend(&unreachable);
-        let base = self.states.len();
-        let index: HashMap<&str, usize> = order.iter().enumerate().map(|(i, n)| (*n, base + i)).collect();
-        self.states.extend(order.iter().map(|_| None));
-        for name in &order {
-            let Some(model_state) = states.get(*name) else {
-                continue;
-            };
-            let sloc = format!("{loc}/States/{}", escape_pointer(name));
-            if name.chars().count() > 80 {
-                self.diag(
-                    "SCHEMA_VALIDATION_FAILED",
-                    &sloc,
-                    format!("State name '{name}' is longer than 80 characters"),
-                );
-            }
-            let id = format!("{prefix}{name}");
-            let state = self.state(name, &id, model_state, &index, &sloc, ql);
-            if let Some(slot) = index.get(name).and_then(|&i| self.states.get_mut(i)) {
-                *slot = Some(state);
-            }
-        }
-        for name in unreachable {
-            // AWS reports unreachable states under MISSING_TRANSITION_TARGET, worded like this.
-            self.diag(
-                "MISSING_TRANSITION_TARGET",
-                &format!("{loc}/States/{}", escape_pointer(name)),
-                format!("State \"{name}\" is not reachable."),
-            );
-        }
-        index.get(start_at).copied().unwrap_or(base)
-    }
-
-    fn target(&mut self, index: &HashMap<&str, usize>, name: &str, loc: &str) -> usize {
+    pub(crate) fn target(&mut self, index: &HashMap<&str, usize>, name: &str, loc: &str) -> usize {
         match index.get(name) {
             Some(&i) => i,
             None => {
@@ -272,7 +123,7 @@ impl Compiler {
         }
     }
 
-    fn path(&mut self, text: &str, loc: &str, allow_context: bool) -> Option<Path> {
+    pub(crate) fn path(&mut self, text: &str, loc: &str, allow_context: bool) -> Option<Path> {
         match Path::parse(text) {
             Ok(p) => {
                 if !allow_context && *p.root() == Root::Context {
@@ -291,7 +142,7 @@ impl Compiler {
         }
     }
 
-    fn path_opt(&mut self, field: Option<&Option<String>>, loc: &str) -> PathOpt {
+    pub(crate) fn path_opt(&mut self, field: Option<&Option<String>>, loc: &str) -> PathOpt {
         match field {
             None => PathOpt::Default,
             Some(None) => PathOpt::Null,
@@ -299,7 +150,7 @@ impl Compiler {
         }
     }
 
-    fn result_path(&mut self, field: Option<&Option<String>>, loc: &str) -> ResultPath {
+    pub(crate) fn result_path(&mut self, field: Option<&Option<String>>, loc: &str) -> ResultPath {
         match field {
             None => ResultPath::Default,
             Some(None) => ResultPath::Discard,
@@ -320,11 +171,11 @@ impl Compiler {
         }
     }
 
-    fn template(&mut self, v: Option<&Value>, loc: &str) -> Option<Template> {
+    pub(crate) fn template(&mut self, v: Option<&Value>, loc: &str) -> Option<Template> {
         v.map(|v| Template::compile(v, loc, &mut self.diags))
     }
 
-    fn jtemplate(&mut self, v: Option<&Value>, loc: &str) -> Option<JTemplate> {
+    pub(crate) fn jtemplate(&mut self, v: Option<&Value>, loc: &str) -> Option<JTemplate> {
         v.map(|v| JTemplate::compile(v, loc, &mut self.diags))
     }
 
@@ -332,7 +183,7 @@ impl Compiler {
         if errors.is_empty() {
             self.diag("SCHEMA_VALIDATION_FAILED", loc, "ErrorEquals must list at least one error name");
         }
-        if errors.iter().any(|e| e == "States.ALL") {
+        if errors.iter().any(|e| e == names::ALL) {
             if errors.len() != 1 {
                 self.diag("SCHEMA_VALIDATION_FAILED", loc, "States.ALL must appear alone in ErrorEquals");
             }
@@ -342,56 +193,40 @@ impl Compiler {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn common(
-        &mut self,
-        name: &str,
-        id: &str,
-        c: &Common<'_>,
-        kind: Kind,
-        index: &HashMap<&str, usize>,
-        loc: &str,
-        ql: QueryLanguage,
-    ) -> State {
+    /// Compiles the fields every state shares, checking that each belongs to the state's query
+    /// language.
+    pub(crate) fn common(&mut self, site: &Site<'_>, c: &Fields<'_>) -> Common {
+        let loc = site.loc;
         let ql = match c.query_language {
             Some(QueryLanguage::JSONPath) if self.machine_ql == QueryLanguage::JSONata => {
                 self.diag(
                     "SCHEMA_VALIDATION_FAILED",
-                    &format!("{loc}/QueryLanguage"),
+                    &site.at("QueryLanguage"),
                     "A JSONata state machine cannot use JSONPath in a state",
                 );
-                ql
+                site.scope_ql
             }
-            Some(q) => q,
-            None => ql,
+            own => site.ql(own),
         };
         let jsonata = ql == QueryLanguage::JSONata;
-        if jsonata {
-            for (field, set) in [
+        let misplaced: &[(&str, bool)] = if jsonata {
+            &[
                 ("InputPath", c.input_path.is_some()),
                 ("OutputPath", c.output_path.is_some()),
                 ("ResultPath", c.result_path.is_some()),
                 ("Parameters", c.parameters.is_some()),
                 ("ResultSelector", c.result_selector.is_some()),
-            ] {
-                if set {
-                    self.diag(
-                        "SCHEMA_VALIDATION_FAILED",
-                        &format!("{loc}/{field}"),
-                        format!("The field '{field}' is not supported in JSONata states"),
-                    );
-                }
-            }
+            ]
         } else {
-            for (field, set) in [("Arguments", c.arguments.is_some()), ("Output", c.output.is_some())] {
-                if set {
-                    self.diag(
-                        "SCHEMA_VALIDATION_FAILED",
-                        &format!("{loc}/{field}"),
-                        format!("The field '{field}' is supported only in JSONata states"),
-                    );
-                }
-            }
+            &[("Arguments", c.arguments.is_some()), ("Output", c.output.is_some())]
+        };
+        for (field, _) in misplaced.iter().filter(|(_, set)| *set) {
+            let message = if jsonata {
+                format!("The field '{field}' is not supported in JSONata states")
+            } else {
+                format!("The field '{field}' is supported only in JSONata states")
+            };
+            self.diag("SCHEMA_VALIDATION_FAILED", &site.at(field), message);
         }
         let next = if c.terminal_kind {
             Transition::End
@@ -401,9 +236,8 @@ impl Compiler {
                     self.diag("SCHEMA_VALIDATION_FAILED", loc, "A state cannot have both 'Next' and 'End'");
                     Transition::End
                 }
-                (Some(n), _) => Transition::Next(self.target(index, n, &format!("{loc}/Next"))),
+                (Some(n), _) => Transition::Next(self.target(site.index, n, &site.at("Next"))),
                 (None, Some(true)) => Transition::End,
-                (None, _) if matches!(kind, Kind::Choice(_)) => Transition::End,
                 (None, _) => {
                     self.diag("SCHEMA_VALIDATION_FAILED", loc, "A state must have either 'Next' or 'End': true");
                     Transition::End
@@ -414,45 +248,7 @@ impl Compiler {
         let retry = retriers
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                let rloc = format!("{loc}/Retry/{i}");
-                self.error_list(&r.error_equals, &format!("{rloc}/ErrorEquals"), i + 1 == retriers.len());
-                let backoff_rate = r.backoff_rate.unwrap_or(2.0);
-                if backoff_rate < 1.0 {
-                    self.diag(
-                        "SCHEMA_VALIDATION_FAILED",
-                        &format!("{rloc}/BackoffRate"),
-                        "BackoffRate must be at least 1.0",
-                    );
-                }
-                if r.interval_seconds == Some(0) {
-                    self.diag(
-                        "SCHEMA_VALIDATION_FAILED",
-                        &format!("{rloc}/IntervalSeconds"),
-                        "IntervalSeconds must be a positive integer",
-                    );
-                }
-                let full_jitter = match r.jitter_strategy.as_deref() {
-                    None | Some("NONE") => false,
-                    Some("FULL") => true,
-                    Some(other) => {
-                        self.diag(
-                            "SCHEMA_VALIDATION_FAILED",
-                            &format!("{rloc}/JitterStrategy"),
-                            format!("Unknown JitterStrategy '{other}' (FULL or NONE)"),
-                        );
-                        false
-                    }
-                };
-                Retrier {
-                    errors: r.error_equals.clone(),
-                    interval_seconds: r.interval_seconds.unwrap_or(1),
-                    max_attempts: r.max_attempts.unwrap_or(3),
-                    backoff_rate,
-                    max_delay_seconds: r.max_delay_seconds,
-                    full_jitter,
-                }
-            })
+            .map(|(i, r)| self.retrier(r, &format!("{loc}/Retry/{i}"), i + 1 == retriers.len()))
             .collect();
         let catchers = c.catch.map(Vec::as_slice).unwrap_or_default();
         let catch = catchers
@@ -461,54 +257,100 @@ impl Compiler {
             .map(|(i, k)| {
                 let cloc = format!("{loc}/Catch/{i}");
                 self.error_list(&k.error_equals, &format!("{cloc}/ErrorEquals"), i + 1 == catchers.len());
-                let next = self.target(index, &k.next, &format!("{cloc}/Next"));
+                let next = self.target(site.index, &k.next, &format!("{cloc}/Next"));
                 let result_path = self.result_path(k.result_path.as_ref(), &format!("{cloc}/ResultPath"));
-                let (assign, jsonata_assign, jsonata_output) = if jsonata {
-                    (
-                        None,
-                        self.jtemplate(k.assign.as_ref(), &format!("{cloc}/Assign")),
-                        self.jtemplate(k.output.as_ref(), &format!("{cloc}/Output")),
-                    )
-                } else {
-                    (self.template(k.assign.as_ref(), &format!("{cloc}/Assign")), None, None)
+                let io = self.branch_io(ql, k.assign.as_ref(), k.output.as_ref(), &cloc);
+                let io = match io {
+                    BranchIo::JsonPath { assign, .. } => BranchIo::JsonPath { assign, result_path },
+                    jsonata => jsonata,
                 };
-                Catcher { errors: k.error_equals.clone(), next, result_path, assign, jsonata_assign, jsonata_output }
+                Catcher { errors: k.error_equals.clone(), next, io }
             })
             .collect();
-        let (assign, jsonata_spec) = if jsonata {
-            let spec = JsonataSpec {
-                arguments: self.jtemplate(c.arguments, &format!("{loc}/Arguments")),
-                output: self.jtemplate(c.output, &format!("{loc}/Output")),
-                assign: self.jtemplate(c.assign, &format!("{loc}/Assign")),
-            };
-            (None, Some(spec))
+        let io = if jsonata {
+            StateIo::Jsonata(JsonataIo {
+                arguments: self.jtemplate(c.arguments, &site.at("Arguments")),
+                output: self.jtemplate(c.output, &site.at("Output")),
+                assign: self.jtemplate(c.assign, &site.at("Assign")),
+            })
         } else {
-            (self.assign_template(c.assign, &format!("{loc}/Assign")), None)
+            // Assign is checked first, so its problems are listed first (golden files rely on it).
+            let assign = self.assign_template(c.assign, &site.at("Assign"));
+            StateIo::JsonPath(JsonPathIo {
+                assign,
+                input_path: self.path_opt(c.input_path, &site.at("InputPath")),
+                parameters: self.template(c.parameters, &site.at("Parameters")),
+                result_selector: self.template(c.result_selector, &site.at("ResultSelector")),
+                result_path: self.result_path(c.result_path, &site.at("ResultPath")),
+                output_path: self.path_opt(c.output_path, &site.at("OutputPath")),
+            })
         };
-        State {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            jsonata: jsonata_spec,
-            input_path: self.path_opt(c.input_path, &format!("{loc}/InputPath")),
-            output_path: self.path_opt(c.output_path, &format!("{loc}/OutputPath")),
-            result_path: self.result_path(c.result_path, &format!("{loc}/ResultPath")),
-            parameters: self.template(c.parameters, &format!("{loc}/Parameters")),
-            result_selector: self.template(c.result_selector, &format!("{loc}/ResultSelector")),
-            assign,
-            retry,
-            catch,
-            next,
-            kind,
+        Common { id: site.id.to_owned(), name: site.name.to_owned(), io, retry, catch, next }
+    }
+
+    /// The `Assign` and `Output` of a Choice rule or a catcher at `loc`, in `ql`.
+    pub(crate) fn branch_io(
+        &mut self,
+        ql: QueryLanguage,
+        assign: Option<&Value>,
+        output: Option<&Value>,
+        loc: &str,
+    ) -> BranchIo {
+        if ql == QueryLanguage::JSONata {
+            BranchIo::Jsonata {
+                assign: self.jtemplate(assign, &format!("{loc}/Assign")),
+                output: self.jtemplate(output, &format!("{loc}/Output")),
+            }
+        } else {
+            BranchIo::JsonPath {
+                assign: self.assign_template(assign, &format!("{loc}/Assign")),
+                result_path: ResultPath::Default,
+            }
         }
     }
 
-    fn assign_template(&mut self, v: Option<&Value>, loc: &str) -> Option<Template> {
+    fn retrier(&mut self, r: &model::Retrier, rloc: &str, last: bool) -> Retrier {
+        self.error_list(&r.error_equals, &format!("{rloc}/ErrorEquals"), last);
+        let backoff_rate = r.backoff_rate.unwrap_or(2.0);
+        if backoff_rate < 1.0 {
+            self.diag("SCHEMA_VALIDATION_FAILED", &format!("{rloc}/BackoffRate"), "BackoffRate must be at least 1.0");
+        }
+        if r.interval_seconds == Some(0) {
+            self.diag(
+                "SCHEMA_VALIDATION_FAILED",
+                &format!("{rloc}/IntervalSeconds"),
+                "IntervalSeconds must be a positive integer",
+            );
+        }
+        let full_jitter = match r.jitter_strategy.as_deref() {
+            None | Some("NONE") => false,
+            Some("FULL") => true,
+            Some(other) => {
+                self.diag(
+                    "SCHEMA_VALIDATION_FAILED",
+                    &format!("{rloc}/JitterStrategy"),
+                    format!("Unknown JitterStrategy '{other}' (FULL or NONE)"),
+                );
+                false
+            }
+        };
+        Retrier {
+            errors: r.error_equals.clone(),
+            interval_seconds: r.interval_seconds.unwrap_or(1),
+            max_attempts: r.max_attempts.unwrap_or(3),
+            backoff_rate,
+            max_delay_seconds: r.max_delay_seconds,
+            full_jitter,
+        }
+    }
+
+    pub(crate) fn assign_template(&mut self, v: Option<&Value>, loc: &str) -> Option<Template> {
         let v = v?;
         if !v.is_object() {
             self.diag("SCHEMA_VALIDATION_FAILED", loc, "Assign must be a JSON object");
             return None;
         }
-        crate::payload::check_renamed_keys(v, loc, &mut self.diags);
+        template::check_renamed_keys(v, loc, &mut self.diags);
         // Compile every top-level field as a template so that `fields()` sees them all.
         let fields = v
             .as_object()
@@ -518,7 +360,7 @@ impl Compiler {
                 let floc = format!("{loc}/{}", escape_pointer(k));
                 match k.strip_suffix(".$") {
                     Some(name) => {
-                        let t = match val.as_str().map(crate::payload::compile_expression) {
+                        let t = match val.as_str().map(template::compile_expression) {
                             Some(Ok(t)) => t,
                             Some(Err(e)) => {
                                 self.diag("INVALID_JSON_PATH", &floc, e);
@@ -542,7 +384,7 @@ impl Compiler {
         Some(Template::Object(fields))
     }
 
-    fn num_source(
+    pub(crate) fn num_source(
         &mut self,
         fixed: Option<&Value>,
         path: Option<&String>,
@@ -561,7 +403,7 @@ impl Compiler {
             }
             (Some(v), None) => {
                 if jsonata && v.is_string() {
-                    return Some(NumSource::Jsonata(JTemplate::compile(v, &format!("{loc}/{field}"), &mut self.diags)));
+                    return Some(NumSource::Expr(JTemplate::compile(v, &format!("{loc}/{field}"), &mut self.diags)));
                 }
                 let (ok, what) = match field {
                     "TimeoutSeconds" | "HeartbeatSeconds" => (v.as_u64().is_some_and(|n| n > 0), "a positive integer"),
@@ -593,7 +435,7 @@ impl Compiler {
         }
     }
 
-    fn str_source(
+    pub(crate) fn str_source(
         &mut self,
         literal: Option<&String>,
         path: Option<&String>,
@@ -610,14 +452,14 @@ impl Compiler {
                 );
                 None
             }
-            (Some(s), None) if jsonata && s.trim_start().starts_with("{%") => Some(StrSource::Jsonata(
+            (Some(s), None) if jsonata && s.trim_start().starts_with("{%") => Some(StrSource::Expr(
                 JTemplate::compile(&Value::String(s.clone()), &format!("{loc}/{field}"), &mut self.diags),
             )),
             (Some(s), None) => Some(StrSource::Literal(s.clone())),
             (None, Some(p)) => {
                 let ploc = format!("{loc}/{field}Path");
-                if crate::intrinsics::looks_like_call(p) {
-                    match crate::intrinsics::Call::parse(p) {
+                if intrinsics::looks_like_call(p) {
+                    match Call::parse(p) {
                         Ok(c) => Some(StrSource::Call(c)),
                         Err(e) => {
                             self.diag("INVALID_JSON_PATH", &ploc, e);
@@ -633,59 +475,3 @@ impl Compiler {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn codes(text: &str) -> Vec<(String, String)> {
-        validate(text).into_iter().map(|d| (d.code, d.location)).collect()
-    }
-
-    #[test]
-    fn valid_definitions_compile_with_qualified_ids() {
-        let sm = StateMachine::from_json(
-            r#"{"StartAt":"P","Version":"1.0","States":{
-                "P":{"Type":"Parallel","Next":"M","Branches":[
-                    {"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},
-                    {"StartAt":"B","States":{"B":{"Type":"Succeed"}}}]},
-                "M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}}}}"#,
-        )
-        .unwrap();
-        let ids: Vec<&str> = sm.states().map(|s| s.id).collect();
-        assert_eq!(ids, ["P", "M", "P/0/A", "P/1/B", "M/I"]);
-        assert_eq!(sm.start_at(), "P");
-        assert_eq!(sm.states().next().unwrap().transitions, ["M"]);
-    }
-
-    #[test]
-    fn reports_all_problems_at_once() {
-        let got = codes(
-            r#"{"StartAt":"A","States":{
-                "A":{"Type":"Pass","Next":"Nope"},
-                "B":{"Type":"Pass"},
-                "C":{"Type":"Choice","Choices":[]},
-                "D":{"Type":"Task","End":true,"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}]},
-                "E":{"Type":"Map","End":true},
-                "F":{"Type":"Pass","End":true,"InputPath":"bad"}}}"#,
-        );
-        let has = |code: &str, loc: &str| got.iter().any(|(c, l)| c == code && l == loc);
-        assert!(has("MISSING_TRANSITION_TARGET", "/States/A/Next"), "{got:?}");
-        assert!(has("MISSING_TRANSITION_TARGET", "/States/B"), "{got:?}");
-        assert!(has("SCHEMA_VALIDATION_FAILED", "/States/B"), "{got:?}");
-        assert!(has("SCHEMA_VALIDATION_FAILED", "/States/C/Choices"), "{got:?}");
-        assert!(has("SCHEMA_VALIDATION_FAILED", "/States/D/Resource"), "{got:?}");
-        assert!(has("SCHEMA_VALIDATION_FAILED", "/States/D/Retry/0/ErrorEquals"), "{got:?}");
-        assert!(has("SCHEMA_VALIDATION_FAILED", "/States/E"), "{got:?}");
-        assert!(has("INVALID_JSON_PATH", "/States/F/InputPath"), "{got:?}");
-    }
-
-    #[test]
-    fn schema_and_json_errors() {
-        let got = codes(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Bogus":1},"B":{"Type":"Nope"}}}"#);
-        assert!(got.contains(&("SCHEMA_VALIDATION_FAILED".into(), "/States/A/Bogus".into())), "{got:?}");
-        assert!(got.contains(&("SCHEMA_VALIDATION_FAILED".into(), "/States/B/Type".into())), "{got:?}");
-        let d = validate("{not json");
-        assert_eq!(d[0].code, "INVALID_JSON_DESCRIPTION");
-        assert!(d[0].to_string().starts_with("/: "));
-    }
-}

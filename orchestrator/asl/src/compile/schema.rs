@@ -13,7 +13,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, V
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
-use super::{Diagnostic, Diagnostics, escape_pointer};
+use crate::diagnostic::{Diagnostic, Diagnostics, escape_pointer};
 use crate::model::{self, ChoiceRule, QueryLanguage};
 
 const SCHEMA: &str = "SCHEMA_VALIDATION_FAILED";

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::history::HistoryEvent;
-use crate::states::task::TaskResource;
+use crate::resource::TaskResource;
 use crate::timestamp::Timestamp;
 
 /// Who and what an execution is: the data behind `$$.Execution` and `$$.StateMachine`.

@@ -9,14 +9,18 @@ use serde_json::{Map, Value};
 
 use crate::entropy::{self, Entropy};
 use crate::history::{EventKind, HistoryEvent, StateType};
-use crate::ir::{Kind, State, StateMachine, Transition};
+use crate::ir::Transition;
+use crate::machine::{State, StateMachine};
+use crate::names;
 use crate::payload::{ContextSource, Env, Scope};
-use crate::states::{self, Flow};
+use crate::states::{self, Kind};
 use crate::timestamp::Timestamp;
 
 mod io;
+mod state_cx;
 
-pub use crate::states::task::TaskResource;
+pub use crate::resource::TaskResource;
+pub(crate) use state_cx::{Children, Flow, StateCx};
 pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TimerId};
 
 /// AWS fails an execution whose history would exceed 25,000 events; the same bound guarantees that
@@ -38,15 +42,15 @@ impl Failure {
     }
 
     fn is_runtime(&self) -> bool {
-        self.error.as_deref() == Some("States.Runtime")
+        self.error.as_deref() == Some(names::RUNTIME)
     }
 
     /// Retry/Catch matching with AWS's special names.
     pub(crate) fn matches(&self, names: &[String]) -> bool {
         let error = self.error.as_deref();
         names.iter().any(|n| match n.as_str() {
-            "States.ALL" => !matches!(error, Some("States.Runtime" | "States.DataLimitExceeded")),
-            "States.TaskFailed" => self.from_task && error != Some("States.Timeout"),
+            names::ALL => !matches!(error, Some(names::RUNTIME | names::DATA_LIMIT_EXCEEDED)),
+            names::TASK_FAILED => self.from_task && error != Some(names::TIMEOUT),
             name => error == Some(name),
         })
     }
@@ -59,7 +63,7 @@ pub(crate) enum Wait {
     Task(TaskId),
     Timer(TimerId),
     Backoff(TimerId),
-    Children(Box<states::Children>),
+    Children(Box<Children>),
 }
 
 /// A JSON document shared, not copied, between a frame and the history events that record it.
@@ -291,7 +295,16 @@ pub(crate) struct Cx<'a> {
     out: Step,
 }
 
-impl Cx<'_> {
+impl<'x> Cx<'x> {
+    /// Hands the state that `active` is in, in frame `fid`, to `f`.
+    fn with_state(&mut self, fid: usize, active: Active, f: impl for<'a> FnOnce(StateCx<'a, 'x>) -> Flow) -> Flow {
+        let machine = self.machine();
+        match machine.state(active.state) {
+            Some(st) => f(StateCx { cx: self, fid, st, active }),
+            None => Flow::FailFrame(Failure::new(names::RUNTIME, Some("internal: unknown state".into()))),
+        }
+    }
+
     pub(crate) fn machine(&self) -> Arc<StateMachine> {
         Arc::clone(&self.exec.machine)
     }
@@ -423,7 +436,7 @@ impl Cx<'_> {
             if self.exec.next_event_id > MAX_HISTORY_EVENTS {
                 let last = self.last_top_event();
                 let (error, cause) = (
-                    Some("States.Runtime".to_owned()),
+                    Some(names::RUNTIME.to_owned()),
                     Some(format!("The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).")),
                 );
                 self.push_event(last, EventKind::ExecutionFailed { error: error.clone(), cause: cause.clone() });
@@ -436,7 +449,7 @@ impl Cx<'_> {
             match std::mem::replace(&mut frame.cursor, Cursor::Done) {
                 Cursor::Enter { state, input } => self.enter(fid, state, input),
                 Cursor::Run(active) => {
-                    let flow = states::run(self, fid, active);
+                    let flow = self.with_state(fid, active, states::run);
                     self.handle(fid, flow);
                 }
                 other => frame.cursor = other,
@@ -483,9 +496,6 @@ impl Cx<'_> {
     pub(crate) fn handle(&mut self, fid: usize, flow: Flow) {
         match flow {
             Flow::Exit { active, output, next, assigned } => {
-                self.exit_state(fid, &active, Arc::new(output), next, assigned);
-            }
-            Flow::ExitShared { active, output, next, assigned } => {
                 self.exit_state(fid, &active, output, next, assigned);
             }
             Flow::Block(active) => self.set_cursor(fid, Cursor::Blocked(active)),
@@ -559,16 +569,10 @@ impl Cx<'_> {
                 return;
             }
         }
-        if active.children_failed || !failure.is_runtime() {
-            match &st.kind {
-                Kind::Map(_) => {
-                    self.emit(fid, EventKind::MapStateFailed);
-                }
-                Kind::Parallel { .. } => {
-                    self.emit(fid, EventKind::ParallelStateFailed);
-                }
-                _ => {}
-            }
+        if (active.children_failed || !failure.is_runtime())
+            && let Some(event) = st.kind.failed_event()
+        {
+            self.emit(fid, event);
         }
         if !failure.is_runtime()
             && let Some(catcher) = st.catch.iter().find(|c| failure.matches(&c.errors))
@@ -579,7 +583,7 @@ impl Cx<'_> {
                 error_output.insert("Cause".into(), Value::String(c.clone()));
             }
             let error_output = Value::Object(error_output);
-            let flow = states::catch_output(self, fid, active, catcher, &error_output);
+            let flow = self.with_state(fid, active, |sc| sc.catch_output(catcher, &error_output));
             self.handle(fid, flow);
             return;
         }
@@ -597,7 +601,7 @@ impl Cx<'_> {
                 self.push_event(
                     last,
                     EventKind::ExecutionTimedOut {
-                        error: Some("States.Timeout".into()),
+                        error: Some(names::TIMEOUT.into()),
                         cause: Some("The execution exceeded its TimeoutSeconds.".into()),
                     },
                 );
@@ -617,7 +621,7 @@ impl Cx<'_> {
                         self.exec.ready.push_back(fid);
                     }
                     Wait::Timer(t) if t == timer_id => {
-                        let flow = states::wait::on_timer(self, fid, active);
+                        let flow = self.with_state(fid, active, states::on_timer);
                         self.handle(fid, flow);
                     }
                     other => {
@@ -644,7 +648,7 @@ impl Cx<'_> {
             self.set_cursor(fid, Cursor::Blocked(active));
             return;
         }
-        let flow = states::task::on_reply(self, fid, active, reply);
+        let flow = self.with_state(fid, active, |sc| states::on_task_reply(sc, reply));
         self.handle(fid, flow);
     }
 
@@ -681,7 +685,7 @@ impl Cx<'_> {
                     return;
                 };
                 let result = result.map(Arc::unwrap_or_clone);
-                let flow = states::child_finished(self, pfid, active, slot, fid, result);
+                let flow = self.with_state(pfid, active, |sc| states::on_child(sc, slot, fid, result));
                 self.handle(pfid, flow);
             }
         }
@@ -738,7 +742,7 @@ impl Cx<'_> {
 /// AWS records no `ParallelStateExited` for a Parallel state that ends a branch of another
 /// Parallel state (recorded: nested Parallel states show a single `ParallelStateExited`).
 fn suppress_exit(machine: &StateMachine, fid: usize, st: &State, cx: &Cx<'_>) -> bool {
-    if !matches!(st.kind, Kind::Parallel { .. }) || st.next != Transition::End {
+    if !matches!(st.kind, Kind::Parallel(_)) || st.next != Transition::End {
         return false;
     }
     let Some((pfid, _)) = cx.exec.frames.get(fid).and_then(Option::as_ref).and_then(|f| f.parent) else {
@@ -746,7 +750,7 @@ fn suppress_exit(machine: &StateMachine, fid: usize, st: &State, cx: &Cx<'_>) ->
     };
     match cx.exec.frames.get(pfid).and_then(Option::as_ref).map(|f| &f.cursor) {
         Some(Cursor::Blocked(a)) | Some(Cursor::Run(a)) => {
-            machine.state(a.state).is_some_and(|p| matches!(p.kind, Kind::Parallel { .. }))
+            machine.state(a.state).is_some_and(|p| matches!(p.kind, Kind::Parallel(_)))
         }
         _ => false,
     }

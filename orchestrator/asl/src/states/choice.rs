@@ -8,15 +8,85 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use super::{Flow, assign, effective_input, runtime};
-use crate::compile::{Diagnostic, Diagnostics};
-use crate::execution::{Active, Cx, Failure};
+use serde_json::Map;
+
+use crate::compile::{Fields, Site};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::execution::{Failure, Flow, StateCx};
 use crate::intrinsics::json_equal;
-use crate::ir::{ChoiceSpec, State, Transition};
-use crate::jsonata_states::JTemplate;
+use crate::ir::{BranchIo, Selector, Transition};
 use crate::jsonpath::{Path, Roots};
-use crate::model::{ChoiceRule, QueryLanguage};
+use crate::machine::{Builder, State, StateMachine};
+use crate::model::{ChoiceRule, ChoiceState, QueryLanguage};
+use crate::names;
+use crate::states::Kind;
+use crate::template::JTemplate;
 use crate::timestamp::parse_rfc3339;
+
+/// A Choice state's own fields.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// `Choices`, in order.
+    pub(crate) branches: Vec<Branch>,
+    /// `Default`: the index of the state to go to when no rule matches.
+    pub(crate) default: Option<usize>,
+}
+
+/// One entry of `Choices`.
+#[derive(Clone, Debug)]
+pub(crate) struct Branch {
+    pub(crate) rule: Rule,
+    /// The index of the state it goes to.
+    pub(crate) next: usize,
+    /// Its `Assign` (and, in JSONata, `Output`).
+    pub(crate) io: BranchIo,
+}
+
+impl Spec {
+    pub(crate) fn targets(&self) -> Vec<usize> {
+        self.branches.iter().map(|b| b.next).chain(self.default).collect()
+    }
+
+    pub(crate) fn describe(&self, machine: &StateMachine, out: &mut Map<String, Value>) {
+        out.insert("choices".into(), self.branches.iter().map(|b| machine.id_value(b.next)).collect());
+        out.insert("rules".into(), self.branches.iter().map(|b| Value::from(b.rule.label())).collect());
+        if let Some(d) = self.default {
+            out.insert("default".into(), machine.id_value(d));
+        }
+    }
+}
+
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, ch: &ChoiceState) -> State {
+    let ql = site.ql(ch.query_language);
+    if ch.choices.is_empty() {
+        b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Choices"), "A Choice state must have at least one rule in 'Choices'");
+    }
+    let mut branches = Vec::new();
+    for (i, rule) in ch.choices.iter().enumerate() {
+        let rloc = site.at(&format!("Choices/{i}"));
+        let compiled = compile_rule(rule, &rloc, ql, &mut b.diags);
+        let next = match rule.next.as_deref() {
+            Some(n) => b.target(site.index, n, &format!("{rloc}/Next")),
+            None => {
+                b.diag("SCHEMA_VALIDATION_FAILED", &rloc, "A Choice rule must have a 'Next'");
+                usize::MAX
+            }
+        };
+        let io = b.branch_io(ql, rule.assign.as_ref(), rule.output.as_ref(), &rloc);
+        branches.push(Branch { rule: compiled, next, io });
+    }
+    let default = ch.default.as_deref().map(|d| b.target(site.index, d, &site.at("Default")));
+    let fields = Fields {
+        input_path: ch.input_path.as_ref(),
+        output_path: ch.output_path.as_ref(),
+        assign: ch.assign.as_ref(),
+        output: ch.output.as_ref(),
+        terminal_kind: true,
+        query_language: ch.query_language,
+        ..Fields::default()
+    };
+    State { common: b.common(site, &fields), kind: Kind::Choice(Spec { branches, default }) }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Family {
@@ -72,7 +142,8 @@ pub(crate) enum Rule {
         test: TypeTest,
         expected: bool,
     },
-    Condition(JTemplate),
+    /// A JSONata rule's `Condition`.
+    Condition(Selector),
     /// Placeholder for a rule that failed validation.
     Invalid,
 }
@@ -117,7 +188,7 @@ fn operator(name: &str) -> Option<OperatorKind> {
 }
 
 /// Compiles one rule (top-level or nested), reporting problems under `loc`.
-pub(crate) fn compile_rule(rule: &ChoiceRule, loc: &str, ql: QueryLanguage, diags: &mut Diagnostics) -> Rule {
+fn compile_rule(rule: &ChoiceRule, loc: &str, ql: QueryLanguage, diags: &mut Diagnostics) -> Rule {
     compile_inner(rule, loc, ql, diags, true)
 }
 
@@ -128,7 +199,7 @@ fn compile_inner(rule: &ChoiceRule, loc: &str, ql: QueryLanguage, diags: &mut Di
     }
     if ql == QueryLanguage::JSONata {
         return match &rule.condition {
-            Some(c) => Rule::Condition(JTemplate::compile(c, &format!("{loc}/Condition"), diags)),
+            Some(c) => Rule::Condition(Selector::Jsonata(JTemplate::compile(c, &format!("{loc}/Condition"), diags))),
             None => {
                 diag(loc, "A JSONata Choice rule needs a 'Condition'".into());
                 Rule::Invalid
@@ -345,8 +416,8 @@ impl Rule {
                 let is = if *expected { "is" } else { "is not" };
                 format!("{} {is} {what}", variable.text())
             }
-            Rule::Condition(JTemplate::Expr { text, .. }) => text.trim().to_owned(),
-            Rule::Condition(JTemplate::Literal(value)) => value.to_string(),
+            Rule::Condition(Selector::Jsonata(JTemplate::Expr { text, .. })) => text.trim().to_owned(),
+            Rule::Condition(Selector::Jsonata(JTemplate::Literal(value))) => value.to_string(),
             Rule::Condition(_) => "Condition".to_owned(),
             Rule::Invalid => "invalid rule".to_owned(),
         }
@@ -416,39 +487,35 @@ impl Rule {
     }
 }
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, spec: &ChoiceSpec) -> Flow {
-    let effective = match effective_input(cx, fid, &active, st) {
-        Ok(v) => v,
-        Err(failure) => return Flow::Fail { active, failure },
-    };
-    let mut chosen = None;
-    for branch in &spec.branches {
-        match cx.eval(fid, &active, &effective, None, |env, _| branch.rule.eval(env)) {
-            Ok(true) => {
-                chosen = Some((branch.next, branch.assign.as_ref()));
-                break;
-            }
-            Ok(false) => {}
-            Err(d) => {
-                return Flow::Fail { failure: runtime(st, &active, &d), active };
-            }
+/// Whether `rule` holds for `input`.
+fn holds(sc: &mut StateCx<'_, '_>, rule: &Rule, input: &Value) -> Result<bool, Failure> {
+    match rule {
+        Rule::Condition(condition) => Ok(sc.select(condition, "Condition", input, None)? == Value::Bool(true)),
+        rule => {
+            let verdict = sc.cx.eval(sc.fid, &sc.active, input, None, |env, _| rule.eval(env));
+            verdict.map_err(|d| sc.runtime(&d))
         }
     }
-    let (next, template) = match (chosen, spec.default) {
-        (Some(c), _) => c,
-        (None, Some(d)) => (d, st.assign.as_ref()),
-        (None, None) => {
-            let cause = format!("{} No Matches!", super::cause_prefix(st, &active));
-            return Flow::Fail { active, failure: Failure::new("States.NoChoiceMatched", Some(cause)) };
+}
+
+pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
+    let input = match sc.input() {
+        Ok(v) => v,
+        Err(failure) => return sc.fail(failure),
+    };
+    for branch in &spec.branches {
+        match holds(&mut sc, &branch.rule, &input) {
+            Ok(true) => return sc.pass_on(input, Some(&branch.io), Transition::Next(branch.next)),
+            Ok(false) => {}
+            Err(failure) => return sc.fail(failure),
         }
-    };
-    let assigned = match assign(cx, fid, &active, st, template, &effective) {
-        Ok(a) => a,
-        Err(failure) => return Flow::Fail { active, failure },
-    };
-    match super::select_shared(cx, fid, &active, st, &st.output_path, effective) {
-        Ok(output) => Flow::ExitShared { active, output, next: Transition::Next(next), assigned },
-        Err(failure) => Flow::Fail { failure, active },
+    }
+    match spec.default {
+        Some(d) => sc.pass_on(input, None, Transition::Next(d)),
+        None => {
+            let cause = format!("{} No Matches!", sc.cause_prefix());
+            sc.fail(Failure::new(names::NO_CHOICE_MATCHED, Some(cause)))
+        }
     }
 }
 

@@ -1,46 +1,54 @@
-//! Fail: ends its frame with an error and cause (literal, path, variable or intrinsic).
+//! Fail: ends its frame with an error and cause (literal, path, intrinsic or expression).
 
 use serde_json::Value;
 
-use super::{Flow, runtime};
-use crate::execution::{Active, Cx, Failure};
-use crate::ir::{FailSpec, State, StrSource};
+use crate::compile::{Fields, Site};
+use crate::execution::{Failure, Flow, StateCx};
+use crate::ir::StrSource;
+use crate::machine::{Builder, State};
+use crate::model::FailState;
+use crate::states::Kind;
 
-fn resolve(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    active: &Active,
-    st: &State,
-    source: Option<&StrSource>,
-) -> Result<Option<String>, Failure> {
-    let input = active.raw_input.share();
-    let value = match source {
-        None => return Ok(None),
-        Some(StrSource::Literal(s)) => return Ok(Some(s.clone())),
-        Some(StrSource::Path(p)) => cx.eval(fid, active, &input, None, |env, _| p.eval(env)),
-        Some(StrSource::Call(c)) => cx.eval(fid, active, &input, None, |env, e| c.eval(env, e)),
-        Some(StrSource::Jsonata(_)) => {
-            return Err(runtime(st, active, "JSONata is not supported here"));
-        }
-    };
-    match value {
-        Ok(Value::String(s)) => Ok(Some(s)),
-        Ok(other) => Err(runtime(st, active, &format!("The value {other} is not a string"))),
-        Err(d) => Err(runtime(st, active, &d)),
+/// A Fail state's own fields.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// `Error` / `ErrorPath`.
+    pub(crate) error: Option<StrSource>,
+    /// `Cause` / `CausePath`.
+    pub(crate) cause: Option<StrSource>,
+}
+
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, f: &FailState) -> State {
+    let jsonata = site.ql(f.query_language) == crate::model::QueryLanguage::JSONata;
+    let error = b.str_source(f.error.as_ref(), f.error_path.as_ref(), "Error", site.loc, jsonata);
+    let cause = b.str_source(f.cause.as_ref(), f.cause_path.as_ref(), "Cause", site.loc, jsonata);
+    let fields = Fields { terminal_kind: true, query_language: f.query_language, ..Fields::default() };
+    State { common: b.common(site, &fields), kind: Kind::Fail(Spec { error, cause }) }
+}
+
+/// The text of `Error` or `Cause`. A path or intrinsic must give a string; an expression's other
+/// values are written as JSON.
+fn resolve(sc: &mut StateCx<'_, '_>, source: Option<&StrSource>, field: &str) -> Result<Option<String>, Failure> {
+    let Some(source) = source else { return Ok(None) };
+    let input = sc.active.raw_input.share();
+    match (sc.string(source, field, &input)?, source) {
+        (Value::String(s), _) => Ok(Some(s)),
+        (other, StrSource::Expr(_)) => Ok(Some(other.to_string())),
+        (other, _) => Err(sc.invalid(&format!("The value {other} is not a string"))),
     }
 }
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, spec: &FailSpec) -> Flow {
-    let error = match resolve(cx, fid, &active, st, spec.error.as_ref()) {
+pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
+    let error = match resolve(&mut sc, spec.error.as_ref(), "Error") {
         Ok(e) => e,
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
-    let cause = match resolve(cx, fid, &active, st, spec.cause.as_ref()) {
+    let cause = match resolve(&mut sc, spec.cause.as_ref(), "Cause") {
         Ok(c) => c,
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
     // A Fail state has no Retry or Catch, so this propagates to the enclosing frame.
-    Flow::Fail { active, failure: Failure { error, cause, from_task: false } }
+    sc.fail(Failure { error, cause, from_task: false })
 }
 
 #[cfg(test)]

@@ -8,42 +8,158 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{Children, Flow, effective_input, finish_result, runtime};
+use crate::compile::{Fields, Site};
 use crate::entropy;
-use crate::execution::{Active, Cx, Failure, Wait};
+use crate::execution::{Children, Failure, Flow, StateCx, Wait};
 use crate::history::EventKind;
-use crate::ir::{MapSpec, NumSource, State};
+use crate::ir::{NumSource, Selector};
+use crate::machine::{Builder, State, StateMachine};
+use crate::model::{MapState, QueryLanguage};
+use crate::names;
+use crate::states::Kind;
+use crate::template::{JTemplate, Template};
+
+/// A Map state's own fields.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// The index of the processor's start state.
+    pub(crate) processor: usize,
+    /// `ItemsPath` or JSONata's `Items`; default the effective input.
+    pub(crate) items: Option<Selector>,
+    /// `ItemSelector` (or the legacy `Parameters`); default the item itself.
+    pub(crate) item_selector: Option<Selector>,
+    /// `MaxConcurrency` / `MaxConcurrencyPath`.
+    pub(crate) max_concurrency: Option<NumSource>,
+    /// `ToleratedFailureCount` / `ToleratedFailureCountPath`.
+    pub(crate) tolerated_count: Option<NumSource>,
+    /// `ToleratedFailurePercentage` / `ToleratedFailurePercentagePath`.
+    pub(crate) tolerated_percentage: Option<NumSource>,
+    /// `ProcessorConfig.Mode` is `DISTRIBUTED`.
+    pub(crate) distributed: bool,
+}
+
+impl Spec {
+    pub(crate) fn describe(&self, machine: &StateMachine, out: &mut Map<String, Value>) {
+        out.insert("processor".into(), machine.id_value(self.processor));
+        out.insert("mode".into(), if self.distributed { "DISTRIBUTED" } else { "INLINE" }.into());
+    }
+}
+
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, m: &MapState) -> State {
+    let loc = site.loc;
+    let ql = site.ql(m.query_language);
+    let jsonata = ql == QueryLanguage::JSONata;
+    let (processor, field) = match (&m.item_processor, &m.iterator) {
+        (Some(p), None) => (Some(p), "ItemProcessor"),
+        (None, Some(p)) => (Some(p), "Iterator"),
+        (Some(_), Some(_)) => {
+            b.diag("SCHEMA_VALIDATION_FAILED", loc, "A Map state cannot have both 'ItemProcessor' and 'Iterator'");
+            (None, "ItemProcessor")
+        }
+        (None, None) => {
+            b.diag("SCHEMA_VALIDATION_FAILED", loc, "A Map state requires an 'ItemProcessor' (or legacy 'Iterator')");
+            (None, "ItemProcessor")
+        }
+    };
+    let mut distributed = false;
+    if let Some(cfg) = processor.and_then(|p| p.processor_config.as_ref()) {
+        match cfg.mode.as_deref() {
+            None | Some("INLINE") => {}
+            Some("DISTRIBUTED") => distributed = true,
+            Some(other) => b.diag(
+                "SCHEMA_VALIDATION_FAILED",
+                &site.at(&format!("{field}/ProcessorConfig/Mode")),
+                format!("Unknown processor mode '{other}'"),
+            ),
+        }
+    }
+    let processor = processor.map_or(usize::MAX, |p| b.sub_scope(p, &format!("{}/", site.id), &site.at(field), ql));
+    if m.item_selector.is_some() && m.parameters.is_some() {
+        b.diag("SCHEMA_VALIDATION_FAILED", loc, "A Map state cannot have both 'ItemSelector' and 'Parameters'");
+    }
+    let (selector_value, selector_field) = match (&m.item_selector, &m.parameters) {
+        (Some(v), _) => (Some(v), "ItemSelector"),
+        (None, Some(v)) => (Some(v), "Parameters"),
+        (None, None) => (None, "ItemSelector"),
+    };
+    if jsonata && m.items_path.is_some() {
+        b.diag(
+            "SCHEMA_VALIDATION_FAILED",
+            &site.at("ItemsPath"),
+            "The field 'ItemsPath' is not supported in JSONata states",
+        );
+    }
+    if !jsonata && m.items.is_some() {
+        b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Items"), "The field 'Items' is supported only in JSONata states");
+    }
+    let items_path = m.items_path.as_ref().and_then(|p| b.path(p, &site.at("ItemsPath"), true));
+    let (items, item_selector) = if jsonata {
+        // A JSONata Map without an ItemSelector takes its `Arguments` as one.
+        let selector = selector_value.or(m.arguments.as_ref()).map(|v| {
+            let field = if selector_value.is_some() { selector_field } else { "Arguments" };
+            Selector::Jsonata(JTemplate::compile(v, &site.at(field), &mut b.diags))
+        });
+        (b.jtemplate(m.items.as_ref(), &site.at("Items")).map(Selector::Jsonata), selector)
+    } else {
+        let selector = b.template(selector_value, &site.at(selector_field)).map(Selector::JsonPath);
+        (items_path.map(|p| Selector::JsonPath(Template::Path(p))), selector)
+    };
+    let max_concurrency =
+        b.num_source(m.max_concurrency.as_ref(), m.max_concurrency_path.as_ref(), "MaxConcurrency", loc, jsonata);
+    let tolerated_count = b.num_source(
+        m.tolerated_failure_count.as_ref(),
+        m.tolerated_failure_count_path.as_ref(),
+        "ToleratedFailureCount",
+        loc,
+        jsonata,
+    );
+    let tolerated_percentage = b.num_source(
+        m.tolerated_failure_percentage.as_ref(),
+        m.tolerated_failure_percentage_path.as_ref(),
+        "ToleratedFailurePercentage",
+        loc,
+        jsonata,
+    );
+    let spec =
+        Spec { processor, items, item_selector, max_concurrency, tolerated_count, tolerated_percentage, distributed };
+    let fields = Fields {
+        input_path: m.input_path.as_ref(),
+        output_path: m.output_path.as_ref(),
+        result_path: m.result_path.as_ref(),
+        result_selector: m.result_selector.as_ref(),
+        assign: m.assign.as_ref(),
+        arguments: m.arguments.as_ref(),
+        output: m.output.as_ref(),
+        retry: m.retry.as_ref(),
+        catch: m.catch.as_ref(),
+        next: m.next.as_deref(),
+        end: m.end,
+        query_language: m.query_language,
+        ..Fields::default()
+    };
+    State { common: b.common(site, &fields), kind: Kind::Map(spec) }
+}
 
 /// Reads `MaxConcurrency`, `ToleratedFailureCount` or `ToleratedFailurePercentage`; the `*Path`
 /// forms accept a number or a numeric string.
-pub(crate) fn number(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    active: &Active,
-    st: &State,
-    source: Option<&(NumSource, &'static str)>,
+fn number(
+    sc: &mut StateCx<'_, '_>,
+    source: Option<&NumSource>,
+    field: &str,
     input: &Value,
 ) -> Result<Option<f64>, Failure> {
-    let Some((source, field)) = source else {
+    let Some(source) = source else {
         return Ok(None);
     };
-    let (v, path) = match source {
-        NumSource::Fixed(v) => (v.clone(), None),
-        NumSource::Path(p) => {
-            (cx.eval(fid, active, input, None, |env, _| p.eval(env)).map_err(|d| runtime(st, active, &d))?, Some(p))
-        }
-        NumSource::Jsonata(t) => {
-            (crate::jsonata_states::eval_value(cx, fid, active, st, t, field.trim_end_matches("Path"))?, None)
-        }
-    };
+    let v = sc.number(source, field, input)?;
     let parsed = match &v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     };
-    let integral = *field != "ToleratedFailurePercentagePath";
+    let integral = field != "ToleratedFailurePercentage";
     match parsed {
         Some(n) if n >= 0.0 && (!integral || n.fract() == 0.0) => Ok(Some(n)),
         _ => {
@@ -51,151 +167,140 @@ pub(crate) fn number(
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let path = path.map_or_else(String::new, |p| p.text().to_owned());
-            Err(runtime(
-                st,
-                active,
-                &format!("The {field} field refers to value \"{shown}\" which is not a valid integer: {path}"),
-            ))
+            let path = match source {
+                NumSource::Path(p) => p.text().to_owned(),
+                _ => String::new(),
+            };
+            Err(sc.invalid(&format!("The {field}Path field refers to value \"{shown}\" which is not a valid integer: {path}")))
         }
     }
 }
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, spec: &MapSpec) -> Flow {
-    let effective = match effective_input(cx, fid, &active, st) {
+pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
+    let input = match sc.input() {
         Ok(v) => v,
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
-    let items = match &spec.items_path {
-        Some(p) => match cx.eval(fid, &active, &effective, None, |env, _| p.eval(env)) {
+    let items = match &spec.items {
+        Some(selector) => match sc.select(selector, "Items", &input, None) {
             Ok(v) => v,
-            Err(d) => {
-                return Flow::Fail { failure: runtime(st, &active, &d), active };
-            }
+            Err(failure) => return sc.fail(failure),
         },
-        None => Value::clone(&effective),
+        None => Value::clone(&input),
     };
     let Value::Array(items) = items else {
-        let detail = format!("Map state input must be an array but was: {items}");
-        return Flow::Fail { failure: runtime(st, &active, &detail), active };
+        let detail = match &spec.items {
+            Some(Selector::Jsonata(JTemplate::Expr { text, .. })) => format!(
+                "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {items}",
+                type_name(&items)
+            ),
+            _ => format!("Map state input must be an array but was: {items}"),
+        };
+        let failure = sc.invalid(&detail);
+        return sc.fail(failure);
     };
-    let max = match number(cx, fid, &active, st, spec.max_concurrency.as_ref(), &effective) {
+    let max = match number(&mut sc, spec.max_concurrency.as_ref(), "MaxConcurrency", &input) {
         Ok(m) => m.unwrap_or(0.0),
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
-    start(cx, fid, active, st, spec, Arc::unwrap_or_clone(effective), items, max as usize)
-}
-
-/// Records `MapStateStarted` and starts the first iterations.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn start(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    mut active: Active,
-    st: &State,
-    spec: &MapSpec,
-    effective: Value,
-    items: Vec<Value>,
-    max: usize,
-) -> Flow {
-    cx.emit(fid, EventKind::MapStateStarted { length: items.len() });
-    let tolerated_count = number(cx, fid, &active, st, spec.tolerated_count.as_ref(), &effective);
-    let tolerated_percentage = number(cx, fid, &active, st, spec.tolerated_percentage.as_ref(), &effective);
+    let fid = sc.fid;
+    sc.cx.emit(fid, EventKind::MapStateStarted { length: items.len() });
+    let tolerated_count = number(&mut sc, spec.tolerated_count.as_ref(), "ToleratedFailureCount", &input);
+    let tolerated_percentage =
+        number(&mut sc, spec.tolerated_percentage.as_ref(), "ToleratedFailurePercentage", &input);
     let (tolerated_count, tolerated_percentage) = match (tolerated_count, tolerated_percentage) {
         (Ok(c), Ok(p)) => (c.map(|c| c as u64), p),
-        (Err(failure), _) | (_, Err(failure)) => return Flow::Fail { active, failure },
+        (Err(failure), _) | (_, Err(failure)) => return sc.fail(failure),
     };
     if spec.distributed {
         let arn = format!(
             "{}/{}:{}",
-            cx.ctx().state_machine_arn.replacen(":stateMachine:", ":mapRun:", 1),
-            st.name,
-            entropy::uuid_v4(cx.entropy)
+            sc.cx.ctx().state_machine_arn.replacen(":stateMachine:", ":mapRun:", 1),
+            sc.st.name,
+            entropy::uuid_v4(sc.cx.entropy)
         );
-        cx.emit(fid, EventKind::MapRunStarted { map_run_arn: arn });
+        sc.cx.emit(fid, EventKind::MapRunStarted { map_run_arn: arn });
     }
-    let outer = cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
+    let outer = sc.cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
     let children = Children {
         running: Vec::new(),
         results: vec![None; items.len()],
         pending: items.into_iter().enumerate().collect::<VecDeque<_>>(),
-        max_concurrency: max,
+        max_concurrency: max as usize,
         failures: 0,
         tolerated_count,
         tolerated_percentage,
         outer,
     };
-    active.effective = effective;
-    fill(cx, fid, active, st, spec, Box::new(children))
+    sc.active.effective = Arc::unwrap_or_clone(input);
+    fill(sc, spec, Box::new(children))
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 /// Starts iterations while there is room, or completes the state when all are done.
-fn fill(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    mut active: Active,
-    st: &State,
-    spec: &MapSpec,
-    mut children: Box<Children>,
-) -> Flow {
+fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Flow {
+    let fid = sc.fid;
     while children.max_concurrency == 0 || children.running.len() < children.max_concurrency {
         let Some((index, item)) = children.pending.pop_front() else {
             break;
         };
-        let input = if st.jsonata.is_some() {
-            crate::jsonata_states::item_input(cx, fid, &active, st, index, &item)
-        } else {
-            match &spec.item_selector {
-                Some(t) => cx
-                    .eval(fid, &active, &active.effective, Some((index as u64, &item)), |env, e| t.eval(env, e))
-                    .map_err(|d| runtime(st, &active, &d)),
-                None => Ok(item),
+        let input = match &spec.item_selector {
+            Some(selector) => {
+                let effective = std::mem::take(&mut sc.active.effective);
+                let selected = sc.select(selector, "ItemSelector", &effective, Some((index, &item)));
+                sc.active.effective = effective;
+                selected
             }
+            None => Ok(item),
         };
         let input = match input {
             Ok(v) => v,
             Err(failure) => {
                 for other in children.running_frames() {
-                    cx.abort_frame(other);
+                    sc.cx.abort_frame(other);
                 }
-                return Flow::Fail { active, failure };
+                return sc.fail(failure);
             }
         };
         if !spec.distributed {
-            cx.emit(fid, EventKind::MapIterationStarted { name: st.name.clone(), index });
+            sc.cx.emit(fid, EventKind::MapIterationStarted { name: sc.st.name.clone(), index });
         }
-        let child = cx.spawn(fid, index, spec.processor, Arc::new(input), children.outer.clone(), spec.distributed);
+        let child =
+            sc.cx.spawn(fid, index, spec.processor, Arc::new(input), children.outer.clone(), spec.distributed);
         children.running.push((index, child));
     }
     if !children.running.is_empty() {
-        active.wait = Wait::Children(children);
-        return Flow::Block(active);
+        sc.active.wait = Wait::Children(children);
+        return sc.block();
     }
     if spec.distributed {
-        cx.emit(fid, EventKind::MapRunSucceeded);
+        sc.cx.emit(fid, EventKind::MapRunSucceeded);
     }
-    cx.emit(fid, EventKind::MapStateSucceeded);
+    sc.cx.emit(fid, EventKind::MapStateSucceeded);
     let outputs = Value::Array(children.results.into_iter().map(Option::unwrap_or_default).collect());
-    if st.jsonata.is_some() {
-        let input = active.raw_input.share();
-        return crate::jsonata_states::exit_with(cx, fid, active, st, &input, &outputs);
-    }
-    finish_result(cx, fid, active, st, Arc::new(outputs))
+    sc.finish(Arc::new(outputs))
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn on_child(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    mut active: Active,
-    st: &State,
-    spec: &MapSpec,
+    mut sc: StateCx<'_, '_>,
+    spec: &Spec,
     slot: usize,
     child: usize,
     result: Result<Value, Failure>,
 ) -> Flow {
-    let Wait::Children(mut children) = std::mem::replace(&mut active.wait, Wait::None) else {
-        return Flow::Block(active);
+    let fid = sc.fid;
+    let Wait::Children(mut children) = std::mem::replace(&mut sc.active.wait, Wait::None) else {
+        return sc.block();
     };
     children.running.retain(|(_, f)| *f != child);
     match result {
@@ -204,12 +309,12 @@ pub(crate) fn on_child(
                 *r = Some(output);
             }
             if !spec.distributed {
-                cx.emit(fid, EventKind::MapIterationSucceeded { name: st.name.clone(), index: slot });
+                sc.cx.emit(fid, EventKind::MapIterationSucceeded { name: sc.st.name.clone(), index: slot });
             }
         }
         Err(failure) => {
             if !spec.distributed {
-                cx.emit(fid, EventKind::MapIterationFailed { name: st.name.clone(), index: slot });
+                sc.cx.emit(fid, EventKind::MapIterationFailed { name: sc.st.name.clone(), index: slot });
             }
             children.failures += 1;
             let total = children.results.len().max(1) as f64;
@@ -219,28 +324,28 @@ pub(crate) fn on_child(
                 || children.tolerated_percentage.is_some_and(|p| children.failures as f64 * 100.0 / total > p);
             if exceeded {
                 for other in children.running_frames() {
-                    cx.abort_frame(other);
+                    sc.cx.abort_frame(other);
                 }
                 let failure = if tolerance_set {
                     Failure::new(
-                        "States.ExceedToleratedFailureThreshold",
+                        names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
                         Some("The specified tolerated failure threshold was exceeded".into()),
                     )
                 } else {
                     failure
                 };
                 if spec.distributed {
-                    cx.emit(
+                    sc.cx.emit(
                         fid,
                         EventKind::MapRunFailed { error: failure.error.clone(), cause: failure.cause.clone() },
                     );
                 }
-                active.children_failed = true;
-                return Flow::Fail { active, failure };
+                sc.active.children_failed = true;
+                return sc.fail(failure);
             }
         }
     }
-    fill(cx, fid, active, st, spec, children)
+    fill(sc, spec, children)
 }
 
 #[cfg(test)]

@@ -4,42 +4,69 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{Children, Flow, effective_input, finish_result, runtime};
-use crate::execution::{Active, Cx, Failure, Wait};
+use crate::compile::{Fields, Site};
+use crate::execution::{Children, Failure, Flow, StateCx, Wait};
 use crate::history::EventKind;
-use crate::ir::State;
+use crate::machine::{Builder, State, StateMachine};
+use crate::model::ParallelState;
+use crate::states::Kind;
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, branches: &[usize]) -> Flow {
-    let effective = match effective_input(cx, fid, &active, st) {
+/// A Parallel state's own fields.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// The index of each branch's start state.
+    pub(crate) branches: Vec<usize>,
+}
+
+impl Spec {
+    pub(crate) fn describe(&self, machine: &StateMachine, out: &mut Map<String, Value>) {
+        out.insert("branches".into(), self.branches.iter().map(|&b| machine.id_value(b)).collect());
+    }
+}
+
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, p: &ParallelState) -> State {
+    let ql = site.ql(p.query_language);
+    if p.branches.is_empty() {
+        b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Branches"), "A Parallel state needs at least one branch");
+    }
+    let branches = p
+        .branches
+        .iter()
+        .enumerate()
+        .map(|(i, branch)| b.sub_scope(branch, &format!("{}/{i}/", site.id), &site.at(&format!("Branches/{i}")), ql))
+        .collect();
+    let fields = Fields {
+        input_path: p.input_path.as_ref(),
+        output_path: p.output_path.as_ref(),
+        result_path: p.result_path.as_ref(),
+        parameters: p.parameters.as_ref(),
+        result_selector: p.result_selector.as_ref(),
+        assign: p.assign.as_ref(),
+        arguments: p.arguments.as_ref(),
+        output: p.output.as_ref(),
+        retry: p.retry.as_ref(),
+        catch: p.catch.as_ref(),
+        next: p.next.as_deref(),
+        end: p.end,
+        query_language: p.query_language,
+        ..Fields::default()
+    };
+    State { common: b.common(site, &fields), kind: Kind::Parallel(Spec { branches }) }
+}
+
+pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
+    let input = match sc.input().and_then(|input| sc.arguments(&input)) {
         Ok(v) => v,
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
-    let input = match &st.parameters {
-        Some(t) => match cx.eval(fid, &active, &effective, None, |env, e| t.eval(env, e)) {
-            Ok(v) => Arc::new(v),
-            Err(d) => {
-                return Flow::Fail { failure: runtime(st, &active, &d), active };
-            }
-        },
-        None => effective,
-    };
-    start_shared(cx, fid, active, branches, &input)
-}
-
-/// Starts every branch with `input`.
-pub(crate) fn start(cx: &mut Cx<'_>, fid: usize, active: Active, branches: &[usize], input: &Value) -> Flow {
-    start_shared(cx, fid, active, branches, &Arc::new(input.clone()))
-}
-
-/// Starts every branch with `input`, which they all share.
-fn start_shared(cx: &mut Cx<'_>, fid: usize, mut active: Active, branches: &[usize], input: &Arc<Value>) -> Flow {
-    cx.emit(fid, EventKind::ParallelStateStarted);
-    let outer = cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
+    let fid = sc.fid;
+    sc.cx.emit(fid, EventKind::ParallelStateStarted);
+    let outer = sc.cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
     let mut children = Children {
         running: Vec::new(),
-        results: vec![None; branches.len()],
+        results: vec![None; spec.branches.len()],
         pending: VecDeque::new(),
         max_concurrency: 0,
         failures: 0,
@@ -47,25 +74,17 @@ fn start_shared(cx: &mut Cx<'_>, fid: usize, mut active: Active, branches: &[usi
         tolerated_percentage: None,
         outer: outer.clone(),
     };
-    for (slot, start) in branches.iter().enumerate() {
-        let child = cx.spawn(fid, slot, *start, Arc::clone(input), outer.clone(), false);
+    for (slot, start) in spec.branches.iter().enumerate() {
+        let child = sc.cx.spawn(fid, slot, *start, Arc::clone(&input), outer.clone(), false);
         children.running.push((slot, child));
     }
-    active.wait = Wait::Children(Box::new(children));
-    Flow::Block(active)
+    sc.active.wait = Wait::Children(Box::new(children));
+    sc.block()
 }
 
-pub(crate) fn on_child(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    mut active: Active,
-    st: &State,
-    slot: usize,
-    child: usize,
-    result: Result<Value, Failure>,
-) -> Flow {
-    let Wait::Children(mut children) = std::mem::replace(&mut active.wait, Wait::None) else {
-        return Flow::Block(active);
+pub(crate) fn on_child(mut sc: StateCx<'_, '_>, slot: usize, child: usize, result: Result<Value, Failure>) -> Flow {
+    let Wait::Children(mut children) = std::mem::replace(&mut sc.active.wait, Wait::None) else {
+        return sc.block();
     };
     children.running.retain(|(_, f)| *f != child);
     match result {
@@ -74,22 +93,18 @@ pub(crate) fn on_child(
                 *r = Some(output);
             }
             if !children.running.is_empty() {
-                active.wait = Wait::Children(children);
-                return Flow::Block(active);
+                sc.active.wait = Wait::Children(children);
+                return sc.block();
             }
             let outputs = Value::Array(children.results.into_iter().map(Option::unwrap_or_default).collect());
-            if st.jsonata.is_some() {
-                let input = active.raw_input.share();
-                return crate::jsonata_states::exit_with(cx, fid, active, st, &input, &outputs);
-            }
-            finish_result(cx, fid, active, st, Arc::new(outputs))
+            sc.finish(Arc::new(outputs))
         }
         Err(failure) => {
             for other in children.running_frames() {
-                cx.abort_frame(other);
+                sc.cx.abort_frame(other);
             }
-            active.children_failed = true;
-            Flow::Fail { active, failure }
+            sc.active.children_failed = true;
+            sc.fail(failure)
         }
     }
 }

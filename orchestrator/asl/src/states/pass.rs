@@ -4,27 +4,44 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Flow, effective_input, finish_result, runtime};
-use crate::execution::{Active, Cx};
-use crate::ir::State;
+use crate::compile::{Fields, Site};
+use crate::execution::{Flow, StateCx};
+use crate::machine::{Builder, State};
+use crate::model::PassState;
+use crate::states::Kind;
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State, result: Option<&Arc<Value>>) -> Flow {
-    let effective = match effective_input(cx, fid, &active, st) {
-        Ok(v) => v,
-        Err(failure) => return Flow::Fail { active, failure },
+/// A Pass state's own fields.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// `Result`, shared with every execution that passes it on.
+    result: Option<Arc<Value>>,
+}
+
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, p: &PassState) -> State {
+    let fields = Fields {
+        input_path: p.input_path.as_ref(),
+        output_path: p.output_path.as_ref(),
+        result_path: p.result_path.as_ref(),
+        parameters: p.parameters.as_ref(),
+        assign: p.assign.as_ref(),
+        output: p.output.as_ref(),
+        next: p.next.as_deref(),
+        end: p.end,
+        query_language: p.query_language,
+        ..Fields::default()
     };
+    let common = b.common(site, &fields);
+    State { common, kind: Kind::Pass(Spec { result: p.result.clone().map(Arc::new) }) }
+}
+
+pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
     // `Parameters` replaces the effective input; `Result` replaces it again. Neither merges.
-    let parameters = match &st.parameters {
-        Some(t) => match cx.eval(fid, &active, &effective, None, |env, e| t.eval(env, e)) {
-            Ok(v) => Arc::new(v),
-            Err(d) => {
-                return Flow::Fail { failure: runtime(st, &active, &d), active };
-            }
-        },
-        None => effective,
+    let arguments = match sc.input().and_then(|input| sc.arguments(&input)) {
+        Ok(v) => v,
+        Err(failure) => return sc.fail(failure),
     };
-    let result = result.map_or(parameters, Arc::clone);
-    finish_result(cx, fid, active, st, result)
+    let result = spec.result.as_ref().map_or(arguments, Arc::clone);
+    sc.finish(result)
 }
 
 #[cfg(test)]

@@ -1,17 +1,28 @@
 //! Succeed: ends its frame (the execution, a branch or an iteration) successfully.
 
-use super::{Flow, effective_input, select_shared};
-use crate::execution::{Active, Cx};
-use crate::ir::{State, Transition};
+use crate::compile::{Fields, Site};
+use crate::execution::{Flow, StateCx};
+use crate::ir::Transition;
+use crate::machine::{Builder, State};
+use crate::model::SucceedState;
+use crate::states::Kind;
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, active: Active, st: &State) -> Flow {
-    let effective = match effective_input(cx, fid, &active, st) {
-        Ok(v) => v,
-        Err(failure) => return Flow::Fail { active, failure },
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, s: &SucceedState) -> State {
+    let fields = Fields {
+        input_path: s.input_path.as_ref(),
+        output_path: s.output_path.as_ref(),
+        output: s.output.as_ref(),
+        terminal_kind: true,
+        query_language: s.query_language,
+        ..Fields::default()
     };
-    match select_shared(cx, fid, &active, st, &st.output_path, effective) {
-        Ok(output) => Flow::ExitShared { active, output, next: Transition::End, assigned: None },
-        Err(failure) => Flow::Fail { failure, active },
+    State { common: b.common(site, &fields), kind: Kind::Succeed }
+}
+
+pub(crate) fn run(mut sc: StateCx<'_, '_>) -> Flow {
+    match sc.input() {
+        Ok(input) => sc.pass_on(input, None, Transition::End),
+        Err(failure) => sc.fail(failure),
     }
 }
 

@@ -4,220 +4,132 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::{Flow, effective_input, finish_result, runtime};
+use crate::compile::{Fields, Site};
 use crate::entropy;
-use crate::execution::{Action, Active, Cx, Failure, TaskCallContext, TaskReply, Wait};
-use crate::history::{EventKind, TaskFamily};
-use crate::ir::{NumSource, State, TaskSpec};
+use crate::execution::{Action, Failure, Flow, StateCx, TaskCallContext, TaskReply, Wait};
+use crate::history::EventKind;
+use crate::ir::NumSource;
+use crate::machine::{Builder, State};
+use crate::model::{QueryLanguage, TaskState};
+use crate::names;
+use crate::resource::{TaskResource, function_name};
+use crate::states::Kind;
 
 /// AWS's payload limit for a task result (256 KiB).
 const MAX_RESULT_BYTES: usize = 256 * 1024;
 
-/// What a Task state runs, parsed from its `Resource`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TaskResource {
-    /// A plain Lambda function ARN, `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:alias]`.
-    /// Produces `LambdaFunction*` events; the payload is the effective input.
-    Lambda {
-        /// The full ARN, as written.
-        arn: String,
-        /// `NAME` or `NAME:alias`.
-        function: String,
-    },
-    /// `arn:aws:states:::lambda:invoke` (optionally `.waitForTaskToken`). The function comes from
-    /// `Parameters.FunctionName` (a name or ARN, reduced to the name) and the payload from
-    /// `Parameters.Payload`; the result is wrapped like Lambda's Invoke response
-    /// (`{"Payload": …, "StatusCode": 200, …}`) unless the task waits for a token.
-    LambdaInvoke {
-        /// The function name; empty in the compiled machine, filled in when invoked.
-        function: String,
-        /// Whether the task completes only when its task token is sent back.
-        wait_for_task_token: bool,
-    },
-    /// An activity, `arn:aws:states:REGION:ACCOUNT:activity:NAME`; produces `Activity*` events.
-    Activity {
-        /// The activity ARN.
-        arn: String,
-    },
-    /// stepwasm's native form `wasm:NAME`: runs the Wasm function `NAME` directly, with the same
-    /// semantics and events as a plain Lambda ARN.
-    Wasm {
-        /// The function name.
-        name: String,
-    },
-    /// Any other service integration (`arn:aws:states:::sqs:sendMessage`, …), passed to the driver
-    /// as written; produces `Task*` events.
-    Other(String),
+/// A Task state's own fields.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// `Resource`.
+    pub(crate) resource: TaskResource,
+    /// `TimeoutSeconds` / `TimeoutSecondsPath`.
+    pub(crate) timeout: Option<NumSource>,
+    /// `HeartbeatSeconds` / `HeartbeatSecondsPath`.
+    pub(crate) heartbeat: Option<NumSource>,
 }
 
-impl TaskResource {
-    /// Parses a `Resource` string.
-    pub fn parse(resource: &str) -> Result<TaskResource, String> {
-        if let Some(name) = resource.strip_prefix("wasm:") {
-            if name.is_empty() {
-                return Err("The resource 'wasm:' must name a function (wasm:NAME)".into());
-            }
-            return Ok(TaskResource::Wasm { name: name.to_owned() });
-        }
-        let parts: Vec<&str> = resource.split(':').collect();
-        match parts.as_slice() {
-            ["arn", _, "lambda", _, _, "function", name @ ..] if !name.is_empty() && !name[0].is_empty() => {
-                Ok(TaskResource::Lambda { arn: resource.to_owned(), function: name.join(":") })
-            }
-            ["arn", _, "states", _, _, "activity", name] if !name.is_empty() => {
-                Ok(TaskResource::Activity { arn: resource.to_owned() })
-            }
-            ["arn", _, "states", "", "", "lambda", action] if action.starts_with("invoke") => {
-                Ok(TaskResource::LambdaInvoke {
-                    function: String::new(),
-                    wait_for_task_token: action.ends_with(".waitForTaskToken"),
-                })
-            }
-            ["arn", _, _, ..] if parts.len() >= 6 => Ok(TaskResource::Other(resource.to_owned())),
-            _ => Err(format!("Invalid resource '{resource}': expected an ARN or wasm:NAME")),
-        }
-    }
-
-    fn family(&self) -> TaskFamily {
-        match self {
-            TaskResource::Lambda { .. } | TaskResource::Wasm { .. } => TaskFamily::Lambda,
-            TaskResource::Activity { .. } => TaskFamily::Activity,
-            TaskResource::LambdaInvoke { .. } | TaskResource::Other(_) => TaskFamily::Service,
-        }
-    }
-
-    /// (resourceType, resource) as `TaskScheduled` reports them, or the ARN for other families.
-    fn names(&self) -> (String, String) {
-        match self {
-            TaskResource::Lambda { arn, .. } | TaskResource::Activity { arn } => (String::new(), arn.clone()),
-            TaskResource::Wasm { name } => (String::new(), format!("wasm:{name}")),
-            TaskResource::LambdaInvoke { wait_for_task_token, .. } => {
-                ("lambda".into(), if *wait_for_task_token { "invoke.waitForTaskToken".into() } else { "invoke".into() })
-            }
-            TaskResource::Other(arn) => {
-                let parts: Vec<&str> = arn.splitn(7, ':').collect();
-                (
-                    parts.get(5).copied().unwrap_or_default().to_owned(),
-                    parts.get(6).copied().unwrap_or_default().to_owned(),
-                )
-            }
-        }
-    }
-
-    fn uses_token(&self) -> bool {
-        match self {
-            TaskResource::LambdaInvoke { wait_for_task_token, .. } => *wait_for_task_token,
-            TaskResource::Activity { .. } => true,
-            TaskResource::Other(arn) => arn.ends_with(".waitForTaskToken"),
-            _ => false,
-        }
+impl Spec {
+    pub(crate) fn describe(&self, out: &mut Map<String, Value>) {
+        out.insert("resource".into(), self.resource.to_string().into());
     }
 }
 
-/// The resource as an ARN (or `wasm:NAME`). `lambda:invoke` is shown in the `aws` partition, since
-/// the parsed form does not keep the partition it was written with.
-impl std::fmt::Display for TaskResource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TaskResource::Lambda { arn, .. } | TaskResource::Activity { arn } | TaskResource::Other(arn) => {
-                f.write_str(arn)
-            }
-            TaskResource::Wasm { name } => write!(f, "wasm:{name}"),
-            TaskResource::LambdaInvoke { wait_for_task_token, .. } => {
-                let suffix = if *wait_for_task_token { ".waitForTaskToken" } else { "" };
-                write!(f, "arn:aws:states:::lambda:invoke{suffix}")
-            }
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, t: &TaskState) -> State {
+    let loc = site.loc;
+    let jsonata = site.ql(t.query_language) == QueryLanguage::JSONata;
+    let resource = match t.resource.as_deref() {
+        None => {
+            b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Resource"), "A Task state requires a 'Resource'");
+            TaskResource::Other(String::new())
         }
+        Some(r) => TaskResource::parse(r).unwrap_or_else(|e| {
+            b.diag("INVALID_RESOURCE", &site.at("Resource"), e);
+            TaskResource::Other(r.to_owned())
+        }),
+    };
+    let timeout =
+        b.num_source(t.timeout_seconds.as_ref(), t.timeout_seconds_path.as_ref(), "TimeoutSeconds", loc, jsonata);
+    let heartbeat =
+        b.num_source(t.heartbeat_seconds.as_ref(), t.heartbeat_seconds_path.as_ref(), "HeartbeatSeconds", loc, jsonata);
+    if let (Some(NumSource::Fixed(beat)), Some(NumSource::Fixed(limit))) = (&heartbeat, &timeout)
+        && let (Some(beat), Some(limit)) = (beat.as_u64(), limit.as_u64())
+        && beat >= limit
+    {
+        b.diag(
+            "SCHEMA_VALIDATION_FAILED",
+            &site.at("HeartbeatSeconds"),
+            format!("HeartbeatSeconds ({beat}) must be smaller than TimeoutSeconds ({limit})"),
+        );
     }
+    let fields = Fields {
+        input_path: t.input_path.as_ref(),
+        output_path: t.output_path.as_ref(),
+        result_path: t.result_path.as_ref(),
+        parameters: t.parameters.as_ref(),
+        result_selector: t.result_selector.as_ref(),
+        assign: t.assign.as_ref(),
+        arguments: t.arguments.as_ref(),
+        output: t.output.as_ref(),
+        retry: t.retry.as_ref(),
+        catch: t.catch.as_ref(),
+        next: t.next.as_deref(),
+        end: t.end,
+        query_language: t.query_language,
+        ..Fields::default()
+    };
+    State { common: b.common(site, &fields), kind: Kind::Task(Spec { resource, timeout, heartbeat }) }
 }
 
-/// Reduces a `FunctionName` (name, partial or full ARN) to `NAME[:alias]`.
-fn function_name(v: &str) -> String {
-    match v.split_once(":function:") {
-        Some((_, name)) => name.to_owned(),
-        None => v.to_owned(),
-    }
-}
-
+/// `TimeoutSeconds` or `HeartbeatSeconds`: a positive whole number of seconds.
 fn seconds(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    active: &Active,
-    st: &State,
+    sc: &mut StateCx<'_, '_>,
     source: Option<&NumSource>,
     field: &str,
     input: &Value,
 ) -> Result<Option<u64>, Failure> {
-    let v = match source {
-        None => return Ok(None),
-        Some(NumSource::Fixed(v)) => v.clone(),
-        Some(NumSource::Path(p)) => {
-            cx.eval(fid, active, input, None, |env, _| p.eval(env)).map_err(|d| runtime(st, active, &d))?
-        }
-        Some(NumSource::Jsonata(_)) => {
-            return Err(runtime(st, active, "JSONata values cannot be used in a JSONPath state"));
-        }
-    };
+    let Some(source) = source else { return Ok(None) };
+    let v = sc.number(source, field, input)?;
     match v.as_u64() {
         Some(n) if n > 0 => Ok(Some(n)),
         _ => {
-            Err(runtime(st, active, &format!("The {field} field refers to value {v} which is not a positive integer")))
+            let field = match source {
+                NumSource::Path(_) => format!("{field}Path"),
+                _ => field.to_owned(),
+            };
+            Err(sc.invalid(&format!("The {field} field refers to value {v} which is not a positive integer")))
         }
     }
 }
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, mut active: Active, st: &State, spec: &TaskSpec) -> Flow {
-    let effective = match effective_input(cx, fid, &active, st) {
+pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
+    let input = match sc.input() {
         Ok(v) => v,
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
-    if spec.resource.uses_token() && active.task_token.is_none() {
-        active.task_token =
-            Some(format!("{}{}", entropy::uuid_v4(cx.entropy), entropy::uuid_v4(cx.entropy)).replace('-', ""));
+    if spec.resource.uses_token() && sc.active.task_token.is_none() {
+        let token = format!("{}{}", entropy::uuid_v4(sc.cx.entropy), entropy::uuid_v4(sc.cx.entropy));
+        sc.active.task_token = Some(token.replace('-', ""));
     }
-    let params = match &st.parameters {
-        Some(t) => match cx.eval(fid, &active, &effective, None, |env, e| t.eval(env, e)) {
-            Ok(v) => Arc::new(v),
-            Err(d) => {
-                return Flow::Fail { failure: runtime(st, &active, &d), active };
-            }
-        },
-        None => Arc::clone(&effective),
+    let arguments = match sc.arguments(&input) {
+        Ok(v) => v,
+        Err(failure) => return sc.fail(failure),
     };
-    let timeout = seconds(cx, fid, &active, st, spec.timeout.as_ref(), "TimeoutSecondsPath", &effective);
-    let heartbeat = seconds(cx, fid, &active, st, spec.heartbeat.as_ref(), "HeartbeatSecondsPath", &effective);
-    match (timeout, heartbeat) {
-        (Ok(t), Ok(h)) => invoke_shared(cx, fid, active, st, spec, params, t, h),
-        (Err(failure), _) | (_, Err(failure)) => Flow::Fail { active, failure },
+    let timeout = seconds(&mut sc, spec.timeout.as_ref(), "TimeoutSeconds", &input);
+    let heartbeat = timeout.and_then(|t| Ok((t, seconds(&mut sc, spec.heartbeat.as_ref(), "HeartbeatSeconds", &input)?)));
+    match heartbeat {
+        Ok((timeout, heartbeat)) => invoke(sc, spec, arguments, timeout, heartbeat),
+        Err(failure) => sc.fail(failure),
     }
 }
 
-/// Records the scheduling events and asks the driver to run the task with `params`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn invoke(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    active: Active,
-    st: &State,
-    spec: &TaskSpec,
-    params: Value,
-    timeout: Option<u64>,
-    heartbeat: Option<u64>,
-) -> Flow {
-    invoke_shared(cx, fid, active, st, spec, Arc::new(params), timeout, heartbeat)
-}
-
-/// [`invoke`] with parameters that may be shared with the state's input.
-#[allow(clippy::too_many_arguments)]
-fn invoke_shared(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    mut active: Active,
-    st: &State,
-    spec: &TaskSpec,
-    params: Arc<Value>,
+/// Records the scheduling events and asks the driver to run the task with `arguments`.
+fn invoke(
+    mut sc: StateCx<'_, '_>,
+    spec: &Spec,
+    arguments: Arc<Value>,
     timeout: Option<u64>,
     heartbeat: Option<u64>,
 ) -> Flow {
@@ -225,17 +137,11 @@ fn invoke_shared(
     let (resource_type, resource_name) = spec.resource.names();
     let (resource, payload) = match &spec.resource {
         TaskResource::LambdaInvoke { wait_for_task_token, .. } => {
-            let Some(function) = params.get("FunctionName").and_then(Value::as_str) else {
-                return Flow::Fail {
-                    failure: runtime(
-                        st,
-                        &active,
-                        "The Parameters of a lambda:invoke task need a string 'FunctionName'",
-                    ),
-                    active,
-                };
+            let Some(function) = arguments.get("FunctionName").and_then(Value::as_str) else {
+                let failure = sc.runtime("The Parameters of a lambda:invoke task need a string 'FunctionName'");
+                return sc.fail(failure);
             };
-            let payload = Arc::new(params.get("Payload").cloned().unwrap_or_else(|| json!({})));
+            let payload = Arc::new(arguments.get("Payload").cloned().unwrap_or_else(|| json!({})));
             (
                 TaskResource::LambdaInvoke {
                     function: function_name(function),
@@ -244,33 +150,32 @@ fn invoke_shared(
                 payload,
             )
         }
-        other => (other.clone(), Arc::clone(&params)),
+        other => (other.clone(), Arc::clone(&arguments)),
     };
-    let region = cx.ctx().region.clone();
-    cx.emit(
+    let fid = sc.fid;
+    let region = sc.cx.ctx().region.clone();
+    sc.cx.emit(
         fid,
         EventKind::TaskScheduled {
             family,
             resource_type: resource_type.clone(),
             resource: resource_name.clone(),
             region,
-            // Service integrations record their Parameters; Lambda and activity tasks their
-            // input, which is also `params` (only `lambda:invoke`, a service, narrows it).
-            parameters: params,
+            parameters: arguments,
             timeout_in_seconds: timeout,
             heartbeat_in_seconds: heartbeat,
         },
     );
-    cx.emit(fid, EventKind::TaskStarted { family, resource_type, resource: resource_name });
-    let task_id = cx.new_task_id(fid, active.task_token.as_deref());
+    sc.cx.emit(fid, EventKind::TaskStarted { family, resource_type, resource: resource_name });
+    let task_id = sc.cx.new_task_id(fid, sc.active.task_token.as_deref());
     let context = TaskCallContext {
-        state_name: st.name.clone(),
-        state_id: st.id.clone(),
-        attempt: active.retry_count,
-        execution_arn: cx.ctx().execution_arn.clone(),
-        task_token: active.task_token.clone(),
+        state_name: sc.st.name.clone(),
+        state_id: sc.st.id.clone(),
+        attempt: sc.active.retry_count,
+        execution_arn: sc.cx.ctx().execution_arn.clone(),
+        task_token: sc.active.task_token.clone(),
     };
-    cx.action(Action::InvokeTask {
+    sc.cx.action(Action::InvokeTask {
         task_id,
         resource,
         payload,
@@ -278,12 +183,10 @@ fn invoke_shared(
         heartbeat: heartbeat.map(Duration::from_secs),
         context,
     });
-    active.wait = Wait::Task(task_id);
-    Flow::Block(active)
+    sc.active.wait = Wait::Task(task_id);
+    sc.block()
 }
 
-/// Whether `value` serialised as JSON is longer than `limit` bytes, found without building the
-/// text (and stopping as soon as the limit is passed).
 fn json_len_exceeds(value: &Value, limit: usize) -> bool {
     struct Counter {
         left: usize,
@@ -302,14 +205,8 @@ fn json_len_exceeds(value: &Value, limit: usize) -> bool {
 }
 
 /// The driver reported the task's outcome.
-pub(crate) fn on_reply(cx: &mut Cx<'_>, fid: usize, active: Active, reply: TaskReply) -> Flow {
-    let machine = cx.machine();
-    let Some((st, spec)) = machine.state(active.state).and_then(|s| match &s.kind {
-        crate::ir::Kind::Task(spec) => Some((s, spec)),
-        _ => None,
-    }) else {
-        return Flow::Block(active);
-    };
+pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Flow {
+    let fid = sc.fid;
     let family = spec.resource.family();
     let (resource_type, resource) = spec.resource.names();
     match reply {
@@ -319,22 +216,16 @@ pub(crate) fn on_reply(cx: &mut Cx<'_>, fid: usize, active: Active, reply: TaskR
                 let cause = format!(
                     "The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit."
                 );
-                let (error, cause) = (Some("States.DataLimitExceeded".to_owned()), Some(cause));
-                cx.emit(
+                let (error, cause) = (Some(names::DATA_LIMIT_EXCEEDED.to_owned()), Some(cause));
+                sc.cx.emit(
                     fid,
-                    EventKind::TaskFailed {
-                        family,
-                        resource_type,
-                        resource,
-                        error: error.clone(),
-                        cause: cause.clone(),
-                    },
+                    EventKind::TaskFailed { family, resource_type, resource, error: error.clone(), cause: cause.clone() },
                 );
-                return Flow::Fail { active, failure: Failure { error, cause, from_task: true } };
+                return sc.fail(Failure { error, cause, from_task: true });
             }
             let result = match &spec.resource {
                 TaskResource::LambdaInvoke { wait_for_task_token: false, .. } => {
-                    let request_id = entropy::uuid_v4(cx.entropy);
+                    let request_id = entropy::uuid_v4(sc.cx.entropy);
                     json!({
                         "ExecutedVersion": "$LATEST",
                         "Payload": output,
@@ -362,33 +253,20 @@ pub(crate) fn on_reply(cx: &mut Cx<'_>, fid: usize, active: Active, reply: TaskR
                 _ => output,
             };
             let result = Arc::new(result);
-            cx.emit(fid, EventKind::TaskSucceeded { family, resource_type, resource, output: Arc::clone(&result) });
-            if st.jsonata.is_some() {
-                let input = active.raw_input.share();
-                return crate::jsonata_states::exit_with(cx, fid, active, st, &input, &result);
-            }
-            finish_result(cx, fid, active, st, result)
+            sc.cx.emit(fid, EventKind::TaskSucceeded { family, resource_type, resource, output: Arc::clone(&result) });
+            sc.finish(result)
         }
         TaskReply::Failed(error, cause) => {
-            cx.emit(
+            sc.cx.emit(
                 fid,
-                EventKind::TaskFailed {
-                    family,
-                    resource_type,
-                    resource,
-                    error: Some(error.clone()),
-                    cause: cause.clone(),
-                },
+                EventKind::TaskFailed { family, resource_type, resource, error: Some(error.clone()), cause: cause.clone() },
             );
-            Flow::Fail { active, failure: Failure { error: Some(error), cause, from_task: true } }
+            sc.fail(Failure { error: Some(error), cause, from_task: true })
         }
         TaskReply::TimedOut => {
-            let error = Some("States.Timeout".to_owned());
-            cx.emit(
-                fid,
-                EventKind::TaskTimedOut { family, resource_type, resource, error: error.clone(), cause: None },
-            );
-            Flow::Fail { active, failure: Failure { error, cause: None, from_task: true } }
+            let error = Some(names::TIMEOUT.to_owned());
+            sc.cx.emit(fid, EventKind::TaskTimedOut { family, resource_type, resource, error: error.clone(), cause: None });
+            sc.fail(Failure { error, cause: None, from_task: true })
         }
     }
 }

@@ -4,102 +4,134 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Flow, assign, effective_input, runtime};
-use crate::execution::{Active, Cx, Failure, Wait};
-use crate::ir::{NumSource, State, StrSource, WaitSpec};
-use crate::payload;
+use crate::compile::{Fields, Site};
+use crate::execution::{Failure, Flow, StateCx, Wait};
+use crate::ir::{NumSource, StrSource};
+use crate::machine::{Builder, State};
+use crate::model::{QueryLanguage, WaitState};
+use crate::states::Kind;
 use crate::timestamp::Timestamp;
 
 /// AWS rejects waits longer than a signed 32-bit number of seconds.
 const MAX_DELAY_MS: i64 = i32::MAX as i64 * 1000;
 
-fn target(
-    cx: &mut Cx<'_>,
-    fid: usize,
-    active: &Active,
-    st: &State,
-    spec: &WaitSpec,
-    effective: &Value,
-) -> Result<Timestamp, Failure> {
-    let now = cx.now;
+/// How long a Wait state waits.
+#[derive(Clone, Debug)]
+pub(crate) enum Spec {
+    /// `Seconds` / `SecondsPath`.
+    Seconds(NumSource),
+    /// `Timestamp` / `TimestampPath`.
+    Timestamp(StrSource),
+}
+
+pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, w: &WaitState) -> State {
+    let loc = site.loc;
+    let jsonata = site.ql(w.query_language) == QueryLanguage::JSONata;
+    let set = [w.seconds.is_some(), w.seconds_path.is_some(), w.timestamp.is_some(), w.timestamp_path.is_some()];
+    if set.iter().filter(|b| **b).count() != 1 {
+        b.diag(
+            "SCHEMA_VALIDATION_FAILED",
+            loc,
+            "A Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath",
+        );
+    }
+    let spec = if w.seconds.is_some() || w.seconds_path.is_some() {
+        b.num_source(w.seconds.as_ref(), w.seconds_path.as_ref(), "Seconds", loc, jsonata).map(Spec::Seconds)
+    } else {
+        let literal = match &w.timestamp {
+            Some(Value::String(s)) => {
+                if !(jsonata && s.trim_start().starts_with("{%")) && Timestamp::parse_rfc3339(s).is_none() {
+                    b.diag(
+                        "SCHEMA_VALIDATION_FAILED",
+                        &site.at("Timestamp"),
+                        format!("'{s}' is not an RFC 3339 timestamp"),
+                    );
+                }
+                Some(s.clone())
+            }
+            Some(_) => {
+                b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Timestamp"), "Timestamp must be a string");
+                None
+            }
+            None => None,
+        };
+        b.str_source(literal.as_ref(), w.timestamp_path.as_ref(), "Timestamp", loc, jsonata).map(Spec::Timestamp)
+    };
+    let fields = Fields {
+        input_path: w.input_path.as_ref(),
+        output_path: w.output_path.as_ref(),
+        assign: w.assign.as_ref(),
+        output: w.output.as_ref(),
+        next: w.next.as_deref(),
+        end: w.end,
+        query_language: w.query_language,
+        ..Fields::default()
+    };
+    let spec = spec.unwrap_or(Spec::Seconds(NumSource::Fixed(Value::from(0))));
+    State { common: b.common(site, &fields), kind: Kind::Wait(spec) }
+}
+
+/// When the wait ends. AWS words a bad value by the field that gave it.
+fn until(sc: &mut StateCx<'_, '_>, spec: &Spec, input: &Value) -> Result<Timestamp, Failure> {
+    let now = sc.cx.now;
     match spec {
-        WaitSpec::Seconds(NumSource::Fixed(v)) => {
-            let secs = v.as_i64().unwrap_or(0).max(0);
-            Ok(now.add_millis(secs.saturating_mul(1000)))
-        }
-        WaitSpec::Seconds(NumSource::Path(p)) => {
-            let v = cx.eval(fid, active, effective, None, |env, _| p.eval(env)).map_err(|d| runtime(st, active, &d))?;
-            match v.as_i64() {
-                Some(secs) if secs >= 0 => Ok(now.add_millis(secs.saturating_mul(1000))),
-                Some(_) => Err(runtime(
-                    st,
-                    active,
-                    &format!("The SecondsPath parameter references a negative value: {p} == {v}"),
-                )),
-                None => Err(runtime(
-                    st,
-                    active,
-                    &format!("The SecondsPath parameter cannot be parsed as a long value: {p} == {v}"),
-                )),
+        Spec::Seconds(source) => {
+            let v = sc.number(source, "Seconds", input)?;
+            match (v.as_i64(), source) {
+                (Some(secs), NumSource::Fixed(_)) => Ok(now.add_millis(secs.max(0).saturating_mul(1000))),
+                (Some(secs), _) if secs >= 0 => Ok(now.add_millis(secs.saturating_mul(1000))),
+                (Some(_), NumSource::Path(p)) => {
+                    Err(sc.invalid(&format!("The SecondsPath parameter references a negative value: {p} == {v}")))
+                }
+                (None, NumSource::Path(p)) => {
+                    Err(sc.invalid(&format!("The SecondsPath parameter cannot be parsed as a long value: {p} == {v}")))
+                }
+                _ => Err(sc.invalid(&format!("The Seconds value {v} is not a non-negative integer"))),
             }
         }
-        WaitSpec::Timestamp(StrSource::Literal(s)) => Timestamp::parse_rfc3339(s)
-            .ok_or_else(|| runtime(st, active, &format!("The Timestamp '{s}' is not a valid RFC 3339 timestamp"))),
-        WaitSpec::Timestamp(StrSource::Path(p)) => {
-            let v = cx.eval(fid, active, effective, None, |env, _| p.eval(env)).map_err(|d| runtime(st, active, &d))?;
-            v.as_str().and_then(Timestamp::parse_rfc3339).ok_or_else(|| {
-                runtime(
-                    st,
-                    active,
-                    &format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {v}"),
-                )
-            })
-        }
-        WaitSpec::Seconds(NumSource::Jsonata(_)) | WaitSpec::Timestamp(StrSource::Jsonata(_) | StrSource::Call(_)) => {
-            Err(runtime(st, active, "This Wait field cannot be evaluated in a JSONPath state"))
+        Spec::Timestamp(source) => {
+            let v = sc.string(source, "Timestamp", input)?;
+            match (v.as_str().and_then(Timestamp::parse_rfc3339), source) {
+                (Some(t), _) => Ok(t),
+                (None, StrSource::Literal(s)) => {
+                    Err(sc.invalid(&format!("The Timestamp '{s}' is not a valid RFC 3339 timestamp")))
+                }
+                (None, StrSource::Path(p)) => Err(sc.invalid(&format!(
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {v}"
+                ))),
+                (None, _) => Err(sc.invalid(&format!("The Timestamp value {v} is not a valid timestamp"))),
+            }
         }
     }
 }
 
-pub(crate) fn run(cx: &mut Cx<'_>, fid: usize, mut active: Active, st: &State, spec: &WaitSpec) -> Flow {
-    let effective = match effective_input(cx, fid, &active, st) {
+pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
+    let input = match sc.input() {
         Ok(v) => v,
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
-    let until = match target(cx, fid, &active, st, spec, &effective) {
+    let until = match until(&mut sc, spec, &input) {
         Ok(t) => t,
-        Err(failure) => return Flow::Fail { active, failure },
+        Err(failure) => return sc.fail(failure),
     };
-    let delay = until.as_millis().saturating_sub(cx.now.as_millis());
+    let delay = until.as_millis().saturating_sub(sc.cx.now.as_millis());
     if delay > MAX_DELAY_MS {
-        return Flow::Fail { failure: runtime(st, &active, "Wait state delay is too long."), active };
+        let failure = sc.runtime("Wait state delay is too long.");
+        return sc.fail(failure);
     }
-    active.effective = Arc::unwrap_or_clone(effective);
+    sc.active.effective = Arc::unwrap_or_clone(input);
     if delay <= 0 {
-        return on_timer(cx, fid, active);
+        return on_timer(sc);
     }
-    active.wait = Wait::Timer(cx.state_timer(fid, until));
-    Flow::Block(active)
+    sc.active.wait = Wait::Timer(sc.cx.state_timer(sc.fid, until));
+    sc.block()
 }
 
 /// The wait is over.
-pub(crate) fn on_timer(cx: &mut Cx<'_>, fid: usize, active: Active) -> Flow {
-    let machine = cx.machine();
-    let Some(st) = machine.state(active.state) else {
-        return Flow::Block(active);
-    };
-    if st.jsonata.is_some() {
-        let effective = active.effective.clone();
-        return crate::jsonata_states::exit_with(cx, fid, active, st, &effective, &effective);
-    }
-    let assigned = match assign(cx, fid, &active, st, st.assign.as_ref(), &active.effective) {
-        Ok(a) => a,
-        Err(failure) => return Flow::Fail { active, failure },
-    };
-    match cx.eval(fid, &active, &active.effective, None, |env, _| payload::select(&st.output_path, env)) {
-        Ok(output) => Flow::Exit { active, output, next: st.next, assigned },
-        Err(d) => Flow::Fail { failure: runtime(st, &active, &d), active },
-    }
+pub(crate) fn on_timer(mut sc: StateCx<'_, '_>) -> Flow {
+    let input = Arc::new(std::mem::take(&mut sc.active.effective));
+    let next = sc.st.next;
+    sc.pass_on(input, None, next)
 }
 
 #[cfg(test)]

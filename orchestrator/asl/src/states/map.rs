@@ -38,6 +38,8 @@ pub(crate) struct Spec {
     pub(crate) tolerated_percentage: Option<NumSource>,
     /// `ProcessorConfig.Mode` is `DISTRIBUTED`.
     pub(crate) distributed: bool,
+    /// `Label`: names the Map Runs of a distributed Map in their ARNs (default: the state name).
+    pub(crate) label: Option<String>,
 }
 
 impl Spec {
@@ -122,8 +124,26 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, m: &MapState) -> State {
         loc,
         jsonata,
     );
-    let spec =
-        Spec { processor, items, item_selector, max_concurrency, tolerated_count, tolerated_percentage, distributed };
+    let label = m.label.clone();
+    if let Some(label) = &label
+        && (label.is_empty() || label.chars().count() > 40 || label.contains(['/', ':', ' ']))
+    {
+        b.diag(
+            "SCHEMA_VALIDATION_FAILED",
+            &site.at("Label"),
+            "A Map 'Label' has 1 to 40 characters and no '/', ':' or space",
+        );
+    }
+    let spec = Spec {
+        processor,
+        items,
+        item_selector,
+        max_concurrency,
+        tolerated_count,
+        tolerated_percentage,
+        distributed,
+        label,
+    };
     let fields = Fields {
         input_path: m.input_path.as_ref(),
         output_path: m.output_path.as_ref(),
@@ -216,7 +236,7 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
         let arn = format!(
             "{}/{}:{}",
             sc.cx.ctx().state_machine_arn.replacen(":stateMachine:", ":mapRun:", 1),
-            sc.st.name,
+            spec.label.as_deref().unwrap_or(&sc.st.name),
             entropy::uuid_v4(sc.cx.entropy)
         );
         sc.cx.emit(fid, EventKind::MapRunStarted { map_run_arn: arn });
@@ -385,6 +405,30 @@ mod tests {
                 "ExecutionSucceeded"
             ]
         );
+    }
+
+    #[test]
+    fn a_label_names_the_map_run() {
+        let map_run_arn = |label: &str| {
+            let def = format!(
+                r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map",{label}"End":true,"ItemProcessor":{{
+                    "ProcessorConfig":{{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"}},
+                    "StartAt":"P","States":{{"P":{{"Type":"Pass","End":true}}}}}}}}}}}}"#
+            );
+            let out = run_json(&def, json!([1]));
+            let started = out.history.iter().map(|e| e.to_aws_json()).find(|e| e["type"] == "MapRunStarted");
+            started.expect("a MapRunStarted event")["mapRunStartedEventDetails"]["mapRunArn"]
+                .as_str()
+                .expect("a Map Run ARN")
+                .to_owned()
+        };
+        assert!(map_run_arn(r#""Label":"ship-batch","#).contains(":mapRun:test/ship-batch:"), "{}", map_run_arn(""));
+        assert!(map_run_arn("").contains(":mapRun:test/M:"), "{}", map_run_arn(""));
+        let bad = crate::validate(
+            r#"{"StartAt":"M","States":{"M":{"Type":"Map","Label":"a/b","End":true,
+                "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,
+        );
+        assert_eq!(bad.iter().map(|d| d.location.as_str()).collect::<Vec<_>>(), ["/States/M/Label"]);
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod aws_clients;
 mod concurrency;
 mod conformance;
 mod console_api;
+mod fake_invoker;
 mod pipeline;
 mod runtime;
 mod support;

@@ -47,7 +47,7 @@ pub(crate) async fn definition_graph(State(state): State<AppState>, body: Bytes)
     }
     let definition = std::str::from_utf8(&body)
         .map_err(|error| ApiError::validation(format!("the definition is not UTF-8: {error}")))?;
-    Ok(Json(json!({ "graph": state.service.graph_of(definition)? })))
+    Ok(Json(json!({ "graph": state.service.draft_graph(definition)? })))
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! Executions: start (idempotent by name), run durably, describe, list, stop, history,
 //! callbacks, and resuming after a restart.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::PoisonError;
 
 use serde_json::Value;
 use stepwasm_asl::progress::{self, MapIteration};
@@ -9,13 +9,12 @@ use stepwasm_asl::{ExecutionContext, ExecutionOutcome, Timestamp};
 use tokio::sync::mpsc;
 
 use super::error::{ErrorKind, ServiceError};
-use super::machines::compile_definition;
 use super::names::{
     ACCOUNT, REGION, check_name, decode_page_token, encode_page_token, execution_parts, page_size, state_machine_name,
 };
-use super::recorder::{StoreRecorder, completion, replay_entry, stored_events, to_append};
+use super::recorder::{completion, to_append};
 use super::{Service, ServiceResult, TokenHolder};
-use crate::engine::{Prepared, Signal, StepRecord, random_uuid};
+use crate::engine::{Signal, StepRecord, random_uuid};
 use crate::store::{
     Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, MachineType, PageRequest, StateMachineRecord,
     StoredEvent,
@@ -78,7 +77,7 @@ impl Service {
         let input_text = input.unwrap_or("{}");
         let input = self.parse_input(input_text)?;
         let name = execution_name(name)?;
-        let machine = Arc::new(compile_definition(&machine_record.definition)?);
+        let machine = self.inner.machines.get(&machine_record.definition)?;
         if machine_record.machine_type == MachineType::Express {
             let arn =
                 format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, random_uuid());
@@ -178,7 +177,7 @@ impl Service {
         let input_text = input.unwrap_or("{}");
         let input = self.parse_input(input_text)?;
         let name = execution_name(name)?;
-        let machine = Arc::new(compile_definition(&machine_record.definition)?);
+        let machine = self.inner.machines.get(&machine_record.definition)?;
         let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, random_uuid());
         let context = self.context(&machine_record, &arn, &name);
         let start_date = context.start_time.0;
@@ -313,7 +312,7 @@ impl Service {
     /// `iteration`, the states inside that Map show that one iteration.
     pub fn execution_progress(&self, arn: &str, iteration: Option<&MapIteration>) -> ServiceResult<Value> {
         let execution = self.describe_execution(arn)?;
-        let machine = compile_definition(&execution.definition)?;
+        let machine = self.inner.machines.get(&execution.definition)?;
         let mut events = Vec::new();
         let mut after = None;
         loop {
@@ -392,122 +391,6 @@ impl Service {
             Some(sender) if sender.send(signal).is_ok() => Ok(()),
             _ => Err(ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting")),
         }
-    }
-
-    /// Resumes every RUNNING execution that this node can claim and is not driving already.
-    pub(super) async fn resume_running(&self) -> ServiceResult<usize> {
-        let mut resumed = 0;
-        for arn in self.inner.store.running_executions()? {
-            if !self.reserve_driver(&arn) {
-                continue;
-            }
-            match self.resume(&arn).await {
-                Ok(true) => resumed += 1,
-                Ok(false) => self.cancel_reservation(&arn),
-                Err(error) => {
-                    self.cancel_reservation(&arn);
-                    return Err(error);
-                }
-            }
-        }
-        Ok(resumed)
-    }
-
-    /// Drives `arn` from its journal, if this node can claim it; `false` if it cannot.
-    async fn resume(&self, arn: &str) -> ServiceResult<bool> {
-        let claimed = self.claim_lease(arn).await?;
-        if !claimed {
-            return Ok(false);
-        }
-        let Some(record) = self.inner.store.execution(arn)? else { return Ok(false) };
-        let machine = Arc::new(compile_definition(&record.definition)?);
-        let machine_record = self.inner.store.state_machine(&record.state_machine_arn)?;
-        let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
-        let mut context = ExecutionContext::new(
-            state_machine_name(&record.state_machine_arn).unwrap_or_default(),
-            &record.name,
-            Timestamp(record.start_date),
-        );
-        arn.clone_into(&mut context.execution_arn);
-        context.state_machine_arn.clone_from(&record.state_machine_arn);
-        if let Some(machine_record) = &machine_record {
-            context.role_arn.clone_from(&machine_record.role_arn);
-        }
-        let journal = self.inner.store.journal(arn)?.into_iter().map(replay_entry).collect();
-        let prepared = self.inner.engine.resume(machine, input, context, journal).map_err(ServiceError::internal)?;
-        self.drive(arn.to_owned(), prepared);
-        Ok(true)
-    }
-
-    /// Marks `arn` as about to be driven by this node: `false` when this node drives it already
-    /// or another task here has reserved it. With [`Service::drive`], this keeps one node from
-    /// ever driving an execution twice (a start racing the background resumer, say), which
-    /// would run its tasks twice.
-    fn reserve_driver(&self, arn: &str) -> bool {
-        let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
-        if live.contains_key(arn) {
-            return false;
-        }
-        live.insert(arn.to_owned(), None);
-        true
-    }
-
-    /// Withdraws a reservation that did not lead to driving.
-    fn cancel_reservation(&self, arn: &str) {
-        let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
-        if matches!(live.get(arn), Some(None)) {
-            live.remove(arn);
-        }
-    }
-
-    /// Claims (or renews) this node's lease on an execution; `false` if another node holds it.
-    async fn claim_lease(&self, arn: &str) -> ServiceResult<bool> {
-        // A lease write waits for a commit; keep it off the async workers.
-        let now = self.inner.engine.clock().now().0;
-        let (store, node, ttl, arn) = (
-            Arc::clone(&self.inner.store),
-            self.inner.config.node_id.clone(),
-            self.inner.config.lease_ttl_millis,
-            arn.to_owned(),
-        );
-        Ok(tokio::task::spawn_blocking(move || store.claim(&arn, &node, now, ttl))
-            .await
-            .map_err(ServiceError::internal)??)
-    }
-
-    /// Drives an execution in the background, journaling each step, until it ends; unless this
-    /// node drives it already.
-    fn drive(&self, arn: String, prepared: Prepared) {
-        let (sender, signals) = mpsc::unbounded_channel();
-        {
-            let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
-            if matches!(live.get(&arn), Some(Some(_))) {
-                return;
-            }
-            live.insert(arn.clone(), Some(sender));
-        }
-        let service = self.clone();
-        tokio::spawn(async move {
-            let mut recorder = StoreRecorder { store: Arc::clone(&service.inner.store), execution_arn: arn.clone() };
-            let mut observe = |event: &stepwasm_asl::HistoryEvent| {
-                service.publish(
-                    &arn,
-                    &stored_events(std::slice::from_ref(event)).into_iter().map(|e| e.event).collect::<Vec<_>>(),
-                );
-            };
-            // Start step 0 was stored with the execution row already.
-            let prepared = prepared.without_start();
-            let _ = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder)).await;
-            service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
-            service
-                .inner
-                .tokens
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .retain(|_, holder| holder.execution_arn != arn);
-            let (store, node) = (Arc::clone(&service.inner.store), service.inner.config.node_id.clone());
-            let _ = tokio::task::spawn_blocking(move || store.release(&arn, &node)).await;
-        });
     }
 
     fn machine_for_start(&self, state_machine_arn: &str) -> ServiceResult<StateMachineRecord> {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use stepwasm_asl::StateMachine;
+use super::compiled;
 
 use super::error::{ErrorKind, ServiceError};
 use super::names::{
@@ -28,25 +28,6 @@ pub struct ValidationReport {
     pub truncated: bool,
 }
 
-/// Compiles a definition, or explains in AWS's words why it is invalid.
-pub(crate) fn compile_definition(definition: &str) -> ServiceResult<StateMachine> {
-    StateMachine::from_json(definition).map_err(|error| match error {
-        stepwasm_asl::Error::InvalidDefinition(diagnostics) => {
-            let details: Vec<String> = diagnostics
-                .iter()
-                .map(|diagnostic| format!("{}: {} at {}", diagnostic.code, diagnostic.message, diagnostic.location))
-                .collect();
-            ServiceError::new(
-                ErrorKind::InvalidDefinition,
-                format!("Invalid State Machine Definition: '{}'", details.join(", ")),
-            )
-        }
-        other => {
-            ServiceError::new(ErrorKind::InvalidDefinition, format!("Invalid State Machine Definition: '{other}'"))
-        }
-    })
-}
-
 impl Service {
     /// CreateStateMachine. Idempotent: the same name with the same definition and role returns
     /// the existing machine; anything else under that name is `StateMachineAlreadyExists`.
@@ -62,7 +43,7 @@ impl Service {
         tracing_configuration: Value,
     ) -> ServiceResult<StateMachineRecord> {
         check_name(name)?;
-        compile_definition(definition)?;
+        self.inner.machines.get(definition)?;
         let arn = state_machine_arn(name);
         let now = self.inner.engine.clock().now().0;
         let record = StateMachineRecord {
@@ -127,7 +108,7 @@ impl Service {
         }
         let mut record = self.describe_state_machine(arn)?;
         if let Some(definition) = definition {
-            compile_definition(definition)?;
+            self.inner.machines.get(definition)?;
             record.definition = definition.to_owned();
         }
         if let Some(role_arn) = role_arn {
@@ -192,9 +173,16 @@ impl Service {
         })
     }
 
-    /// A definition's graph for the console: states with qualified ids, types and transitions.
+    /// The graph of a stored definition (a machine's or an execution's), for the console: states
+    /// with qualified ids, types and transitions.
     pub fn graph_of(&self, definition: &str) -> ServiceResult<Value> {
-        Ok(compile_definition(definition)?.describe())
+        Ok(self.inner.machines.get(definition)?.describe())
+    }
+
+    /// The graph of a definition being edited; compiled each time and not kept, since every
+    /// keystroke sends another one.
+    pub fn draft_graph(&self, definition: &str) -> ServiceResult<Value> {
+        Ok(compiled::compile(definition)?.describe())
     }
 
     /// TagResource.

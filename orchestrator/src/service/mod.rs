@@ -5,10 +5,12 @@
 //! in the store step by step and resumed after a restart; EXPRESS executions run in memory.
 
 mod activities;
+mod compiled;
 mod error;
 mod executions;
 mod machines;
 mod names;
+mod node;
 mod recorder;
 
 use std::collections::HashMap;
@@ -78,6 +80,8 @@ struct Inner {
     store: Arc<dyn Store>,
     runtime: Runtime,
     engine: Engine,
+    /// Every definition compiled once, for starts, resumes, progress and graphs.
+    machines: compiled::CompiledMachines,
     config: ServiceConfig,
     /// Signal channels of the executions this node is driving.
     /// `None`: a start or a resume on this node has reserved the execution and is about to
@@ -92,10 +96,23 @@ struct Inner {
 impl Service {
     /// A service over `store`, running Task states as functions registered in `runtime`.
     pub fn new(store: Arc<dyn Store>, runtime: Runtime, config: ServiceConfig) -> Self {
+        let tasks = Arc::new(WasmTasks::new(runtime.clone()));
+        Self::with_invoker(store, runtime, tasks, config)
+    }
+
+    /// A service over `store` whose Task states are run by `tasks` (activities still go to
+    /// their workers). `runtime` is where the functions API registers functions; `tasks` may
+    /// run them or do anything else, such as answer with canned results in a test.
+    pub fn with_invoker(
+        store: Arc<dyn Store>,
+        runtime: Runtime,
+        tasks: Arc<dyn TaskInvoker>,
+        config: ServiceConfig,
+    ) -> Self {
         let tokens = Arc::new(Mutex::new(HashMap::new()));
         let activities = Arc::new(ActivityQueues::default());
         let tasks = TokenIndexingTasks {
-            inner: WasmTasks::new(runtime.clone()),
+            inner: tasks,
             tokens: Arc::clone(&tokens),
             activities: Arc::clone(&activities),
         };
@@ -105,6 +122,7 @@ impl Service {
                 store,
                 runtime,
                 engine: Engine::new(Arc::new(tasks)),
+                machines: compiled::CompiledMachines::default(),
                 config,
                 live: Mutex::new(HashMap::new()),
                 tokens,
@@ -127,36 +145,6 @@ impl Service {
     /// A stream of every history event as it is written.
     pub fn subscribe(&self) -> broadcast::Receiver<ExecutionEvent> {
         self.inner.events.subscribe()
-    }
-
-    /// Resumes every RUNNING execution this node can claim, and keeps its leases alive.
-    ///
-    /// Call once at startup, inside the tokio runtime that serves requests.
-    pub async fn start_background_work(&self) -> ServiceResult<usize> {
-        let resumed = self.resume_running().await?;
-        let service = self.clone();
-        let period =
-            Duration::from_millis(u64::try_from(self.inner.config.lease_ttl_millis / 3).unwrap_or(10_000).max(100));
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(period);
-            loop {
-                ticker.tick().await;
-                let now = service.inner.engine.clock().now().0;
-                let (store, node, ttl) = (
-                    Arc::clone(&service.inner.store),
-                    service.inner.config.node_id.clone(),
-                    service.inner.config.lease_ttl_millis,
-                );
-                let _ = tokio::task::spawn_blocking(move || store.renew_all(&node, now, ttl)).await;
-                // Executions whose node died become claimable once its leases lapse.
-                let _ = service.resume_running().await;
-            }
-        });
-        Ok(resumed)
-    }
-
-    fn live_sender(&self, execution_arn: &str) -> Option<mpsc::UnboundedSender<Signal>> {
-        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned().flatten()
     }
 
     fn publish(&self, execution_arn: &str, events: &[Value]) {
@@ -184,7 +172,7 @@ pub(crate) struct TokenHolder {
 /// Remembers which execution each task token belongs to, so SendTaskSuccess can find it, and
 /// hands Activity tasks to the activity queues instead of a function.
 struct TokenIndexingTasks {
-    inner: WasmTasks,
+    inner: Arc<dyn TaskInvoker>,
     tokens: Arc<Mutex<HashMap<String, TokenHolder>>>,
     activities: Arc<ActivityQueues>,
 }

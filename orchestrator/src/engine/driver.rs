@@ -12,6 +12,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use super::clock::Clock;
 use super::replay::{Outstanding, RecordingEntropy, ReplayEntropy};
 use super::tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
+use crate::store::StoreError;
 
 /// Something from outside the execution that it may be waiting for.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +79,7 @@ pub struct StepRecord<'a> {
 /// happens that a restart could not reproduce.
 pub trait StepRecorder: Send {
     /// Stores one step; an error stops the execution here, still RUNNING, for a later resume.
-    fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), String>>;
+    fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// One journaled step, to replay.
@@ -140,8 +141,14 @@ impl Prepared {
 
 /// Why driving an execution stopped before it ended.
 #[derive(Debug, thiserror::Error)]
-#[error("the execution was interrupted: {0}")]
-pub struct Interrupted(pub String);
+pub enum Interrupted {
+    /// A step could not be made durable; the execution stays RUNNING for a later resume.
+    #[error("the execution was interrupted: a step could not be journaled: {0}")]
+    Record(#[from] StoreError),
+    /// The journal cannot be replayed.
+    #[error("the execution was interrupted: {0}")]
+    Journal(String),
+}
 
 /// Runs executions: the imperative shell around the pure interpreter in `stepwasm-asl`.
 ///
@@ -191,8 +198,11 @@ impl Engine {
         match self.drive(prepared, signals, observe, None).await {
             Ok(record) => record,
             // Without a recorder nothing can interrupt the run.
-            Err(Interrupted(reason)) => ExecutionRecord {
-                outcome: ExecutionOutcome::Failed { error: Some("States.Runtime".into()), cause: Some(reason) },
+            Err(interrupted) => ExecutionRecord {
+                outcome: ExecutionOutcome::Failed {
+                    error: Some(stepwasm_asl::names::RUNTIME.into()),
+                    cause: Some(interrupted.to_string()),
+                },
                 history: Vec::new(),
                 invocations: Vec::new(),
             },
@@ -228,7 +238,7 @@ impl Engine {
     ) -> Result<Prepared, Interrupted> {
         let mut entries = journal.into_iter();
         let Some(first) = entries.next().filter(|entry| entry.input.is_none()) else {
-            return Err(Interrupted("the journal does not begin with the start".into()));
+            return Err(Interrupted::Journal("the journal does not begin with the start".into()));
         };
         let (mut execution, step) =
             Execution::start(machine, input, context, first.at, &mut ReplayEntropy::new(first.entropy));
@@ -239,7 +249,7 @@ impl Engine {
         let mut next_sequence = 1;
         for entry in entries {
             let Some(input) = entry.input else {
-                return Err(Interrupted(format!("journal entry {next_sequence} is a second start")));
+                return Err(Interrupted::Journal(format!("journal entry {next_sequence} is a second start")));
             };
             match &input {
                 Input::TaskSucceeded { task_id, .. }
@@ -282,7 +292,7 @@ impl Engine {
                     history: &start_history,
                     outcome: finished.as_ref(),
                 };
-                recorder.record(step).await.map_err(Interrupted)?;
+                recorder.record(step).await.map_err(Interrupted::Record)?;
             }
             for event in &start_history {
                 observe(event);
@@ -317,7 +327,7 @@ impl Engine {
             let next = loop {
                 if work.is_empty() && completions.is_empty() && !signals_open {
                     break Input::Stop {
-                        error: Some("States.Runtime".into()),
+                        error: Some(stepwasm_asl::names::RUNTIME.into()),
                         cause: Some("The execution is waiting for a task token that can no longer be sent.".into()),
                     };
                 }
@@ -350,9 +360,9 @@ impl Engine {
                     history: &step.history,
                     outcome: outcome.as_ref(),
                 };
-                if let Err(reason) = recorder.record(record).await {
+                if let Err(error) = recorder.record(record).await {
                     work.abort_all();
-                    return Err(Interrupted(reason));
+                    return Err(Interrupted::Record(error));
                 }
             }
             next_sequence += 1;

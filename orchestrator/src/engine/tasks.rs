@@ -146,11 +146,11 @@ pub(crate) fn function_name(resource: &TaskResource) -> Result<String, TaskOutco
         }
         TaskResource::Wasm { name } => Ok(name.clone()),
         TaskResource::Activity { arn } => Err(TaskOutcome::Failed {
-            error: "States.TaskFailed".into(),
+            error: stepwasm_asl::names::TASK_FAILED.into(),
             cause: Some(format!("Activity tasks need a worker polling through the API server ({arn})")),
         }),
         TaskResource::Other(resource) => Err(TaskOutcome::Failed {
-            error: "States.TaskFailed".into(),
+            error: stepwasm_asl::names::TASK_FAILED.into(),
             cause: Some(format!("stepwasm does not support the resource {resource}")),
         }),
     }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use stepwasm_asl::{ExecutionOutcome, HistoryEvent, Input, TaskId, TimerId, Timestamp};
 
 use crate::engine::{BoxFuture, ReplayEntry, StepRecord, StepRecorder};
-use crate::store::{Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoredEvent};
+use crate::store::{Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoreError, StoredEvent};
 
 /// Journals every step of one execution in the store before the engine acts on it.
 pub(crate) struct StoreRecorder {
@@ -12,9 +12,9 @@ pub(crate) struct StoreRecorder {
 }
 
 impl StepRecorder for StoreRecorder {
-    fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), String>> {
+    fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), StoreError>> {
         let append = to_append(&self.execution_arn, &step);
-        Box::pin(async move { self.store.append(append).await.map_err(|error| error.to_string()) })
+        Box::pin(async move { self.store.append(append).await })
     }
 }
 

@@ -365,13 +365,13 @@ fn bad_position(position: &str) -> StoreError {
 
 /// The error for a write to an execution that does not exist.
 pub(super) fn no_execution(arn: &str) -> StoreError {
-    StoreError::Database(format!("execution {arn} does not exist, so nothing can be appended to it"))
+    StoreError::Refused(format!("execution {arn} does not exist, so nothing can be appended to it"))
 }
 
 /// Checks that a start append belongs to `record` and begins its journal and history.
 pub(super) fn check_start(record: &ExecutionRecord, start: &Append) -> StoreResult<()> {
     if start.execution_arn != record.arn {
-        return Err(StoreError::Database(format!(
+        return Err(StoreError::Refused(format!(
             "the start entry is for {}, not for the execution being created ({})",
             start.execution_arn, record.arn
         )));
@@ -387,19 +387,19 @@ pub(super) fn check_append(append: &Append, next_sequence: u64, next_event: u64)
     let arn = &append.execution_arn;
     let sequence = append.entry.sequence;
     if sequence < next_sequence {
-        return Err(StoreError::Database(format!(
+        return Err(StoreError::Refused(format!(
             "execution {arn} already has journal entry {sequence}: another writer appended that step first"
         )));
     }
     if sequence > next_sequence {
-        return Err(StoreError::Database(format!(
+        return Err(StoreError::Refused(format!(
             "journal entry {sequence} of execution {arn} would leave a gap: the next entry is {next_sequence}"
         )));
     }
     for (offset, event) in (0u64..).zip(&append.events) {
         let expected = next_event + offset;
         if event.id != expected {
-            return Err(StoreError::Database(format!(
+            return Err(StoreError::Refused(format!(
                 "history event {} of execution {arn} is out of order: the next event id is {expected}",
                 event.id
             )));

@@ -45,8 +45,17 @@ pub use sqlite::SqliteStore;
 #[non_exhaustive]
 pub enum StoreError {
     /// The database reported an error.
-    #[error("database error: {0}")]
-    Database(String),
+    #[error("database error: {what}: {source}")]
+    Database {
+        /// What the store was doing.
+        what: String,
+        /// The database's own error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The store cannot do what was asked: a write to an execution that does not exist, a value
+    /// too large to store, a database that cannot be set up as the store needs.
+    #[error("{0}")]
+    Refused(String),
     /// The data directory cannot be used.
     #[error("{path}: {source}")]
     Io {
@@ -69,6 +78,13 @@ pub enum StoreError {
     /// The store has shut down.
     #[error("the store is closed")]
     Closed,
+}
+
+impl StoreError {
+    /// A database failure while doing `what`.
+    pub fn database(what: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Database { what: what.into(), source: Box::new(source) }
+    }
 }
 
 /// The store's result type.

@@ -195,7 +195,7 @@ impl SqliteStore {
             // to the log. It is a property of the file, so setting it once here is enough.
             let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                return Err(StoreError::Database(format!(
+                return Err(StoreError::Refused(format!(
                     "the database cannot use a write-ahead log (journal mode stayed {mode:?})"
                 )));
             }
@@ -290,7 +290,7 @@ fn open_connection(target: &Target) -> StoreResult<Connection> {
         Target::File(path) => Connection::open(path),
         Target::Memory(uri) => Connection::open_with_flags(uri, OpenFlags::default()),
     }
-    .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", target_path(target).display())))?;
+    .map_err(|e| StoreError::database(format!("cannot open {}", target_path(target).display()), e))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // FULL: a commit has reached the disk when it returns. NORMAL would be faster in WAL mode
     // but can lose the last commits on power loss, and we acknowledge appends on commit.
@@ -314,7 +314,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             return Ok(());
         };
         tx.execute_batch(script)
-            .map_err(|e| StoreError::Database(format!("migrating the schema to version {}: {e}", found + 1)))?;
+            .map_err(|e| StoreError::database(format!("migrating the schema to version {}", found + 1), e))?;
         tx.pragma_update(None, "user_version", found + 1)?;
         tx.commit()?;
     }
@@ -322,7 +322,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        StoreError::Database(error.to_string())
+        StoreError::database("a query failed", error)
     }
 }
 
@@ -399,9 +399,10 @@ fn run_writer(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &S
 
 /// Applies a batch in one transaction, each job in its own savepoint, and commits it.
 fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], stats: &Stats) {
+    // Each job gets the error, and rusqlite's error is not `Clone`: they share its text.
     let fail_all = |jobs: &mut [Box<dyn Job>], what: &str, error: &rusqlite::Error| {
         for job in jobs {
-            job.fail(StoreError::Database(format!("{what}: {error}")));
+            job.fail(StoreError::database(what, std::io::Error::other(error.to_string())));
         }
     };
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -411,18 +412,18 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], stats: &Stats) {
     let mut open = 0;
     for i in 0..batch.len() {
         if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            batch[i].fail(StoreError::Database(format!("starting a savepoint failed: {e}")));
+            batch[i].fail(StoreError::database("starting a savepoint failed", e));
             continue;
         }
         if batch[i].apply(conn) {
             if let Err(e) = conn.execute_batch("RELEASE job") {
-                batch[i].fail(StoreError::Database(format!("releasing a savepoint failed: {e}")));
+                batch[i].fail(StoreError::database("releasing a savepoint failed", e));
             }
         } else if conn.is_autocommit() {
             // Some errors (a full disk, an I/O error) make SQLite roll back the whole
             // transaction, taking the earlier jobs' writes with it: fail those, start afresh.
             for job in &mut batch[open..i] {
-                job.fail(StoreError::Database(
+                job.fail(StoreError::Refused(
                     "a write failed and rolled back the transaction this write was part of".into(),
                 ));
             }
@@ -431,7 +432,7 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], stats: &Stats) {
                 return fail_all(&mut batch[open..], "starting a write transaction failed", &e);
             }
         } else if let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
-            batch[i].fail(StoreError::Database(format!("rolling back a savepoint failed: {e}")));
+            batch[i].fail(StoreError::database("rolling back a savepoint failed", e));
         }
     }
     match conn.execute_batch("COMMIT") {
@@ -568,7 +569,7 @@ fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<T
 }
 
 fn to_sql_int(value: u64, what: &str) -> StoreResult<i64> {
-    i64::try_from(value).map_err(|_| StoreError::Database(format!("{what} {value} is too large to store")))
+    i64::try_from(value).map_err(|_| StoreError::Refused(format!("{what} {value} is too large to store")))
 }
 
 fn from_sql_int(value: i64, what: &str) -> StoreResult<u64> {
@@ -638,7 +639,7 @@ fn insert_append(conn: &Connection, append: &Append) -> StoreResult<()> {
     check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
 
     let entry = serde_json::to_string(&append.entry)
-        .map_err(|e| StoreError::Database(format!("journal entry of {arn} cannot be encoded: {e}")))?;
+        .map_err(|e| StoreError::database(format!("journal entry of {arn} cannot be encoded"), e))?;
     conn.prepare_cached("INSERT INTO journal (execution_arn, sequence, entry) VALUES (?1, ?2, ?3)")?
         .execute(params![arn, to_sql_int(append.entry.sequence, "sequence")?, entry])?;
     let mut insert_event =

@@ -18,7 +18,10 @@
 //!   leases and activities, with an in-memory and a SQLite implementation. Each step is
 //!   journaled before its actions run, so executions survive a crash and resume by replay.
 //! - [`service::Service`]: the Step Functions operations; [`api`] renders them as the AWS JSON
-//!   1.0 protocol, so boto3 and the AWS CLI work against `stepwasm serve`.
+//!   1.0 protocol, so boto3 and the AWS CLI work against `stepwasm serve`. It compiles each
+//!   definition once, runs Task states through any [`engine::TaskInvoker`] it is given
+//!   ([`service::Service::with_invoker`]; [`engine::WasmTasks`] by default), and keeps the node's
+//!   part (which executions it drives, leases, resuming) apart from the operations.
 //! - **Console**: the browser app in `console/` (ES modules and vendored elkjs, compiled into the
 //!   binary) served by [`api`] at `/console/`. It reads the same API plus small read endpoints:
 //!   graphs from [`stepwasm_asl::StateMachine::describe`], per-state progress folded from the
@@ -29,7 +32,7 @@
 //! # Layout
 //!
 //! `engine/` (driver, clock, replay, Wasm tasks), `store/` (traits, memory, SQLite), `service/`
-//! (operations by area), `api/` (HTTP, console endpoints and assets), `console/` (the browser
+//! (operations by area; `node.rs` for driving, `compiled.rs` for compiled definitions), `api/` (HTTP, console endpoints and assets), `console/` (the browser
 //! app's files, not Rust), `conformance.rs` (the AWS-recorded case runner), and
 //! `cli/` (one file per command, in the `stepwasm` binary).
 //!

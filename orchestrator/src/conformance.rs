@@ -147,15 +147,22 @@ pub fn load_cases(path: &Path) -> Result<Vec<Case>> {
 /// Runs cases against Wasm stand-ins of the recorded Lambda handlers.
 pub struct Runner {
     runtime: Runtime,
+    /// Handler file → the Wasm component that stands in for it.
+    handlers: &'static [(&'static str, &'static [u8])],
     /// Function name → the handler file it stands for, for functions named outside `lambdas`.
     extra_functions: HashMap<String, String>,
 }
 
 impl Runner {
-    /// A runner on `runtime`. `extra_functions` maps function names that cases mention only
-    /// through their input or parameters to handler files.
-    pub fn new(runtime: Runtime, extra_functions: HashMap<String, String>) -> Self {
-        Self { runtime, extra_functions }
+    /// A runner on `runtime`, with `handlers` standing in for the Lambda handler files that
+    /// cases call (keyed by file name). `extra_functions` maps function names that cases mention
+    /// only through their input or parameters to handler files.
+    pub fn new(
+        runtime: Runtime,
+        handlers: &'static [(&'static str, &'static [u8])],
+        extra_functions: HashMap<String, String>,
+    ) -> Self {
+        Self { runtime, handlers, extra_functions }
     }
 
     /// Reads the extra function names from a JSON object file (keys starting with `_` ignored).
@@ -190,8 +197,7 @@ impl Runner {
             .map(|(arn, handler)| (function_name_of(arn), handler.as_str()))
             .chain(self.extra_functions.iter().map(|(name, handler)| (name.clone(), handler.as_str())));
         for (name, handler) in deployments {
-            if let Some((_, component)) =
-                stepwasm_functions::CONFORMANCE_HANDLERS.iter().find(|(file, _)| handler.ends_with(file))
+            if let Some((_, component)) = self.handlers.iter().find(|(file, _)| handler.ends_with(file))
             {
                 // A failure to register leaves the function missing, which the case then shows.
                 let _ = self.runtime.register(&name, component, FunctionConfig::default());

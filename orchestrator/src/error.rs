@@ -5,10 +5,6 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A function name is neither a component file nor a bundled sample.
-    #[error("`{0}` is neither a .wasm file nor a sample function (samples: {samples})", samples = sample_names())]
-    UnknownFunction(String),
-
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -36,7 +32,3 @@ pub enum Error {
 
 /// The orchestrator's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-fn sample_names() -> String {
-    stepwasm_functions::ALL.iter().map(|function| function.name).collect::<Vec<_>>().join(", ")
-}

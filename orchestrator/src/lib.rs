@@ -26,34 +26,54 @@
 //!   binary) served by [`api`] at `/console/`. It reads the same API plus small read endpoints:
 //!   graphs from [`stepwasm_asl::StateMachine::describe`], per-state progress folded from the
 //!   history by [`stepwasm_asl::progress`], and the history as server-sent events.
-//! - [`DataDir`], [`FunctionSource`], [`FunctionDirectory`], [`Client`]: where state lives, where
-//!   components come from, where deployed ones are kept, and how the CLI talks to a server.
+//! - [`DataDir`], [`FunctionDirectory`], [`Client`]: where state lives, where deployed
+//!   components are kept, and how the CLI talks to a server.
+//!
+//! The library knows no particular function: the `stepwasm` binary (`orchestrator/cli`) embeds
+//! the sample pipeline and hands the conformance stand-ins to the [`conformance`] runner (feature
+//! `conformance`).
 //!
 //! # Layout
 //!
 //! `engine/` (driver, clock, replay, Wasm tasks), `store/` (traits, memory, SQLite), `service/`
-//! (operations by area; `node.rs` for driving, `compiled.rs` for compiled definitions), `api/` (HTTP, console endpoints and assets), `console/` (the browser
-//! app's files, not Rust), `conformance.rs` (the AWS-recorded case runner), and
-//! `cli/` (one file per command, in the `stepwasm` binary).
+//! (operations by area; `node.rs` for which executions this node drives, `compiled.rs` for
+//! compiled definitions), `api/` (HTTP, console endpoints and assets), `console/` (the browser
+//! app's files, not Rust) and `conformance.rs` (the AWS-recorded case runner).
 //!
 //! ```
-//! use stepwasm_orchestrator::FunctionSource;
+//! use std::collections::BTreeMap;
+//! use std::sync::Arc;
 //!
-//! let source = FunctionSource::resolve("validate-payment")?;
-//! assert_eq!(source.name(), "validate-payment");
-//! assert!(source.component()?.starts_with(b"\0asm"));
-//! # Ok::<(), stepwasm_orchestrator::Error>(())
+//! use stepwasm_orchestrator::service::{Service, ServiceConfig};
+//! use stepwasm_orchestrator::store::{MachineType, MemoryStore};
+//! use stepwasm_runtime::{Runtime, RuntimeConfig};
+//!
+//! let runtime = Runtime::new(RuntimeConfig::default())?;
+//! let service = Service::new(Arc::new(MemoryStore::default()), runtime, ServiceConfig::default());
+//! let definition = r#"{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": true}}}"#;
+//! let machine = service.create_state_machine(
+//!     "hello",
+//!     definition,
+//!     "arn:aws:iam::123456789012:role/example",
+//!     MachineType::Standard,
+//!     &BTreeMap::new(),
+//!     serde_json::Value::Null,
+//!     serde_json::Value::Null,
+//! )?;
+//! assert_eq!(machine.arn, "arn:aws:states:us-east-1:123456789012:stateMachine:hello");
+//! assert_eq!(service.graph_of(definition)?["startAt"], "Hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 #![warn(missing_docs)]
 
 pub mod api;
 mod client;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod data_dir;
 pub mod engine;
 mod error;
-mod function_source;
 mod function_store;
 pub mod service;
 pub mod store;
@@ -61,5 +81,4 @@ pub mod store;
 pub use client::{Client, ClientError};
 pub use data_dir::DataDir;
 pub use error::{Error, Result};
-pub use function_source::FunctionSource;
 pub use function_store::FunctionDirectory;

@@ -19,7 +19,7 @@ fn pass_rate(file: &str, json_ata: Option<bool>) -> Result<Option<(usize, usize)
     };
     let names =
         Runner::load_function_names(&Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/function-names.json"))?;
-    let runner = Runner::new(Runtime::new(RuntimeConfig::default())?, names);
+    let runner = Runner::new(Runtime::new(RuntimeConfig::default())?, stepwasm_functions::CONFORMANCE_HANDLERS, names);
     let (mut passed, mut total) = (0, 0);
     for case in load_cases(&dir.join(file))? {
         let is_jsonata = case.tags.iter().any(|tag| tag == "jsonata");

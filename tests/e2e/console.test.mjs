@@ -1,6 +1,6 @@
 // The web console in a real browser, against a real `stepwasm demo` server.
 //
-// Run through `cargo test` (orchestrator/tests/all/console_browser.rs sets STEPWASM_BIN), or by
+// Run through `cargo test` (orchestrator/cli/tests/all/console_browser.rs sets STEPWASM_BIN), or by
 // hand: `npm ci && STEPWASM_BIN=../../target/release/stepwasm npm test`.
 
 import assert from "node:assert/strict";

@@ -77,7 +77,7 @@ pub fn run_to_completion(
         } else {
             // Nothing can happen any more (a task token nobody will send back).
             outcome = Some(ExecutionOutcome::Failed {
-                error: Some("States.Runtime".into()),
+                error: Some(crate::names::RUNTIME.into()),
                 cause: Some("The execution is blocked: no task or timer is pending.".into()),
             });
             break;

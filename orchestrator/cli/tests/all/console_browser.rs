@@ -16,7 +16,7 @@ fn on_path(program: &str) -> bool {
 
 #[test]
 fn the_console_works_in_a_real_browser() -> Result<()> {
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e");
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e");
     if !on_path("node") || !on_path("npm") {
         bail!("the browser tests need Node.js 20+ and npm (Debian: apt-get install nodejs npm)");
     }

@@ -1,11 +1,13 @@
+//! Where the function a command names comes from: a component file, or a sample built in.
+
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use anyhow::{Context as _, Result, bail};
 
 /// Where a task function's component comes from.
 #[derive(Debug, Clone)]
-pub enum FunctionSource {
+pub(crate) enum FunctionSource {
     /// A `.wasm` component on disk, named after its file stem.
     File {
         /// The name derived from the file.
@@ -20,7 +22,7 @@ pub enum FunctionSource {
 impl FunctionSource {
     /// Resolves `reference`: an existing file path (or anything ending in `.wasm`) is a file,
     /// anything else must name a sample function.
-    pub fn resolve(reference: &str) -> Result<Self> {
+    pub(crate) fn resolve(reference: &str) -> Result<Self> {
         let path = Path::new(reference);
         if path.is_file() || reference.ends_with(".wasm") {
             let stem = path.file_stem().map(|stem| stem.to_string_lossy()).unwrap_or(Cow::Borrowed("function"));
@@ -28,13 +30,17 @@ impl FunctionSource {
             let name = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
             return Ok(Self::File { name, path: path.to_path_buf() });
         }
-        stepwasm_functions::find(reference)
-            .map(Self::Sample)
-            .ok_or_else(|| Error::UnknownFunction(reference.to_owned()))
+        match stepwasm_functions::find(reference) {
+            Some(sample) => Ok(Self::Sample(sample)),
+            None => {
+                let samples: Vec<&str> = stepwasm_functions::ALL.iter().map(|function| function.name).collect();
+                bail!("`{reference}` is neither a .wasm file nor a sample function (samples: {})", samples.join(", "))
+            }
+        }
     }
 
     /// The name the function is registered under.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Self::File { name, .. } => name,
             Self::Sample(sample) => sample.name,
@@ -42,10 +48,11 @@ impl FunctionSource {
     }
 
     /// The component's bytes.
-    pub fn component(&self) -> Result<Cow<'static, [u8]>> {
+    pub(crate) fn component(&self) -> Result<Cow<'static, [u8]>> {
         match self {
             Self::File { path, .. } => {
-                std::fs::read(path).map(Cow::Owned).map_err(|source| Error::Io { path: path.clone(), source })
+                let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+                Ok(Cow::Owned(bytes))
             }
             Self::Sample(sample) => Ok(Cow::Borrowed(sample.component)),
         }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use stepwasm_orchestrator::FunctionSource;
+use crate::function_source::FunctionSource;
 use stepwasm_runtime::{FunctionConfig, Invocation, Runtime, RuntimeConfig};
 
 use super::invoke::format_duration;

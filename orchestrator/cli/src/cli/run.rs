@@ -9,7 +9,9 @@ use clap::Args;
 use serde_json::Value;
 use stepwasm_asl::{ExecutionContext, ExecutionOutcome, HistoryEvent, StateMachine};
 use stepwasm_orchestrator::engine::{Engine, ExecutionRecord, WasmTasks};
-use stepwasm_orchestrator::{DataDir, FunctionSource};
+use stepwasm_orchestrator::DataDir;
+
+use crate::function_source::FunctionSource;
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
 #[derive(Debug, Args)]

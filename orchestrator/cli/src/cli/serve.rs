@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{MemoryStore, SqliteStore, Store};
-use stepwasm_orchestrator::{Client, DataDir, FunctionDirectory, FunctionSource};
+use stepwasm_orchestrator::{Client, DataDir, FunctionDirectory};
+
+use crate::function_source::FunctionSource;
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 /// The address `serve` listens on, and the client commands talk to, unless told otherwise.

@@ -6,7 +6,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::Args;
 use serde_json::Value;
-use stepwasm_orchestrator::{DataDir, FunctionSource};
+use stepwasm_orchestrator::DataDir;
+
+use crate::function_source::FunctionSource;
 use stepwasm_runtime::{
     FuelBudget, FunctionConfig, FunctionLimits, GrantedDirectory, Invocation, InvocationReport, Runtime, RuntimeConfig,
 };

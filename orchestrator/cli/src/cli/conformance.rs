@@ -38,7 +38,7 @@ pub(crate) fn run(args: &ConformanceArgs, data_dir: &DataDir) -> Result<ExitCode
         Some(path) => Runner::load_function_names(path)?,
         None => Default::default(),
     };
-    let runner = Runner::new(runtime, names);
+    let runner = Runner::new(runtime, stepwasm_functions::CONFORMANCE_HANDLERS, names);
     let mut reports = Vec::new();
     for file in &args.files {
         let cases = load_cases(file).with_context(|| format!("loading {}", file.display()))?;

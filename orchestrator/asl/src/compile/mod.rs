@@ -384,14 +384,17 @@ impl Compiler {
         Some(Template::Object(fields))
     }
 
+    /// A number field given as `field` (literal, or an expression in JSONata) or `{field}Path`;
+    /// `own` is the state's `QueryLanguage`.
     pub(crate) fn num_source(
         &mut self,
+        site: &Site<'_>,
+        own: Option<QueryLanguage>,
         fixed: Option<&Value>,
         path: Option<&String>,
         field: &str,
-        loc: &str,
-        jsonata: bool,
     ) -> Option<NumSource> {
+        let (loc, jsonata) = (site.loc, site.ql(own) == QueryLanguage::JSONata);
         match (fixed, path) {
             (Some(_), Some(_)) => {
                 self.diag(
@@ -435,14 +438,17 @@ impl Compiler {
         }
     }
 
+    /// A string field given as `field` (literal, or an expression in JSONata) or `{field}Path`
+    /// (a path or an intrinsic); `own` is the state's `QueryLanguage`.
     pub(crate) fn str_source(
         &mut self,
+        site: &Site<'_>,
+        own: Option<QueryLanguage>,
         literal: Option<&String>,
         path: Option<&String>,
         field: &str,
-        loc: &str,
-        jsonata: bool,
     ) -> Option<StrSource> {
+        let (loc, jsonata) = (site.loc, site.ql(own) == QueryLanguage::JSONata);
         match (literal, path) {
             (Some(_), Some(_)) => {
                 self.diag(

@@ -19,9 +19,8 @@ pub(crate) struct Spec {
 }
 
 pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, f: &FailState) -> State {
-    let jsonata = site.ql(f.query_language) == crate::model::QueryLanguage::JSONata;
-    let error = b.str_source(f.error.as_ref(), f.error_path.as_ref(), "Error", site.loc, jsonata);
-    let cause = b.str_source(f.cause.as_ref(), f.cause_path.as_ref(), "Cause", site.loc, jsonata);
+    let error = b.str_source(site, f.query_language, f.error.as_ref(), f.error_path.as_ref(), "Error");
+    let cause = b.str_source(site, f.query_language, f.cause.as_ref(), f.cause_path.as_ref(), "Cause");
     let fields = Fields { terminal_kind: true, query_language: f.query_language, ..Fields::default() };
     State { common: b.common(site, &fields), kind: Kind::Fail(Spec { error, cause }) }
 }

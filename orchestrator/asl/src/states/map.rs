@@ -108,21 +108,22 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, m: &MapState) -> State {
         let selector = b.template(selector_value, &site.at(selector_field)).map(Selector::JsonPath);
         (items_path.map(|p| Selector::JsonPath(Template::Path(p))), selector)
     };
+    let own = m.query_language;
     let max_concurrency =
-        b.num_source(m.max_concurrency.as_ref(), m.max_concurrency_path.as_ref(), "MaxConcurrency", loc, jsonata);
+        b.num_source(site, own, m.max_concurrency.as_ref(), m.max_concurrency_path.as_ref(), "MaxConcurrency");
     let tolerated_count = b.num_source(
+        site,
+        own,
         m.tolerated_failure_count.as_ref(),
         m.tolerated_failure_count_path.as_ref(),
         "ToleratedFailureCount",
-        loc,
-        jsonata,
     );
     let tolerated_percentage = b.num_source(
+        site,
+        own,
         m.tolerated_failure_percentage.as_ref(),
         m.tolerated_failure_percentage_path.as_ref(),
         "ToleratedFailurePercentage",
-        loc,
-        jsonata,
     );
     let label = m.label.clone();
     if let Some(label) = &label

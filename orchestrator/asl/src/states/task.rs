@@ -12,7 +12,7 @@ use crate::execution::{Action, Failure, Flow, StateCx, TaskCallContext, TaskRepl
 use crate::history::EventKind;
 use crate::ir::NumSource;
 use crate::machine::{Builder, State};
-use crate::model::{QueryLanguage, TaskState};
+use crate::model::TaskState;
 use crate::names;
 use crate::resource::{TaskResource, function_name};
 use crate::states::Kind;
@@ -38,8 +38,6 @@ impl Spec {
 }
 
 pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, t: &TaskState) -> State {
-    let loc = site.loc;
-    let jsonata = site.ql(t.query_language) == QueryLanguage::JSONata;
     let resource = match t.resource.as_deref() {
         None => {
             b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Resource"), "A Task state requires a 'Resource'");
@@ -50,10 +48,11 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, t: &TaskState) -> State 
             TaskResource::Other(r.to_owned())
         }),
     };
+    let ql = t.query_language;
     let timeout =
-        b.num_source(t.timeout_seconds.as_ref(), t.timeout_seconds_path.as_ref(), "TimeoutSeconds", loc, jsonata);
+        b.num_source(site, ql, t.timeout_seconds.as_ref(), t.timeout_seconds_path.as_ref(), "TimeoutSeconds");
     let heartbeat =
-        b.num_source(t.heartbeat_seconds.as_ref(), t.heartbeat_seconds_path.as_ref(), "HeartbeatSeconds", loc, jsonata);
+        b.num_source(site, ql, t.heartbeat_seconds.as_ref(), t.heartbeat_seconds_path.as_ref(), "HeartbeatSeconds");
     if let (Some(NumSource::Fixed(beat)), Some(NumSource::Fixed(limit))) = (&heartbeat, &timeout)
         && let (Some(beat), Some(limit)) = (beat.as_u64(), limit.as_u64())
         && beat >= limit

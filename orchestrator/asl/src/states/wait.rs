@@ -8,7 +8,7 @@ use crate::compile::{Fields, Site};
 use crate::execution::{Failure, Flow, StateCx, Wait};
 use crate::ir::{NumSource, StrSource};
 use crate::machine::{Builder, State};
-use crate::model::{QueryLanguage, WaitState};
+use crate::model::WaitState;
 use crate::states::Kind;
 use crate::timestamp::Timestamp;
 
@@ -26,7 +26,7 @@ pub(crate) enum Spec {
 
 pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, w: &WaitState) -> State {
     let loc = site.loc;
-    let jsonata = site.ql(w.query_language) == QueryLanguage::JSONata;
+    let own = w.query_language;
     let set = [w.seconds.is_some(), w.seconds_path.is_some(), w.timestamp.is_some(), w.timestamp_path.is_some()];
     if set.iter().filter(|b| **b).count() != 1 {
         b.diag(
@@ -36,26 +36,23 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, w: &WaitState) -> State 
         );
     }
     let spec = if w.seconds.is_some() || w.seconds_path.is_some() {
-        b.num_source(w.seconds.as_ref(), w.seconds_path.as_ref(), "Seconds", loc, jsonata).map(Spec::Seconds)
+        b.num_source(site, own, w.seconds.as_ref(), w.seconds_path.as_ref(), "Seconds").map(Spec::Seconds)
     } else {
         let literal = match &w.timestamp {
-            Some(Value::String(s)) => {
-                if !(jsonata && s.trim_start().starts_with("{%")) && Timestamp::parse_rfc3339(s).is_none() {
-                    b.diag(
-                        "SCHEMA_VALIDATION_FAILED",
-                        &site.at("Timestamp"),
-                        format!("'{s}' is not an RFC 3339 timestamp"),
-                    );
-                }
-                Some(s.clone())
-            }
+            Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
                 b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Timestamp"), "Timestamp must be a string");
                 None
             }
             None => None,
         };
-        b.str_source(literal.as_ref(), w.timestamp_path.as_ref(), "Timestamp", loc, jsonata).map(Spec::Timestamp)
+        let source = b.str_source(site, own, literal.as_ref(), w.timestamp_path.as_ref(), "Timestamp");
+        if let Some(StrSource::Literal(s)) = &source
+            && Timestamp::parse_rfc3339(s).is_none()
+        {
+            b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Timestamp"), format!("'{s}' is not an RFC 3339 timestamp"));
+        }
+        source.map(Spec::Timestamp)
     };
     let fields = Fields {
         input_path: w.input_path.as_ref(),

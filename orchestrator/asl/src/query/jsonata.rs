@@ -161,16 +161,17 @@ fn assign(
     Ok(Some(out))
 }
 
-/// `Assign` and `Output` (default: `result`, else `input`), then `next`.
+/// `Assign` and `Output` (default: `result`, else `input`, passed on without a copy), then
+/// `next`.
 pub(super) fn leave(
     mut sc: StateCx<'_, '_>,
     assign_template: Option<&JTemplate>,
     output: Option<&JTemplate>,
-    input: &Value,
-    result: Option<&Value>,
+    input: &Arc<Value>,
+    result: Option<&Arc<Value>>,
     next: Transition,
 ) -> Flow {
-    let s = States { result, ..States::of(input) };
+    let s = States { result: result.map(|r| &**r), ..States::of(input) };
     let assigned = match assign(&mut sc, assign_template, &s) {
         Ok(a) => a,
         Err(failure) => {
@@ -186,7 +187,7 @@ pub(super) fn leave(
                 return sc.fail(failure);
             }
         },
-        None => Arc::new(result.unwrap_or(input).clone()),
+        None => Arc::clone(result.unwrap_or(input)),
     };
     sc.exit(output, next, assigned)
 }

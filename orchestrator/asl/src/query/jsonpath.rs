@@ -83,10 +83,7 @@ pub(super) fn finish(mut sc: StateCx<'_, '_>, io: &JsonPathIo, result: Arc<Value
         }
     };
     let next = sc.st.next;
-    match select(&mut sc, &io.output_path, combined) {
-        Ok(output) => sc.exit(output, next, assigned),
-        Err(failure) => sc.fail(failure),
-    }
+    leave(sc, assigned, &io.output_path, combined, next)
 }
 
 /// `Assign` and `OutputPath` over the effective input.
@@ -97,11 +94,21 @@ pub(super) fn pass_on(
     input: Arc<Value>,
     next: Transition,
 ) -> Flow {
-    let assigned = match assign(&mut sc, assign_template, &input) {
-        Ok(a) => a,
-        Err(failure) => return sc.fail(failure),
-    };
-    match select(&mut sc, output_path, input) {
+    match assign(&mut sc, assign_template, &input) {
+        Ok(assigned) => leave(sc, assigned, output_path, input, next),
+        Err(failure) => sc.fail(failure),
+    }
+}
+
+/// `OutputPath` over `doc`, then `next` with the variables `assigned`.
+fn leave(
+    mut sc: StateCx<'_, '_>,
+    assigned: Option<Map<String, Value>>,
+    output_path: &PathOpt,
+    doc: Arc<Value>,
+    next: Transition,
+) -> Flow {
+    match select(&mut sc, output_path, doc) {
         Ok(output) => sc.exit(output, next, assigned),
         Err(failure) => sc.fail(failure),
     }

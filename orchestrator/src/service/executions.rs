@@ -333,18 +333,21 @@ impl Service {
         if waiting.peek().is_some() {
             let tokens = self.task_tokens_of(arn);
             for (id, state) in waiting {
-                // The token the waiting task was scheduled with, else the state's newest.
-                let in_request = state.callback_request.as_deref().and_then(|request| {
-                    tokens.iter().find(|(token, _)| request.contains(token.as_str())).map(|(token, _)| token)
-                });
-                let newest = || {
-                    tokens
+                // The token the waiting task was scheduled with. The scheduling is recorded
+                // before the task is handed its token, so for a moment the request names a token
+                // not yet issued: then no token is shown, never a sibling iteration's. Only a
+                // request that was not recorded falls back to the state's newest token.
+                let token = match state.callback_request.as_deref() {
+                    Some(request) => {
+                        tokens.iter().find(|(token, _)| request.contains(token.as_str())).map(|(token, _)| token)
+                    }
+                    None => tokens
                         .iter()
                         .filter(|(_, holder)| holder.state_name == state.name)
                         .max_by_key(|(_, holder)| holder.issued)
-                        .map(|(token, _)| token)
+                        .map(|(token, _)| token),
                 };
-                if let Some(token) = in_request.or_else(newest) {
+                if let Some(token) = token {
                     reply["states"][id]["taskToken"] = Value::from(token.as_str());
                 }
             }

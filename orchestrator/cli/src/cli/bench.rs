@@ -21,6 +21,36 @@ pub(crate) enum BenchCommand {
     Engine(EngineBenchArgs),
     /// Executions started through the HTTP API, with the durable SQLite store.
     Server(ServerBenchArgs),
+    /// StartExecution of a ten-Pass machine through the HTTP API, durable and in memory.
+    Api(ApiBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApiBenchArgs {
+    /// How long each measurement lasts, in seconds.
+    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
+    seconds: f64,
+
+    /// Keep-alive connections, each sending its next StartExecution when the last is answered.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    connections: u32,
+
+    /// The stores to measure, in order.
+    #[arg(long = "store", value_enum, default_values_t = [StoreKind::Sqlite, StoreKind::Memory])]
+    stores: Vec<StoreKind>,
+
+    /// Print one JSON object per store instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Where a benchmarked server keeps executions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum StoreKind {
+    /// The durable SQLite store (`synchronous=FULL`), in a temporary directory.
+    Sqlite,
+    /// The in-memory store (`stepwasm serve --in-memory`).
+    Memory,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +124,9 @@ pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
         BenchCommand::Invoke(args) => bench_invoke(args),
         BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize),
         BenchCommand::Server(args) => super::bench_server::run(args.seconds, args.clients as usize, args.workflow),
+        BenchCommand::Api(args) => {
+            super::bench_api::run(args.seconds, args.connections as usize, &args.stores, args.json)
+        }
     }
 }
 
@@ -221,8 +254,8 @@ fn throughput(runtime: &Runtime, placed: &Value, threads: usize, length: Duratio
 
 /// Summary statistics of a set of latencies.
 pub(crate) struct Percentiles {
-    median: Duration,
-    p99: Duration,
+    pub(crate) median: Duration,
+    pub(crate) p99: Duration,
     mean: Duration,
 }
 

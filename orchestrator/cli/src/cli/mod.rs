@@ -1,6 +1,7 @@
 //! The `stepwasm` commands. Each subcommand has its own file; this one parses and dispatches.
 
 mod bench;
+mod bench_api;
 mod bench_engine;
 mod bench_server;
 mod conformance;

@@ -1,0 +1,227 @@
+//! `stepwasm bench api`: StartExecution of the ten-Pass machine as fast as the API takes it.
+//!
+//! The load generator is an open set of keep-alive HTTP/1.1 connections on a thread of its own,
+//! each sending its next StartExecution as soon as the last one is answered; bodies are built
+//! once, so it costs the server's two cores as little as a client can. After the run every
+//! started execution must have SUCCEEDED, or the benchmark fails.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use serde_json::json;
+use stepwasm_orchestrator::Client;
+use stepwasm_orchestrator::api::{self, AppState};
+use stepwasm_orchestrator::service::{Service, ServiceConfig};
+use stepwasm_orchestrator::store::{
+    ExecutionFilter, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store,
+};
+use stepwasm_runtime::{Runtime, RuntimeConfig};
+use tokio::net::TcpStream;
+
+use super::bench::{Percentiles, StoreKind};
+use super::bench_engine::{pass_chain_definition, pass_chain_input};
+
+/// The goals from the performance issue, printed beside the figures.
+fn goal(store: StoreKind) -> f64 {
+    match store {
+        StoreKind::Sqlite => 10_000.0,
+        StoreKind::Memory => 20_000.0,
+    }
+}
+
+/// One store's figures.
+struct Figures {
+    started: usize,
+    succeeded: usize,
+    seconds: f64,
+    latency: Percentiles,
+}
+
+pub(crate) fn run(seconds: f64, connections: usize, stores: &[StoreKind], as_json: bool) -> Result<ExitCode> {
+    let mut all = Vec::new();
+    for &store in stores {
+        let figures = measure(store, seconds, connections, as_json)?;
+        let rate = figures.started as f64 / figures.seconds;
+        if as_json {
+            println!(
+                "{}",
+                json!({
+                    "bench": "api",
+                    "workflow": "pass-chain",
+                    "store": store.name(),
+                    "connections": connections,
+                    "seconds": figures.seconds,
+                    "started": figures.started,
+                    "succeeded": figures.succeeded,
+                    "starts_per_second": rate.round(),
+                    "goal_starts_per_second": goal(store),
+                    "p50_ms": figures.latency.median.as_secs_f64() * 1e3,
+                    "p99_ms": figures.latency.p99.as_secs_f64() * 1e3,
+                })
+            );
+        } else {
+            println!(
+                "  {:<8} {:>8.0} starts/s (goal {:>6.0})   StartExecution p50 {:>9}  p99 {:>9}   {} of {} SUCCEEDED",
+                store.name(),
+                rate,
+                goal(store),
+                figures.latency.median(),
+                figures.latency.p99(),
+                figures.succeeded,
+                figures.started,
+            );
+        }
+        all.push(figures);
+    }
+    let all_succeeded = all.iter().all(|figures| figures.succeeded == figures.started);
+    Ok(if all_succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Result<Figures> {
+    let data = std::env::temp_dir().join(format!("stepwasm-bench-api-{}", std::process::id()));
+    std::fs::create_dir_all(&data)?;
+    let store: Arc<dyn Store> = match kind {
+        StoreKind::Sqlite => Arc::new(SqliteStore::open(&data.join("stepwasm.db"))?),
+        StoreKind::Memory => Arc::new(MemoryStore::default()),
+    };
+    // The server gets the machine's two cores; the load generator shares them, as a client on
+    // the same host would.
+    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let service = Service::new(Arc::clone(&store), Runtime::new(RuntimeConfig::default())?, ServiceConfig::default());
+    let address = server.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        tokio::spawn(api::run(listener, AppState { service, functions: None }, std::future::pending()));
+        Ok::<_, anyhow::Error>(address)
+    })?;
+    let endpoint = format!("http://{address}");
+    let machine = Client::new(&endpoint).call(
+        "CreateStateMachine",
+        &json!({
+            "name": "pass-chain",
+            "definition": pass_chain_definition().to_string(),
+            "roleArn": "arn:aws:iam::123456789012:role/bench",
+        }),
+    )?["stateMachineArn"]
+        .as_str()
+        .context("no state machine ARN")?
+        .to_owned();
+    if !quiet && kind == StoreKind::Sqlite {
+        println!(
+            "stepwasm bench api: StartExecution of a ten-Pass machine, {connections} keep-alive connections on {endpoint}"
+        );
+    }
+
+    let length = Duration::from_secs_f64(seconds);
+    let input = pass_chain_input().to_string();
+    let load = std::thread::spawn({
+        let machine = machine.clone();
+        move || -> Result<(Vec<Duration>, Duration)> {
+            let client = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            // Connections are `!Send` tasks on this one thread.
+            let local = tokio::task::LocalSet::new();
+            client.block_on(local.run_until(generate_load(address, &machine, &input, connections, length)))
+        }
+    });
+    let (mut latencies, elapsed) = load.join().map_err(|_| anyhow::anyhow!("the load generator panicked"))??;
+    let started = latencies.len();
+
+    wait_until_none_running(store.as_ref())?;
+    let succeeded = count(store.as_ref(), &machine, ExecutionStatus::Succeeded)?;
+    drop(server);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(Figures {
+        started,
+        succeeded,
+        seconds: elapsed.as_secs_f64(),
+        latency: Percentiles::of(&mut latencies),
+    })
+}
+
+/// Runs `connections` closed-loop clients for `length`; returns each start's latency.
+async fn generate_load(
+    address: std::net::SocketAddr,
+    machine: &str,
+    input: &str,
+    connections: usize,
+    length: Duration,
+) -> Result<(Vec<Duration>, Duration)> {
+    // Only the execution's name changes from request to request.
+    let escaped_input = serde_json::to_string(input)?;
+    let prefix = Bytes::from(format!(r#"{{"stateMachineArn":"{machine}","input":{escaped_input},"name":"load-"#));
+    let started = Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for connection in 0..connections {
+        let prefix = prefix.clone();
+        clients.spawn_local(async move {
+            let stream = TcpStream::connect(address).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, driver) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+            tokio::task::spawn_local(driver);
+            let mut latencies = Vec::new();
+            let mut index = 0u64;
+            while started.elapsed() < length {
+                let mut body = Vec::with_capacity(prefix.len() + 24);
+                body.extend_from_slice(&prefix);
+                body.extend_from_slice(format!("{connection}-{index}\"}}").as_bytes());
+                let request = hyper::Request::post("/")
+                    .header("host", address.to_string())
+                    .header("content-type", "application/x-amz-json-1.0")
+                    .header("x-amz-target", "AWSStepFunctions.StartExecution")
+                    .body(Full::new(Bytes::from(body)))?;
+                let sent = Instant::now();
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                let reply = response.into_body().collect().await?.to_bytes();
+                ensure!(status.is_success(), "StartExecution answered {status}: {}", String::from_utf8_lossy(&reply));
+                latencies.push(sent.elapsed());
+                index += 1;
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = clients.join_next().await {
+        all.extend(joined??);
+    }
+    Ok((all, started.elapsed()))
+}
+
+fn wait_until_none_running(store: &dyn Store) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !store.running_executions()?.is_empty() {
+        if Instant::now() > deadline {
+            bail!("executions were still running two minutes after the load stopped");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+fn count(store: &dyn Store, machine: &str, status: ExecutionStatus) -> Result<usize> {
+    let filter = ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: Some(status) };
+    let mut total = 0;
+    let mut after = None;
+    loop {
+        let page = store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false })?;
+        total += page.items.len();
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(total),
+        }
+    }
+}
+
+impl StoreKind {
+    fn name(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Memory => "memory",
+        }
+    }
+}

@@ -94,9 +94,7 @@ impl Service {
         }
 
         let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}", machine_record.name);
-        if let Some(existing) = self.inner.store.execution(&arn)? {
-            return repeat_start(&existing, input_text);
-        }
+        // A repeated name is rare: it is found by the create below, which stores nothing then.
         let context = self.context(&machine_record, &arn, &name);
         let prepared = self.inner.engine.start(machine, input, context);
         let mut record = ExecutionRecord {
@@ -133,10 +131,14 @@ impl Service {
                 outcome: prepared.finished(),
             },
         );
+        // An execution that ended in its first step (a Pass-only machine) has nothing left to
+        // drive: it needs no driver and no lease, only its row.
+        let finished = prepared.finished().is_some();
         // Reserved before the row exists, so the background resumer, which drives RUNNING rows
         // nobody here drives, cannot take it up in the moment before `drive`.
-        let reserved = self.reserve_driver(&arn);
+        let reserved = !finished && self.reserve_driver(&arn);
         let created = match self.inner.store.create_execution(&record, &start).await {
+            Ok(Created::New(created)) if finished => Ok(created),
             Ok(Created::New(created)) => self.claim_lease(&arn).await.map(|_| created),
             Ok(Created::Existing(existing)) => {
                 if reserved {
@@ -155,8 +157,10 @@ impl Service {
                 return Err(error);
             }
         };
-        self.publish(&arn, &start.events.iter().map(|event| event.event.clone()).collect::<Vec<_>>());
-        self.drive(arn, prepared);
+        self.publish(&arn, prepared.start_history());
+        if !finished {
+            self.drive(arn, prepared);
+        }
         Ok((created.arn, created.start_date))
     }
 

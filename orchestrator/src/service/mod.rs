@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
-use stepwasm_asl::TaskResource;
+use stepwasm_asl::{HistoryEvent, TaskResource};
 use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
@@ -147,7 +147,8 @@ impl Service {
         self.inner.events.subscribe()
     }
 
-    fn publish(&self, execution_arn: &str, events: &[Value]) {
+    /// Renders `events` in AWS's shape for the live streams, if anyone listens.
+    fn publish(&self, execution_arn: &str, events: &[HistoryEvent]) {
         if self.inner.events.receiver_count() == 0 {
             return;
         }
@@ -155,7 +156,7 @@ impl Service {
             let _ = self
                 .inner
                 .events
-                .send(ExecutionEvent { execution_arn: execution_arn.to_owned(), event: event.clone() });
+                .send(ExecutionEvent { execution_arn: execution_arn.to_owned(), event: event.to_aws_json() });
         }
     }
 }

@@ -13,7 +13,7 @@ use stepwasm_asl::{ExecutionContext, Timestamp};
 use tokio::sync::mpsc;
 
 use super::names::state_machine_name;
-use super::recorder::{StoreRecorder, replay_entry, stored_events};
+use super::recorder::{StoreRecorder, replay_entry};
 use super::{Service, ServiceError, ServiceResult};
 use crate::engine::{Prepared, Signal};
 
@@ -145,10 +145,7 @@ impl Service {
         tokio::spawn(async move {
             let mut recorder = StoreRecorder { store: Arc::clone(&service.inner.store), execution_arn: arn.clone() };
             let mut observe = |event: &stepwasm_asl::HistoryEvent| {
-                service.publish(
-                    &arn,
-                    &stored_events(std::slice::from_ref(event)).into_iter().map(|e| e.event).collect::<Vec<_>>(),
-                );
+                service.publish(&arn, std::slice::from_ref(event));
             };
             // Start step 0 was stored with the execution row already.
             let prepared = prepared.without_start();

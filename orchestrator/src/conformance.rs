@@ -197,8 +197,7 @@ impl Runner {
             .map(|(arn, handler)| (function_name_of(arn), handler.as_str()))
             .chain(self.extra_functions.iter().map(|(name, handler)| (name.clone(), handler.as_str())));
         for (name, handler) in deployments {
-            if let Some((_, component)) = self.handlers.iter().find(|(file, _)| handler.ends_with(file))
-            {
+            if let Some((_, component)) = self.handlers.iter().find(|(file, _)| handler.ends_with(file)) {
                 // A failure to register leaves the function missing, which the case then shows.
                 let _ = self.runtime.register(&name, component, FunctionConfig::default());
             }

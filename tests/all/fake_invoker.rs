@@ -22,7 +22,10 @@ struct FakePayments {
 impl TaskInvoker for FakePayments {
     fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
         let payload = Value::clone(&call.payload);
-        self.calls.lock().unwrap_or_else(PoisonError::into_inner).push((call.context.state_name.clone(), payload.clone()));
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((call.context.state_name.clone(), payload.clone()));
         let outcome = match call.context.state_name.as_str() {
             "Charge" if payload["card"].as_str().is_some_and(|card| card.ends_with("0000")) => {
                 TaskOutcome::Failed { error: "PaymentDeclined".into(), cause: Some("insufficient funds".into()) }

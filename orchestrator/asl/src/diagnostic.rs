@@ -41,4 +41,3 @@ pub(crate) type Diagnostics = Vec<Diagnostic>;
 pub(crate) fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
-

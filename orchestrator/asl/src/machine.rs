@@ -192,7 +192,6 @@ impl StateMachine {
     }
 }
 
-
 /// Lists every problem in a definition given as JSON text; empty when it is valid.
 pub fn validate(text: &str) -> Vec<Diagnostic> {
     match parse_definition(text) {
@@ -219,10 +218,8 @@ impl StateMachine {
 /// every problem at once.
 pub fn compile(def: &StateMachineDefinition) -> Result<StateMachine, Vec<Diagnostic>> {
     let ql = def.query_language.unwrap_or(QueryLanguage::JSONPath);
-    let mut b = Builder {
-        compiler: Compiler { diags: Vec::new(), machine_ql: ql, names: HashMap::new() },
-        states: Vec::new(),
-    };
+    let mut b =
+        Builder { compiler: Compiler { diags: Vec::new(), machine_ql: ql, names: HashMap::new() }, states: Vec::new() };
     let start = b.scope(&def.start_at, &def.states, "", "", ql);
     if !b.compiler.diags.is_empty() {
         return Err(b.compiler.diags);
@@ -370,7 +367,6 @@ impl Builder {
         }
         index.get(start_at).copied().unwrap_or(base)
     }
-
 }
 
 #[cfg(test)]

@@ -128,4 +128,3 @@ pub(crate) fn function_name(v: &str) -> String {
         None => v.to_owned(),
     }
 }
-

@@ -153,12 +153,7 @@ impl JTemplate {
             ),
             Value::Object(m) => JTemplate::Object(
                 m.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            JTemplate::compile(v, &format!("{loc}/{}", escape_pointer(k)), diags),
-                        )
-                    })
+                    .map(|(k, v)| (k.clone(), JTemplate::compile(v, &format!("{loc}/{}", escape_pointer(k)), diags)))
                     .collect(),
             ),
             other => JTemplate::Literal(other.clone()),

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use stepwasm_asl::StateMachine;
 
-use super::error::{ErrorKind, ServiceError};
 use super::ServiceResult;
+use super::error::{ErrorKind, ServiceError};
 
 /// How many compiled definitions are kept. A definition is a machine's revision (or an older
 /// one that a running execution still uses), so a node rarely needs more; past this, one entry
@@ -55,7 +55,9 @@ pub(crate) fn compile(definition: &str) -> ServiceResult<StateMachine> {
                 format!("Invalid State Machine Definition: '{}'", details.join(", ")),
             )
         }
-        other => ServiceError::new(ErrorKind::InvalidDefinition, format!("Invalid State Machine Definition: '{other}'")),
+        other => {
+            ServiceError::new(ErrorKind::InvalidDefinition, format!("Invalid State Machine Definition: '{other}'"))
+        }
     })
 }
 
@@ -71,7 +73,8 @@ mod tests {
         let first = cache.get(PASS).unwrap();
         assert!(Arc::ptr_eq(&first, &cache.get(PASS).unwrap()));
         for i in 0..CAPACITY + 10 {
-            cache.get(&format!(r#"{{"Comment":"{i}","StartAt":"A","States":{{"A":{{"Type":"Pass","End":true}}}}}}"#))
+            cache
+                .get(&format!(r#"{{"Comment":"{i}","StartAt":"A","States":{{"A":{{"Type":"Pass","End":true}}}}}}"#))
                 .unwrap();
         }
         assert_eq!(cache.machines.lock().unwrap().len(), CAPACITY);

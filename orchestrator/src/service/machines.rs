@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
 use super::compiled;
+use serde_json::Value;
 
 use super::error::{ErrorKind, ServiceError};
 use super::names::{

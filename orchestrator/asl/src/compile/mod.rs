@@ -50,7 +50,6 @@ pub fn definition_from_value(value: &Value) -> Result<StateMachineDefinition, Ve
         .map_err(|e| vec![Diagnostic::new("SCHEMA_VALIDATION_FAILED", "", e.to_string())])
 }
 
-
 /// Compiles the shared pieces of states, collecting diagnostics.
 pub(crate) struct Compiler {
     pub(crate) diags: Diagnostics,
@@ -480,4 +479,3 @@ impl Compiler {
         }
     }
 }
-

@@ -20,8 +20,8 @@ mod io;
 mod state_cx;
 
 pub use crate::resource::TaskResource;
-pub(crate) use state_cx::{Children, Flow, StateCx};
 pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TimerId};
+pub(crate) use state_cx::{Children, Flow, StateCx};
 
 /// AWS fails an execution whose history would exceed 25,000 events; the same bound guarantees that
 /// a loop of Pass and Choice states cannot make one `apply` run forever.

@@ -111,9 +111,8 @@ fn eval(sc: &mut StateCx<'_, '_>, t: &JTemplate, field: &str, s: &States<'_>) ->
     let scope = sc.cx.scope(sc.fid).cloned().unwrap_or_default();
     let options = EvalOptions { now_millis: sc.cx.now.0, random_seed: sc.cx.entropy.next_u64() };
     let vars = Vars { states: &states, scope: &scope, options };
-    t.eval(&vars, field).map_err(|detail| {
-        Failure::new(names::QUERY_EVALUATION_ERROR, Some(format!("{} {detail}", sc.cause_prefix())))
-    })
+    t.eval(&vars, field)
+        .map_err(|detail| Failure::new(names::QUERY_EVALUATION_ERROR, Some(format!("{} {detail}", sc.cause_prefix()))))
 }
 
 /// Records `EvaluationFailed`, as AWS does before a JSONata state fails, and returns `failure`.

@@ -124,7 +124,9 @@ impl StateCx<'_, '_> {
             (StateIo::Jsonata(_), Some(BranchIo::Jsonata { assign, output })) => {
                 jsonata::leave(self, assign.as_ref(), output.as_ref(), &input, None, next)
             }
-            (StateIo::Jsonata(io), _) => jsonata::leave(self, io.assign.as_ref(), io.output.as_ref(), &input, None, next),
+            (StateIo::Jsonata(io), _) => {
+                jsonata::leave(self, io.assign.as_ref(), io.output.as_ref(), &input, None, next)
+            }
         }
     }
 

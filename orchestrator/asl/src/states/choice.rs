@@ -59,7 +59,11 @@ impl Spec {
 pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, ch: &ChoiceState) -> State {
     let ql = site.ql(ch.query_language);
     if ch.choices.is_empty() {
-        b.diag("SCHEMA_VALIDATION_FAILED", &site.at("Choices"), "A Choice state must have at least one rule in 'Choices'");
+        b.diag(
+            "SCHEMA_VALIDATION_FAILED",
+            &site.at("Choices"),
+            "A Choice state must have at least one rule in 'Choices'",
+        );
     }
     let mut branches = Vec::new();
     for (i, rule) in ch.choices.iter().enumerate() {

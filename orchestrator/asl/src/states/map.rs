@@ -192,7 +192,9 @@ fn number(
                 NumSource::Path(p) => p.text().to_owned(),
                 _ => String::new(),
             };
-            Err(sc.invalid(&format!("The {field}Path field refers to value \"{shown}\" which is not a valid integer: {path}")))
+            Err(sc.invalid(&format!(
+                "The {field}Path field refers to value \"{shown}\" which is not a valid integer: {path}"
+            )))
         }
     }
 }
@@ -296,8 +298,7 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
         if !spec.distributed {
             sc.cx.emit(fid, EventKind::MapIterationStarted { name: sc.st.name.clone(), index });
         }
-        let child =
-            sc.cx.spawn(fid, index, spec.processor, Arc::new(input), children.outer.clone(), spec.distributed);
+        let child = sc.cx.spawn(fid, index, spec.processor, Arc::new(input), children.outer.clone(), spec.distributed);
         children.running.push((index, child));
     }
     if !children.running.is_empty() {

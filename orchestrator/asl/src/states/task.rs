@@ -49,8 +49,7 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, t: &TaskState) -> State 
         }),
     };
     let ql = t.query_language;
-    let timeout =
-        b.num_source(site, ql, t.timeout_seconds.as_ref(), t.timeout_seconds_path.as_ref(), "TimeoutSeconds");
+    let timeout = b.num_source(site, ql, t.timeout_seconds.as_ref(), t.timeout_seconds_path.as_ref(), "TimeoutSeconds");
     let heartbeat =
         b.num_source(site, ql, t.heartbeat_seconds.as_ref(), t.heartbeat_seconds_path.as_ref(), "HeartbeatSeconds");
     if let (Some(NumSource::Fixed(beat)), Some(NumSource::Fixed(limit))) = (&heartbeat, &timeout)
@@ -117,7 +116,8 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
         Err(failure) => return sc.fail(failure),
     };
     let timeout = seconds(&mut sc, spec.timeout.as_ref(), "TimeoutSeconds", &input);
-    let heartbeat = timeout.and_then(|t| Ok((t, seconds(&mut sc, spec.heartbeat.as_ref(), "HeartbeatSeconds", &input)?)));
+    let heartbeat =
+        timeout.and_then(|t| Ok((t, seconds(&mut sc, spec.heartbeat.as_ref(), "HeartbeatSeconds", &input)?)));
     match heartbeat {
         Ok((timeout, heartbeat)) => invoke(sc, spec, arguments, timeout, heartbeat),
         Err(failure) => sc.fail(failure),
@@ -218,7 +218,13 @@ pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Fl
                 let (error, cause) = (Some(names::DATA_LIMIT_EXCEEDED.to_owned()), Some(cause));
                 sc.cx.emit(
                     fid,
-                    EventKind::TaskFailed { family, resource_type, resource, error: error.clone(), cause: cause.clone() },
+                    EventKind::TaskFailed {
+                        family,
+                        resource_type,
+                        resource,
+                        error: error.clone(),
+                        cause: cause.clone(),
+                    },
                 );
                 return sc.fail(Failure { error, cause, from_task: true });
             }
@@ -258,13 +264,22 @@ pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Fl
         TaskReply::Failed(error, cause) => {
             sc.cx.emit(
                 fid,
-                EventKind::TaskFailed { family, resource_type, resource, error: Some(error.clone()), cause: cause.clone() },
+                EventKind::TaskFailed {
+                    family,
+                    resource_type,
+                    resource,
+                    error: Some(error.clone()),
+                    cause: cause.clone(),
+                },
             );
             sc.fail(Failure { error: Some(error), cause, from_task: true })
         }
         TaskReply::TimedOut => {
             let error = Some(names::TIMEOUT.to_owned());
-            sc.cx.emit(fid, EventKind::TaskTimedOut { family, resource_type, resource, error: error.clone(), cause: None });
+            sc.cx.emit(
+                fid,
+                EventKind::TaskTimedOut { family, resource_type, resource, error: error.clone(), cause: None },
+            );
             sc.fail(Failure { error, cause: None, from_task: true })
         }
     }

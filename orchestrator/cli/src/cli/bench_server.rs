@@ -47,7 +47,9 @@ pub(crate) fn run(seconds: f64, clients: usize, workflow: ServerWorkflow) -> Res
             stepwasm_functions::ORDER_PIPELINE.to_owned(),
             stepwasm_functions::samples::LARGE_ORDER.to_owned(),
         ),
-        ServerWorkflow::PassChain => ("pass-chain", pass_chain_definition().to_string(), pass_chain_input().to_string()),
+        ServerWorkflow::PassChain => {
+            ("pass-chain", pass_chain_definition().to_string(), pass_chain_input().to_string())
+        }
     };
     let machine = client.call(
         "CreateStateMachine",

@@ -8,8 +8,8 @@ use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use serde_json::Value;
 use stepwasm_asl::{ExecutionContext, ExecutionOutcome, HistoryEvent, StateMachine};
-use stepwasm_orchestrator::engine::{Engine, ExecutionRecord, WasmTasks};
 use stepwasm_orchestrator::DataDir;
+use stepwasm_orchestrator::engine::{Engine, ExecutionRecord, WasmTasks};
 
 use crate::function_source::FunctionSource;
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};

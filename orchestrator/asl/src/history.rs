@@ -1,8 +1,15 @@
 //! Execution history events, serialised in the shape of AWS `GetExecutionHistory`.
+//!
+//! An event's documents (inputs, outputs, parameters) are the interpreter's own shared values.
+//! [`EventKind`] is generic over how it holds them, so a store can write each step's distinct
+//! documents once and the events with references to them ([`EventKind::map_documents`]); the
+//! serde form of `EventKind` is that stored form, and AWS's shape is rendered only on reading
+//! ([`HistoryEvent::to_aws_json`]).
 
 use std::sync::Arc;
 
 use serde::ser::{Serialize, Serializer};
+use serde::{Deserialize, Serialize as DeriveSerialize};
 use serde_json::{Map, Value, json};
 
 use crate::timestamp::Timestamp;
@@ -24,7 +31,7 @@ pub struct HistoryEvent {
 }
 
 /// The state types, for `<Type>StateEntered` / `<Type>StateExited` events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DeriveSerialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum StateType {
     Pass,
@@ -66,7 +73,7 @@ impl StateType {
 }
 
 /// Which family of task events a Task state produces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DeriveSerialize, Deserialize)]
 pub enum TaskFamily {
     /// A plain Lambda function ARN or a `wasm:NAME` resource: `LambdaFunction*` events.
     Lambda,
@@ -79,19 +86,23 @@ pub enum TaskFamily {
 /// What an event records. Each variant maps to one AWS `HistoryEventType`; see
 /// [`EventKind::event_type`].
 ///
-/// Payloads (inputs, outputs, parameters) are kept as shared JSON values, the same documents the
-/// interpreter passes between states, and are serialised only when
-/// [`HistoryEvent::to_aws_json`] renders the event.
-#[derive(Clone, Debug, PartialEq)]
+/// Documents (inputs, outputs, parameters) are `D`: in the interpreter, shared JSON values, the
+/// same ones it passes between states, serialised only when [`HistoryEvent::to_aws_json`]
+/// renders the event; in a store, whatever refers to the step's copy of each.
+///
+/// The serde form (field names in camelCase, externally tagged) is a stored format: variants and
+/// fields may be added, with defaults, but never renamed.
+#[derive(Clone, Debug, PartialEq, DeriveSerialize, Deserialize)]
+#[serde(rename_all_fields = "camelCase")]
 #[allow(missing_docs)]
-pub enum EventKind {
+pub enum EventKind<D = Arc<Value>> {
     ExecutionStarted {
-        input: Arc<Value>,
+        input: D,
         role_arn: String,
         state_machine_arn: String,
     },
     ExecutionSucceeded {
-        output: Arc<Value>,
+        output: D,
     },
     ExecutionFailed {
         error: Option<String>,
@@ -108,13 +119,14 @@ pub enum EventKind {
     StateEntered {
         state_type: StateType,
         name: String,
-        input: Arc<Value>,
+        input: D,
     },
     /// `assigned_variables` holds the `Assign` results, if the state assigned any.
     StateExited {
         state_type: StateType,
         name: String,
-        output: Arc<Value>,
+        output: D,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         assigned_variables: Option<Map<String, Value>>,
     },
     /// `LambdaFunctionScheduled`, `TaskScheduled` or `ActivityScheduled`.
@@ -123,7 +135,7 @@ pub enum EventKind {
         resource_type: String,
         resource: String,
         region: String,
-        parameters: Arc<Value>,
+        parameters: D,
         timeout_in_seconds: Option<u64>,
         heartbeat_in_seconds: Option<u64>,
     },
@@ -136,7 +148,7 @@ pub enum EventKind {
         family: TaskFamily,
         resource_type: String,
         resource: String,
-        output: Arc<Value>,
+        output: D,
     },
     TaskFailed {
         family: TaskFamily,
@@ -194,6 +206,98 @@ pub enum EventKind {
         location: Option<String>,
         state: String,
     },
+}
+
+impl<D> EventKind<D> {
+    /// The same event with each document replaced by what `f` makes of it, in field order.
+    pub fn map_documents<'a, E>(&'a self, mut f: impl FnMut(&'a D) -> E) -> EventKind<E> {
+        use EventKind as K;
+        match self {
+            K::ExecutionStarted { input, role_arn, state_machine_arn } => K::ExecutionStarted {
+                input: f(input),
+                role_arn: role_arn.clone(),
+                state_machine_arn: state_machine_arn.clone(),
+            },
+            K::ExecutionSucceeded { output } => K::ExecutionSucceeded { output: f(output) },
+            K::ExecutionFailed { error, cause } => K::ExecutionFailed { error: error.clone(), cause: cause.clone() },
+            K::ExecutionAborted { error, cause } => K::ExecutionAborted { error: error.clone(), cause: cause.clone() },
+            K::ExecutionTimedOut { error, cause } => {
+                K::ExecutionTimedOut { error: error.clone(), cause: cause.clone() }
+            }
+            K::StateEntered { state_type, name, input } => {
+                K::StateEntered { state_type: *state_type, name: name.clone(), input: f(input) }
+            }
+            K::StateExited { state_type, name, output, assigned_variables } => K::StateExited {
+                state_type: *state_type,
+                name: name.clone(),
+                output: f(output),
+                assigned_variables: assigned_variables.clone(),
+            },
+            K::TaskScheduled {
+                family,
+                resource_type,
+                resource,
+                region,
+                parameters,
+                timeout_in_seconds,
+                heartbeat_in_seconds,
+            } => K::TaskScheduled {
+                family: *family,
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                region: region.clone(),
+                parameters: f(parameters),
+                timeout_in_seconds: *timeout_in_seconds,
+                heartbeat_in_seconds: *heartbeat_in_seconds,
+            },
+            K::TaskStarted { family, resource_type, resource } => {
+                K::TaskStarted { family: *family, resource_type: resource_type.clone(), resource: resource.clone() }
+            }
+            K::TaskSucceeded { family, resource_type, resource, output } => K::TaskSucceeded {
+                family: *family,
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                output: f(output),
+            },
+            K::TaskFailed { family, resource_type, resource, error, cause } => K::TaskFailed {
+                family: *family,
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                error: error.clone(),
+                cause: cause.clone(),
+            },
+            K::TaskTimedOut { family, resource_type, resource, error, cause } => K::TaskTimedOut {
+                family: *family,
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                error: error.clone(),
+                cause: cause.clone(),
+            },
+            K::MapStateStarted { length } => K::MapStateStarted { length: *length },
+            K::MapStateSucceeded => K::MapStateSucceeded,
+            K::MapStateFailed => K::MapStateFailed,
+            K::MapStateAborted => K::MapStateAborted,
+            K::MapIterationStarted { name, index } => K::MapIterationStarted { name: name.clone(), index: *index },
+            K::MapIterationSucceeded { name, index } => K::MapIterationSucceeded { name: name.clone(), index: *index },
+            K::MapIterationFailed { name, index } => K::MapIterationFailed { name: name.clone(), index: *index },
+            K::MapIterationAborted { name, index } => K::MapIterationAborted { name: name.clone(), index: *index },
+            K::MapRunStarted { map_run_arn } => K::MapRunStarted { map_run_arn: map_run_arn.clone() },
+            K::MapRunSucceeded => K::MapRunSucceeded,
+            K::MapRunFailed { error, cause } => K::MapRunFailed { error: error.clone(), cause: cause.clone() },
+            K::ParallelStateStarted => K::ParallelStateStarted,
+            K::ParallelStateSucceeded => K::ParallelStateSucceeded,
+            K::ParallelStateFailed => K::ParallelStateFailed,
+            K::ParallelStateAborted => K::ParallelStateAborted,
+            K::WaitStateAborted => K::WaitStateAborted,
+            K::TaskStateAborted => K::TaskStateAborted,
+            K::EvaluationFailed { error, cause, location, state } => K::EvaluationFailed {
+                error: error.clone(),
+                cause: cause.clone(),
+                location: location.clone(),
+                state: state.clone(),
+            },
+        }
+    }
 }
 
 impl EventKind {

@@ -111,11 +111,8 @@ impl Service {
     ) -> Self {
         let tokens = Arc::new(Mutex::new(HashMap::new()));
         let activities = Arc::new(ActivityQueues::default());
-        let tasks = TokenIndexingTasks {
-            inner: tasks,
-            tokens: Arc::clone(&tokens),
-            activities: Arc::clone(&activities),
-        };
+        let tasks =
+            TokenIndexingTasks { inner: tasks, tokens: Arc::clone(&tokens), activities: Arc::clone(&activities) };
         let (events, _) = broadcast::channel(4096);
         Self {
             inner: Arc::new(Inner {

@@ -48,7 +48,6 @@ impl Service {
         self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned().flatten()
     }
 
-
     /// Resumes every RUNNING execution that this node can claim and is not driving already.
     async fn resume_running(&self) -> ServiceResult<usize> {
         let mut resumed = 0;

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use stepwasm_asl::{ExecutionOutcome, HistoryEvent, Input, TaskId, TimerId, Timestamp};
+use stepwasm_asl::{ExecutionOutcome, Input, TaskId, TimerId, Timestamp};
 
 use crate::engine::{BoxFuture, ReplayEntry, StepRecord, StepRecorder};
-use crate::store::{Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoreError, StoredEvent};
+use crate::store::{Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoreError};
 
 /// Journals every step of one execution in the store before the engine acts on it.
 pub(crate) struct StoreRecorder {
@@ -28,13 +28,9 @@ pub(crate) fn to_append(execution_arn: &str, step: &StepRecord<'_>) -> Append {
             at: step.at.0,
             entropy: step.entropy.to_vec(),
         },
-        events: stored_events(step.history),
+        events: step.history.to_vec(),
         completion: step.outcome.map(|outcome| completion(outcome, step.at)),
     }
-}
-
-pub(crate) fn stored_events(history: &[HistoryEvent]) -> Vec<StoredEvent> {
-    history.iter().map(|event| StoredEvent { id: event.id, event: event.to_aws_json() }).collect()
 }
 
 pub(crate) fn completion(outcome: &ExecutionOutcome, at: Timestamp) -> Completion {

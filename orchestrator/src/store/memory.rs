@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use stepwasm_asl::HistoryEvent;
+
 use super::{
     ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStore,
     JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, StateMachineRecord, StateMachineStore,
@@ -31,8 +33,9 @@ struct Tables {
     executions: HashMap<String, ExecutionRecord>,
     /// Per execution, indexed by sequence (sequences are gap-free from 0).
     journals: HashMap<String, Vec<JournalEntry>>,
-    /// Per execution, indexed by `id - 1` (ids are gap-free from 1).
-    histories: HashMap<String, Vec<StoredEvent>>,
+    /// Per execution, indexed by `id - 1` (ids are gap-free from 1). The events share their
+    /// documents with the interpreter that produced them.
+    histories: HashMap<String, Vec<HistoryEvent>>,
     leases: HashMap<String, Lease>,
     activities: HashMap<String, ActivityRecord>,
 }
@@ -211,7 +214,7 @@ impl JournalStore for MemoryStore {
         let tables = self.read();
         let events = tables.histories.get(execution_arn).map_or(&[][..], Vec::as_slice);
         // Ids are gap-free from 1, so an id is its index plus one.
-        let items: Box<dyn Iterator<Item = &StoredEvent>> = match (page.reverse, after) {
+        let items: Box<dyn Iterator<Item = &HistoryEvent>> = match (page.reverse, after) {
             (false, None) => Box::new(events.iter()),
             (false, Some(after)) => Box::new(events.iter().skip(usize::try_from(after).unwrap_or(usize::MAX))),
             (true, None) => Box::new(events.iter().rev()),
@@ -220,7 +223,7 @@ impl JournalStore for MemoryStore {
                 Box::new(events[..end].iter().rev())
             }
         };
-        Ok(paginate(items.cloned(), page.limit, |e| event_position(e.id)))
+        Ok(paginate(items.map(StoredEvent::render), page.limit, |e| event_position(e.id)))
     }
 }
 

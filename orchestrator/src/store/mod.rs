@@ -25,6 +25,7 @@
 //! [`ActivityStore`]. [`Store`] is all of them. [`MemoryStore`] and [`SqliteStore`] implement
 //! every trait and pass the same test suite.
 
+mod history_codec;
 mod memory;
 mod sqlite;
 #[cfg(test)]
@@ -36,6 +37,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use stepwasm_asl::HistoryEvent;
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
@@ -272,13 +274,23 @@ pub enum JournalInput {
     },
 }
 
-/// One history event, stored in AWS's `GetExecutionHistory` shape.
+/// One history event as read back, in AWS's `GetExecutionHistory` shape.
+///
+/// Stores keep events in the interpreter's form ([`HistoryEvent`], each step's documents once)
+/// and render this shape only when the history is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEvent {
     /// The event id, 1-based, gap-free per execution.
     pub id: u64,
     /// The event as AWS returns it (`type`, `timestamp`, `…EventDetails`).
     pub event: Value,
+}
+
+impl StoredEvent {
+    /// The event in AWS's shape.
+    pub fn render(event: &HistoryEvent) -> Self {
+        StoredEvent { id: event.id, event: event.to_aws_json() }
+    }
 }
 
 /// How an execution ended, written with its last journal entry.
@@ -304,7 +316,7 @@ pub struct Append {
     /// The journal entry.
     pub entry: JournalEntry,
     /// The history events it produced, continuing the execution's ids.
-    pub events: Vec<StoredEvent>,
+    pub events: Vec<HistoryEvent>,
     /// Set when this step ended the execution.
     pub completion: Option<Completion>,
 }

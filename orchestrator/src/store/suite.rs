@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::json;
+use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 
 use super::{
     ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus,
@@ -49,8 +50,18 @@ fn execution(machine: &str, name: &str, start_date: Millis) -> ExecutionRecord {
     }
 }
 
-fn event(id: u64) -> StoredEvent {
-    StoredEvent { id, event: json!({"id": id, "type": "PassStateEntered", "timestamp": id as f64 / 1000.0}) }
+/// Event `id`: a Pass state entered, with a document of its own.
+fn event(id: u64) -> HistoryEvent {
+    HistoryEvent {
+        id,
+        previous_event_id: id - 1,
+        timestamp: stepwasm_asl::Timestamp(id as i64),
+        kind: EventKind::StateEntered {
+            state_type: StateType::Pass,
+            name: format!("S{id}"),
+            input: Arc::new(json!({"event": id, "text": "a \"quoted\" word"})),
+        },
+    }
 }
 
 /// Journal entry `sequence` with `events` history events from `first_event` on.
@@ -269,7 +280,7 @@ async fn history_pages_both_ways(store: &dyn Store) {
 
     let first = store.history(&record.arn, &page(10, None, false)).unwrap();
     assert_eq!(ids(&first), (1..=10).collect::<Vec<_>>());
-    assert_eq!(first.items[0], event(1), "events read back equal");
+    assert_eq!(first.items[0], StoredEvent::render(&event(1)), "events read back equal");
     let second = store.history(&record.arn, &page(10, first.next, false)).unwrap();
     assert_eq!(ids(&second), (11..=20).collect::<Vec<_>>());
     let third = store.history(&record.arn, &page(10, second.next, false)).unwrap();

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::function_source::FunctionSource;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use crate::function_source::FunctionSource;
 use stepwasm_runtime::{FunctionConfig, Invocation, Runtime, RuntimeConfig};
 
 use super::invoke::format_duration;

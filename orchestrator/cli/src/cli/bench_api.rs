@@ -16,9 +16,7 @@ use serde_json::json;
 use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{
-    ExecutionFilter, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store,
-};
+use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 use tokio::net::TcpStream;
 
@@ -135,12 +133,7 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
     drop(server);
     drop(store);
     let _ = std::fs::remove_dir_all(&data);
-    Ok(Figures {
-        started,
-        succeeded,
-        seconds: elapsed.as_secs_f64(),
-        latency: Percentiles::of(&mut latencies),
-    })
+    Ok(Figures { started, succeeded, seconds: elapsed.as_secs_f64(), latency: Percentiles::of(&mut latencies) })
 }
 
 /// Runs `connections` closed-loop clients for `length`; returns each start's latency.
@@ -161,7 +154,8 @@ async fn generate_load(
         clients.spawn_local(async move {
             let stream = TcpStream::connect(address).await?;
             stream.set_nodelay(true)?;
-            let (mut sender, driver) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+            let (mut sender, driver) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
             tokio::task::spawn_local(driver);
             let mut latencies = Vec::new();
             let mut index = 0u64;

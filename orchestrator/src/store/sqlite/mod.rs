@@ -16,10 +16,12 @@
 //! Reads use a small pool of separate connections. In WAL mode a reader sees the last committed
 //! state and is never blocked by the writer, nor does it block it.
 //!
-//! # Schema
+//! # Tables
 //!
-//! [`MIGRATIONS`] is an ordered list of scripts; `PRAGMA user_version` records how many have
-//! run. Opening a database runs the missing ones, and refuses one written by a newer stepwasm.
+//! An execution is one row of `executions`, pointing at its definition in `definitions` (each
+//! distinct text once), and one row of `steps` per interpreter step: its journal entry and its
+//! history events, encoded by `history_codec` with each document once. `schema` holds the
+//! migrations that bring an older database up to date.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,95 +31,17 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::oneshot;
 
-use super::memory::{
-    check_append, check_start, complete, event_position, execution_position, name_position, no_execution, paginate,
-    parse_event_position, parse_execution_position, parse_name_position,
-};
+mod executions;
+mod schema;
+
+use super::memory::{name_position, paginate, parse_name_position};
 use super::{
-    ActivityRecord, ActivityStore, Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore,
-    JournalEntry, JournalStore, LeaseStore, MachineType, Millis, Page, PageRequest, StateMachineRecord,
-    StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent,
+    ActivityRecord, ActivityStore, LeaseStore, MachineType, Millis, Page, PageRequest, StateMachineRecord,
+    StateMachineStore, StoreError, StoreFuture, StoreResult,
 };
-
-/// The schema, one script per version: version N is the first N scripts applied in order.
-/// Never edit a released script; append a new one.
-const MIGRATIONS: &[&str] = &[
-    // 1: the initial schema.
-    "
-    CREATE TABLE state_machines (
-        arn TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        definition TEXT NOT NULL,
-        role_arn TEXT NOT NULL,
-        machine_type TEXT NOT NULL,
-        created INTEGER NOT NULL,
-        updated INTEGER NOT NULL,
-        revision_id TEXT NOT NULL,
-        logging_configuration TEXT NOT NULL,
-        tracing_configuration TEXT NOT NULL
-    );
-    CREATE INDEX state_machines_by_name ON state_machines (name, arn);
-
-    CREATE TABLE tags (
-        arn TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (arn, key)
-    ) WITHOUT ROWID;
-
-    -- No foreign key to state_machines: executions stay readable after their machine is deleted.
-    CREATE TABLE executions (
-        arn TEXT PRIMARY KEY,
-        state_machine_arn TEXT NOT NULL,
-        name TEXT NOT NULL,
-        definition TEXT NOT NULL,
-        status TEXT NOT NULL,
-        input TEXT NOT NULL,
-        output TEXT,
-        error TEXT,
-        cause TEXT,
-        start_date INTEGER NOT NULL,
-        stop_date INTEGER
-    );
-    CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
-    CREATE INDEX executions_by_start ON executions (start_date, arn);
-    CREATE INDEX executions_by_status ON executions (status);
-
-    -- The primary key is what stops two nodes from both writing step N of one execution.
-    -- Ordinary rowid tables, not WITHOUT ROWID: entries can be hundreds of KiB.
-    CREATE TABLE journal (
-        execution_arn TEXT NOT NULL REFERENCES executions (arn),
-        sequence INTEGER NOT NULL,
-        entry TEXT NOT NULL,
-        PRIMARY KEY (execution_arn, sequence)
-    );
-
-    CREATE TABLE history (
-        execution_arn TEXT NOT NULL REFERENCES executions (arn),
-        event_id INTEGER NOT NULL,
-        event TEXT NOT NULL,
-        PRIMARY KEY (execution_arn, event_id)
-    );
-
-    -- Not tied to executions: EXPRESS executions live in memory but may still be leased.
-    CREATE TABLE leases (
-        execution_arn TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        expires INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX leases_by_owner ON leases (owner);
-
-    CREATE TABLE activities (
-        arn TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        created INTEGER NOT NULL
-    );
-    CREATE INDEX activities_by_name ON activities (name, arn);
-    ",
-];
 
 /// How many queued writes the writer takes into one transaction at most. Bigger batches mean
 /// fewer fsyncs but a longer wait for the first writer in the batch.
@@ -200,7 +124,7 @@ impl SqliteStore {
                 )));
             }
         }
-        migrate(&mut conn)?;
+        schema::migrate(&mut conn)?;
         let stats = Arc::new(Stats::default());
         let (jobs, queue) = mpsc::channel();
         let writer_stats = Arc::clone(&stats);
@@ -297,27 +221,6 @@ fn open_connection(target: &Target) -> StoreResult<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(conn)
-}
-
-/// Brings the schema up to [`MIGRATIONS`]`.len()`, one transaction per script.
-fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    let known = MIGRATIONS.len() as i64;
-    loop {
-        // IMMEDIATE takes the write lock before reading the version, so two processes opening
-        // a new file at once cannot both run script 1.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if found > known {
-            return Err(StoreError::SchemaTooNew { found, known });
-        }
-        let Some(script) = usize::try_from(found).ok().and_then(|v| MIGRATIONS.get(v)) else {
-            return Ok(());
-        };
-        tx.execute_batch(script)
-            .map_err(|e| StoreError::database(format!("migrating the schema to version {}", found + 1), e))?;
-        tx.pragma_update(None, "user_version", found + 1)?;
-        tx.commit()?;
-    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -536,34 +439,6 @@ impl StoredMachine {
     }
 }
 
-const EXECUTION_COLUMNS: &str =
-    "arn, state_machine_arn, name, definition, status, input, output, error, cause, start_date, stop_date";
-
-fn execution_row(row: &Row<'_>) -> rusqlite::Result<(ExecutionRecord, String)> {
-    let status: String = row.get(4)?;
-    let record = ExecutionRecord {
-        arn: row.get(0)?,
-        state_machine_arn: row.get(1)?,
-        name: row.get(2)?,
-        definition: row.get(3)?,
-        // Replaced by `decode_execution`; rusqlite's row closure cannot return our error.
-        status: ExecutionStatus::Running,
-        input: row.get(5)?,
-        output: row.get(6)?,
-        error: row.get(7)?,
-        cause: row.get(8)?,
-        start_date: row.get(9)?,
-        stop_date: row.get(10)?,
-    };
-    Ok((record, status))
-}
-
-fn decode_execution((mut record, status): (ExecutionRecord, String)) -> StoreResult<ExecutionRecord> {
-    record.status = ExecutionStatus::parse(&status)
-        .ok_or_else(|| StoreError::Corrupt(format!("execution {}: status {status:?}", record.arn)))?;
-    Ok(record)
-}
-
 fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
@@ -584,77 +459,6 @@ fn sql_limit(limit: usize) -> i64 {
 
 // ---------------------------------------------------------------------------------------------
 // Writes (run on the writer thread).
-
-fn insert_execution(conn: &Connection, record: &ExecutionRecord, start: &Append) -> StoreResult<Created> {
-    check_start(record, start)?;
-    let existing = conn
-        .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"))?
-        .query_row([&record.arn], execution_row)
-        .optional()?;
-    if let Some(existing) = existing {
-        return Ok(Created::Existing(decode_execution(existing)?));
-    }
-    conn.prepare_cached(
-        "INSERT INTO executions (arn, state_machine_arn, name, definition, status, input, output, error, \
-         cause, start_date, stop_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        record.arn,
-        record.state_machine_arn,
-        record.name,
-        record.definition,
-        record.status.as_str(),
-        record.input,
-        record.output,
-        record.error,
-        record.cause,
-        record.start_date,
-        record.stop_date,
-    ])?;
-    insert_append(conn, start)?;
-    let mut created = record.clone();
-    if let Some(completion) = &start.completion {
-        complete(&mut created, completion);
-    }
-    Ok(Created::New(created))
-}
-
-fn insert_append(conn: &Connection, append: &Append) -> StoreResult<()> {
-    let arn = &append.execution_arn;
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")?
-        .query_row([arn], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if !exists {
-        return Err(no_execution(arn));
-    }
-    // Both maxima come from the primary keys' b-trees: O(log n), not a scan.
-    let (next_sequence, next_event): (i64, i64) = conn
-        .prepare_cached(
-            "SELECT (SELECT COALESCE(MAX(sequence) + 1, 0) FROM journal WHERE execution_arn = ?1), \
-                    (SELECT COALESCE(MAX(event_id) + 1, 1) FROM history WHERE execution_arn = ?1)",
-        )?
-        .query_row([arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
-
-    let entry = serde_json::to_string(&append.entry)
-        .map_err(|e| StoreError::database(format!("journal entry of {arn} cannot be encoded"), e))?;
-    conn.prepare_cached("INSERT INTO journal (execution_arn, sequence, entry) VALUES (?1, ?2, ?3)")?
-        .execute(params![arn, to_sql_int(append.entry.sequence, "sequence")?, entry])?;
-    let mut insert_event =
-        conn.prepare_cached("INSERT INTO history (execution_arn, event_id, event) VALUES (?1, ?2, ?3)")?;
-    for event in &append.events {
-        insert_event.execute(params![arn, to_sql_int(event.id, "event id")?, event.event.to_string()])?;
-    }
-    if let Some(c) = &append.completion {
-        conn.prepare_cached(
-            "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_date = ?6 WHERE arn = ?1",
-        )?
-        .execute(params![arn, c.status.as_str(), c.output, c.error, c.cause, c.stop_date])?;
-    }
-    Ok(())
-}
 
 fn upsert_state_machine(conn: &Connection, record: &StateMachineRecord, create: bool) -> StoreResult<bool> {
     let sql = if create {
@@ -780,106 +584,6 @@ fn list_by_name<T>(
     let params = std::iter::once(SqlValue::Integer(sql_limit(page.limit))).chain(args);
     let rows = query.query_map(rusqlite::params_from_iter(params), row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-impl ExecutionStore for SqliteStore {
-    fn create_execution(&self, record: &ExecutionRecord, start: &Append) -> StoreFuture<'_, Created> {
-        let record = record.clone();
-        let start = start.clone();
-        self.write_async(move |conn| insert_execution(conn, &record, &start))
-    }
-
-    fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>> {
-        self.readers.with(|conn| {
-            conn.prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"))?
-                .query_row([arn], execution_row)
-                .optional()?
-                .map(decode_execution)
-                .transpose()
-        })
-    }
-
-    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>> {
-        let after = page.after.as_deref().map(parse_execution_position).transpose()?;
-        let mut conditions = Vec::new();
-        let mut args = vec![SqlValue::Integer(sql_limit(page.limit))];
-        // Built per case rather than `(?1 IS NULL OR …)`, which would keep SQLite from using
-        // the (state_machine_arn, start_date, arn) index.
-        if let Some(machine) = &filter.state_machine_arn {
-            args.push(SqlValue::Text(machine.clone()));
-            conditions.push(format!("state_machine_arn = ?{}", args.len()));
-        }
-        if let Some(status) = filter.status {
-            args.push(SqlValue::Text(status.as_str().to_owned()));
-            conditions.push(format!("status = ?{}", args.len()));
-        }
-        // Newest first by default, so "after" means an older key.
-        let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };
-        if let Some((start, arn)) = after {
-            args.push(SqlValue::Integer(start));
-            args.push(SqlValue::Text(arn));
-            conditions.push(format!("(start_date, arn) {compare} (?{}, ?{})", args.len() - 1, args.len()));
-        }
-        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        let sql = format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions {filter} \
-             ORDER BY start_date {direction}, arn {direction} LIMIT ?1"
-        );
-        let rows = self.readers.with(|conn| {
-            let mut query = conn.prepare_cached(&sql)?;
-            let rows = query.query_map(rusqlite::params_from_iter(args), execution_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?;
-        let items = rows.into_iter().map(decode_execution).collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items.into_iter(), page.limit, |e| execution_position(e.start_date, &e.arn)))
-    }
-
-    fn running_executions(&self) -> StoreResult<Vec<String>> {
-        self.readers.with(|conn| {
-            let mut query = conn.prepare_cached("SELECT arn FROM executions WHERE status = 'RUNNING' ORDER BY arn")?;
-            let rows = query.query_map([], |row| row.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-}
-
-impl JournalStore for SqliteStore {
-    fn append(&self, append: Append) -> StoreFuture<'_, ()> {
-        self.write_async(move |conn| insert_append(conn, &append))
-    }
-
-    fn journal(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>> {
-        let texts: Vec<String> = self.readers.with(|conn| {
-            let mut query =
-                conn.prepare_cached("SELECT entry FROM journal WHERE execution_arn = ?1 ORDER BY sequence")?;
-            let rows = query.query_map([execution_arn], |row| row.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })?;
-        texts.iter().map(|text| json(text, execution_arn)).collect()
-    }
-
-    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>> {
-        let after = page.after.as_deref().map(parse_event_position).transpose()?;
-        let (direction, compare, default) = if page.reverse { ("DESC", "<", i64::MAX) } else { ("ASC", ">", 0) };
-        let after = after
-            .map_or(Ok(default), |id| i64::try_from(id).map_err(|_| StoreError::Corrupt(format!("event id {id}"))))?;
-        let sql = format!(
-            "SELECT event_id, event FROM history WHERE execution_arn = ?1 AND event_id {compare} ?2 \
-             ORDER BY event_id {direction} LIMIT ?3"
-        );
-        let rows: Vec<(i64, String)> = self.readers.with(|conn| {
-            let mut query = conn.prepare_cached(&sql)?;
-            let rows = query.query_map(params![execution_arn, after, sql_limit(page.limit)], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })?;
-        let items = rows
-            .into_iter()
-            .map(|(id, text)| Ok(StoredEvent { id: from_sql_int(id, "event id")?, event: json(&text, execution_arn)? }))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items.into_iter(), page.limit, |e| event_position(e.id)))
-    }
 }
 
 impl LeaseStore for SqliteStore {

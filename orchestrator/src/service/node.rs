@@ -44,6 +44,11 @@ impl Service {
         Ok(resumed)
     }
 
+    /// How many executions this node is driving now.
+    pub fn executions_in_progress(&self) -> usize {
+        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
     pub(super) fn live_sender(&self, execution_arn: &str) -> Option<mpsc::UnboundedSender<Signal>> {
         self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned().flatten()
     }

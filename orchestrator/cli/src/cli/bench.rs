@@ -19,7 +19,8 @@ pub(crate) enum BenchCommand {
     Invoke(InvokeBenchArgs),
     /// The interpreter on a Pass chain, and the order pipeline with its Wasm tasks, in memory.
     Engine(EngineBenchArgs),
-    /// Executions started through the HTTP API, with the durable SQLite store.
+    /// Whole executions through the HTTP API: as many as the server finishes, then the latency
+    /// at half that rate.
     Server(ServerBenchArgs),
     /// StartExecution of a ten-Pass machine through the HTTP API, durable and in memory.
     Api(ApiBenchArgs),
@@ -59,14 +60,22 @@ pub(crate) struct ServerBenchArgs {
     #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
     seconds: f64,
 
-    /// Load-generator threads.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
-    clients: u32,
+    /// Keep-alive connections the load generator starts executions on.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    connections: u32,
 
     /// The workflow to start: the order pipeline with its ten Wasm tasks, or a chain of ten Pass
     /// states (the engine and the store without any task).
     #[arg(long, value_enum, default_value_t = ServerWorkflow::OrderPipeline)]
     workflow: ServerWorkflow,
+
+    /// Where the server keeps executions.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
+
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// What `bench server` starts.
@@ -123,7 +132,9 @@ pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Invoke(args) => bench_invoke(args),
         BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize),
-        BenchCommand::Server(args) => super::bench_server::run(args.seconds, args.clients as usize, args.workflow),
+        BenchCommand::Server(args) => {
+            super::bench_server::run(args.seconds, args.connections as usize, args.workflow, args.store, args.json)
+        }
         BenchCommand::Api(args) => {
             super::bench_api::run(args.seconds, args.connections as usize, &args.stores, args.json)
         }

@@ -9,19 +9,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail, ensure};
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Bytes;
+use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store};
+use stepwasm_orchestrator::store::{ExecutionStatus, MemoryStore, SqliteStore, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
-use tokio::net::TcpStream;
 
 use super::bench::{Percentiles, StoreKind};
 use super::bench_engine::{pass_chain_definition, pass_chain_input};
+use super::bench_load::{Load, Outcome};
+use super::bench_server::executions;
 
 /// The goals from the performance issue, printed beside the figures.
 fn goal(store: StoreKind) -> f64 {
@@ -114,79 +113,29 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
         );
     }
 
-    let length = Duration::from_secs_f64(seconds);
-    let input = pass_chain_input().to_string();
-    let load = std::thread::spawn({
-        let machine = machine.clone();
-        move || -> Result<(Vec<Duration>, Duration)> {
-            let client = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            // Connections are `!Send` tasks on this one thread.
-            let local = tokio::task::LocalSet::new();
-            client.block_on(local.run_until(generate_load(address, &machine, &input, connections, length)))
-        }
-    });
-    let (mut latencies, elapsed) = load.join().map_err(|_| anyhow::anyhow!("the load generator panicked"))??;
+    let load = Load {
+        address,
+        machine: machine.clone(),
+        input: pass_chain_input().to_string(),
+        connections,
+        length: Duration::from_secs_f64(seconds),
+        prefix: "load-".into(),
+        rate: None,
+        admit: None,
+    };
+    let Outcome { mut latencies, elapsed } = load.run()?;
     let started = latencies.len();
 
     wait_until_none_running(store.as_ref())?;
-    let succeeded = count(store.as_ref(), &machine, ExecutionStatus::Succeeded)?;
+    let succeeded =
+        executions(store.as_ref(), &machine)?.iter().filter(|e| e.status == ExecutionStatus::Succeeded).count();
     drop(server);
     drop(store);
     let _ = std::fs::remove_dir_all(&data);
     Ok(Figures { started, succeeded, seconds: elapsed.as_secs_f64(), latency: Percentiles::of(&mut latencies) })
 }
 
-/// Runs `connections` closed-loop clients for `length`; returns each start's latency.
-async fn generate_load(
-    address: std::net::SocketAddr,
-    machine: &str,
-    input: &str,
-    connections: usize,
-    length: Duration,
-) -> Result<(Vec<Duration>, Duration)> {
-    // Only the execution's name changes from request to request.
-    let escaped_input = serde_json::to_string(input)?;
-    let prefix = Bytes::from(format!(r#"{{"stateMachineArn":"{machine}","input":{escaped_input},"name":"load-"#));
-    let started = Instant::now();
-    let mut clients = tokio::task::JoinSet::new();
-    for connection in 0..connections {
-        let prefix = prefix.clone();
-        clients.spawn_local(async move {
-            let stream = TcpStream::connect(address).await?;
-            stream.set_nodelay(true)?;
-            let (mut sender, driver) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-            tokio::task::spawn_local(driver);
-            let mut latencies = Vec::new();
-            let mut index = 0u64;
-            while started.elapsed() < length {
-                let mut body = Vec::with_capacity(prefix.len() + 24);
-                body.extend_from_slice(&prefix);
-                body.extend_from_slice(format!("{connection}-{index}\"}}").as_bytes());
-                let request = hyper::Request::post("/")
-                    .header("host", address.to_string())
-                    .header("content-type", "application/x-amz-json-1.0")
-                    .header("x-amz-target", "AWSStepFunctions.StartExecution")
-                    .body(Full::new(Bytes::from(body)))?;
-                let sent = Instant::now();
-                let response = sender.send_request(request).await?;
-                let status = response.status();
-                let reply = response.into_body().collect().await?.to_bytes();
-                ensure!(status.is_success(), "StartExecution answered {status}: {}", String::from_utf8_lossy(&reply));
-                latencies.push(sent.elapsed());
-                index += 1;
-            }
-            Ok::<_, anyhow::Error>(latencies)
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(joined) = clients.join_next().await {
-        all.extend(joined??);
-    }
-    Ok((all, started.elapsed()))
-}
-
-fn wait_until_none_running(store: &dyn Store) -> Result<()> {
+pub(crate) fn wait_until_none_running(store: &dyn Store) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !store.running_executions()?.is_empty() {
         if Instant::now() > deadline {
@@ -197,22 +146,8 @@ fn wait_until_none_running(store: &dyn Store) -> Result<()> {
     Ok(())
 }
 
-fn count(store: &dyn Store, machine: &str, status: ExecutionStatus) -> Result<usize> {
-    let filter = ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: Some(status) };
-    let mut total = 0;
-    let mut after = None;
-    loop {
-        let page = store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false })?;
-        total += page.items.len();
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(total),
-        }
-    }
-}
-
 impl StoreKind {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             StoreKind::Sqlite => "sqlite",
             StoreKind::Memory => "memory",

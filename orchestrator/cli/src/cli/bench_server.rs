@@ -1,8 +1,8 @@
-//! `stepwasm bench server`: executions started through the HTTP API, durable store.
+//! `stepwasm bench server`: whole executions through the HTTP API, started as fast as the
+//! server finishes them, then at half that rate for their latency.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
@@ -10,36 +10,55 @@ use serde_json::json;
 use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::SqliteStore;
+use stepwasm_orchestrator::store::{
+    ExecutionFilter, ExecutionRecord, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store,
+};
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
-use super::bench::{Percentiles, ServerWorkflow};
+use super::bench::{Percentiles, ServerWorkflow, StoreKind};
+use super::bench_api::wait_until_none_running;
 use super::bench_engine::{pass_chain_definition, pass_chain_input};
+use super::bench_load::{Load, Outcome};
 
-/// Executions waiting for their final event: ARN → when StartExecution was sent.
-type Pending = Arc<Mutex<HashMap<String, Instant>>>;
-
-pub(crate) fn run(seconds: f64, clients: usize, workflow: ServerWorkflow) -> Result<ExitCode> {
-    let data = tempfile_dir()?;
-    let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let runtime = Runtime::new(RuntimeConfig::default())?;
-    for sample in stepwasm_functions::ALL {
-        runtime.register(sample.name, sample.component, FunctionConfig::default())?;
+/// The goals from the performance issue: executions/s at saturation, and the p50 at half load.
+fn goals(workflow: ServerWorkflow, store: StoreKind) -> (f64, Duration) {
+    match (workflow, store) {
+        (ServerWorkflow::OrderPipeline, StoreKind::Sqlite) => (2_000.0, Duration::from_millis(10)),
+        (ServerWorkflow::OrderPipeline, StoreKind::Memory) => (8_000.0, Duration::from_millis(10)),
+        (ServerWorkflow::PassChain, StoreKind::Sqlite) => (10_000.0, Duration::from_millis(10)),
+        (ServerWorkflow::PassChain, StoreKind::Memory) => (20_000.0, Duration::from_millis(10)),
     }
-    let store = Arc::new(SqliteStore::open(&data.join("stepwasm.db"))?);
-    let service = Service::new(store, runtime, ServiceConfig::default());
-    let (endpoint, finished) = tokio.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let endpoint = format!("http://{}", listener.local_addr()?);
-        let finished = service.subscribe();
-        tokio::spawn(api::run(listener, AppState { service, functions: None }, std::future::pending()));
-        Ok::<_, anyhow::Error>((endpoint, finished))
-    })?;
-    let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
-    let latencies = Arc::new(Mutex::new(Vec::new()));
-    tokio.spawn(collect_completions(finished, Arc::clone(&pending), Arc::clone(&latencies)));
+}
 
-    let client = Client::new(&endpoint);
+pub(crate) fn run(
+    seconds: f64,
+    connections: usize,
+    workflow: ServerWorkflow,
+    store_kind: StoreKind,
+    as_json: bool,
+) -> Result<ExitCode> {
+    let data = std::env::temp_dir().join(format!("stepwasm-bench-server-{}", std::process::id()));
+    std::fs::create_dir_all(&data)?;
+    let store: Arc<dyn Store> = match store_kind {
+        StoreKind::Sqlite => Arc::new(SqliteStore::open(&data.join("stepwasm.db"))?),
+        StoreKind::Memory => Arc::new(MemoryStore::default()),
+    };
+    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    if workflow == ServerWorkflow::OrderPipeline {
+        for sample in stepwasm_functions::ALL {
+            runtime.register(sample.name, sample.component, FunctionConfig::default())?;
+        }
+    }
+    let service = Service::new(Arc::clone(&store), runtime, ServiceConfig::default());
+    let address = server.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let state = AppState { service: service.clone(), functions: None };
+        tokio::spawn(api::run(listener, state, std::future::pending()));
+        Ok::<_, anyhow::Error>(address)
+    })?;
+
     let (name, definition, input) = match workflow {
         // The large order runs all ten tasks with no retry back-off (see `bench engine`).
         ServerWorkflow::OrderPipeline => (
@@ -51,131 +70,121 @@ pub(crate) fn run(seconds: f64, clients: usize, workflow: ServerWorkflow) -> Res
             ("pass-chain", pass_chain_definition().to_string(), pass_chain_input().to_string())
         }
     };
-    let machine = client.call(
+    let machine = Client::new(&format!("http://{address}")).call(
         "CreateStateMachine",
         &json!({"name": name, "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
     )?["stateMachineArn"]
         .as_str()
         .context("no state machine ARN")?
         .to_owned();
-    println!("stepwasm bench server: {name} through the HTTP API on {endpoint}, SQLite store (synchronous=FULL)");
-
-    // Saturation: `clients` load-generator threads, each starting executions back to back while
-    // keeping at most a few of its own in flight.
-    let length = Duration::from_secs_f64(seconds);
-    let started = Instant::now();
-    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let workers: Vec<_> = (0..clients)
-        .map(|worker| {
-            let (client, machine, input, pending, counter) =
-                (client.clone(), machine.clone(), input.clone(), Arc::clone(&pending), Arc::clone(&counter));
-            std::thread::spawn(move || -> Result<()> {
-                let mut index = 0;
-                while started.elapsed() < length {
-                    // Backpressure: wait while this many executions are unfinished.
-                    while pending.lock().unwrap_or_else(PoisonError::into_inner).len() >= clients * 8 {
-                        std::thread::sleep(Duration::from_micros(200));
-                    }
-                    start_one(&client, &machine, &input, &format!("load-{worker}-{index}"), &pending)?;
-                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    index += 1;
-                }
-                Ok(())
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
+    let store_name = store_kind.name();
+    if !as_json {
+        println!("stepwasm bench server: {name} through the HTTP API on {address}, {store_name} store");
     }
-    wait_until_drained(&pending)?;
-    let elapsed = started.elapsed();
-    let completed = latencies.lock().unwrap_or_else(PoisonError::into_inner).len();
-    let rate = completed as f64 / elapsed.as_secs_f64();
-    println!(
-        "  saturated ({clients} client threads): {rate:>8.0} executions/s ({completed} in {:.1} s)",
-        elapsed.as_secs_f64()
-    );
+
+    // Saturation: start as fast as the server takes them, with at most a few executions per
+    // connection unfinished, so what is measured is finishing them, not queueing them.
+    let length = Duration::from_secs_f64(seconds);
+    let limit = connections * 4;
+    let admit = {
+        let service = service.clone();
+        Arc::new(move || service.executions_in_progress() < limit)
+    };
+    let began = Instant::now();
+    let saturated = Load {
+        address,
+        machine: machine.clone(),
+        input: input.clone(),
+        connections,
+        length,
+        prefix: "load-".into(),
+        rate: None,
+        admit: Some(admit),
+    }
+    .run()?;
+    wait_until_none_running(store.as_ref())?;
+    let rate = saturated.latencies.len() as f64 / began.elapsed().as_secs_f64();
 
     // Latency at half that rate, open loop: starts are paced, not waiting for completions.
-    latencies.lock().unwrap_or_else(PoisonError::into_inner).clear();
-    let half = (rate / 2.0).max(1.0);
-    let interval = Duration::from_secs_f64(1.0 / half);
-    let paced_start = Instant::now();
-    let mut next = paced_start;
-    let mut index = 0;
-    while paced_start.elapsed() < length {
-        let now = Instant::now();
-        if now < next {
-            std::thread::sleep(next - now);
-        }
-        next += interval;
-        start_one(&client, &machine, &input, &format!("paced-{index}"), &pending)?;
-        index += 1;
+    let paced = Load {
+        address,
+        machine: machine.clone(),
+        input,
+        connections,
+        length,
+        prefix: "paced-".into(),
+        rate: Some((rate / 2.0).max(1.0)),
+        admit: None,
+    };
+    let Outcome { latencies: mut start_latencies, .. } = paced.run()?;
+    wait_until_none_running(store.as_ref())?;
+
+    let executions = executions(store.as_ref(), &machine)?;
+    let succeeded = executions.iter().filter(|e| e.status == ExecutionStatus::Succeeded).count();
+    // Start to completion as the server recorded it (startDate to stopDate, in milliseconds).
+    let mut completion_latencies: Vec<Duration> = executions
+        .iter()
+        .filter(|e| e.name.starts_with("paced-"))
+        .filter_map(|e| e.stop_date.map(|stop| Duration::from_millis(u64::try_from(stop - e.start_date).unwrap_or(0))))
+        .collect();
+    let completion = Percentiles::of(&mut completion_latencies);
+    let start = Percentiles::of(&mut start_latencies);
+    let (goal_rate, goal_p50) = goals(workflow, store_kind);
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "bench": "server",
+                "workflow": name,
+                "store": store_name,
+                "connections": connections,
+                "executions_per_second": rate.round(),
+                "goal_executions_per_second": goal_rate,
+                "half_load_rate": (rate / 2.0).round(),
+                "completion_p50_ms": completion.median.as_secs_f64() * 1e3,
+                "completion_p99_ms": completion.p99.as_secs_f64() * 1e3,
+                "goal_completion_p50_ms": goal_p50.as_secs_f64() * 1e3,
+                "start_p50_ms": start.median.as_secs_f64() * 1e3,
+                "executions": executions.len(),
+                "succeeded": succeeded,
+            })
+        );
+    } else {
+        println!(
+            "  saturated ({connections} connections): {rate:>8.0} executions/s (goal {goal_rate:.0}), {} in {:.1} s",
+            saturated.latencies.len(),
+            saturated.elapsed.as_secs_f64()
+        );
+        println!(
+            "  at half that rate ({:.0}/s): start-to-completion p50 {:>9}  p99 {:>9} (goal p50 {}); StartExecution p50 {}",
+            rate / 2.0,
+            completion.median(),
+            completion.p99(),
+            super::invoke::format_duration(goal_p50),
+            start.median(),
+        );
+        println!("  {succeeded} of {} executions SUCCEEDED", executions.len());
     }
-    wait_until_drained(&pending)?;
-    let mut paced = latencies.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    let percentiles = Percentiles::of(&mut paced);
-    println!(
-        "  at half that rate ({half:.0}/s, {} executions): start-to-completion p50 {:>10}  p99 {:>10}",
-        paced.len(),
-        percentiles.median(),
-        percentiles.p99()
-    );
+    drop(server);
+    drop(store);
     let _ = std::fs::remove_dir_all(&data);
+    if succeeded != executions.len() {
+        bail!("{} executions did not succeed", executions.len() - succeeded);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn start_one(client: &Client, machine: &str, input: &str, name: &str, pending: &Pending) -> Result<()> {
-    let sent = Instant::now();
-    let reply = client.call("StartExecution", &json!({"stateMachineArn": machine, "name": name, "input": input}))?;
-    let arn = reply["executionArn"].as_str().context("no execution ARN")?.to_owned();
-    // The completion may already have been seen; then it is recorded on arrival below.
-    pending.lock().unwrap_or_else(PoisonError::into_inner).entry(arn).or_insert(sent);
-    Ok(())
-}
-
-async fn collect_completions(
-    mut events: tokio::sync::broadcast::Receiver<stepwasm_orchestrator::service::ExecutionEvent>,
-    pending: Pending,
-    latencies: Arc<Mutex<Vec<Duration>>>,
-) {
+/// Every execution of `machine`.
+pub(crate) fn executions(store: &dyn Store, machine: &str) -> Result<Vec<ExecutionRecord>> {
+    let filter = ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: None };
+    let mut all = Vec::new();
+    let mut after = None;
     loop {
-        match events.recv().await {
-            Ok(event) => {
-                let kind = event.event["type"].as_str().unwrap_or_default();
-                if matches!(kind, "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted") {
-                    // Wait for the starter to register the ARN (the reply can trail the events).
-                    for _ in 0..1000 {
-                        let sent = pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&event.execution_arn);
-                        if let Some(sent) = sent {
-                            latencies.lock().unwrap_or_else(PoisonError::into_inner).push(sent.elapsed());
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_micros(100)).await;
-                    }
-                }
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                eprintln!("bench: the event stream dropped {missed} events; figures undercount");
-            }
-            Err(_) => return,
+        let page = store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false })?;
+        all.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
         }
     }
-}
-
-fn wait_until_drained(pending: &Pending) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !pending.lock().unwrap_or_else(PoisonError::into_inner).is_empty() {
-        if Instant::now() > deadline {
-            bail!("executions did not finish within two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    Ok(())
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("stepwasm-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

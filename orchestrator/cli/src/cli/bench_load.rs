@@ -1,0 +1,118 @@
+//! The load generator of `bench api` and `bench server`: StartExecution requests over
+//! keep-alive HTTP/1.1 connections, from a thread of its own.
+//!
+//! Bodies are built once but for the execution's name, so the generator costs the server's
+//! cores as little as a client on the same host can.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, ensure};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use tokio::net::TcpStream;
+
+/// What to start, and how.
+#[derive(Clone)]
+pub(crate) struct Load {
+    /// The server.
+    pub(crate) address: SocketAddr,
+    /// The state machine to start.
+    pub(crate) machine: String,
+    /// The execution input, as JSON text.
+    pub(crate) input: String,
+    /// Keep-alive connections, each sending one request at a time.
+    pub(crate) connections: usize,
+    /// How long to keep starting.
+    pub(crate) length: Duration,
+    /// Execution names are `<prefix><connection>-<n>`.
+    pub(crate) prefix: String,
+    /// Starts per second in all, spread evenly over the connections; `None`: each connection
+    /// sends its next request as soon as the last is answered.
+    pub(crate) rate: Option<f64>,
+    /// Waits before each start while this says no (backpressure from the server's side).
+    pub(crate) admit: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
+}
+
+/// What a load run did.
+pub(crate) struct Outcome {
+    /// Each StartExecution's latency, as the client saw it.
+    pub(crate) latencies: Vec<Duration>,
+    /// From the first request to the last answer.
+    pub(crate) elapsed: Duration,
+}
+
+impl Load {
+    /// Runs the load on a new thread and waits for it.
+    pub(crate) fn run(&self) -> Result<Outcome> {
+        let load = self.clone();
+        std::thread::spawn(move || -> Result<Outcome> {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            // The connections are `!Send` tasks on this one thread.
+            let local = tokio::task::LocalSet::new();
+            runtime.block_on(local.run_until(load.generate()))
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("the load generator panicked"))?
+    }
+
+    async fn generate(self) -> Result<Outcome> {
+        let escaped_input = serde_json::to_string(&self.input)?;
+        let machine = &self.machine;
+        let body_start = Bytes::from(format!(r#"{{"stateMachineArn":"{machine}","input":{escaped_input},"name":""#));
+        let load = Arc::new(self);
+        let started = Instant::now();
+        let mut connections = tokio::task::JoinSet::new();
+        for connection in 0..load.connections {
+            let (load, body_start) = (Arc::clone(&load), body_start.clone());
+            connections.spawn_local(async move { load.connection(connection, &body_start, started).await });
+        }
+        let mut latencies = Vec::new();
+        while let Some(joined) = connections.join_next().await {
+            latencies.extend(joined??);
+        }
+        Ok(Outcome { latencies, elapsed: started.elapsed() })
+    }
+
+    async fn connection(&self, connection: usize, body_start: &[u8], started: Instant) -> Result<Vec<Duration>> {
+        let stream = TcpStream::connect(self.address).await?;
+        stream.set_nodelay(true)?;
+        let (mut sender, driver) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::task::spawn_local(driver);
+        let host = self.address.to_string();
+        // Paced connections take turns: connection c sends at (c + k·connections) / rate.
+        let interval = self.rate.map(|rate| Duration::from_secs_f64(self.connections as f64 / rate));
+        let mut next =
+            started + self.rate.map_or(Duration::ZERO, |rate| Duration::from_secs_f64(connection as f64 / rate));
+        let mut latencies = Vec::new();
+        let mut index = 0u64;
+        while started.elapsed() < self.length {
+            if let Some(interval) = interval {
+                tokio::time::sleep_until(next.into()).await;
+                next += interval;
+            }
+            if let Some(admit) = &self.admit {
+                while !admit() {
+                    tokio::time::sleep(Duration::from_micros(500)).await;
+                }
+            }
+            let mut body = Vec::with_capacity(body_start.len() + self.prefix.len() + 24);
+            body.extend_from_slice(body_start);
+            body.extend_from_slice(format!("{}{connection}-{index}\"}}", self.prefix).as_bytes());
+            let request = hyper::Request::post("/")
+                .header("host", &host)
+                .header("content-type", "application/x-amz-json-1.0")
+                .header("x-amz-target", "AWSStepFunctions.StartExecution")
+                .body(Full::new(Bytes::from(body)))?;
+            let sent = Instant::now();
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            let reply = response.into_body().collect().await?.to_bytes();
+            ensure!(status.is_success(), "StartExecution answered {status}: {}", String::from_utf8_lossy(&reply));
+            latencies.push(sent.elapsed());
+            index += 1;
+        }
+        Ok(latencies)
+    }
+}

@@ -86,10 +86,7 @@ pub(crate) fn run(
     // connection unfinished, so what is measured is finishing them, not queueing them.
     let length = Duration::from_secs_f64(seconds);
     let limit = connections * 4;
-    let admit = {
-        let service = service.clone();
-        Arc::new(move || service.executions_in_progress() < limit)
-    };
+    let admit = Arc::new(move || service.executions_in_progress() < limit);
     let began = Instant::now();
     let saturated = Load {
         address,

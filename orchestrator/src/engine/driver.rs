@@ -80,6 +80,15 @@ pub struct StepRecord<'a> {
 pub trait StepRecorder: Send {
     /// Stores one step; an error stops the execution here, still RUNNING, for a later resume.
     fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The execution waits for nothing but timers, the first of which fires at `wake_at`: may it
+    /// be parked until then? If this answers `true` the wake-up is durable, and the engine stops
+    /// driving the execution (dropping it from memory) with [`Interrupted::Parked`]; whoever
+    /// wakes it rebuilds it from its journal. The default keeps every execution in memory.
+    fn park(&mut self, wake_at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let _ = wake_at;
+        Box::pin(std::future::ready(Ok(false)))
+    }
 }
 
 /// One journaled step, to replay.
@@ -148,6 +157,13 @@ pub enum Interrupted {
     /// The journal cannot be replayed.
     #[error("the execution was interrupted: {0}")]
     Journal(String),
+    /// The execution is parked until its next timer (see [`StepRecorder::park`]). `pending`
+    /// holds the signals that arrived while it was being parked, in order: they are for it.
+    #[error("the execution is parked until its next timer")]
+    Parked {
+        /// Signals received but not applied.
+        pending: Vec<Signal>,
+    },
 }
 
 /// Runs executions: the imperative shell around the pure interpreter in `stepwasm-asl`.
@@ -309,19 +325,58 @@ impl Engine {
         let mut signals_open = true;
         let mut entropy = RecordingEntropy::default();
         let mut step = Step { history: Vec::new(), actions };
+        // When each pending timer fires: what a parked execution wakes for.
+        let mut timers: HashMap<TimerId, Timestamp> = HashMap::new();
 
         loop {
             let mut finished = None;
             for action in std::mem::take(&mut step.actions) {
                 match action {
                     Action::Complete(outcome) => finished = Some(outcome),
-                    other => self.perform(other, &completed, &records, &mut work, &mut handles),
+                    other => {
+                        match &other {
+                            Action::StartTimer { timer_id, fire_at } => {
+                                timers.insert(*timer_id, *fire_at);
+                            }
+                            Action::CancelTimer { timer_id } => {
+                                timers.remove(timer_id);
+                            }
+                            _ => {}
+                        }
+                        self.perform(other, &completed, &records, &mut work, &mut handles);
+                    }
                 }
             }
             if let Some(outcome) = finished {
                 work.abort_all();
                 let invocations = std::mem::take(&mut *records.lock().unwrap_or_else(PoisonError::into_inner));
                 return Ok(ExecutionRecord { outcome, history, invocations });
+            }
+            // Waiting on timers alone, the execution needs no memory until the first fires.
+            let only_timers = !handles.is_empty() && handles.keys().all(|work| matches!(work, Work::Timer(_)));
+            if only_timers
+                && completions.is_empty()
+                && signals.is_empty()
+                && let Some(recorder) = recorder.as_deref_mut()
+                && let Some(wake_at) = timers.values().min().copied()
+            {
+                match recorder.park(wake_at).await {
+                    Ok(true) => {
+                        work.abort_all();
+                        // Nothing more can be sent; what was sent before is handed back.
+                        signals.close();
+                        let mut pending = Vec::new();
+                        while let Ok(signal) = signals.try_recv() {
+                            pending.push(signal);
+                        }
+                        return Err(Interrupted::Parked { pending });
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        work.abort_all();
+                        return Err(Interrupted::Record(error));
+                    }
+                }
             }
 
             let next = loop {
@@ -345,6 +400,9 @@ impl Engine {
                 }
             };
             forget_work(&next, &mut handles);
+            if let Input::TimerFired { timer_id } = &next {
+                timers.remove(timer_id);
+            }
             let at = self.clock.now();
             // A task's output can be a large document: copy it only when it must be journaled.
             let (next, journaled) = if recorder.is_some() { (next.clone(), Some(next)) } else { (next, None) };

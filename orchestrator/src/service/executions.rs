@@ -159,7 +159,7 @@ impl Service {
         };
         self.publish(&arn, prepared.start_history());
         if !finished {
-            self.drive(arn, prepared);
+            self.drive(arn, prepared, Vec::new());
         }
         Ok((created.arn, created.start_date))
     }
@@ -270,10 +270,7 @@ impl Service {
         if execution.status != ExecutionStatus::Running {
             return Ok(execution.stop_date.unwrap_or(execution.start_date));
         }
-        let Some(sender) = self.live_sender(arn) else {
-            return Err(ServiceError::internal("the execution is owned by another node; retry there"));
-        };
-        let _ = sender.send(Signal::Stop { error, cause });
+        self.signal_execution(arn, Signal::Stop { error, cause }).await?;
         // Wait briefly for the abort to be journaled, so a following Describe shows it.
         for _ in 0..200 {
             if let Some(record) = self.inner.store.execution(arn)?

@@ -48,6 +48,10 @@ pub struct ServiceConfig {
     /// How long GetActivityTask waits for work before answering with no task. Default 60 s,
     /// as on AWS (clients should read with a longer socket timeout).
     pub activity_poll: Duration,
+    /// An execution that waits only for a timer at least this far off is parked: dropped from
+    /// memory, and rebuilt from its journal when the timer is due. `None` keeps every execution
+    /// in memory. Default 500 ms: a shorter wait costs less than a rebuild.
+    pub park_after: Option<Duration>,
 }
 
 impl Default for ServiceConfig {
@@ -57,6 +61,7 @@ impl Default for ServiceConfig {
             lease_ttl_millis: 30_000,
             max_payload_bytes: 262_144,
             activity_poll: activities::DEFAULT_ACTIVITY_POLL,
+            park_after: Some(Duration::from_millis(500)),
         }
     }
 }
@@ -91,6 +96,10 @@ struct Inner {
     tokens: Arc<Mutex<HashMap<String, TokenHolder>>>,
     events: broadcast::Sender<ExecutionEvent>,
     activities: Arc<ActivityQueues>,
+    /// Told when this node parks an execution, so the wake-up loop sees a new earliest time.
+    parked: tokio::sync::Notify,
+    /// Whether the wake-up loop runs.
+    waking: std::sync::atomic::AtomicBool,
 }
 
 impl Service {
@@ -125,6 +134,8 @@ impl Service {
                 tokens,
                 events,
                 activities,
+                parked: tokio::sync::Notify::new(),
+                waking: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::names::state_machine_name;
 use super::recorder::{StoreRecorder, replay_entry};
 use super::{Service, ServiceError, ServiceResult};
-use crate::engine::{Prepared, Signal};
+use crate::engine::{Interrupted, Prepared, Signal};
 
 impl Service {
     /// Resumes every RUNNING execution this node can claim, and keeps its leases alive.
@@ -23,6 +23,7 @@ impl Service {
     /// Call once at startup, inside the tokio runtime that serves requests.
     pub async fn start_background_work(&self) -> ServiceResult<usize> {
         let resumed = self.resume_running().await?;
+        self.ensure_waker();
         let service = self.clone();
         let period =
             Duration::from_millis(u64::try_from(self.inner.config.lease_ttl_millis / 3).unwrap_or(10_000).max(100));
@@ -60,7 +61,7 @@ impl Service {
             if !self.reserve_driver(&arn) {
                 continue;
             }
-            match self.resume(&arn).await {
+            match self.resume(&arn, Vec::new()).await {
                 Ok(true) => resumed += 1,
                 Ok(false) => self.cancel_reservation(&arn),
                 Err(error) => {
@@ -72,8 +73,9 @@ impl Service {
         Ok(resumed)
     }
 
-    /// Drives `arn` from its journal, if this node can claim it; `false` if it cannot.
-    async fn resume(&self, arn: &str) -> ServiceResult<bool> {
+    /// Drives `arn` from its journal, if this node can claim it, with `signals` already waiting
+    /// for it; `false` if it cannot.
+    async fn resume(&self, arn: &str, signals: Vec<Signal>) -> ServiceResult<bool> {
         let claimed = self.claim_lease(arn).await?;
         if !claimed {
             return Ok(false);
@@ -94,7 +96,7 @@ impl Service {
         }
         let journal = self.inner.store.journal(arn)?.into_iter().map(replay_entry).collect();
         let prepared = self.inner.engine.resume(machine, input, context, journal).map_err(ServiceError::internal)?;
-        self.drive(arn.to_owned(), prepared);
+        self.drive(arn.to_owned(), prepared, signals);
         Ok(true)
     }
 
@@ -134,10 +136,15 @@ impl Service {
             .map_err(ServiceError::internal)??)
     }
 
-    /// Drives an execution in the background, journaling each step, until it ends; unless this
-    /// node drives it already.
-    pub(super) fn drive(&self, arn: String, prepared: Prepared) {
+    /// Drives an execution in the background, journaling each step, until it ends or parks;
+    /// unless this node drives it already.
+    ///
+    /// `initial` signals are queued before it starts, so it handles them before it could park.
+    pub(super) fn drive(&self, arn: String, prepared: Prepared, initial: Vec<Signal>) {
         let (sender, signals) = mpsc::unbounded_channel();
+        for signal in initial {
+            let _ = sender.send(signal);
+        }
         {
             let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
             if matches!(live.get(&arn), Some(Some(_))) {
@@ -145,15 +152,26 @@ impl Service {
             }
             live.insert(arn.clone(), Some(sender));
         }
+        self.ensure_waker();
         let service = self.clone();
         tokio::spawn(async move {
-            let mut recorder = StoreRecorder { store: Arc::clone(&service.inner.store), execution_arn: arn.clone() };
+            let parked = {
+                let service = service.clone();
+                Arc::new(move || service.inner.parked.notify_one()) as Arc<dyn Fn() + Send + Sync>
+            };
+            let mut recorder = StoreRecorder {
+                store: Arc::clone(&service.inner.store),
+                execution_arn: arn.clone(),
+                clock: service.inner.engine.clock(),
+                park_after: service.inner.config.park_after,
+                parked,
+            };
             let mut observe = |event: &stepwasm_asl::HistoryEvent| {
                 service.publish(&arn, std::slice::from_ref(event));
             };
             // Start step 0 was stored with the execution row already.
             let prepared = prepared.without_start();
-            let _ = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder)).await;
+            let driven = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder)).await;
             service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
             service
                 .inner
@@ -162,7 +180,79 @@ impl Service {
                 .unwrap_or_else(PoisonError::into_inner)
                 .retain(|_, holder| holder.execution_arn != arn);
             let (store, node) = (Arc::clone(&service.inner.store), service.inner.config.node_id.clone());
-            let _ = tokio::task::spawn_blocking(move || store.release(&arn, &node)).await;
+            let released = arn.clone();
+            let _ = tokio::task::spawn_blocking(move || store.release(&released, &node)).await;
+            // Signals that raced the parking are for the execution: wake it for them.
+            if let Err(Interrupted::Parked { pending }) = driven {
+                for signal in pending {
+                    let _ = service.signal_execution(&arn, signal).await;
+                }
+            }
         });
+    }
+
+    /// Sends `signal` to the execution, waking it first if it is parked (or left by a node
+    /// that died). Fails if another node drives it.
+    pub(super) async fn signal_execution(&self, arn: &str, mut signal: Signal) -> ServiceResult<()> {
+        // A driver that is parking closes its channel and is gone moments later.
+        for _ in 0..1000 {
+            if let Some(sender) = self.live_sender(arn) {
+                match sender.send(signal) {
+                    Ok(()) => return Ok(()),
+                    Err(mpsc::error::SendError(unsent)) => signal = unsent,
+                }
+            } else if self.reserve_driver(arn) {
+                match self.resume(arn, vec![signal]).await {
+                    Ok(true) => return Ok(()),
+                    Ok(false) => {
+                        self.cancel_reservation(arn);
+                        return Err(ServiceError::internal("the execution is driven by another node; retry there"));
+                    }
+                    Err(error) => {
+                        self.cancel_reservation(arn);
+                        return Err(error);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        Err(ServiceError::internal("the execution could not be woken to take the signal"))
+    }
+
+    /// Starts waking parked executions, once: before anything can be parked, so that nothing
+    /// parked is forgotten, and at startup, for what was parked before a restart.
+    fn ensure_waker(&self) {
+        if !self.inner.waking.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            let waker = self.clone();
+            tokio::spawn(async move { waker.wake_parked().await });
+        }
+    }
+
+    /// Wakes parked executions when they are due, for as long as the service runs.
+    async fn wake_parked(&self) {
+        // Bounds how late a wake-up parked by another node can be seen.
+        const LONGEST_SLEEP: Duration = Duration::from_secs(1);
+        // A due execution that cannot be woken (its node holds the lease) is retried, not spun on.
+        const SHORTEST_SLEEP: Duration = Duration::from_millis(20);
+        loop {
+            let now = self.inner.engine.clock().now().0;
+            let due = self.inner.store.due_executions(now, 1000).unwrap_or_default();
+            for arn in &due {
+                if !self.reserve_driver(arn) {
+                    continue;
+                }
+                if !matches!(self.resume(arn, Vec::new()).await, Ok(true)) {
+                    self.cancel_reservation(arn);
+                }
+            }
+            let next = self.inner.store.next_wake().unwrap_or(None);
+            let sleep = next
+                .map_or(LONGEST_SLEEP, |at| self.inner.engine.clock().until(stepwasm_asl::Timestamp(at)))
+                .clamp(SHORTEST_SLEEP, LONGEST_SLEEP);
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = self.inner.parked.notified() => {}
+            }
+        }
     }
 }

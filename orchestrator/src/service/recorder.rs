@@ -1,20 +1,39 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use stepwasm_asl::{ExecutionOutcome, Input, TaskId, TimerId, Timestamp};
 
-use crate::engine::{BoxFuture, ReplayEntry, StepRecord, StepRecorder};
+use crate::engine::{BoxFuture, Clock, ReplayEntry, StepRecord, StepRecorder};
 use crate::store::{Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoreError};
 
-/// Journals every step of one execution in the store before the engine acts on it.
+/// Journals every step of one execution in the store before the engine acts on it, and parks
+/// it there when it only waits for a timer far enough off.
 pub(crate) struct StoreRecorder {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) execution_arn: String,
+    pub(crate) clock: Clock,
+    /// Waits at least this long are parked; `None`: never park.
+    pub(crate) park_after: Option<Duration>,
+    /// Told after each park, so the wake-up loop learns the new time.
+    pub(crate) parked: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl StepRecorder for StoreRecorder {
     fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), StoreError>> {
         let append = to_append(&self.execution_arn, &step);
         Box::pin(async move { self.store.append(append).await })
+    }
+
+    fn park(&mut self, wake_at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let far_enough = self.park_after.is_some_and(|after| self.clock.until(wake_at) >= after);
+        Box::pin(async move {
+            if !far_enough {
+                return Ok(false);
+            }
+            self.store.park(&self.execution_arn, wake_at.0).await?;
+            (self.parked)();
+            Ok(true)
+        })
     }
 }
 

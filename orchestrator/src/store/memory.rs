@@ -4,7 +4,7 @@
 //! (`suite.rs`), so ordering, pagination and the append checks live here once and the SQLite
 //! store reuses them (see "Shared with the SQLite store" below).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use stepwasm_asl::HistoryEvent;
@@ -38,6 +38,9 @@ struct Tables {
     histories: HashMap<String, Vec<HistoryEvent>>,
     leases: HashMap<String, Lease>,
     activities: HashMap<String, ActivityRecord>,
+    /// Parked executions: when each wakes, and the same in wake-up order.
+    wake_at: HashMap<String, Millis>,
+    wake_order: BTreeSet<(Millis, String)>,
 }
 
 impl MemoryStore {
@@ -68,6 +71,7 @@ impl Tables {
         let journal_len = self.journals.get(arn).map_or(0, Vec::len);
         let history_len = self.histories.get(arn).map_or(0, Vec::len);
         check_append(append, journal_len as u64, history_len as u64 + 1)?;
+        self.unpark(arn);
         self.journals.entry(arn.clone()).or_default().push(append.entry.clone());
         self.histories.entry(arn.clone()).or_default().extend(append.events.iter().cloned());
         if let Some(completion) = &append.completion
@@ -76,6 +80,14 @@ impl Tables {
             complete(record, completion);
         }
         Ok(())
+    }
+}
+
+impl Tables {
+    fn unpark(&mut self, arn: &str) {
+        if let Some(at) = self.wake_at.remove(arn) {
+            self.wake_order.remove(&(at, arn.to_owned()));
+        }
     }
 }
 
@@ -191,11 +203,31 @@ impl ExecutionStore for MemoryStore {
         let mut arns: Vec<String> = tables
             .executions
             .values()
-            .filter(|e| e.status == super::ExecutionStatus::Running)
+            .filter(|e| e.status == super::ExecutionStatus::Running && !tables.wake_at.contains_key(&e.arn))
             .map(|e| e.arn.clone())
             .collect();
         arns.sort();
         Ok(arns)
+    }
+
+    fn park(&self, execution_arn: &str, wake_at: Millis) -> StoreFuture<'_, ()> {
+        let mut tables = self.write();
+        let running = tables.executions.get(execution_arn).is_some_and(|e| e.status == super::ExecutionStatus::Running);
+        if running {
+            tables.unpark(execution_arn);
+            tables.wake_at.insert(execution_arn.to_owned(), wake_at);
+            tables.wake_order.insert((wake_at, execution_arn.to_owned()));
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>> {
+        let tables = self.read();
+        Ok(tables.wake_order.iter().take_while(|(at, _)| *at <= now).take(limit).map(|(_, arn)| arn.clone()).collect())
+    }
+
+    fn next_wake(&self) -> StoreResult<Option<Millis>> {
+        Ok(self.read().wake_order.first().map(|(at, _)| *at))
     }
 }
 

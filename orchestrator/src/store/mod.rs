@@ -401,8 +401,16 @@ pub trait ExecutionStore: Send + Sync {
     fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>>;
     /// Executions, newest first, a page at a time.
     fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>>;
-    /// The ARNs of every RUNNING execution.
+    /// The ARNs of every RUNNING execution that is not parked: those some node must drive.
     fn running_executions(&self) -> StoreResult<Vec<String>>;
+    /// Parks a RUNNING execution until `wake_at`: nothing drives it, and it is not among
+    /// [`running_executions`](Self::running_executions), until [`due_executions`](Self::due_executions)
+    /// names it. Its next append unparks it.
+    fn park(&self, execution_arn: &str, wake_at: Millis) -> StoreFuture<'_, ()>;
+    /// Parked executions whose wake-up time is `now` or earlier, earliest first, at most `limit`.
+    fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>>;
+    /// The earliest wake-up time of any parked execution.
+    fn next_wake(&self) -> StoreResult<Option<Millis>>;
 }
 
 /// Journals and histories.

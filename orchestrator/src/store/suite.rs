@@ -301,6 +301,38 @@ async fn history_pages_both_ways(store: &dyn Store) {
     assert!(store.history("arn:none", &page(10, None, false)).unwrap().items.is_empty());
 }
 
+async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store) {
+    let (early, late, active) = (execution("m", "early", 1), execution("m", "late", 2), execution("m", "active", 3));
+    for record in [&early, &late, &active] {
+        start(store, record).await;
+    }
+    assert_eq!(store.next_wake().unwrap(), None);
+    store.park(&late.arn, 5_000).await.unwrap();
+    store.park(&early.arn, 4_000).await.unwrap();
+    assert_eq!(store.running_executions().unwrap(), std::slice::from_ref(&active.arn), "parked executions need no driver");
+    assert_eq!(store.next_wake().unwrap(), Some(4_000));
+    assert!(store.due_executions(3_999, 10).unwrap().is_empty());
+    assert_eq!(store.due_executions(4_000, 10).unwrap(), std::slice::from_ref(&early.arn));
+    assert_eq!(store.due_executions(9_000, 10).unwrap(), [early.arn.clone(), late.arn.clone()]);
+    assert_eq!(store.due_executions(9_000, 1).unwrap(), std::slice::from_ref(&early.arn));
+
+    // Parking again moves the wake-up; the next step unparks.
+    store.park(&early.arn, 6_000).await.unwrap();
+    assert_eq!(store.next_wake().unwrap(), Some(5_000));
+    store.append(step(&late.arn, 1, 3, 1)).await.unwrap();
+    assert_eq!(store.due_executions(9_000, 10).unwrap(), std::slice::from_ref(&early.arn));
+    let mut running = store.running_executions().unwrap();
+    running.sort();
+    assert_eq!(running, [active.arn.clone(), late.arn.clone()]);
+
+    // A finished execution is never parked.
+    let mut end = step(&active.arn, 1, 3, 1);
+    end.completion = Some(succeeded(7_000));
+    store.append(end).await.unwrap();
+    store.park(&active.arn, 1).await.unwrap();
+    assert_eq!(store.due_executions(9_000, 10).unwrap(), std::slice::from_ref(&early.arn));
+}
+
 async fn execution_listing_pages(store: &dyn Store) {
     let statuses = [ExecutionStatus::Running, ExecutionStatus::Succeeded, ExecutionStatus::Failed];
     let mut all = Vec::new();
@@ -494,6 +526,7 @@ suite!(
     append_checks_order_and_completes,
     journal_reads_back_equal,
     history_pages_both_ways,
+    parked_executions_wake_in_order_and_unpark_on_append,
     execution_listing_pages,
     bad_page_positions_are_rejected,
     leases,

@@ -11,7 +11,7 @@ use super::super::memory::{
 };
 use super::super::{
     Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
-    Page, PageRequest, StoreError, StoreFuture, StoreResult, StoredEvent,
+    Millis, Page, PageRequest, StoreError, StoreFuture, StoreResult, StoredEvent,
 };
 use super::schema::{definition_hash, definition_id};
 use super::{SqliteStore, from_sql_int, json, sql_limit, to_sql_int};
@@ -142,6 +142,8 @@ fn insert_append(conn: &Connection, append: &Append, step: &EncodedStep) -> Stor
     };
     check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
     insert_step(conn, execution, step, next_event)?;
+    conn.prepare_cached("UPDATE executions SET wake_at = NULL WHERE id = ?1 AND wake_at IS NOT NULL")?
+        .execute([execution])?;
     if let Some(c) = &append.completion {
         conn.prepare_cached(
             "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_date = ?6 WHERE id = ?1",
@@ -213,9 +215,38 @@ impl ExecutionStore for SqliteStore {
     fn running_executions(&self) -> StoreResult<Vec<String>> {
         self.readers.with(|conn| {
             // Matches the partial index `executions_running` word for word, so it is used.
-            let mut query = conn.prepare_cached("SELECT arn FROM executions WHERE status = 'RUNNING' ORDER BY arn")?;
+            let mut query = conn.prepare_cached(
+                "SELECT arn FROM executions WHERE status = 'RUNNING' AND wake_at IS NULL ORDER BY arn",
+            )?;
             let rows = query.query_map([], |row| row.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn park(&self, execution_arn: &str, wake_at: Millis) -> StoreFuture<'_, ()> {
+        let arn = execution_arn.to_owned();
+        self.write_async(move |conn| {
+            conn.prepare_cached("UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND status = 'RUNNING'")?
+                .execute(params![arn, wake_at])?;
+            Ok(())
+        })
+    }
+
+    fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>> {
+        self.readers.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT arn FROM executions WHERE wake_at IS NOT NULL AND wake_at <= ?1 ORDER BY wake_at LIMIT ?2",
+            )?;
+            let rows = query.query_map(params![now, i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn next_wake(&self) -> StoreResult<Option<Millis>> {
+        self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT MIN(wake_at) FROM executions WHERE wake_at IS NOT NULL")?
+                .query_row([], |row| row.get(0))?)
         })
     }
 }

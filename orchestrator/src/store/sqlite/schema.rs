@@ -96,7 +96,8 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX activities_by_name ON activities (name, arn);
     ",
     ),
-    // 2: executions get a numeric id, and what every execution repeated is written once: a
+    // 2: executions get a numeric id and can be parked, and what every execution repeated is
+    // written once: a
     // definition once per distinct text (not once per execution), a step's journal entry and
     // history events in one row with each of its documents once (see `history_codec`). History
     // rows from version 1 are kept as they were, in `legacy_history`, attributed to the last
@@ -126,12 +127,15 @@ const MIGRATIONS: &[Migration] = &[
             error TEXT,
             cause TEXT,
             start_date INTEGER NOT NULL,
-            stop_date INTEGER
+            stop_date INTEGER,
+            -- Set while the execution is parked: nothing drives it until then.
+            wake_at INTEGER
         );
         CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
         CREATE INDEX executions_by_start ON executions (start_date, arn);
-        -- Only what a restarting node must find; finished executions never enter it.
-        CREATE INDEX executions_running ON executions (arn) WHERE status = 'RUNNING';
+        -- Only what a restarting node must drive; finished and parked executions never enter it.
+        CREATE INDEX executions_running ON executions (arn) WHERE status = 'RUNNING' AND wake_at IS NULL;
+        CREATE INDEX executions_parked ON executions (wake_at) WHERE wake_at IS NOT NULL;
 
         -- One row per step. `events` is NULL for a step from version 1, whose events are in
         -- legacy_history. A step's events are first_event .. first_event + event_count - 1.

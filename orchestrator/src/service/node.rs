@@ -234,17 +234,27 @@ impl Service {
         const LONGEST_SLEEP: Duration = Duration::from_secs(1);
         // A due execution that cannot be woken (its node holds the lease) is retried, not spun on.
         const SHORTEST_SLEEP: Duration = Duration::from_millis(20);
+        // Rebuilding an execution waits on a lease write; many wait together (group commit).
+        const AT_ONCE: usize = 256;
         loop {
             let now = self.inner.engine.clock().now().0;
             let due = self.inner.store.due_executions(now, 1000).unwrap_or_default();
-            for arn in &due {
-                if !self.reserve_driver(arn) {
+            let mut waking = tokio::task::JoinSet::new();
+            for arn in due {
+                if !self.reserve_driver(&arn) {
                     continue;
                 }
-                if !matches!(self.resume(arn, Vec::new()).await, Ok(true)) {
-                    self.cancel_reservation(arn);
+                if waking.len() >= AT_ONCE {
+                    waking.join_next().await;
                 }
+                let service = self.clone();
+                waking.spawn(async move {
+                    if !matches!(service.resume(&arn, Vec::new()).await, Ok(true)) {
+                        service.cancel_reservation(&arn);
+                    }
+                });
             }
+            while waking.join_next().await.is_some() {}
             let next = self.inner.store.next_wake().unwrap_or(None);
             let sleep = next
                 .map_or(LONGEST_SLEEP, |at| self.inner.engine.clock().until(stepwasm_asl::Timestamp(at)))

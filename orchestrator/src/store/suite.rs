@@ -309,7 +309,11 @@ async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store)
     assert_eq!(store.next_wake().unwrap(), None);
     store.park(&late.arn, 5_000).await.unwrap();
     store.park(&early.arn, 4_000).await.unwrap();
-    assert_eq!(store.running_executions().unwrap(), std::slice::from_ref(&active.arn), "parked executions need no driver");
+    assert_eq!(
+        store.running_executions().unwrap(),
+        std::slice::from_ref(&active.arn),
+        "parked executions need no driver"
+    );
     assert_eq!(store.next_wake().unwrap(), Some(4_000));
     assert!(store.due_executions(3_999, 10).unwrap().is_empty());
     assert_eq!(store.due_executions(4_000, 10).unwrap(), std::slice::from_ref(&early.arn));

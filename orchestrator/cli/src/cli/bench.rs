@@ -24,6 +24,28 @@ pub(crate) enum BenchCommand {
     Server(ServerBenchArgs),
     /// StartExecution of a ten-Pass machine through the HTTP API, durable and in memory.
     Api(ApiBenchArgs),
+    /// The memory an execution costs while it waits: N executions parked in a Wait state, then
+    /// woken.
+    Parked(ParkedBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ParkedBenchArgs {
+    /// How many executions to park.
+    #[arg(default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    executions: u64,
+
+    /// How long each waits, from the first start [default: 10 s + 1 s per 2,000 executions].
+    #[arg(long, value_parser = positive_seconds)]
+    wait_seconds: Option<f64>,
+
+    /// Where the server keeps executions.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
+
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +157,12 @@ pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
         BenchCommand::Server(args) => {
             super::bench_server::run(args.seconds, args.connections as usize, args.workflow, args.store, args.json)
         }
+        BenchCommand::Parked(args) => super::bench_parked::run(
+            args.executions,
+            args.wait_seconds.map(Duration::from_secs_f64),
+            args.store,
+            args.json,
+        ),
         BenchCommand::Api(args) => {
             super::bench_api::run(args.seconds, args.connections as usize, &args.stores, args.json)
         }

@@ -14,7 +14,7 @@ use serde_json::json;
 use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{ExecutionStatus, MemoryStore, SqliteStore, Store};
+use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 use super::bench::{Percentiles, StoreKind};
@@ -119,6 +119,7 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
         input: pass_chain_input().to_string(),
         connections,
         length: Duration::from_secs_f64(seconds),
+        total: None,
         prefix: "load-".into(),
         rate: None,
         admit: None,
@@ -126,7 +127,7 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
     let Outcome { mut latencies, elapsed } = load.run()?;
     let started = latencies.len();
 
-    wait_until_none_running(store.as_ref())?;
+    wait_until_finished(store.as_ref(), &machine)?;
     let succeeded =
         executions(store.as_ref(), &machine)?.iter().filter(|e| e.status == ExecutionStatus::Succeeded).count();
     drop(server);
@@ -135,11 +136,15 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
     Ok(Figures { started, succeeded, seconds: elapsed.as_secs_f64(), latency: Percentiles::of(&mut latencies) })
 }
 
-pub(crate) fn wait_until_none_running(store: &dyn Store) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !store.running_executions()?.is_empty() {
+/// Waits until no execution of `machine` is RUNNING, parked ones included.
+pub(crate) fn wait_until_finished(store: &dyn Store, machine: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let running =
+        ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: Some(ExecutionStatus::Running) };
+    let one = PageRequest { limit: 1, after: None, reverse: false };
+    while !store.list_executions(&running, &one)?.items.is_empty() {
         if Instant::now() > deadline {
-            bail!("executions were still running two minutes after the load stopped");
+            bail!("executions were still running five minutes after the load stopped");
         }
         std::thread::sleep(Duration::from_millis(10));
     }

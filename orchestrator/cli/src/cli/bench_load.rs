@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
@@ -26,6 +27,8 @@ pub(crate) struct Load {
     pub(crate) connections: usize,
     /// How long to keep starting.
     pub(crate) length: Duration,
+    /// Stop after this many starts in all, if sooner.
+    pub(crate) total: Option<u64>,
     /// Execution names are `<prefix><connection>-<n>`.
     pub(crate) prefix: String,
     /// Starts per second in all, spread evenly over the connections; `None`: each connection
@@ -62,11 +65,12 @@ impl Load {
         let machine = &self.machine;
         let body_start = Bytes::from(format!(r#"{{"stateMachineArn":"{machine}","input":{escaped_input},"name":""#));
         let load = Arc::new(self);
+        let issued = Arc::new(AtomicU64::new(0));
         let started = Instant::now();
         let mut connections = tokio::task::JoinSet::new();
         for connection in 0..load.connections {
-            let (load, body_start) = (Arc::clone(&load), body_start.clone());
-            connections.spawn_local(async move { load.connection(connection, &body_start, started).await });
+            let (load, body_start, issued) = (Arc::clone(&load), body_start.clone(), Arc::clone(&issued));
+            connections.spawn_local(async move { load.connection(connection, &body_start, &issued, started).await });
         }
         let mut latencies = Vec::new();
         while let Some(joined) = connections.join_next().await {
@@ -75,7 +79,13 @@ impl Load {
         Ok(Outcome { latencies, elapsed: started.elapsed() })
     }
 
-    async fn connection(&self, connection: usize, body_start: &[u8], started: Instant) -> Result<Vec<Duration>> {
+    async fn connection(
+        &self,
+        connection: usize,
+        body_start: &[u8],
+        issued: &AtomicU64,
+        started: Instant,
+    ) -> Result<Vec<Duration>> {
         let stream = TcpStream::connect(self.address).await?;
         stream.set_nodelay(true)?;
         let (mut sender, driver) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
@@ -91,6 +101,9 @@ impl Load {
             if let Some(interval) = interval {
                 tokio::time::sleep_until(next.into()).await;
                 next += interval;
+            }
+            if self.total.is_some_and(|total| issued.fetch_add(1, Ordering::Relaxed) >= total) {
+                break;
             }
             if let Some(admit) = &self.admit {
                 while !admit() {

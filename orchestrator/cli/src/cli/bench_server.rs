@@ -16,7 +16,7 @@ use stepwasm_orchestrator::store::{
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
 use super::bench::{Percentiles, ServerWorkflow, StoreKind};
-use super::bench_api::wait_until_none_running;
+use super::bench_api::wait_until_finished;
 use super::bench_engine::{pass_chain_definition, pass_chain_input};
 use super::bench_load::{Load, Outcome};
 
@@ -94,12 +94,13 @@ pub(crate) fn run(
         input: input.clone(),
         connections,
         length,
+        total: None,
         prefix: "load-".into(),
         rate: None,
         admit: Some(admit),
     }
     .run()?;
-    wait_until_none_running(store.as_ref())?;
+    wait_until_finished(store.as_ref(), &machine)?;
     let rate = saturated.latencies.len() as f64 / began.elapsed().as_secs_f64();
 
     // Latency at half that rate, open loop: starts are paced, not waiting for completions.
@@ -109,12 +110,13 @@ pub(crate) fn run(
         input,
         connections,
         length,
+        total: None,
         prefix: "paced-".into(),
         rate: Some((rate / 2.0).max(1.0)),
         admit: None,
     };
     let Outcome { latencies: mut start_latencies, .. } = paced.run()?;
-    wait_until_none_running(store.as_ref())?;
+    wait_until_finished(store.as_ref(), &machine)?;
 
     let executions = executions(store.as_ref(), &machine)?;
     let succeeded = executions.iter().filter(|e| e.status == ExecutionStatus::Succeeded).count();

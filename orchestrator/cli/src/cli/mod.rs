@@ -4,6 +4,7 @@ mod bench;
 mod bench_api;
 mod bench_engine;
 mod bench_load;
+mod bench_parked;
 mod bench_server;
 mod conformance;
 mod demo;

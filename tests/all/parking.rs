@@ -17,6 +17,42 @@ fn service(path: &Path) -> Result<Service> {
     Ok(Service::new(store, Runtime::new(RuntimeConfig::default())?, ServiceConfig::default()))
 }
 
+/// A service whose Task states can run the sample functions and the misbehaving fixture.
+fn service_with_functions(path: &Path) -> Result<Service> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path)?);
+    Ok(Service::new(store, crate::support::sample_runtime()?, ServiceConfig::default()))
+}
+
+/// A machine whose one Task hands its token to a function, then waits for the callback.
+async fn deploy_callback(service: &Service, name: &str, timeout_seconds: u64) -> Result<String> {
+    let definition = json!({
+        "StartAt": "AskForApproval",
+        "States": {
+            "AskForApproval": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:misbehave",
+                    "Payload": {"mode": "echo", "value": {"token.$": "$$.Task.Token"}}
+                },
+                "TimeoutSeconds": timeout_seconds,
+                "End": true
+            }
+        }
+    });
+    create(service, name, &definition)
+}
+
+/// The token the execution's callback task was scheduled with, from its history.
+fn scheduled_token(service: &Service, arn: &str) -> Result<String> {
+    let page = service.history(arn, Some(1000), false, None, true)?;
+    let scheduled =
+        page.events.iter().find(|event| event["type"] == "TaskScheduled").context("no TaskScheduled event")?;
+    let parameters: Value =
+        serde_json::from_str(scheduled["taskScheduledEventDetails"]["parameters"].as_str().context("no parameters")?)?;
+    Ok(parameters["Payload"]["value"]["token"].as_str().context("no token in the parameters")?.to_owned())
+}
+
 async fn deploy(service: &Service, seconds: u64) -> Result<String> {
     let definition = json!({
         "StartAt": "Before",
@@ -26,8 +62,12 @@ async fn deploy(service: &Service, seconds: u64) -> Result<String> {
             "After": {"Type": "Pass", "End": true}
         }
     });
+    create(service, &format!("pause-{seconds}"), &definition)
+}
+
+fn create(service: &Service, name: &str, definition: &Value) -> Result<String> {
     let machine = service.create_state_machine(
-        &format!("pause-{seconds}"),
+        name,
         &definition.to_string(),
         "arn:aws:iam::123456789012:role/test",
         MachineType::Standard,
@@ -135,4 +175,95 @@ fn a_parked_execution_survives_a_restart_and_stops_when_asked() -> Result<()> {
         ensure!(stopped_types.last().map(String::as_str) == Some("ExecutionAborted"), "{stopped_types:?}");
         Ok(())
     })
+}
+
+#[test]
+fn an_execution_waiting_for_a_callback_is_parked_and_woken_by_it_after_a_restart() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("store.db");
+    let executions =
+        {
+            let before = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            before.block_on(async {
+                let service = service_with_functions(&path)?;
+                service.start_background_work().await?;
+                let machine = deploy_callback(&service, "approvals", 3_600).await?;
+                let mut executions = Vec::new();
+                for n in 0..20 {
+                    executions.push(service.start_execution(&machine, Some(&format!("order-{n}")), None).await?.0);
+                }
+                eventually(Duration::from_secs(10), "parking every execution", || {
+                    Ok(service.executions_in_progress() == 0)
+                })
+                .await?;
+                for arn in &executions {
+                    ensure!(service.describe_execution(arn)?.status == ExecutionStatus::Running, "{arn} is waiting");
+                    // The console still hands out the token of a parked execution.
+                    let progress = service.execution_progress(arn, None)?;
+                    let token = progress["states"]["AskForApproval"]["taskToken"].as_str();
+                    ensure!(token == Some(scheduled_token(&service, arn)?.as_str()), "{arn}: {progress}");
+                }
+                Ok::<_, anyhow::Error>(executions)
+            })?
+        };
+
+    let after = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    after.block_on(async {
+        let service = service_with_functions(&path)?;
+        service.start_background_work().await?;
+        for (n, arn) in executions.iter().enumerate() {
+            let token = scheduled_token(&service, arn)?;
+            if n == 0 {
+                service.send_task_failure(&token, Some("Rejected".into()), Some("not today".into())).await?;
+            } else {
+                service.send_task_heartbeat(&token).await?;
+                service.send_task_success(&token, &json!({"approved": n}).to_string()).await?;
+            }
+        }
+        eventually(Duration::from_secs(10), "every callback to arrive", || {
+            Ok(executions
+                .iter()
+                .all(|arn| service.describe_execution(arn).is_ok_and(|e| e.status != ExecutionStatus::Running)))
+        })
+        .await?;
+        for (n, arn) in executions.iter().enumerate() {
+            let execution = service.describe_execution(arn)?;
+            let types = history_types(&service, arn)?;
+            // The function that handed out the token ran once, before the parking, never again.
+            ensure!(types.iter().filter(|t| *t == "TaskScheduled").count() == 1, "{arn}: {types:?}");
+            ensure!(types.iter().filter(|t| *t == "TaskStarted").count() == 1, "{arn}: {types:?}");
+            if n == 0 {
+                ensure!(execution.status == ExecutionStatus::Failed, "{arn}: {execution:?}");
+                ensure!(execution.error.as_deref() == Some("Rejected"), "{arn}: {execution:?}");
+            } else {
+                ensure!(execution.status == ExecutionStatus::Succeeded, "{arn}: {execution:?}");
+                let output: Value = serde_json::from_str(execution.output.as_deref().context("no output")?)?;
+                ensure!(output == json!({"approved": n}), "{arn}: {output}");
+            }
+        }
+        // A token whose task has ended is no longer awaited.
+        let spent = scheduled_token(&service, &executions[1])?;
+        ensure!(service.send_task_success(&spent, "{}").await.is_err(), "a spent token is refused");
+        Ok(())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_callback_times_out_at_its_original_deadline() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let service = service_with_functions(&dir.path().join("store.db"))?;
+    service.start_background_work().await?;
+    let machine = deploy_callback(&service, "short", 2).await?;
+    let arn = service.start_execution(&machine, None, None).await?.0;
+    eventually(Duration::from_secs(5), "parking", || Ok(service.executions_in_progress() == 0)).await?;
+    eventually(Duration::from_secs(10), "the deadline", || {
+        Ok(service.describe_execution(&arn)?.status != ExecutionStatus::Running)
+    })
+    .await?;
+    let execution = service.describe_execution(&arn)?;
+    ensure!(execution.status == ExecutionStatus::Failed, "{execution:?}");
+    ensure!(execution.error.as_deref() == Some("States.Timeout"), "{execution:?}");
+    let waited = execution.stop_date.context("no stop date")? - execution.start_date;
+    ensure!((2_000..4_000).contains(&waited), "timed out after {waited} ms, not at its 2 s deadline");
+    Ok(())
 }

@@ -56,17 +56,19 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         "SendTaskSuccess" => {
             let request: TaskTokenRequest = parse(body)?;
             let output = request.output.as_deref().ok_or_else(|| ApiError::missing("output"))?;
-            service.send_task_success(required(&request.task_token, "taskToken")?, output)?;
+            service.send_task_success(required(&request.task_token, "taskToken")?, output).await?;
             Ok(json!({}))
         }
         "SendTaskFailure" => {
             let request: TaskTokenRequest = parse(body)?;
-            service.send_task_failure(required(&request.task_token, "taskToken")?, request.error, request.cause)?;
+            service
+                .send_task_failure(required(&request.task_token, "taskToken")?, request.error, request.cause)
+                .await?;
             Ok(json!({}))
         }
         "SendTaskHeartbeat" => {
             let request: TaskTokenRequest = parse(body)?;
-            service.send_task_heartbeat(required(&request.task_token, "taskToken")?)?;
+            service.send_task_heartbeat(required(&request.task_token, "taskToken")?).await?;
             Ok(json!({}))
         }
         "CreateActivity" => {

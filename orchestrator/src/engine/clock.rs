@@ -31,7 +31,12 @@ impl Clock {
         Timestamp(self.wall_origin.0.saturating_add(elapsed))
     }
 
-    /// How long from now until `at` (zero if it has passed).
+    /// The time `delay` from now.
+    pub fn after(&self, delay: Duration) -> Timestamp {
+        Timestamp(self.now().0.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)))
+    }
+
+    /// How long from now until `at`; zero if it has passed.
     pub fn until(&self, at: Timestamp) -> Duration {
         Duration::from_millis(u64::try_from(at.0.saturating_sub(self.now().0)).unwrap_or(0))
     }

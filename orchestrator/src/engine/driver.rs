@@ -81,14 +81,37 @@ pub trait StepRecorder: Send {
     /// Stores one step; an error stops the execution here, still RUNNING, for a later resume.
     fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), StoreError>>;
 
-    /// The execution waits for nothing but timers, the first of which fires at `wake_at`: may it
-    /// be parked until then? If this answers `true` the wake-up is durable, and the engine stops
-    /// driving the execution (dropping it from memory) with [`Interrupted::Parked`]; whoever
-    /// wakes it rebuilds it from its journal. The default keeps every execution in memory.
-    fn park(&mut self, wake_at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let _ = wake_at;
+    /// The execution waits for nothing but timers and callbacks: may it be parked? If this
+    /// answers `true` what it waits for is durable, and the engine stops driving the execution
+    /// (dropping it from memory) with [`Interrupted::Parked`]; whoever wakes it, when its time
+    /// comes or a callback arrives, rebuilds it from its journal and hands it its callbacks
+    /// again ([`Prepared::awaiting`]). The default keeps every execution in memory.
+    fn park<'a>(&'a mut self, parking: Parking<'a>) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = parking;
         Box::pin(std::future::ready(Ok(false)))
     }
+}
+
+/// What an execution that could be parked waits for.
+#[derive(Debug, Clone, Copy)]
+pub struct Parking<'a> {
+    /// Its first timer or callback deadline; `None`: only a callback or a stop wakes it.
+    pub wake_at: Option<Timestamp>,
+    /// The callbacks it waits for.
+    pub callbacks: &'a [AwaitedCallback],
+}
+
+/// A `.waitForTaskToken` task whose function has returned: only SendTaskSuccess,
+/// SendTaskFailure or its deadline ends it now, and a rebuilt execution must not run the
+/// function again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwaitedCallback {
+    /// The task.
+    pub task_id: TaskId,
+    /// Its token.
+    pub token: String,
+    /// When it times out, if it has a `TimeoutSeconds`.
+    pub deadline: Option<Timestamp>,
 }
 
 /// One journaled step, to replay.
@@ -115,9 +138,18 @@ pub struct Prepared {
     start: Option<(Timestamp, Vec<u64>, Vec<HistoryEvent>)>,
     /// Set when the journal already ends the execution.
     finished: Option<ExecutionOutcome>,
+    /// Callbacks whose function already returned before the execution was parked.
+    awaiting: Vec<AwaitedCallback>,
 }
 
 impl Prepared {
+    /// Marks `callbacks` as already announced: driving waits for them without running their
+    /// functions again, and times them out at their original deadlines.
+    pub fn awaiting(mut self, callbacks: Vec<AwaitedCallback>) -> Self {
+        self.awaiting = callbacks;
+        self
+    }
+
     /// The history events of the start step: what `create_execution` stores with the row.
     pub fn start_history(&self) -> &[HistoryEvent] {
         self.start.as_ref().map_or(&[], |(_, _, history)| history)
@@ -238,6 +270,7 @@ impl Engine {
             next_sequence: 1,
             start: Some((at, entropy.take(), step.history)),
             finished,
+            awaiting: Vec::new(),
         }
     }
 
@@ -282,7 +315,15 @@ impl Engine {
             history.append(&mut step.history);
             next_sequence += 1;
         }
-        Ok(Prepared { execution, actions: outstanding.into_actions(), history, next_sequence, start: None, finished })
+        Ok(Prepared {
+            execution,
+            actions: outstanding.into_actions(),
+            history,
+            next_sequence,
+            start: None,
+            finished,
+            awaiting: Vec::new(),
+        })
     }
 
     /// Carries out a prepared execution until it ends.
@@ -296,7 +337,7 @@ impl Engine {
         observe: &mut (dyn FnMut(&HistoryEvent) + Send),
         mut recorder: Option<&mut dyn StepRecorder>,
     ) -> Result<ExecutionRecord, Interrupted> {
-        let Prepared { mut execution, actions, mut history, mut next_sequence, start, finished } = prepared;
+        let Prepared { mut execution, actions, mut history, mut next_sequence, start, finished, awaiting } = prepared;
         let records = Arc::new(Mutex::new(Vec::new()));
         if let Some((at, entropy, start_history)) = start {
             if let Some(recorder) = recorder.as_deref_mut() {
@@ -325,14 +366,49 @@ impl Engine {
         let mut signals_open = true;
         let mut entropy = RecordingEntropy::default();
         let mut step = Step { history: Vec::new(), actions };
-        // When each pending timer fires: what a parked execution wakes for.
+        // What a parked execution would wait for: when each pending timer fires, and the
+        // callbacks whose functions have returned (with those announced before a parking).
         let mut timers: HashMap<TimerId, Timestamp> = HashMap::new();
+        let mut callbacks: HashMap<TaskId, AwaitedCallback> = HashMap::new();
+        let mut announced: HashMap<TaskId, AwaitedCallback> =
+            awaiting.into_iter().map(|callback| (callback.task_id, callback)).collect();
+        // Callback tasks whose function is running, and those that cannot be parked (an
+        // activity's task lives in this node's memory until a worker takes it).
+        let mut announcing: HashMap<TaskId, AwaitedCallback> = HashMap::new();
+        let mut unparkable: std::collections::HashSet<TaskId> = std::collections::HashSet::new();
+        let (returned, mut callback_functions_returned) = mpsc::unbounded_channel::<TaskId>();
 
         loop {
             let mut finished = None;
             for action in std::mem::take(&mut step.actions) {
                 match action {
                     Action::Complete(outcome) => finished = Some(outcome),
+                    Action::InvokeTask { task_id, ref resource, timeout, ref context, .. }
+                        if waits_for_callback(resource) =>
+                    {
+                        if matches!(resource, TaskResource::Activity { .. }) {
+                            unparkable.insert(task_id);
+                        }
+                        // Announced before the execution was parked: wait, do not announce again.
+                        if let Some(callback) = announced.remove(&task_id) {
+                            if let Some(deadline) = callback.deadline {
+                                self.arm_callback_deadline(task_id, deadline, &completed, &mut work, &mut handles);
+                            }
+                            callbacks.insert(task_id, callback);
+                            continue;
+                        }
+                        // The deadline runs from scheduling, across the function and the wait.
+                        let callback = AwaitedCallback {
+                            task_id,
+                            token: context.task_token.clone().unwrap_or_default(),
+                            deadline: timeout.map(|timeout| self.clock.after(timeout)),
+                        };
+                        if let Some(deadline) = callback.deadline {
+                            self.arm_callback_deadline(task_id, deadline, &completed, &mut work, &mut handles);
+                        }
+                        announcing.insert(task_id, callback);
+                        self.perform(action, &completed, &returned, &records, &mut work, &mut handles);
+                    }
                     other => {
                         match &other {
                             Action::StartTimer { timer_id, fire_at } => {
@@ -341,9 +417,13 @@ impl Engine {
                             Action::CancelTimer { timer_id } => {
                                 timers.remove(timer_id);
                             }
+                            Action::CancelTask { task_id } => {
+                                callbacks.remove(task_id);
+                                announcing.remove(task_id);
+                            }
                             _ => {}
                         }
-                        self.perform(other, &completed, &records, &mut work, &mut handles);
+                        self.perform(other, &completed, &returned, &records, &mut work, &mut handles);
                     }
                 }
             }
@@ -352,34 +432,40 @@ impl Engine {
                 let invocations = std::mem::take(&mut *records.lock().unwrap_or_else(PoisonError::into_inner));
                 return Ok(ExecutionRecord { outcome, history, invocations });
             }
-            // Waiting on timers alone, the execution needs no memory until the first fires.
-            let only_timers = !handles.is_empty() && handles.keys().all(|work| matches!(work, Work::Timer(_)));
-            if only_timers
-                && completions.is_empty()
-                && signals.is_empty()
-                && let Some(recorder) = recorder.as_deref_mut()
-                && let Some(wake_at) = timers.values().min().copied()
-            {
-                match recorder.park(wake_at).await {
-                    Ok(true) => {
-                        work.abort_all();
-                        // Nothing more can be sent; what was sent before is handed back.
-                        signals.close();
-                        let mut pending = Vec::new();
-                        while let Ok(signal) = signals.try_recv() {
-                            pending.push(signal);
-                        }
-                        return Err(Interrupted::Parked { pending });
-                    }
-                    Ok(false) => {}
-                    Err(error) => {
-                        work.abort_all();
-                        return Err(Interrupted::Record(error));
-                    }
-                }
-            }
 
             let next = loop {
+                // Waiting on timers and callbacks alone, the execution needs no memory until one
+                // of them answers.
+                let waits_only = handles.keys().all(|work| matches!(work, Work::Timer(_) | Work::CallbackDeadline(_)))
+                    && !(handles.is_empty() && callbacks.is_empty())
+                    && callbacks.keys().all(|task_id| !unparkable.contains(task_id));
+                if waits_only
+                    && completions.is_empty()
+                    && signals.is_empty()
+                    && callback_functions_returned.is_empty()
+                    && let Some(recorder) = recorder.as_deref_mut()
+                {
+                    let awaited: Vec<AwaitedCallback> = callbacks.values().cloned().collect();
+                    let wake_at =
+                        timers.values().copied().chain(awaited.iter().filter_map(|callback| callback.deadline)).min();
+                    match recorder.park(Parking { wake_at, callbacks: &awaited }).await {
+                        Ok(true) => {
+                            work.abort_all();
+                            // Nothing more can be sent; what was sent before is handed back.
+                            signals.close();
+                            let mut pending = Vec::new();
+                            while let Ok(signal) = signals.try_recv() {
+                                pending.push(signal);
+                            }
+                            return Err(Interrupted::Parked { pending });
+                        }
+                        Ok(false) => {}
+                        Err(error) => {
+                            work.abort_all();
+                            return Err(Interrupted::Record(error));
+                        }
+                    }
+                }
                 if work.is_empty() && completions.is_empty() && !signals_open {
                     break Input::Stop {
                         error: Some(stepwasm_asl::names::RUNTIME.into()),
@@ -396,12 +482,28 @@ impl Engine {
                         }
                         None => signals_open = false,
                     },
+                    Some(task_id) = callback_functions_returned.recv() => {
+                        handles.remove(&Work::Task(task_id));
+                        if let Some(callback) = announcing.remove(&task_id) {
+                            callbacks.insert(task_id, callback);
+                        }
+                    }
                     Some(_) = work.join_next(), if !work.is_empty() => {}
                 }
             };
             forget_work(&next, &mut handles);
-            if let Input::TimerFired { timer_id } = &next {
-                timers.remove(timer_id);
+            match &next {
+                Input::TimerFired { timer_id } => {
+                    timers.remove(timer_id);
+                }
+                Input::TaskSucceeded { task_id, .. }
+                | Input::TaskFailed { task_id, .. }
+                | Input::TaskTimedOut { task_id } => {
+                    callbacks.remove(task_id);
+                    announcing.remove(task_id);
+                    unparkable.remove(task_id);
+                }
+                Input::Stop { .. } => {}
             }
             let at = self.clock.now();
             // A task's output can be a large document: copy it only when it must be journaled.
@@ -431,11 +533,31 @@ impl Engine {
         }
     }
 
-    /// Starts the work one action asks for; its result arrives on `completed`.
+    /// Times a callback out at `deadline`.
+    fn arm_callback_deadline(
+        &self,
+        task_id: TaskId,
+        deadline: Timestamp,
+        completed: &mpsc::UnboundedSender<Input>,
+        work: &mut JoinSet<()>,
+        handles: &mut HashMap<Work, AbortHandle>,
+    ) {
+        let delay = self.clock.until(deadline);
+        let completed = completed.clone();
+        let handle = work.spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = completed.send(Input::TaskTimedOut { task_id });
+        });
+        handles.insert(Work::CallbackDeadline(task_id), handle);
+    }
+
+    /// Starts the work one action asks for; its result arrives on `completed`, or, for a
+    /// callback task whose function has announced it, on `returned`.
     fn perform(
         &self,
         action: Action,
         completed: &mpsc::UnboundedSender<Input>,
+        returned: &mpsc::UnboundedSender<TaskId>,
         records: &Arc<Mutex<Vec<InvocationRecord>>>,
         work: &mut JoinSet<()>,
         handles: &mut HashMap<Work, AbortHandle>,
@@ -443,19 +565,9 @@ impl Engine {
         match action {
             Action::InvokeTask { task_id, resource, payload, timeout, context, .. } => {
                 let waits_for_callback = waits_for_callback(&resource);
-                if waits_for_callback && let Some(timeout) = timeout {
-                    // The callback's deadline runs from scheduling, across the notifying call
-                    // and the wait.
-                    let completed = completed.clone();
-                    let deadline = work.spawn(async move {
-                        tokio::time::sleep(timeout).await;
-                        let _ = completed.send(Input::TaskTimedOut { task_id });
-                    });
-                    handles.insert(Work::CallbackDeadline(task_id), deadline);
-                }
                 let call = TaskCall { resource, payload, timeout, context };
                 let tasks = Arc::clone(&self.tasks);
-                let completed = completed.clone();
+                let (completed, returned) = (completed.clone(), returned.clone());
                 let records = Arc::clone(records);
                 let handle = work.spawn(async move {
                     let (outcome, record) = tasks.invoke(call).await;
@@ -464,7 +576,10 @@ impl Engine {
                     }
                     let input = match outcome {
                         // The function only announced the task; SendTaskSuccess ends it.
-                        TaskOutcome::Succeeded(_) if waits_for_callback => return,
+                        TaskOutcome::Succeeded(_) if waits_for_callback => {
+                            let _ = returned.send(task_id);
+                            return;
+                        }
                         TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output },
                         TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
                         TaskOutcome::TimedOut => Input::TaskTimedOut { task_id },

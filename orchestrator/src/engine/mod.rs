@@ -12,6 +12,9 @@ mod replay;
 mod tasks;
 
 pub use clock::Clock;
-pub use driver::{Engine, ExecutionRecord, Interrupted, Prepared, ReplayEntry, Signal, StepRecord, StepRecorder};
+pub use driver::{
+    AwaitedCallback, Engine, ExecutionRecord, Interrupted, Parking, Prepared, ReplayEntry, Signal, StepRecord,
+    StepRecorder,
+};
 pub use entropy::{SystemEntropy, random_uuid};
 pub use tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};

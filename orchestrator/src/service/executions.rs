@@ -358,43 +358,66 @@ impl Service {
         Ok(reply)
     }
 
-    /// The task tokens this node issued to `arn`, with who holds them.
+    /// The task tokens this node issued to `arn`, with who holds them, and, if it is parked,
+    /// the tokens of the callbacks it waits for.
     fn task_tokens_of(&self, arn: &str) -> Vec<(String, TokenHolder)> {
-        let tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
-        tokens
-            .iter()
-            .filter(|(_, holder)| holder.execution_arn == arn)
-            .map(|(token, holder)| (token.clone(), holder.clone()))
-            .collect()
+        let mut found: Vec<(String, TokenHolder)> = {
+            let tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+            tokens
+                .iter()
+                .filter(|(_, holder)| holder.execution_arn == arn)
+                .map(|(token, holder)| (token.clone(), holder.clone()))
+                .collect()
+        };
+        if let Ok(Some(parking)) = self.inner.store.parking(arn) {
+            found.extend(parking.callbacks.into_iter().map(|callback| {
+                let holder = TokenHolder { execution_arn: arn.to_owned(), state_name: String::new(), issued: 0 };
+                (callback.token, holder)
+            }));
+        }
+        found
     }
 
     /// SendTaskSuccess.
-    pub fn send_task_success(&self, token: &str, output: &str) -> ServiceResult<()> {
+    pub async fn send_task_success(&self, token: &str, output: &str) -> ServiceResult<()> {
         let output: Value = serde_json::from_str(output)
             .map_err(|error| ServiceError::new(ErrorKind::InvalidOutput, format!("Invalid Output: '{error}'")))?;
-        self.signal_task(token, Signal::TaskSuccess { token: token.to_owned(), output })
+        self.signal_task(token, Signal::TaskSuccess { token: token.to_owned(), output }).await
     }
 
     /// SendTaskFailure.
-    pub fn send_task_failure(&self, token: &str, error: Option<String>, cause: Option<String>) -> ServiceResult<()> {
+    pub async fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> ServiceResult<()> {
         let signal = Signal::TaskFailure { token: token.to_owned(), error: error.unwrap_or_default(), cause };
-        self.signal_task(token, signal)
+        self.signal_task(token, signal).await
     }
 
     /// SendTaskHeartbeat.
-    pub fn send_task_heartbeat(&self, token: &str) -> ServiceResult<()> {
-        self.signal_task(token, Signal::TaskHeartbeat { token: token.to_owned() })
+    pub async fn send_task_heartbeat(&self, token: &str) -> ServiceResult<()> {
+        self.signal_task(token, Signal::TaskHeartbeat { token: token.to_owned() }).await
     }
 
-    fn signal_task(&self, token: &str, signal: Signal) -> ServiceResult<()> {
+    async fn signal_task(&self, token: &str, signal: Signal) -> ServiceResult<()> {
         let holder = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner).get(token).cloned();
-        let Some(TokenHolder { execution_arn: execution, .. }) = holder else {
+        if let Some(TokenHolder { execution_arn: execution, .. }) = holder {
+            return match self.live_sender(&execution) {
+                Some(sender) if sender.send(signal).is_ok() => Ok(()),
+                _ => Err(ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting")),
+            };
+        }
+        // A parked execution, on this node or any other, is found through the store.
+        let Some(execution) = self.inner.store.execution_awaiting(token)? else {
             return Err(ServiceError::invalid_token());
         };
-        match self.live_sender(&execution) {
-            Some(sender) if sender.send(signal).is_ok() => Ok(()),
-            _ => Err(ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting")),
+        if matches!(signal, Signal::TaskHeartbeat { .. }) {
+            // Heartbeats change nothing yet; a parked execution stays parked.
+            return Ok(());
         }
+        self.signal_execution(&execution, signal).await
     }
 
     fn machine_for_start(&self, state_machine_arn: &str) -> ServiceResult<StateMachineRecord> {

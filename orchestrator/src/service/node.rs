@@ -13,7 +13,7 @@ use stepwasm_asl::{ExecutionContext, Timestamp};
 use tokio::sync::mpsc;
 
 use super::names::state_machine_name;
-use super::recorder::{StoreRecorder, replay_entry};
+use super::recorder::{StoreRecorder, awaited_callbacks, replay_entry};
 use super::{Service, ServiceError, ServiceResult};
 use crate::engine::{Interrupted, Prepared, Signal};
 
@@ -95,7 +95,13 @@ impl Service {
             context.role_arn.clone_from(&machine_record.role_arn);
         }
         let journal = self.inner.store.journal(arn)?.into_iter().map(replay_entry).collect();
-        let prepared = self.inner.engine.resume(machine, input, context, journal).map_err(ServiceError::internal)?;
+        let awaiting = self.inner.store.parking(arn)?.map(|parking| awaited_callbacks(&parking)).unwrap_or_default();
+        let prepared = self
+            .inner
+            .engine
+            .resume(machine, input, context, journal)
+            .map_err(ServiceError::internal)?
+            .awaiting(awaiting);
         self.drive(arn.to_owned(), prepared, signals);
         Ok(true)
     }

@@ -3,8 +3,8 @@ use std::time::Duration;
 
 use stepwasm_asl::{ExecutionOutcome, Input, TaskId, TimerId, Timestamp};
 
-use crate::engine::{BoxFuture, Clock, ReplayEntry, StepRecord, StepRecorder};
-use crate::store::{Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoreError};
+use crate::engine::{AwaitedCallback, BoxFuture, Clock, Parking, ReplayEntry, StepRecord, StepRecorder};
+use crate::store::{self, Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoreError};
 
 /// Journals every step of one execution in the store before the engine acts on it, and parks
 /// it there when it only waits for a timer far enough off.
@@ -24,17 +24,44 @@ impl StepRecorder for StoreRecorder {
         Box::pin(async move { self.store.append(append).await })
     }
 
-    fn park(&mut self, wake_at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let far_enough = self.park_after.is_some_and(|after| self.clock.until(wake_at) >= after);
+    fn park<'a>(&'a mut self, parking: Parking<'a>) -> BoxFuture<'a, Result<bool, StoreError>> {
+        // A wake-up soon costs less kept in memory than rebuilt from the journal.
+        let worth_it =
+            self.park_after.is_some_and(|after| parking.wake_at.is_none_or(|at| self.clock.until(at) >= after));
         Box::pin(async move {
-            if !far_enough {
+            if !worth_it {
                 return Ok(false);
             }
-            self.store.park(&self.execution_arn, wake_at.0).await?;
+            let stored = store::Parking {
+                wake_at: parking.wake_at.map(|at| at.0),
+                callbacks: parking
+                    .callbacks
+                    .iter()
+                    .map(|callback| store::AwaitedCallback {
+                        task_id: callback.task_id.0,
+                        token: callback.token.clone(),
+                        deadline: callback.deadline.map(|at| at.0),
+                    })
+                    .collect(),
+            };
+            self.store.park(&self.execution_arn, &stored).await?;
             (self.parked)();
             Ok(true)
         })
     }
+}
+
+/// The engine's form of the callbacks a parked execution waits for.
+pub(crate) fn awaited_callbacks(parking: &store::Parking) -> Vec<AwaitedCallback> {
+    parking
+        .callbacks
+        .iter()
+        .map(|callback| AwaitedCallback {
+            task_id: TaskId(callback.task_id),
+            token: callback.token.clone(),
+            deadline: callback.deadline.map(Timestamp),
+        })
+        .collect()
 }
 
 /// The store's form of one engine step.

@@ -11,8 +11,8 @@ use stepwasm_asl::HistoryEvent;
 
 use super::{
     ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStore,
-    JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, StateMachineRecord, StateMachineStore,
-    StoreError, StoreFuture, StoreResult, StoredEvent,
+    JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, Parking, StateMachineRecord,
+    StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -38,9 +38,11 @@ struct Tables {
     histories: HashMap<String, Vec<HistoryEvent>>,
     leases: HashMap<String, Lease>,
     activities: HashMap<String, ActivityRecord>,
-    /// Parked executions: when each wakes, and the same in wake-up order.
-    wake_at: HashMap<String, Millis>,
+    /// Parked executions, the same in wake-up order (those with no wake-up time last), and the
+    /// task tokens they wait for.
+    parked: HashMap<String, Parking>,
     wake_order: BTreeSet<(Millis, String)>,
+    awaited_tokens: HashMap<String, String>,
 }
 
 impl MemoryStore {
@@ -85,8 +87,11 @@ impl Tables {
 
 impl Tables {
     fn unpark(&mut self, arn: &str) {
-        if let Some(at) = self.wake_at.remove(arn) {
-            self.wake_order.remove(&(at, arn.to_owned()));
+        if let Some(parking) = self.parked.remove(arn) {
+            self.wake_order.remove(&(parking.wake_at.unwrap_or(Millis::MAX), arn.to_owned()));
+            for callback in &parking.callbacks {
+                self.awaited_tokens.remove(&callback.token);
+            }
         }
     }
 }
@@ -203,22 +208,34 @@ impl ExecutionStore for MemoryStore {
         let mut arns: Vec<String> = tables
             .executions
             .values()
-            .filter(|e| e.status == super::ExecutionStatus::Running && !tables.wake_at.contains_key(&e.arn))
+            .filter(|e| e.status == super::ExecutionStatus::Running && !tables.parked.contains_key(&e.arn))
             .map(|e| e.arn.clone())
             .collect();
         arns.sort();
         Ok(arns)
     }
 
-    fn park(&self, execution_arn: &str, wake_at: Millis) -> StoreFuture<'_, ()> {
+    fn park(&self, execution_arn: &str, parking: &Parking) -> StoreFuture<'_, ()> {
         let mut tables = self.write();
         let running = tables.executions.get(execution_arn).is_some_and(|e| e.status == super::ExecutionStatus::Running);
         if running {
             tables.unpark(execution_arn);
-            tables.wake_at.insert(execution_arn.to_owned(), wake_at);
-            tables.wake_order.insert((wake_at, execution_arn.to_owned()));
+            let arn = execution_arn.to_owned();
+            tables.wake_order.insert((parking.wake_at.unwrap_or(Millis::MAX), arn.clone()));
+            for callback in &parking.callbacks {
+                tables.awaited_tokens.insert(callback.token.clone(), arn.clone());
+            }
+            tables.parked.insert(arn, parking.clone());
         }
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn parking(&self, execution_arn: &str) -> StoreResult<Option<Parking>> {
+        Ok(self.read().parked.get(execution_arn).cloned())
+    }
+
+    fn execution_awaiting(&self, task_token: &str) -> StoreResult<Option<String>> {
+        Ok(self.read().awaited_tokens.get(task_token).cloned())
     }
 
     fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>> {
@@ -227,7 +244,7 @@ impl ExecutionStore for MemoryStore {
     }
 
     fn next_wake(&self) -> StoreResult<Option<Millis>> {
-        Ok(self.read().wake_order.first().map(|(at, _)| *at))
+        Ok(self.read().wake_order.first().map(|(at, _)| *at).filter(|at| *at != Millis::MAX))
     }
 }
 

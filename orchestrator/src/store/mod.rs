@@ -321,6 +321,27 @@ pub struct Append {
     pub completion: Option<Completion>,
 }
 
+/// What a parked execution waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parking {
+    /// When it wakes by itself (its first timer or callback deadline); `None`: only a callback
+    /// or a stop wakes it.
+    pub wake_at: Option<Millis>,
+    /// The callbacks (`.waitForTaskToken` tasks whose function has returned) it waits for.
+    pub callbacks: Vec<AwaitedCallback>,
+}
+
+/// A callback a parked execution waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitedCallback {
+    /// The task.
+    pub task_id: u64,
+    /// Its token, which SendTaskSuccess and SendTaskFailure quote.
+    pub token: String,
+    /// When it times out (`TimeoutSeconds` from when it was scheduled), if ever.
+    pub deadline: Option<Millis>,
+}
+
 /// A page request: at most `limit` items after the opaque `after` position.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageRequest {
@@ -403,10 +424,15 @@ pub trait ExecutionStore: Send + Sync {
     fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>>;
     /// The ARNs of every RUNNING execution that is not parked: those some node must drive.
     fn running_executions(&self) -> StoreResult<Vec<String>>;
-    /// Parks a RUNNING execution until `wake_at`: nothing drives it, and it is not among
+    /// Parks a RUNNING execution: nothing drives it, and it is not among
     /// [`running_executions`](Self::running_executions), until [`due_executions`](Self::due_executions)
-    /// names it. Its next append unparks it.
-    fn park(&self, execution_arn: &str, wake_at: Millis) -> StoreFuture<'_, ()>;
+    /// names it or one of its callbacks arrives ([`execution_awaiting`](Self::execution_awaiting)).
+    /// Its next append unparks it.
+    fn park(&self, execution_arn: &str, parking: &Parking) -> StoreFuture<'_, ()>;
+    /// How a parked execution is parked.
+    fn parking(&self, execution_arn: &str) -> StoreResult<Option<Parking>>;
+    /// The parked execution waiting for the callback with this task token.
+    fn execution_awaiting(&self, task_token: &str) -> StoreResult<Option<String>>;
     /// Parked executions whose wake-up time is `now` or earlier, earliest first, at most `limit`.
     fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>>;
     /// The earliest wake-up time of any parked execution.

@@ -12,9 +12,9 @@ use serde_json::json;
 use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 
 use super::{
-    ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus,
-    ExecutionStore, JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore, Millis,
-    PageRequest, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
+    ActivityRecord, ActivityStore, Append, AwaitedCallback, Completion, Created, ExecutionFilter, ExecutionRecord,
+    ExecutionStatus, ExecutionStore, JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore,
+    Millis, PageRequest, Parking, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
 };
 
 const REGION: &str = "arn:aws:states:us-east-1:123456789012";
@@ -301,14 +301,18 @@ async fn history_pages_both_ways(store: &dyn Store) {
     assert!(store.history("arn:none", &page(10, None, false)).unwrap().items.is_empty());
 }
 
+fn wake(at: Millis) -> Parking {
+    Parking { wake_at: Some(at), callbacks: Vec::new() }
+}
+
 async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store) {
     let (early, late, active) = (execution("m", "early", 1), execution("m", "late", 2), execution("m", "active", 3));
     for record in [&early, &late, &active] {
         start(store, record).await;
     }
     assert_eq!(store.next_wake().unwrap(), None);
-    store.park(&late.arn, 5_000).await.unwrap();
-    store.park(&early.arn, 4_000).await.unwrap();
+    store.park(&late.arn, &wake(5_000)).await.unwrap();
+    store.park(&early.arn, &wake(4_000)).await.unwrap();
     assert_eq!(
         store.running_executions().unwrap(),
         std::slice::from_ref(&active.arn),
@@ -321,7 +325,7 @@ async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store)
     assert_eq!(store.due_executions(9_000, 1).unwrap(), std::slice::from_ref(&early.arn));
 
     // Parking again moves the wake-up; the next step unparks.
-    store.park(&early.arn, 6_000).await.unwrap();
+    store.park(&early.arn, &wake(6_000)).await.unwrap();
     assert_eq!(store.next_wake().unwrap(), Some(5_000));
     store.append(step(&late.arn, 1, 3, 1)).await.unwrap();
     assert_eq!(store.due_executions(9_000, 10).unwrap(), std::slice::from_ref(&early.arn));
@@ -333,8 +337,36 @@ async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store)
     let mut end = step(&active.arn, 1, 3, 1);
     end.completion = Some(succeeded(7_000));
     store.append(end).await.unwrap();
-    store.park(&active.arn, 1).await.unwrap();
+    store.park(&active.arn, &wake(1)).await.unwrap();
     assert_eq!(store.due_executions(9_000, 10).unwrap(), std::slice::from_ref(&early.arn));
+}
+
+async fn parked_executions_are_found_by_the_tokens_they_await(store: &dyn Store) {
+    let (approval, other) = (execution("m", "approval", 1), execution("m", "other", 2));
+    start(store, &approval).await;
+    start(store, &other).await;
+    let callback = |task_id: u64, token: &str, deadline| AwaitedCallback { task_id, token: token.to_owned(), deadline };
+    let parking =
+        Parking { wake_at: None, callbacks: vec![callback(3, "token-a", None), callback(4, "token-b", None)] };
+    store.park(&approval.arn, &parking).await.unwrap();
+    assert_eq!(store.parking(&approval.arn).unwrap(), Some(parking));
+    assert_eq!(store.parking(&other.arn).unwrap(), None);
+    assert_eq!(store.execution_awaiting("token-b").unwrap(), Some(approval.arn.clone()));
+    assert_eq!(store.execution_awaiting("token-c").unwrap(), None);
+    // Waiting only for callbacks, it has no wake-up time and is never due.
+    assert_eq!(store.next_wake().unwrap(), None);
+    assert!(store.due_executions(Millis::MAX - 1, 10).unwrap().is_empty());
+    assert!(store.running_executions().unwrap().iter().all(|arn| *arn != approval.arn));
+
+    // Parked anew, it waits for what it says now; its next step ends the parking.
+    let timed = Parking { wake_at: Some(9_000), callbacks: vec![callback(5, "token-c", Some(9_000))] };
+    store.park(&approval.arn, &timed).await.unwrap();
+    assert_eq!(store.execution_awaiting("token-a").unwrap(), None);
+    assert_eq!(store.execution_awaiting("token-c").unwrap(), Some(approval.arn.clone()));
+    assert_eq!(store.next_wake().unwrap(), Some(9_000));
+    store.append(step(&approval.arn, 1, 3, 1)).await.unwrap();
+    assert_eq!(store.execution_awaiting("token-c").unwrap(), None);
+    assert_eq!(store.parking(&approval.arn).unwrap(), None);
 }
 
 async fn execution_listing_pages(store: &dyn Store) {
@@ -531,6 +563,7 @@ suite!(
     journal_reads_back_equal,
     history_pages_both_ways,
     parked_executions_wake_in_order_and_unpark_on_append,
+    parked_executions_are_found_by_the_tokens_they_await,
     execution_listing_pages,
     bad_page_positions_are_rejected,
     leases,

@@ -11,7 +11,7 @@ use super::super::memory::{
 };
 use super::super::{
     Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
-    Millis, Page, PageRequest, StoreError, StoreFuture, StoreResult, StoredEvent,
+    Millis, Page, PageRequest, Parking, StoreError, StoreFuture, StoreResult, StoredEvent,
 };
 use super::schema::{definition_hash, definition_id};
 use super::{SqliteStore, from_sql_int, json, sql_limit, to_sql_int};
@@ -142,13 +142,23 @@ fn insert_append(conn: &Connection, append: &Append, step: &EncodedStep) -> Stor
     };
     check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
     insert_step(conn, execution, step, next_event)?;
-    conn.prepare_cached("UPDATE executions SET wake_at = NULL WHERE id = ?1 AND wake_at IS NOT NULL")?
-        .execute([execution])?;
+    unpark(conn, execution)?;
     if let Some(c) = &append.completion {
         conn.prepare_cached(
             "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_date = ?6 WHERE id = ?1",
         )?
         .execute(params![execution, c.status.as_str(), c.output, c.error, c.cause, c.stop_date])?;
+    }
+    Ok(())
+}
+
+/// Ends a parking, if the execution is parked.
+fn unpark(conn: &Connection, execution: i64) -> StoreResult<()> {
+    let unparked = conn
+        .prepare_cached("UPDATE executions SET wake_at = NULL, parking = NULL WHERE id = ?1 AND wake_at IS NOT NULL")?
+        .execute([execution])?;
+    if unparked == 1 {
+        conn.prepare_cached("DELETE FROM awaited_tokens WHERE execution_id = ?1")?.execute([execution])?;
     }
     Ok(())
 }
@@ -223,12 +233,48 @@ impl ExecutionStore for SqliteStore {
         })
     }
 
-    fn park(&self, execution_arn: &str, wake_at: Millis) -> StoreFuture<'_, ()> {
+    fn park(&self, execution_arn: &str, parking: &Parking) -> StoreFuture<'_, ()> {
         let arn = execution_arn.to_owned();
+        let parking = parking.clone();
         self.write_async(move |conn| {
-            conn.prepare_cached("UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND status = 'RUNNING'")?
-                .execute(params![arn, wake_at])?;
+            let Some(execution) = execution_id(conn, &arn)? else { return Ok(()) };
+            unpark(conn, execution)?;
+            let text = serde_json::to_string(&parking)
+                .map_err(|e| StoreError::database(format!("the parking of {arn} cannot be encoded"), e))?;
+            let parked = conn
+                .prepare_cached(
+                    "UPDATE executions SET wake_at = ?2, parking = ?3 WHERE id = ?1 AND status = 'RUNNING'",
+                )?
+                .execute(params![execution, parking.wake_at.unwrap_or(Millis::MAX), text])?;
+            if parked == 1 {
+                let mut insert =
+                    conn.prepare_cached("INSERT OR REPLACE INTO awaited_tokens (token, execution_id) VALUES (?1, ?2)")?;
+                for callback in &parking.callbacks {
+                    insert.execute(params![callback.token, execution])?;
+                }
+            }
             Ok(())
+        })
+    }
+
+    fn parking(&self, execution_arn: &str) -> StoreResult<Option<Parking>> {
+        let text: Option<Option<String>> = self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT parking FROM executions WHERE arn = ?1 AND wake_at IS NOT NULL")?
+                .query_row([execution_arn], |row| row.get(0))
+                .optional()?)
+        })?;
+        text.flatten().map(|text| json(&text, execution_arn)).transpose()
+    }
+
+    fn execution_awaiting(&self, task_token: &str) -> StoreResult<Option<String>> {
+        self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT e.arn FROM awaited_tokens t JOIN executions e ON e.id = t.execution_id WHERE t.token = ?1",
+                )?
+                .query_row([task_token], |row| row.get(0))
+                .optional()?)
         })
     }
 
@@ -246,7 +292,8 @@ impl ExecutionStore for SqliteStore {
         self.readers.with(|conn| {
             Ok(conn
                 .prepare_cached("SELECT MIN(wake_at) FROM executions WHERE wake_at IS NOT NULL")?
-                .query_row([], |row| row.get(0))?)
+                .query_row([], |row| row.get::<_, Option<Millis>>(0))?
+                .filter(|at| *at != Millis::MAX))
         })
     }
 }

@@ -128,8 +128,10 @@ const MIGRATIONS: &[Migration] = &[
             cause TEXT,
             start_date INTEGER NOT NULL,
             stop_date INTEGER,
-            -- Set while the execution is parked: nothing drives it until then.
-            wake_at INTEGER
+            -- Set while the execution is parked (the largest integer: until a callback comes);
+            -- nothing drives it until then. `parking` says what it waits for (JSON).
+            wake_at INTEGER,
+            parking TEXT
         );
         CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
         CREATE INDEX executions_by_start ON executions (start_date, arn);
@@ -149,6 +151,13 @@ const MIGRATIONS: &[Migration] = &[
             events TEXT,
             PRIMARY KEY (execution_id, sequence)
         );
+
+        -- The task tokens parked executions wait for, so any node finds who to wake.
+        CREATE TABLE awaited_tokens (
+            token TEXT PRIMARY KEY,
+            execution_id INTEGER NOT NULL REFERENCES executions (id)
+        ) WITHOUT ROWID;
+        CREATE INDEX awaited_tokens_by_execution ON awaited_tokens (execution_id);
 
         CREATE TABLE legacy_history (
             execution_id INTEGER NOT NULL REFERENCES executions (id),

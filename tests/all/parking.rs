@@ -267,3 +267,68 @@ async fn a_parked_callback_times_out_at_its_original_deadline() -> Result<()> {
     ensure!((2_000..4_000).contains(&waited), "timed out after {waited} ms, not at its 2 s deadline");
     Ok(())
 }
+
+/// A hundred thousand executions parked at once: none is held in memory, and all wake and finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()> {
+    const EXECUTIONS: usize = 100_000;
+    let dir = tempfile::tempdir()?;
+    let service = service(&dir.path().join("store.db"))?;
+    service.start_background_work().await?;
+    let definition = json!({
+        "StartAt": "AwaitDelivery",
+        "States": {"AwaitDelivery": {"Type": "Wait", "TimestampPath": "$.wakeAt", "End": true}}
+    });
+    let machine = create(&service, "deliveries", &definition)?;
+    // Late enough for every start to be in before the first wakes, even on a busy machine.
+    let wake_at = now_millis() + 40_000;
+    let input = json!({"wakeAt": stepwasm_asl::Timestamp(wake_at).to_rfc3339()}).to_string();
+    let mut starts = tokio::task::JoinSet::new();
+    for worker in 0..16 {
+        let (service, machine, input) = (service.clone(), machine.clone(), input.clone());
+        starts.spawn(async move {
+            for n in (worker..EXECUTIONS).step_by(16) {
+                service.start_execution(&machine, Some(&format!("delivery-{n}")), Some(&input)).await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        });
+    }
+    while let Some(started) = starts.join_next().await {
+        started??;
+    }
+    ensure!(now_millis() < wake_at, "starting {EXECUTIONS} executions took past their wake-up time");
+    eventually(Duration::from_secs(10), "parking every execution", || Ok(service.executions_in_progress() == 0))
+        .await?;
+    ensure!(service.store().running_executions()?.is_empty(), "parked executions need no driver");
+
+    let filter = |status| stepwasm_orchestrator::store::ExecutionFilter {
+        state_machine_arn: Some(machine.clone()),
+        status: Some(status),
+    };
+    let first = stepwasm_orchestrator::store::PageRequest { limit: 1, after: None, reverse: false };
+    eventually(Duration::from_secs(180), "every execution to wake and finish", || {
+        Ok(service.store().list_executions(&filter(ExecutionStatus::Running), &first)?.items.is_empty())
+    })
+    .await?;
+    let mut succeeded = 0;
+    let mut after = None;
+    loop {
+        let page = stepwasm_orchestrator::store::PageRequest { limit: 1000, after, reverse: false };
+        let page = service.store().list_executions(&filter(ExecutionStatus::Succeeded), &page)?;
+        for execution in &page.items {
+            ensure!(execution.stop_date.is_some_and(|stop| stop >= wake_at), "{} woke early", execution.arn);
+        }
+        succeeded += page.items.len();
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    ensure!(succeeded == EXECUTIONS, "{succeeded} of {EXECUTIONS} executions succeeded");
+    Ok(())
+}
+
+fn now_millis() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

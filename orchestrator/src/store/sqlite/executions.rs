@@ -92,35 +92,38 @@ fn insert_execution(
     start: &Append,
     step: &EncodedStep,
 ) -> StoreResult<Created> {
-    if execution_id(conn, &record.arn)?.is_some() {
-        let existing = conn
-            .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM {EXECUTIONS} WHERE e.arn = ?1"))?
-            .query_row([&record.arn], execution_row)?;
-        return Ok(Created::Existing(decode_execution(existing)?));
-    }
     check_append(start, 0, 1)?;
     let mut created = record.clone();
     if let Some(completion) = &start.completion {
         complete(&mut created, completion);
     }
     let definition = definition_id(conn, definition_sha256, &record.definition)?;
-    conn.prepare_cached(
-        "INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, input, output, error, \
-         cause, start_date, stop_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        created.arn,
-        created.state_machine_arn,
-        created.name,
-        definition,
-        created.status.as_str(),
-        created.input,
-        created.output,
-        created.error,
-        created.cause,
-        created.start_date,
-        created.stop_date,
-    ])?;
+    // One statement finds an execution of that name or adds this one.
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, input, output, error, \
+             cause, start_date, stop_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+             ON CONFLICT (arn) DO NOTHING",
+        )?
+        .execute(params![
+            created.arn,
+            created.state_machine_arn,
+            created.name,
+            definition,
+            created.status.as_str(),
+            created.input,
+            created.output,
+            created.error,
+            created.cause,
+            created.start_date,
+            created.stop_date,
+        ])?;
+    if inserted == 0 {
+        let existing = conn
+            .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM {EXECUTIONS} WHERE e.arn = ?1"))?
+            .query_row([&record.arn], execution_row)?;
+        return Ok(Created::Existing(decode_execution(existing)?));
+    }
     insert_step(conn, conn.last_insert_rowid(), step, 1)?;
     Ok(Created::New(created))
 }

@@ -4,7 +4,7 @@
 //! missing ones, each in its own transaction, and refuses a database written by a newer
 //! stepwasm. A released migration is never edited; a change is a new one.
 
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
 use super::super::{StoreError, StoreResult};
@@ -195,11 +195,17 @@ pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The id of `definition` in the `definitions` table, which gets it if it is new.
 pub(super) fn definition_id(conn: &Connection, sha256: &[u8; 32], definition: &str) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO definitions (sha256, definition) VALUES (?1, ?2) ON CONFLICT (sha256) DO NOTHING",
-    )?
-    .execute(params![&sha256[..], definition])?;
-    conn.prepare_cached("SELECT id FROM definitions WHERE sha256 = ?1")?.query_row([&sha256[..]], |row| row.get(0))
+    // Nearly every execution runs a definition stored already.
+    let known = conn
+        .prepare_cached("SELECT id FROM definitions WHERE sha256 = ?1")?
+        .query_row([&sha256[..]], |row| row.get(0))
+        .optional()?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO definitions (sha256, definition) VALUES (?1, ?2)")?
+        .execute(params![&sha256[..], definition])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// The key a definition is stored under.

@@ -30,7 +30,7 @@
 //!   components are kept, and how the CLI talks to a server.
 //!
 //! The library knows no particular function: the `stepwasm` binary (`orchestrator/cli`) embeds
-//! the sample pipeline and hands the conformance stand-ins to the [`conformance`] runner (feature
+//! the sample pipeline and hands the conformance stand-ins to the `conformance` runner (feature
 //! `conformance`).
 //!
 //! # Layout

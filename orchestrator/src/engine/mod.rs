@@ -4,6 +4,11 @@
 //! [`Action`](stepwasm_asl::Action)s. This module performs them: it invokes task functions
 //! through a [`TaskInvoker`] (normally [`WasmTasks`], backed by the Wasm runtime), runs timers on
 //! tokio's clock, and feeds results and external [`Signal`]s back, one at a time.
+//!
+//! When an execution waits for nothing but timers and callbacks, the engine offers it to its
+//! [`StepRecorder`] for parking: if the recorder makes that durable, driving stops
+//! ([`Interrupted::Parked`]) and the execution leaves memory until someone rebuilds it from its
+//! journal ([`Engine::resume`], with [`Prepared::awaiting`] for callbacks already announced).
 
 mod clock;
 mod driver;

@@ -3,6 +3,9 @@
 //! Each operation is a method of [`Service`] that takes plain Rust values and returns a
 //! [`ServiceError`] carrying the AWS error name and message. STANDARD executions are journaled
 //! in the store step by step and resumed after a restart; EXPRESS executions run in memory.
+//! A STANDARD execution that only waits (for a timer at least [`ServiceConfig::park_after`] off,
+//! or a callback) is parked in the store; a loop on every node wakes parked executions when they
+//! are due, and a callback or StopExecution wakes its execution at once.
 
 mod activities;
 mod compiled;

@@ -11,6 +11,17 @@
 //! replays the journal to rebuild the execution exactly, then re-issues what was outstanding:
 //! a task attempt that was in flight may run again (as on AWS), a completed step never does.
 //!
+//! History events are stored as the interpreter made them ([`HistoryEvent`]), each step's
+//! documents once; AWS's event shape is rendered when the history is read ([`StoredEvent`]).
+//!
+//! # Parked executions
+//!
+//! An execution that waits only for timers and callbacks needs nothing in memory: the journal
+//! can rebuild it. Such an execution is *parked* ([`ExecutionStore::park`]) with what it waits
+//! for ([`Parking`]): when it wakes by itself and the task tokens of its callbacks. A node finds
+//! parked executions when they are due ([`ExecutionStore::due_executions`]) or by a token
+//! ([`ExecutionStore::execution_awaiting`]), rebuilds them, and their next step unparks them.
+//!
 //! # Several nodes
 //!
 //! Nothing here relies on state held in one process. A node works on an execution only while it

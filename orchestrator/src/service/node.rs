@@ -32,12 +32,8 @@ impl Service {
             loop {
                 ticker.tick().await;
                 let now = service.inner.engine.clock().now().0;
-                let (store, node, ttl) = (
-                    Arc::clone(&service.inner.store),
-                    service.inner.config.node_id.clone(),
-                    service.inner.config.lease_ttl_millis,
-                );
-                let _ = tokio::task::spawn_blocking(move || store.renew_all(&node, now, ttl)).await;
+                let config = &service.inner.config;
+                let _ = service.inner.store.renew_all(&config.node_id, now, config.lease_ttl_millis).await;
                 // Executions whose node died become claimable once its leases lapse.
                 let _ = service.resume_running().await;
             }
@@ -129,17 +125,9 @@ impl Service {
 
     /// Claims (or renews) this node's lease on an execution; `false` if another node holds it.
     pub(super) async fn claim_lease(&self, arn: &str) -> ServiceResult<bool> {
-        // A lease write waits for a commit; keep it off the async workers.
         let now = self.inner.engine.clock().now().0;
-        let (store, node, ttl, arn) = (
-            Arc::clone(&self.inner.store),
-            self.inner.config.node_id.clone(),
-            self.inner.config.lease_ttl_millis,
-            arn.to_owned(),
-        );
-        Ok(tokio::task::spawn_blocking(move || store.claim(&arn, &node, now, ttl))
-            .await
-            .map_err(ServiceError::internal)??)
+        let config = &self.inner.config;
+        Ok(self.inner.store.claim(arn, &config.node_id, now, config.lease_ttl_millis).await?)
     }
 
     /// Drives an execution in the background, journaling each step, until it ends or parks;
@@ -185,9 +173,7 @@ impl Service {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .retain(|_, holder| holder.execution_arn != arn);
-            let (store, node) = (Arc::clone(&service.inner.store), service.inner.config.node_id.clone());
-            let released = arn.clone();
-            let _ = tokio::task::spawn_blocking(move || store.release(&released, &node)).await;
+            let _ = service.inner.store.release(&arn, &service.inner.config.node_id).await;
             // Signals that raced the parking are for the execution: wake it for them.
             if let Err(Interrupted::Parked { pending }) = driven {
                 for signal in pending {

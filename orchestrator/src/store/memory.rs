@@ -277,24 +277,25 @@ impl JournalStore for MemoryStore {
 }
 
 impl LeaseStore for MemoryStore {
-    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<bool> {
+    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, bool> {
         let mut tables = self.write();
         let lease =
             Lease { execution_arn: execution_arn.to_owned(), owner: owner.to_owned(), expires: now + ttl_millis };
-        match tables.leases.get_mut(execution_arn) {
-            Some(held) if held.owner != owner && held.expires > now => Ok(false),
+        let held = match tables.leases.get_mut(execution_arn) {
+            Some(held) if held.owner != owner && held.expires > now => false,
             Some(held) => {
                 *held = lease;
-                Ok(true)
+                true
             }
             None => {
                 tables.leases.insert(execution_arn.to_owned(), lease);
-                Ok(true)
+                true
             }
-        }
+        };
+        Box::pin(std::future::ready(Ok(held)))
     }
 
-    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<usize> {
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, usize> {
         let mut tables = self.write();
         let mut renewed = 0;
         // A lapsed lease that nobody took over is renewed too: no other node has worked on
@@ -303,15 +304,15 @@ impl LeaseStore for MemoryStore {
             lease.expires = now + ttl_millis;
             renewed += 1;
         }
-        Ok(renewed)
+        Box::pin(std::future::ready(Ok(renewed)))
     }
 
-    fn release(&self, execution_arn: &str, owner: &str) -> StoreResult<()> {
+    fn release(&self, execution_arn: &str, owner: &str) -> StoreFuture<'_, ()> {
         let mut tables = self.write();
         if tables.leases.get(execution_arn).is_some_and(|l| l.owner == owner) {
             tables.leases.remove(execution_arn);
         }
-        Ok(())
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 

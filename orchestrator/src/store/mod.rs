@@ -462,14 +462,17 @@ pub trait JournalStore: Send + Sync {
 }
 
 /// Claims on running executions, so one node at a time works on each.
+///
+/// Each write resolves once it is durable, as appends do; many share one commit. (They are
+/// futures so that waking thousands of executions at once waits on commits, not on threads.)
 pub trait LeaseStore: Send + Sync {
     /// Claims the execution for `owner` until `now + ttl` if it is unclaimed, expired, or
-    /// already `owner`'s. Returns whether `owner` holds it now.
-    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<bool>;
-    /// Extends every lease `owner` holds to `now + ttl`; returns how many.
-    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<usize>;
+    /// already `owner`'s. Resolves to whether `owner` holds it now.
+    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, bool>;
+    /// Extends every lease `owner` holds to `now + ttl`; resolves to how many.
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, usize>;
     /// Gives up a claim.
-    fn release(&self, execution_arn: &str, owner: &str) -> StoreResult<()>;
+    fn release(&self, execution_arn: &str, owner: &str) -> StoreFuture<'_, ()>;
 }
 
 /// Activities.

@@ -433,24 +433,24 @@ async fn bad_page_positions_are_rejected(store: &dyn Store) {
 
 async fn leases(store: &dyn Store) {
     let (arn, other) = ("arn:execution:leased", "arn:execution:other");
-    assert!(store.claim(arn, "node-a", 1_000, 100).unwrap(), "an unclaimed execution");
-    assert!(!store.claim(arn, "node-b", 1_050, 100).unwrap(), "contested while a's lease holds");
-    assert!(store.claim(arn, "node-a", 1_050, 100).unwrap(), "the holder may claim again (extends to 1150)");
-    assert!(!store.claim(arn, "node-b", 1_120, 100).unwrap(), "the extension holds");
-    assert!(store.claim(other, "node-a", 1_120, 100).unwrap());
+    assert!(store.claim(arn, "node-a", 1_000, 100).await.unwrap(), "an unclaimed execution");
+    assert!(!store.claim(arn, "node-b", 1_050, 100).await.unwrap(), "contested while a's lease holds");
+    assert!(store.claim(arn, "node-a", 1_050, 100).await.unwrap(), "the holder may claim again (extends to 1150)");
+    assert!(!store.claim(arn, "node-b", 1_120, 100).await.unwrap(), "the extension holds");
+    assert!(store.claim(other, "node-a", 1_120, 100).await.unwrap());
 
-    assert!(store.claim(arn, "node-b", 1_150, 100).unwrap(), "an expired lease is taken over");
-    assert!(!store.claim(arn, "node-a", 1_160, 100).unwrap(), "the old holder has lost it");
-    assert_eq!(store.renew_all("node-a", 1_160, 100).unwrap(), 1, "a renews only what it still holds");
-    assert_eq!(store.renew_all("node-b", 1_200, 500).unwrap(), 1);
-    assert!(!store.claim(arn, "node-a", 1_600, 100).unwrap(), "b's renewal lasts until 1700");
-    assert!(store.claim(arn, "node-a", 1_700, 100).unwrap());
+    assert!(store.claim(arn, "node-b", 1_150, 100).await.unwrap(), "an expired lease is taken over");
+    assert!(!store.claim(arn, "node-a", 1_160, 100).await.unwrap(), "the old holder has lost it");
+    assert_eq!(store.renew_all("node-a", 1_160, 100).await.unwrap(), 1, "a renews only what it still holds");
+    assert_eq!(store.renew_all("node-b", 1_200, 500).await.unwrap(), 1);
+    assert!(!store.claim(arn, "node-a", 1_600, 100).await.unwrap(), "b's renewal lasts until 1700");
+    assert!(store.claim(arn, "node-a", 1_700, 100).await.unwrap());
 
-    store.release(arn, "node-b").unwrap();
-    assert!(!store.claim(arn, "node-b", 1_710, 100).unwrap(), "releasing another node's lease does nothing");
-    store.release(arn, "node-a").unwrap();
-    assert!(store.claim(arn, "node-b", 1_710, 100).unwrap(), "a released lease is free");
-    assert_eq!(store.renew_all("nobody", 1_710, 100).unwrap(), 0);
+    store.release(arn, "node-b").await.unwrap();
+    assert!(!store.claim(arn, "node-b", 1_710, 100).await.unwrap(), "releasing another node's lease does nothing");
+    store.release(arn, "node-a").await.unwrap();
+    assert!(store.claim(arn, "node-b", 1_710, 100).await.unwrap(), "a released lease is free");
+    assert_eq!(store.renew_all("nobody", 1_710, 100).await.unwrap(), 0);
 }
 
 async fn activities(store: &dyn Store) {
@@ -610,7 +610,7 @@ async fn sqlite_reopen_keeps_everything() {
         store.append(end).await.unwrap();
         start(&store, &running).await;
         store.append(step(&running.arn, 1, 3, 1)).await.unwrap();
-        assert!(store.claim(&running.arn, "node-a", 100, 1_000).unwrap());
+        assert!(store.claim(&running.arn, "node-a", 100, 1_000).await.unwrap());
         let history = store.history(&done.arn, &PageRequest::default()).unwrap();
         (store.journal(&done.arn).unwrap(), history, store.execution(&done.arn).unwrap())
     };
@@ -623,7 +623,7 @@ async fn sqlite_reopen_keeps_everything() {
     assert_eq!(store.journal(&done.arn).unwrap(), journal);
     assert_eq!(store.history(&done.arn, &PageRequest::default()).unwrap(), history);
     assert_eq!(store.running_executions().unwrap(), std::slice::from_ref(&running.arn));
-    assert!(!store.claim(&running.arn, "node-b", 500, 1_000).unwrap(), "leases survive too");
+    assert!(!store.claim(&running.arn, "node-b", 500, 1_000).await.unwrap(), "leases survive too");
     // The resumed execution carries on where its journal ends.
     assert!(store.append(step(&running.arn, 1, 4, 1)).await.is_err());
     store.append(step(&running.arn, 2, 4, 1)).await.unwrap();
@@ -653,6 +653,7 @@ fn sqlite_sync_writes_work_outside_a_runtime() {
     // The blocking write path must not depend on being inside (or outside) tokio.
     let store = SqliteStore::open_in_memory().unwrap();
     assert!(store.create_state_machine(&machine("plain", 1)).unwrap());
-    assert!(store.claim("arn:e", "n", 0, 10).unwrap());
+    let activity = ActivityRecord { arn: format!("{REGION}:activity:plain"), name: "plain".to_owned(), created: 1 };
+    assert_eq!(store.create_activity(&activity).unwrap(), activity);
     assert_eq!(store.writes(), 2);
 }

@@ -588,9 +588,9 @@ fn list_by_name<T>(
 }
 
 impl LeaseStore for SqliteStore {
-    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<bool> {
+    fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, bool> {
         let (arn, owner) = (execution_arn.to_owned(), owner.to_owned());
-        self.write(move |conn| {
+        self.write_async(move |conn| {
             // One statement, so the check and the take cannot be split by another writer (this
             // matters for a shared PostgreSQL store; the same UPSERT works there).
             let changed = conn
@@ -604,20 +604,20 @@ impl LeaseStore for SqliteStore {
         })
     }
 
-    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreResult<usize> {
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, usize> {
         let owner = owner.to_owned();
         // A lapsed lease that nobody took over is renewed too: no other node has worked on it,
         // and one that did would have changed its owner.
-        self.write(move |conn| {
+        self.write_async(move |conn| {
             Ok(conn
                 .prepare_cached("UPDATE leases SET expires = ?2 + ?3 WHERE owner = ?1")?
                 .execute(params![owner, now, ttl_millis])?)
         })
     }
 
-    fn release(&self, execution_arn: &str, owner: &str) -> StoreResult<()> {
+    fn release(&self, execution_arn: &str, owner: &str) -> StoreFuture<'_, ()> {
         let (arn, owner) = (execution_arn.to_owned(), owner.to_owned());
-        self.write(move |conn| {
+        self.write_async(move |conn| {
             conn.prepare_cached("DELETE FROM leases WHERE execution_arn = ?1 AND owner = ?2")?
                 .execute(params![arn, owner])?;
             Ok(())

@@ -332,3 +332,64 @@ fn now_millis() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// Two Map iterations wait for callbacks. The first answer wakes the execution, which parks
+/// again with the one callback left, and the second answer must find it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_callback_of_a_parked_map_reaches_it() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let service = service_with_functions(&dir.path().join("store.db"))?;
+    service.start_background_work().await?;
+    let definition = json!({
+        "StartAt": "AskEach",
+        "States": {"AskEach": {
+            "Type": "Map",
+            "ItemsPath": "$.reviewers",
+            "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:misbehave",
+                    "Payload": {"mode": "echo", "value": {"token.$": "$$.Task.Token"}}
+                },
+                "End": true
+            }}},
+            "End": true
+        }}
+    });
+    let machine = create(&service, "reviews", &definition)?;
+    for round in 0..5 {
+        let arn = service
+            .start_execution(&machine, Some(&format!("round-{round}")), Some(r#"{"reviewers": ["ana", "ben"]}"#))
+            .await?
+            .0;
+        eventually(Duration::from_secs(10), "parking", || Ok(service.executions_in_progress() == 0)).await?;
+        let page = service.history(&arn, Some(1000), false, None, true)?;
+        let tokens: Vec<String> = page
+            .events
+            .iter()
+            .filter(|event| event["type"] == "TaskScheduled")
+            .filter_map(|event| {
+                let parameters: Value =
+                    serde_json::from_str(event["taskScheduledEventDetails"]["parameters"].as_str()?).ok()?;
+                parameters["Payload"]["value"]["token"].as_str().map(str::to_owned)
+            })
+            .collect();
+        ensure!(tokens.len() == 2, "{tokens:?}");
+        service.send_task_success(&tokens[0], &json!({"review": 0}).to_string()).await?;
+        eventually(Duration::from_secs(10), "the first answer, and parking again", || {
+            Ok(service.executions_in_progress() == 0
+                && history_types(&service, &arn)?.contains(&"TaskSucceeded".into()))
+        })
+        .await?;
+        service.send_task_success(&tokens[1], &json!({"review": 1}).to_string()).await?;
+        eventually(Duration::from_secs(10), "both answers", || {
+            Ok(service.describe_execution(&arn)?.status == ExecutionStatus::Succeeded)
+        })
+        .await?;
+        let output: Value =
+            serde_json::from_str(service.describe_execution(&arn)?.output.as_deref().context("output")?)?;
+        ensure!(output == json!([{"review": 0}, {"review": 1}]), "{output}");
+    }
+    Ok(())
+}

@@ -403,15 +403,22 @@ impl Service {
 
     async fn signal_task(&self, token: &str, signal: Signal) -> ServiceResult<()> {
         let holder = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner).get(token).cloned();
-        if let Some(TokenHolder { execution_arn: execution, .. }) = holder {
-            return match self.live_sender(&execution) {
-                Some(sender) if sender.send(signal).is_ok() => Ok(()),
-                _ => Err(ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting")),
-            };
+        let mut signal = signal;
+        if let Some(TokenHolder { execution_arn: execution, .. }) = &holder
+            && let Some(sender) = self.live_sender(execution)
+        {
+            match sender.send(signal) {
+                Ok(()) => return Ok(()),
+                // Its driver is parking it: the store knows what it waits for.
+                Err(mpsc::error::SendError(unsent)) => signal = unsent,
+            }
         }
         // A parked execution, on this node or any other, is found through the store.
         let Some(execution) = self.inner.store.execution_awaiting(token)? else {
-            return Err(ServiceError::invalid_token());
+            return Err(match holder {
+                Some(_) => ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting"),
+                None => ServiceError::invalid_token(),
+            });
         };
         if matches!(signal, Signal::TaskHeartbeat { .. }) {
             // Heartbeats change nothing yet; a parked execution stays parked.

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::names::state_machine_name;
 use super::recorder::{StoreRecorder, awaited_callbacks, replay_entry};
-use super::{Service, ServiceError, ServiceResult};
+use super::{Service, ServiceError, ServiceResult, TokenHolder};
 use crate::engine::{Interrupted, Prepared, Signal};
 
 impl Service {
@@ -92,6 +92,15 @@ impl Service {
         }
         let journal = self.inner.store.journal(arn)?.into_iter().map(replay_entry).collect();
         let awaiting = self.inner.store.parking(arn)?.map(|parking| awaited_callbacks(&parking)).unwrap_or_default();
+        // Once the execution's next step unparks it, the store no longer routes these tokens:
+        // this node does, as for the tokens it hands out itself.
+        if !awaiting.is_empty() {
+            let mut tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+            for callback in &awaiting {
+                let holder = TokenHolder { execution_arn: arn.to_owned(), state_name: String::new(), issued: 0 };
+                tokens.insert(callback.token.clone(), holder);
+            }
+        }
         let prepared = self
             .inner
             .engine

@@ -6,20 +6,17 @@
 //! started execution must have SUCCEEDED, or the benchmark fails.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 use stepwasm_orchestrator::Client;
-use stepwasm_orchestrator::api::{self, AppState};
-use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store};
+use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, PageRequest, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 use super::bench::{Percentiles, StoreKind};
 use super::bench_engine::{pass_chain_definition, pass_chain_input};
-use super::bench_load::{Load, Outcome};
+use super::bench_load::{BenchServer, Load, Outcome};
 use super::bench_server::executions;
 
 /// The goals from the performance issue, printed beside the figures.
@@ -79,22 +76,8 @@ pub(crate) fn run(seconds: f64, connections: usize, stores: &[StoreKind], as_jso
 }
 
 fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Result<Figures> {
-    let data = std::env::temp_dir().join(format!("stepwasm-bench-api-{}", std::process::id()));
-    std::fs::create_dir_all(&data)?;
-    let store: Arc<dyn Store> = match kind {
-        StoreKind::Sqlite => Arc::new(SqliteStore::open(&data.join("stepwasm.db"))?),
-        StoreKind::Memory => Arc::new(MemoryStore::default()),
-    };
-    // The server gets the machine's two cores; the load generator shares them, as a client on
-    // the same host would.
-    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let service = Service::new(Arc::clone(&store), Runtime::new(RuntimeConfig::default())?, ServiceConfig::default());
-    let address = server.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        tokio::spawn(api::run(listener, AppState { service, functions: None }, std::future::pending()));
-        Ok::<_, anyhow::Error>(address)
-    })?;
+    let bench = BenchServer::start(kind, Runtime::new(RuntimeConfig::default())?, "api")?;
+    let (address, store) = (bench.address, &bench.store);
     let endpoint = format!("http://{address}");
     let machine = Client::new(&endpoint).call(
         "CreateStateMachine",
@@ -130,9 +113,7 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
     wait_until_finished(store.as_ref(), &machine)?;
     let succeeded =
         executions(store.as_ref(), &machine)?.iter().filter(|e| e.status == ExecutionStatus::Succeeded).count();
-    drop(server);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&data);
+    drop(bench);
     Ok(Figures { started, succeeded, seconds: elapsed.as_secs_f64(), latency: Percentiles::of(&mut latencies) })
 }
 

@@ -1,5 +1,6 @@
-//! The load generator of `bench api` and `bench server`: StartExecution requests over
-//! keep-alive HTTP/1.1 connections, from a thread of its own.
+//! What the API benchmarks share: a server on a port of its own ([`BenchServer`]), and a load
+//! generator of StartExecution requests over keep-alive HTTP/1.1 connections, from a thread of
+//! its own ([`Load`]).
 //!
 //! Bodies are built once but for the execution's name, so the generator costs the server's
 //! cores as little as a client on the same host can.
@@ -12,7 +13,59 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, ensure};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
+use stepwasm_orchestrator::api::{self, AppState};
+use stepwasm_orchestrator::service::{Service, ServiceConfig};
+use stepwasm_orchestrator::store::{MemoryStore, SqliteStore, Store};
+use stepwasm_runtime::Runtime;
 use tokio::net::TcpStream;
+
+use super::bench::StoreKind;
+
+/// A server for a benchmark: the API on a loopback port, its store in a temporary directory
+/// (removed when this is dropped), on a tokio runtime with the machine's two cores.
+pub(crate) struct BenchServer {
+    /// Where it listens.
+    pub(crate) address: SocketAddr,
+    /// Its service.
+    pub(crate) service: Service,
+    /// Its store.
+    pub(crate) store: Arc<dyn Store>,
+    runtime: Option<tokio::runtime::Runtime>,
+    data: std::path::PathBuf,
+}
+
+impl BenchServer {
+    /// Starts a server with `kind` of store, running task functions registered in `functions`.
+    pub(crate) fn start(kind: StoreKind, functions: Runtime, bench: &str) -> Result<Self> {
+        let data = std::env::temp_dir().join(format!("stepwasm-bench-{bench}-{}", std::process::id()));
+        std::fs::create_dir_all(&data)?;
+        let store: Arc<dyn Store> = match kind {
+            StoreKind::Sqlite => Arc::new(SqliteStore::open(&data.join("stepwasm.db"))?),
+            StoreKind::Memory => Arc::new(MemoryStore::default()),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let service = Service::new(Arc::clone(&store), functions, ServiceConfig::default());
+        let address = runtime.block_on(async {
+            service.start_background_work().await?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let address = listener.local_addr()?;
+            let state = AppState { service: service.clone(), functions: None };
+            tokio::spawn(api::run(listener, state, std::future::pending()));
+            Ok::<_, anyhow::Error>(address)
+        })?;
+        Ok(Self { address, service, store, runtime: Some(runtime), data })
+    }
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        // The runtime's tasks hold the service and through it the store: end them first, so
+        // the store is closed before its directory goes.
+        drop(self.runtime.take());
+        self.store = Arc::new(MemoryStore::default());
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
 
 /// What to start, and how.
 #[derive(Clone)]

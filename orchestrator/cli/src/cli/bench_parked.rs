@@ -5,42 +5,25 @@
 //! are parked; then they all wake, and each must SUCCEED.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 use stepwasm_orchestrator::Client;
-use stepwasm_orchestrator::api::{self, AppState};
-use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store};
+use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, PageRequest, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 use super::bench::StoreKind;
 use super::bench_api::wait_until_finished;
-use super::bench_load::Load;
+use super::bench_load::{BenchServer, Load};
 
 /// The goal from the performance issue: a server with a million parked executions stays within
 /// 300 MB of resident memory.
 const GOAL_RSS_FOR_A_MILLION: u64 = 300_000_000;
 
 pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_json: bool) -> Result<ExitCode> {
-    let data = std::env::temp_dir().join(format!("stepwasm-bench-parked-{}", std::process::id()));
-    std::fs::create_dir_all(&data)?;
-    let store: Arc<dyn Store> = match store_kind {
-        StoreKind::Sqlite => Arc::new(SqliteStore::open(&data.join("stepwasm.db"))?),
-        StoreKind::Memory => Arc::new(MemoryStore::default()),
-    };
-    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let service = Service::new(Arc::clone(&store), Runtime::new(RuntimeConfig::default())?, ServiceConfig::default());
-    let address = server.block_on(async {
-        service.start_background_work().await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let state = AppState { service: service.clone(), functions: None };
-        tokio::spawn(api::run(listener, state, std::future::pending()));
-        Ok::<_, anyhow::Error>(address)
-    })?;
+    let bench = BenchServer::start(store_kind, Runtime::new(RuntimeConfig::default())?, "parked")?;
+    let (address, service, store) = (bench.address, &bench.service, &bench.store);
     let definition = json!({
         "StartAt": "Received",
         "States": {
@@ -138,9 +121,7 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
             after as f64 / 1e6
         );
     }
-    drop(server);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&data);
+    drop(bench);
     if succeeded as u64 != count {
         bail!("{} executions did not succeed", count - succeeded as u64);
     }

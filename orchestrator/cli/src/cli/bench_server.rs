@@ -8,17 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 use stepwasm_orchestrator::Client;
-use stepwasm_orchestrator::api::{self, AppState};
-use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{
-    ExecutionFilter, ExecutionRecord, ExecutionStatus, MemoryStore, PageRequest, SqliteStore, Store,
-};
+use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionRecord, ExecutionStatus, PageRequest, Store};
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
 use super::bench::{Percentiles, ServerWorkflow, StoreKind};
 use super::bench_api::wait_until_finished;
 use super::bench_engine::{pass_chain_definition, pass_chain_input};
-use super::bench_load::{Load, Outcome};
+use super::bench_load::{BenchServer, Load, Outcome};
 
 /// The goals from the performance issue: executions/s at saturation, and the p50 at half load.
 fn goals(workflow: ServerWorkflow, store: StoreKind) -> (f64, Duration) {
@@ -37,27 +33,14 @@ pub(crate) fn run(
     store_kind: StoreKind,
     as_json: bool,
 ) -> Result<ExitCode> {
-    let data = std::env::temp_dir().join(format!("stepwasm-bench-server-{}", std::process::id()));
-    std::fs::create_dir_all(&data)?;
-    let store: Arc<dyn Store> = match store_kind {
-        StoreKind::Sqlite => Arc::new(SqliteStore::open(&data.join("stepwasm.db"))?),
-        StoreKind::Memory => Arc::new(MemoryStore::default()),
-    };
-    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
     if workflow == ServerWorkflow::OrderPipeline {
         for sample in stepwasm_functions::ALL {
             runtime.register(sample.name, sample.component, FunctionConfig::default())?;
         }
     }
-    let service = Service::new(Arc::clone(&store), runtime, ServiceConfig::default());
-    let address = server.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let state = AppState { service: service.clone(), functions: None };
-        tokio::spawn(api::run(listener, state, std::future::pending()));
-        Ok::<_, anyhow::Error>(address)
-    })?;
+    let bench = BenchServer::start(store_kind, runtime, "server")?;
+    let (address, service, store) = (bench.address, bench.service.clone(), &bench.store);
 
     let (name, definition, input) = match workflow {
         // The large order runs all ten tasks with no retry back-off (see `bench engine`).
@@ -164,9 +147,7 @@ pub(crate) fn run(
         );
         println!("  {succeeded} of {} executions SUCCEEDED", executions.len());
     }
-    drop(server);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&data);
+    drop(bench);
     if succeeded != executions.len() {
         bail!("{} executions did not succeed", executions.len() - succeeded);
     }

@@ -44,6 +44,13 @@ pub struct RuntimeConfig {
     /// runtime falls back to on-demand allocation on its own when pooling cannot be set up, so
     /// this only matters to force the slower mode, for example under memory checkers.
     pub pooling: bool,
+
+    /// Whether to write `/tmp/perf-<pid>.map`, so that `perf report` names the functions of the
+    /// guests' compiled code. Default `false`.
+    ///
+    /// The map grows with every component loaded and is never cleaned up, so this is for
+    /// profiling sessions, not for production.
+    pub perf_map: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -54,6 +61,7 @@ impl Default for RuntimeConfig {
             epoch_tick_millis: 10,
             artifact_cache: None,
             pooling: true,
+            perf_map: false,
         }
     }
 }

@@ -61,6 +61,9 @@ fn engine_config(config: &RuntimeConfig, kind: AllocatorKind) -> Config {
     wasm.consume_fuel(true);
     wasm.epoch_interruption(true);
     wasm.memory_init_cow(true);
+    if config.perf_map {
+        wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
 
     let slots = config.max_concurrent_invocations.max(1);
     let mut pool = PoolingAllocationConfig::new();

@@ -8,7 +8,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use crate::capture::{CappedPipe, LogLevel, LogSink};
 use crate::error::{Error, Result, boxed};
 use crate::function::Function;
-use crate::report::{FailureKind, InvocationReport, TaskFailure, TimeoutKind, error_names};
+use crate::report::{FailureKind, InvocationPhases, InvocationReport, TaskFailure, TimeoutKind, error_names};
 
 #[allow(unreachable_pub, missing_docs)]
 pub(crate) mod bindings {
@@ -130,6 +130,7 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> Result<wasmtime::component::L
 pub(crate) type TaskPre = bindings::TaskPre<HostState>;
 
 pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Result<InvocationReport> {
+    let setup_started = Instant::now();
     let limits = &function.config().limits;
     let timeout = invocation.timeout.map_or(limits.timeout(), |task| task.min(limits.timeout()));
     let output_cap = usize::try_from(limits.max_output_bytes).unwrap_or(usize::MAX);
@@ -181,11 +182,17 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
     // The epoch deadline stops guest code that is running; this outer timeout also stops a guest
     // that is blocked in a host call (a WASI sleep or poll), where no epoch check happens. It
     // reads tokio's clock, so it follows virtual time in tests with paused time.
+    let mut phases = InvocationPhases { setup: started - setup_started, ..InvocationPhases::default() };
+    let mut call_started = started;
     let call = async {
         let task = function.pre().instantiate_async(&mut store).await.map_err(CallError::Instantiate)?;
+        call_started = Instant::now();
         task.call_handle(&mut store, &invocation.input, &context).await.map_err(CallError::Call)
     };
     let result = tokio::time::timeout(timeout, call).await;
+    let call_ended = Instant::now();
+    phases.instantiate = call_started - started;
+    phases.call = call_ended - call_started;
     let outcome = match result {
         Err(_elapsed) => Err(deadline_failure(timeout)),
         Ok(Ok(Ok(output))) => parse_output(&output),
@@ -199,21 +206,13 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
             Err(classify_trap(&error, store.data(), fuel_budget, timeout))
         }
     };
-    Ok(finish(store, outcome, &stdout, &stderr, fuel_budget, started))
-}
-
-fn finish(
-    store: Store<HostState>,
-    outcome: Result<Value, TaskFailure>,
-    stdout: &CappedPipe,
-    stderr: &CappedPipe,
-    fuel_budget: u64,
-    started: Instant,
-) -> InvocationReport {
-    let duration = started.elapsed();
+    let duration = call_ended - started;
     let fuel_consumed = fuel_budget.saturating_sub(store.get_fuel().unwrap_or(0));
-    let (logs, dropped_log_lines) = store.into_data().logs.finish();
-    InvocationReport {
+    // Taking the host state out drops the instance, which resets its memory and frees its slot.
+    let HostState { logs, .. } = store.into_data();
+    let (logs, dropped_log_lines) = logs.finish();
+    phases.teardown = call_ended.elapsed();
+    Ok(InvocationReport {
         outcome,
         logs,
         dropped_log_lines,
@@ -221,7 +220,8 @@ fn finish(
         stderr: stderr.take(),
         fuel_consumed,
         duration,
-    }
+        phases,
+    })
 }
 
 enum CallError {

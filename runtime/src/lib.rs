@@ -85,4 +85,4 @@ pub use engine::AllocatorKind;
 pub use error::{Error, Result};
 pub use function::{Function, Runtime};
 pub use invoke::Invocation;
-pub use report::{FailureKind, InvocationReport, TaskFailure, TimeoutKind, error_names};
+pub use report::{FailureKind, InvocationPhases, InvocationReport, TaskFailure, TimeoutKind, error_names};

@@ -42,6 +42,25 @@ pub struct InvocationReport {
     pub fuel_consumed: u64,
     /// Wall-clock time from instantiation to the result.
     pub duration: Duration,
+    /// Where the invocation's wall-clock time went, from the sandbox's creation to its removal.
+    pub phases: InvocationPhases,
+}
+
+/// The wall-clock time of each part of an invocation.
+///
+/// A fresh sandbox per call is the price of isolation; these figures show how much of an
+/// invocation that price is, next to the function's own work in `call`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InvocationPhases {
+    /// Creating the store, its WASI context and its limits.
+    pub setup: Duration,
+    /// Instantiating the component in the store.
+    pub instantiate: Duration,
+    /// The call itself: passing the input in, the guest's work, and reading the result back.
+    pub call: Duration,
+    /// Classifying the result and removing the sandbox: the instance's memory is reset and its
+    /// slot returned to the pool.
+    pub teardown: Duration,
 }
 
 /// Why an invocation produced no result. `error` is what `Retry` and `Catch` match.

@@ -56,11 +56,16 @@ async fn an_endless_loop_stops_with_states_timeout_at_its_deadline() -> Result<(
     let started = Instant::now();
     let report = call(&runtime, json!({"mode": "loop"})).await?;
     let elapsed = started.elapsed();
+    let phases = report.phases;
     let failure = report.outcome.expect_err("an endless loop cannot succeed");
     assert_eq!(failure.error, "States.Timeout");
     assert_eq!(failure.kind, FailureKind::Timeout(TimeoutKind::Deadline));
     assert!(elapsed >= deadline, "stopped early, after {elapsed:?}");
     assert!(elapsed <= deadline.mul_f64(1.2), "stopped after {elapsed:?}, more than 20% past {deadline:?}");
+    // The time went to the call, and the phases account for no more than the whole.
+    assert!(phases.call >= deadline.mul_f64(0.95), "{phases:?}");
+    assert!(phases.instantiate < deadline / 10 && phases.teardown < deadline / 10, "{phases:?}");
+    assert!(phases.setup + phases.instantiate + phases.call + phases.teardown <= elapsed, "{phases:?}");
     Ok(())
 }
 

@@ -1,15 +1,10 @@
 //! `stepwasm bench`: performance figures, printed, never asserted.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::function_source::FunctionSource;
-use anyhow::{Context as _, Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use serde_json::Value;
-use stepwasm_runtime::{FunctionConfig, Invocation, Runtime, RuntimeConfig};
 
 use super::invoke::format_duration;
 
@@ -118,26 +113,38 @@ pub(crate) struct EngineBenchArgs {
     /// Pipeline executions kept in flight during the throughput run.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     in_flight: u32,
+
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InvokeBenchArgs {
     /// Invocations timed one by one for the latency figures.
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    samples: u32,
+    pub(crate) samples: u32,
 
     /// How long each throughput run lasts, in seconds.
     #[arg(long, default_value_t = 3.0, value_parser = positive_seconds)]
-    seconds: f64,
+    pub(crate) seconds: f64,
 
     /// Benchmark another function (a sample's name or a `.wasm` path) instead of validate-payment.
     /// The native floor is only measured for validate-payment.
     #[arg(long, requires = "input")]
-    function: Option<String>,
+    pub(crate) function: Option<String>,
 
     /// The input for `--function`, as JSON.
     #[arg(long)]
-    input: Option<String>,
+    pub(crate) input: Option<String>,
+
+    /// Write a perf map, so `perf report` names the guest's functions.
+    #[arg(long)]
+    pub(crate) perf_map: bool,
+
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// A measurement length: a positive number of seconds, at most a day.
@@ -152,8 +159,8 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 
 pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
-        BenchCommand::Invoke(args) => bench_invoke(args),
-        BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize),
+        BenchCommand::Invoke(args) => super::bench_invoke::run(args),
+        BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize, args.json),
         BenchCommand::Server(args) => {
             super::bench_server::run(args.seconds, args.connections as usize, args.workflow, args.store, args.json)
         }
@@ -167,128 +174,6 @@ pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
             super::bench_api::run(args.seconds, args.connections as usize, &args.stores, args.json)
         }
     }
-}
-
-const FUNCTION: &str = "validate-payment";
-
-fn bench_invoke(args: &InvokeBenchArgs) -> Result<ExitCode> {
-    let runtime = Runtime::new(RuntimeConfig::default())?;
-    if let (Some(function), Some(input)) = (&args.function, &args.input) {
-        let source = FunctionSource::resolve(function)?;
-        runtime.register(FUNCTION, &source.component()?, FunctionConfig::default())?;
-        let input: Value = serde_json::from_str(input).context("--input is not valid JSON")?;
-        println!("stepwasm bench invoke: {}, one fresh instance per invocation", source.name());
-        return measure(&runtime, &input, args, false);
-    }
-    for name in ["place-order", FUNCTION] {
-        let sample = stepwasm_functions::find(name).with_context(|| format!("sample {name}"))?;
-        // Default limits: ~1 CPU-second of fuel, a 60 s deadline, a 64 MiB memory cap.
-        runtime.register(name, sample.component, FunctionConfig::default())?;
-    }
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-
-    // validate-payment takes the document place-order produces.
-    let order: Value = serde_json::from_str(stepwasm_functions::samples::GOOD_ORDER)?;
-    let request = serde_json::json!({ "order": order, "receivedAt": "2026-11-24T12:00:00Z" });
-    let placed = match tokio.block_on(runtime.invoke("place-order", Invocation::new(&request)))?.outcome {
-        Ok(placed) => placed,
-        Err(failure) => bail!("place-order failed on the sample order: {failure}"),
-    };
-
-    println!("stepwasm bench invoke: {FUNCTION}, one fresh instance per invocation");
-    measure(&runtime, &placed, args, true)
-}
-
-fn measure(runtime: &Runtime, placed: &Value, args: &InvokeBenchArgs, with_native_floor: bool) -> Result<ExitCode> {
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let check = tokio.block_on(runtime.invoke(FUNCTION, Invocation::new(placed)))?;
-    if let Err(failure) = &check.outcome {
-        bail!("the function failed on the benchmark input: {failure}");
-    }
-    println!("allocator: {}", runtime.allocator());
-    println!("limits: fuel 12e9 units, deadline 60 s, memory cap 64 MiB, stdout/stderr captured");
-    println!("fuel per invocation: {}", check.fuel_consumed);
-
-    // Warm-up: page in the code, fill the pool's warm slots.
-    for _ in 0..2_000 {
-        tokio.block_on(runtime.invoke(FUNCTION, Invocation::new(placed)))?;
-    }
-    let samples = args.samples as usize;
-    let mut latencies = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        let invocation = Invocation::new(placed);
-        let started = Instant::now();
-        let report = tokio.block_on(runtime.invoke(FUNCTION, invocation))?;
-        latencies.push(started.elapsed());
-        if report.outcome.is_err() {
-            bail!("an invocation failed during the benchmark");
-        }
-    }
-    let wasm = Percentiles::of(&mut latencies);
-
-    println!();
-    println!("{:<34} {:>10} {:>10} {:>10}", "latency per invocation", "median", "p99", "mean");
-    println!("{:<34} {:>10} {:>10} {:>10}", "wasm, fresh isolated instance", wasm.median(), wasm.p99(), wasm.mean());
-    if with_native_floor {
-        let native = native_floor(placed, args.samples as usize)?;
-        println!("{:<34} {:>10} {:>10} {:>10}", "native call (floor)", native.median(), native.p99(), native.mean());
-        println!("overhead over native: {:.1}x (median)", wasm.median.as_secs_f64() / native.median.as_secs_f64());
-    }
-
-    println!();
-    println!("{:<34} {:>14}", "throughput", "invocations/s");
-    for threads in [1, 2] {
-        let rate = throughput(runtime, placed, threads, Duration::from_secs_f64(args.seconds))?;
-        println!("{:<34} {:>14.0}", format!("{threads} thread{}", if threads == 1 { "" } else { "s" }), rate);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The same work without Wasm: parse the document, run the payment checks, serialise the result.
-fn native_floor(placed: &Value, samples: usize) -> Result<Percentiles> {
-    let input = serde_json::to_string(placed)?;
-    let mut latencies = Vec::with_capacity(samples);
-    for _ in 0..samples + 2_000 {
-        let started = Instant::now();
-        let order: order_model::PlacedOrder = serde_json::from_str(&input)?;
-        let authorization = validate_payment::authorize(&order).map_err(|error| anyhow::anyhow!("{error}"))?;
-        let output = serde_json::to_string(&authorization)?;
-        std::hint::black_box(output);
-        latencies.push(started.elapsed());
-    }
-    latencies.drain(..2_000);
-    Ok(Percentiles::of(&mut latencies))
-}
-
-/// Invocations per second with `threads` OS threads, each driving its own tokio runtime.
-fn throughput(runtime: &Runtime, placed: &Value, threads: usize, length: Duration) -> Result<f64> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let completed = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..threads)
-        .map(|_| {
-            let runtime = runtime.clone();
-            let placed = placed.clone();
-            let stop = Arc::clone(&stop);
-            let completed = Arc::clone(&completed);
-            std::thread::spawn(move || -> Result<()> {
-                let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-                let mut count = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    tokio.block_on(runtime.invoke(FUNCTION, Invocation::new(&placed)))?;
-                    count += 1;
-                }
-                completed.fetch_add(count, Ordering::Relaxed);
-                Ok(())
-            })
-        })
-        .collect();
-    std::thread::sleep(length);
-    stop.store(true, Ordering::Relaxed);
-    for worker in workers {
-        worker.join().map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
-    }
-    Ok(completed.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Summary statistics of a set of latencies.

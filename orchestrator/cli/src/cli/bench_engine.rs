@@ -12,13 +12,56 @@ use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
 use super::bench::Percentiles;
 
-pub(crate) fn run(seconds: f64, in_flight: usize) -> Result<ExitCode> {
+/// The goal from the performance issue for the order pipeline in memory on 2 cores.
+const GOAL_PIPELINE_PER_SECOND: f64 = 8_000.0;
+
+pub(crate) fn run(seconds: f64, in_flight: usize, as_json: bool) -> Result<ExitCode> {
     let length = Duration::from_secs_f64(seconds);
+    let transitions = pass_chain(length)?;
+    let evaluations = jsonata_transform(length)?;
+    let pipeline = pipeline(length, in_flight.max(1))?;
+    if as_json {
+        let micros = |duration: Duration| duration.as_secs_f64() * 1e6;
+        let figures = json!({
+            "pass_chain_transitions_per_second": transitions,
+            "jsonata_evaluations_per_second": evaluations,
+            "pipeline": {
+                "executions_per_second": pipeline.per_second,
+                "in_flight": in_flight,
+                "solo_p50_us": micros(pipeline.solo.median),
+                "solo_p99_us": micros(pipeline.solo.p99),
+                "loaded_p50_us": micros(pipeline.loaded.median),
+                "loaded_p99_us": micros(pipeline.loaded.p99),
+                "goal_executions_per_second": GOAL_PIPELINE_PER_SECOND,
+            },
+        });
+        println!("{figures}");
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("stepwasm bench engine");
-    pass_chain(length)?;
-    jsonata_transform(length)?;
-    pipeline(length, in_flight.max(1))?;
+    println!();
+    println!("interpreter, chain of 10 Pass states, one core:");
+    println!("  {transitions:>12.0} state transitions/s");
+    println!();
+    println!("JSONata Pass state, Output = $map($filter(...)) over 100 items, one core:");
+    println!("  {evaluations:>12.0} evaluations/s");
+    println!();
+    println!("order pipeline, 10 Wasm tasks per execution (samples/large-order.json), in memory:");
+    println!("  one at a time:        p50 {:>10}   p99 {:>10}", pipeline.solo.median(), pipeline.solo.p99());
+    println!(
+        "  2 cores, {in_flight} in flight: {:>8.0} executions/s (goal {GOAL_PIPELINE_PER_SECOND:.0})   p50 {:>10}   p99 {:>10}",
+        pipeline.per_second,
+        pipeline.loaded.median(),
+        pipeline.loaded.p99()
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The order pipeline's figures: alone, and under load.
+struct PipelineFigures {
+    solo: Percentiles,
+    loaded: Percentiles,
+    per_second: f64,
 }
 
 /// Ten Pass states, each with a Parameters template and a ResultPath, so paths are really
@@ -47,7 +90,7 @@ pub(crate) fn pass_chain_input() -> serde_json::Value {
 }
 
 /// State transitions per second of the pure interpreter on one core, on the Pass chain.
-fn pass_chain(length: Duration) -> Result<()> {
+fn pass_chain(length: Duration) -> Result<f64> {
     let machine = Arc::new(StateMachine::from_value(&pass_chain_definition())?);
     let input = pass_chain_input();
     let mut entropy = SeededEntropy::new(7);
@@ -63,16 +106,12 @@ fn pass_chain(length: Duration) -> Result<()> {
         }
         executions += 1;
     }
-    let rate = executions as f64 * 10.0 / started.elapsed().as_secs_f64();
-    println!();
-    println!("interpreter, chain of 10 Pass states, one core:");
-    println!("  {rate:>12.0} state transitions/s ({executions} executions)");
-    Ok(())
+    Ok(executions as f64 * 10.0 / started.elapsed().as_secs_f64())
 }
 
 /// A JSONata Pass state whose `Output` maps and filters a 100-element array: evaluations per
 /// second of the whole state (input, expression, output), one core.
-fn jsonata_transform(length: Duration) -> Result<()> {
+fn jsonata_transform(length: Duration) -> Result<f64> {
     let machine = Arc::new(StateMachine::from_value(&json!({
         "QueryLanguage": "JSONata",
         "StartAt": "Transform",
@@ -99,14 +138,11 @@ fn jsonata_transform(length: Duration) -> Result<()> {
         }
         evaluations += 1;
     }
-    println!();
-    println!("JSONata Pass state, Output = $map($filter(...)) over 100 items, one core:");
-    println!("  {:>12.0} evaluations/s", evaluations as f64 / started.elapsed().as_secs_f64());
-    Ok(())
+    Ok(evaluations as f64 / started.elapsed().as_secs_f64())
 }
 
 /// The order pipeline with its real Wasm tasks, in memory, on a 2-worker tokio runtime.
-fn pipeline(length: Duration, in_flight: usize) -> Result<()> {
+fn pipeline(length: Duration, in_flight: usize) -> Result<PipelineFigures> {
     let runtime = Runtime::new(RuntimeConfig::default())?;
     for sample in stepwasm_functions::ALL {
         runtime.register(sample.name, sample.component, FunctionConfig::default())?;
@@ -171,15 +207,9 @@ fn pipeline(length: Duration, in_flight: usize) -> Result<()> {
         }
         (completed, latencies, started.elapsed())
     });
-    let loaded_percentiles = Percentiles::of(&mut loaded);
-    println!();
-    println!("order pipeline, 10 Wasm tasks per execution (samples/large-order.json), in memory:");
-    println!("  one at a time:        p50 {:>10}   p99 {:>10}", solo.median(), solo.p99());
-    println!(
-        "  2 cores, {in_flight} in flight: {:>8.0} executions/s   p50 {:>10}   p99 {:>10}",
-        completed as f64 / elapsed.as_secs_f64(),
-        loaded_percentiles.median(),
-        loaded_percentiles.p99()
-    );
-    Ok(())
+    Ok(PipelineFigures {
+        solo,
+        loaded: Percentiles::of(&mut loaded),
+        per_second: completed as f64 / elapsed.as_secs_f64(),
+    })
 }

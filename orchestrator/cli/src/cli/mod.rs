@@ -3,6 +3,7 @@
 mod bench;
 mod bench_api;
 mod bench_engine;
+mod bench_invoke;
 mod bench_load;
 mod bench_parked;
 mod bench_server;

@@ -48,6 +48,7 @@
 //! use stepwasm_orchestrator::store::{MachineType, MemoryStore};
 //! use stepwasm_runtime::{Runtime, RuntimeConfig};
 //!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let runtime = Runtime::new(RuntimeConfig::default())?;
 //! let service = Service::new(Arc::new(MemoryStore::default()), runtime, ServiceConfig::default());
 //! let definition = r#"{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": true}}}"#;
@@ -59,9 +60,13 @@
 //!     &BTreeMap::new(),
 //!     serde_json::Value::Null,
 //!     serde_json::Value::Null,
-//! )?;
+//! )
+//! .await?;
 //! assert_eq!(machine.arn, "arn:aws:states:us-east-1:123456789012:stateMachine:hello");
 //! assert_eq!(service.graph_of(definition)?["startAt"], "Hello");
+//! # Ok(())
+//! # }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(example())?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -105,15 +105,17 @@ async fn starting_executions_are_never_taken_up_twice() -> Result<()> {
             "End": true
         }}
     });
-    let machine = service.create_state_machine(
-        "callbacks",
-        &definition.to_string(),
-        "arn:aws:iam::123456789012:role/test",
-        MachineType::Standard,
-        &BTreeMap::new(),
-        serde_json::Value::Null,
-        serde_json::Value::Null,
-    )?;
+    let machine = service
+        .create_state_machine(
+            "callbacks",
+            &definition.to_string(),
+            "arn:aws:iam::123456789012:role/test",
+            MachineType::Standard,
+            &BTreeMap::new(),
+            serde_json::Value::Null,
+            serde_json::Value::Null,
+        )
+        .await?;
     let mut executions = Vec::new();
     for _burst in 0..6 {
         let mut starts = tokio::task::JoinSet::new();
@@ -128,14 +130,14 @@ async fn starting_executions_are_never_taken_up_twice() -> Result<()> {
     }
     // Long enough for several resumer rounds after the last start.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let ended: Vec<String> = executions
-        .iter()
-        .filter_map(|arn| {
-            let record = service.describe_execution(arn).ok()?;
-            (record.status != ExecutionStatus::Running)
-                .then(|| format!("{arn}: {:?} {:?}", record.status, record.cause))
-        })
-        .collect();
+    let mut ended = Vec::new();
+    for arn in &executions {
+        if let Ok(record) = service.describe_execution(arn).await
+            && record.status != ExecutionStatus::Running
+        {
+            ended.push(format!("{arn}: {:?} {:?}", record.status, record.cause));
+        }
+    }
     assert!(
         ended.is_empty(),
         "{} of {} executions stopped waiting:\n{}",

@@ -54,7 +54,7 @@ const DEFINITION: &str = r#"{
 async fn finished(service: &Service, arn: &str) -> Result<ExecutionRecord> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let record = service.describe_execution(arn)?;
+        let record = service.describe_execution(arn).await?;
         if record.status != ExecutionStatus::Running {
             return Ok(record);
         }
@@ -75,15 +75,17 @@ async fn executions_run_on_an_injected_invoker() -> Result<()> {
         Arc::clone(&payments) as Arc<dyn TaskInvoker>,
         ServiceConfig::default(),
     );
-    let machine = service.create_state_machine(
-        "payments",
-        DEFINITION,
-        "arn:aws:iam::123456789012:role/test",
-        MachineType::Standard,
-        &BTreeMap::new(),
-        Value::Null,
-        Value::Null,
-    )?;
+    let machine = service
+        .create_state_machine(
+            "payments",
+            DEFINITION,
+            "arn:aws:iam::123456789012:role/test",
+            MachineType::Standard,
+            &BTreeMap::new(),
+            Value::Null,
+            Value::Null,
+        )
+        .await?;
 
     let (paid, _) = service.start_execution(&machine.arn, Some("paid"), Some(r#"{"card":"4242","total":12}"#)).await?;
     let paid = finished(&service, &paid).await?;
@@ -107,7 +109,7 @@ async fn executions_run_on_an_injected_invoker() -> Result<()> {
         ]
     );
     // `wasm:NAME` tasks are recorded like Lambda functions.
-    let history = service.history(&declined_arn, Some(100), false, None, true)?;
+    let history = service.history(&declined_arn, Some(100), false, None, true).await?;
     let types: Vec<&str> = history.events.iter().filter_map(|event| event["type"].as_str()).collect();
     assert_eq!(
         types,

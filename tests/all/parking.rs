@@ -2,6 +2,7 @@
 //! across a restart too, and by StopExecution.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,12 +41,12 @@ async fn deploy_callback(service: &Service, name: &str, timeout_seconds: u64) ->
             }
         }
     });
-    create(service, name, &definition)
+    create(service, name, &definition).await
 }
 
 /// The token the execution's callback task was scheduled with, from its history.
-fn scheduled_token(service: &Service, arn: &str) -> Result<String> {
-    let page = service.history(arn, Some(1000), false, None, true)?;
+async fn scheduled_token(service: &Service, arn: &str) -> Result<String> {
+    let page = service.history(arn, Some(1000), false, None, true).await?;
     let scheduled =
         page.events.iter().find(|event| event["type"] == "TaskScheduled").context("no TaskScheduled event")?;
     let parameters: Value =
@@ -62,34 +63,40 @@ async fn deploy(service: &Service, seconds: u64) -> Result<String> {
             "After": {"Type": "Pass", "End": true}
         }
     });
-    create(service, &format!("pause-{seconds}"), &definition)
+    create(service, &format!("pause-{seconds}"), &definition).await
 }
 
-fn create(service: &Service, name: &str, definition: &Value) -> Result<String> {
-    let machine = service.create_state_machine(
-        name,
-        &definition.to_string(),
-        "arn:aws:iam::123456789012:role/test",
-        MachineType::Standard,
-        &BTreeMap::new(),
-        Value::Null,
-        Value::Null,
-    )?;
+async fn create(service: &Service, name: &str, definition: &Value) -> Result<String> {
+    let machine = service
+        .create_state_machine(
+            name,
+            &definition.to_string(),
+            "arn:aws:iam::123456789012:role/test",
+            MachineType::Standard,
+            &BTreeMap::new(),
+            Value::Null,
+            Value::Null,
+        )
+        .await?;
     Ok(machine.arn)
 }
 
 /// Polls until `done` holds, for at most `limit`.
-async fn eventually(limit: Duration, what: &str, mut done: impl FnMut() -> Result<bool>) -> Result<()> {
+async fn eventually<F: Future<Output = Result<bool>>>(
+    limit: Duration,
+    what: &str,
+    mut done: impl FnMut() -> F,
+) -> Result<()> {
     let deadline = Instant::now() + limit;
-    while !done()? {
+    while !done().await? {
         ensure!(Instant::now() < deadline, "{what} did not happen within {limit:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
 }
 
-fn history_types(service: &Service, arn: &str) -> Result<Vec<String>> {
-    let page = service.history(arn, Some(1000), false, None, true)?;
+async fn history_types(service: &Service, arn: &str) -> Result<Vec<String>> {
+    let page = service.history(arn, Some(1000), false, None, true).await?;
     Ok(page.events.iter().filter_map(|event| event["type"].as_str().map(str::to_owned)).collect())
 }
 
@@ -104,24 +111,32 @@ async fn executions_waiting_on_a_timer_leave_memory_and_wake_on_time() -> Result
     for _ in 0..200 {
         arns.push(service.start_execution(&machine, None, Some(r#"{"n": 1}"#)).await?.0);
     }
-    eventually(Duration::from_secs(1), "parking every execution", || Ok(service.executions_in_progress() == 0)).await?;
+    eventually(Duration::from_secs(1), "parking every execution", || async {
+        Ok(service.executions_in_progress() == 0)
+    })
+    .await?;
     ensure!(started.elapsed() < Duration::from_secs(2), "the executions finished before they were seen parked");
     for arn in &arns {
-        ensure!(service.describe_execution(arn)?.status == ExecutionStatus::Running, "{arn} is still running");
+        ensure!(service.describe_execution(arn).await?.status == ExecutionStatus::Running, "{arn} is still running");
     }
-    ensure!(service.store().running_executions()?.is_empty(), "parked executions need no driver");
+    ensure!(service.store().running_executions().await?.is_empty(), "parked executions need no driver");
 
-    eventually(Duration::from_secs(10), "waking every execution", || {
-        Ok(arns.iter().all(|arn| service.describe_execution(arn).is_ok_and(|e| e.status == ExecutionStatus::Succeeded)))
+    eventually(Duration::from_secs(10), "waking every execution", || async {
+        for arn in &arns {
+            if !service.describe_execution(arn).await.is_ok_and(|e| e.status == ExecutionStatus::Succeeded) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     })
     .await?;
     for arn in &arns {
-        let execution = service.describe_execution(arn)?;
+        let execution = service.describe_execution(arn).await?;
         let waited = execution.stop_date.context("no stop date")? - execution.start_date;
         ensure!(waited >= 2_000, "{arn} woke after {waited} ms, before its 2 s wait was over");
         let output: Value = serde_json::from_str(execution.output.as_deref().context("no output")?)?;
         ensure!(output == json!({"n": 1, "note": "waited"}), "{arn}: {output}");
-        let types = history_types(&service, arn)?;
+        let types = history_types(&service, arn).await?;
         let expected = [
             "ExecutionStarted",
             "PassStateEntered",
@@ -149,10 +164,11 @@ fn a_parked_execution_survives_a_restart_and_stops_when_asked() -> Result<()> {
             let machine = deploy(&service, 3).await?;
             let waiting = service.start_execution(&machine, Some("waiting"), None).await?.0;
             let stopped = service.start_execution(&machine, Some("stopped"), None).await?.0;
-            eventually(Duration::from_secs(1), "parking", || Ok(service.executions_in_progress() == 0)).await?;
+            eventually(Duration::from_secs(1), "parking", || async { Ok(service.executions_in_progress() == 0) })
+                .await?;
             // StopExecution wakes a parked execution to stop it.
             service.stop_execution(&stopped, Some("Enough".into()), None).await?;
-            let status = service.describe_execution(&stopped)?.status;
+            let status = service.describe_execution(&stopped).await?.status;
             ensure!(status == ExecutionStatus::Aborted, "a stopped parked execution is {status:?}");
             Ok::<_, anyhow::Error>((waiting, stopped))
         })?
@@ -163,15 +179,15 @@ fn a_parked_execution_survives_a_restart_and_stops_when_asked() -> Result<()> {
     after.block_on(async {
         let service = service(&path)?;
         service.start_background_work().await?;
-        ensure!(service.describe_execution(&waiting)?.status == ExecutionStatus::Running);
-        eventually(Duration::from_secs(10), "waking after the restart", || {
-            Ok(service.describe_execution(&waiting)?.status == ExecutionStatus::Succeeded)
+        ensure!(service.describe_execution(&waiting).await?.status == ExecutionStatus::Running);
+        eventually(Duration::from_secs(10), "waking after the restart", || async {
+            Ok(service.describe_execution(&waiting).await?.status == ExecutionStatus::Succeeded)
         })
         .await?;
-        let types = history_types(&service, &waiting)?;
+        let types = history_types(&service, &waiting).await?;
         ensure!(types.iter().filter(|t| *t == "WaitStateExited").count() == 1, "{types:?}");
         ensure!(types.last().map(String::as_str) == Some("ExecutionSucceeded"), "{types:?}");
-        let stopped_types = history_types(&service, &stopped)?;
+        let stopped_types = history_types(&service, &stopped).await?;
         ensure!(stopped_types.last().map(String::as_str) == Some("ExecutionAborted"), "{stopped_types:?}");
         Ok(())
     })
@@ -181,38 +197,37 @@ fn a_parked_execution_survives_a_restart_and_stops_when_asked() -> Result<()> {
 fn an_execution_waiting_for_a_callback_is_parked_and_woken_by_it_after_a_restart() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("store.db");
-    let executions =
-        {
-            let before = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-            before.block_on(async {
-                let service = service_with_functions(&path)?;
-                service.start_background_work().await?;
-                let machine = deploy_callback(&service, "approvals", 3_600).await?;
-                let mut executions = Vec::new();
-                for n in 0..20 {
-                    executions.push(service.start_execution(&machine, Some(&format!("order-{n}")), None).await?.0);
-                }
-                eventually(Duration::from_secs(10), "parking every execution", || {
-                    Ok(service.executions_in_progress() == 0)
-                })
-                .await?;
-                for arn in &executions {
-                    ensure!(service.describe_execution(arn)?.status == ExecutionStatus::Running, "{arn} is waiting");
-                    // The console still hands out the token of a parked execution.
-                    let progress = service.execution_progress(arn, None)?;
-                    let token = progress["states"]["AskForApproval"]["taskToken"].as_str();
-                    ensure!(token == Some(scheduled_token(&service, arn)?.as_str()), "{arn}: {progress}");
-                }
-                Ok::<_, anyhow::Error>(executions)
-            })?
-        };
+    let executions = {
+        let before = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        before.block_on(async {
+            let service = service_with_functions(&path)?;
+            service.start_background_work().await?;
+            let machine = deploy_callback(&service, "approvals", 3_600).await?;
+            let mut executions = Vec::new();
+            for n in 0..20 {
+                executions.push(service.start_execution(&machine, Some(&format!("order-{n}")), None).await?.0);
+            }
+            eventually(Duration::from_secs(10), "parking every execution", || async {
+                Ok(service.executions_in_progress() == 0)
+            })
+            .await?;
+            for arn in &executions {
+                ensure!(service.describe_execution(arn).await?.status == ExecutionStatus::Running, "{arn} is waiting");
+                // The console still hands out the token of a parked execution.
+                let progress = service.execution_progress(arn, None).await?;
+                let token = progress["states"]["AskForApproval"]["taskToken"].as_str();
+                ensure!(token == Some(scheduled_token(&service, arn).await?.as_str()), "{arn}: {progress}");
+            }
+            Ok::<_, anyhow::Error>(executions)
+        })?
+    };
 
     let after = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     after.block_on(async {
         let service = service_with_functions(&path)?;
         service.start_background_work().await?;
         for (n, arn) in executions.iter().enumerate() {
-            let token = scheduled_token(&service, arn)?;
+            let token = scheduled_token(&service, arn).await?;
             if n == 0 {
                 service.send_task_failure(&token, Some("Rejected".into()), Some("not today".into())).await?;
             } else {
@@ -220,15 +235,18 @@ fn an_execution_waiting_for_a_callback_is_parked_and_woken_by_it_after_a_restart
                 service.send_task_success(&token, &json!({"approved": n}).to_string()).await?;
             }
         }
-        eventually(Duration::from_secs(10), "every callback to arrive", || {
-            Ok(executions
-                .iter()
-                .all(|arn| service.describe_execution(arn).is_ok_and(|e| e.status != ExecutionStatus::Running)))
+        eventually(Duration::from_secs(10), "every callback to arrive", || async {
+            for arn in &executions {
+                if !service.describe_execution(arn).await.is_ok_and(|e| e.status != ExecutionStatus::Running) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
         })
         .await?;
         for (n, arn) in executions.iter().enumerate() {
-            let execution = service.describe_execution(arn)?;
-            let types = history_types(&service, arn)?;
+            let execution = service.describe_execution(arn).await?;
+            let types = history_types(&service, arn).await?;
             // The function that handed out the token ran once, before the parking, never again.
             ensure!(types.iter().filter(|t| *t == "TaskScheduled").count() == 1, "{arn}: {types:?}");
             ensure!(types.iter().filter(|t| *t == "TaskStarted").count() == 1, "{arn}: {types:?}");
@@ -242,7 +260,7 @@ fn an_execution_waiting_for_a_callback_is_parked_and_woken_by_it_after_a_restart
             }
         }
         // A token whose task has ended is no longer awaited.
-        let spent = scheduled_token(&service, &executions[1])?;
+        let spent = scheduled_token(&service, &executions[1]).await?;
         ensure!(service.send_task_success(&spent, "{}").await.is_err(), "a spent token is refused");
         Ok(())
     })
@@ -255,12 +273,12 @@ async fn a_parked_callback_times_out_at_its_original_deadline() -> Result<()> {
     service.start_background_work().await?;
     let machine = deploy_callback(&service, "short", 2).await?;
     let arn = service.start_execution(&machine, None, None).await?.0;
-    eventually(Duration::from_secs(5), "parking", || Ok(service.executions_in_progress() == 0)).await?;
-    eventually(Duration::from_secs(10), "the deadline", || {
-        Ok(service.describe_execution(&arn)?.status != ExecutionStatus::Running)
+    eventually(Duration::from_secs(5), "parking", || async { Ok(service.executions_in_progress() == 0) }).await?;
+    eventually(Duration::from_secs(10), "the deadline", || async {
+        Ok(service.describe_execution(&arn).await?.status != ExecutionStatus::Running)
     })
     .await?;
-    let execution = service.describe_execution(&arn)?;
+    let execution = service.describe_execution(&arn).await?;
     ensure!(execution.status == ExecutionStatus::Failed, "{execution:?}");
     ensure!(execution.error.as_deref() == Some("States.Timeout"), "{execution:?}");
     let waited = execution.stop_date.context("no stop date")? - execution.start_date;
@@ -279,7 +297,7 @@ async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()
         "StartAt": "AwaitDelivery",
         "States": {"AwaitDelivery": {"Type": "Wait", "TimestampPath": "$.wakeAt", "End": true}}
     });
-    let machine = create(&service, "deliveries", &definition)?;
+    let machine = create(&service, "deliveries", &definition).await?;
     // Late enough for every start to be in before the first wakes, even on a busy machine.
     let wake_at = now_millis() + 40_000;
     let input = json!({"wakeAt": stepwasm_asl::Timestamp(wake_at).to_rfc3339()}).to_string();
@@ -297,24 +315,26 @@ async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()
         started??;
     }
     ensure!(now_millis() < wake_at, "starting {EXECUTIONS} executions took past their wake-up time");
-    eventually(Duration::from_secs(10), "parking every execution", || Ok(service.executions_in_progress() == 0))
-        .await?;
-    ensure!(service.store().running_executions()?.is_empty(), "parked executions need no driver");
+    eventually(Duration::from_secs(10), "parking every execution", || async {
+        Ok(service.executions_in_progress() == 0)
+    })
+    .await?;
+    ensure!(service.store().running_executions().await?.is_empty(), "parked executions need no driver");
 
     let filter = |status| stepwasm_orchestrator::store::ExecutionFilter {
         state_machine_arn: Some(machine.clone()),
         status: Some(status),
     };
     let first = stepwasm_orchestrator::store::PageRequest { limit: 1, after: None, reverse: false };
-    eventually(Duration::from_secs(180), "every execution to wake and finish", || {
-        Ok(service.store().list_executions(&filter(ExecutionStatus::Running), &first)?.items.is_empty())
+    eventually(Duration::from_secs(180), "every execution to wake and finish", || async {
+        Ok(service.store().list_executions(&filter(ExecutionStatus::Running), &first).await?.items.is_empty())
     })
     .await?;
     let mut succeeded = 0;
     let mut after = None;
     loop {
         let page = stepwasm_orchestrator::store::PageRequest { limit: 1000, after, reverse: false };
-        let page = service.store().list_executions(&filter(ExecutionStatus::Succeeded), &page)?;
+        let page = service.store().list_executions(&filter(ExecutionStatus::Succeeded), &page).await?;
         for execution in &page.items {
             ensure!(execution.stop_date.is_some_and(|stop| stop >= wake_at), "{} woke early", execution.arn);
         }
@@ -357,14 +377,14 @@ async fn every_callback_of_a_parked_map_reaches_it() -> Result<()> {
             "End": true
         }}
     });
-    let machine = create(&service, "reviews", &definition)?;
+    let machine = create(&service, "reviews", &definition).await?;
     for round in 0..5 {
         let arn = service
             .start_execution(&machine, Some(&format!("round-{round}")), Some(r#"{"reviewers": ["ana", "ben"]}"#))
             .await?
             .0;
-        eventually(Duration::from_secs(10), "parking", || Ok(service.executions_in_progress() == 0)).await?;
-        let page = service.history(&arn, Some(1000), false, None, true)?;
+        eventually(Duration::from_secs(10), "parking", || async { Ok(service.executions_in_progress() == 0) }).await?;
+        let page = service.history(&arn, Some(1000), false, None, true).await?;
         let tokens: Vec<String> = page
             .events
             .iter()
@@ -377,18 +397,18 @@ async fn every_callback_of_a_parked_map_reaches_it() -> Result<()> {
             .collect();
         ensure!(tokens.len() == 2, "{tokens:?}");
         service.send_task_success(&tokens[0], &json!({"review": 0}).to_string()).await?;
-        eventually(Duration::from_secs(10), "the first answer, and parking again", || {
+        eventually(Duration::from_secs(10), "the first answer, and parking again", || async {
             Ok(service.executions_in_progress() == 0
-                && history_types(&service, &arn)?.contains(&"TaskSucceeded".into()))
+                && history_types(&service, &arn).await?.contains(&"TaskSucceeded".into()))
         })
         .await?;
         service.send_task_success(&tokens[1], &json!({"review": 1}).to_string()).await?;
-        eventually(Duration::from_secs(10), "both answers", || {
-            Ok(service.describe_execution(&arn)?.status == ExecutionStatus::Succeeded)
+        eventually(Duration::from_secs(10), "both answers", || async {
+            Ok(service.describe_execution(&arn).await?.status == ExecutionStatus::Succeeded)
         })
         .await?;
         let output: Value =
-            serde_json::from_str(service.describe_execution(&arn)?.output.as_deref().context("output")?)?;
+            serde_json::from_str(service.describe_execution(&arn).await?.output.as_deref().context("output")?)?;
         ensure!(output == json!([{"review": 0}, {"review": 1}]), "{output}");
     }
     Ok(())

@@ -26,7 +26,7 @@ pub(crate) async fn state_machine_graph(
     State(state): State<AppState>,
     Path(arn): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let machine = state.service.describe_state_machine(&arn)?;
+    let machine = state.service.describe_state_machine(&arn).await?;
     Ok(Json(json!({ "stateMachineArn": machine.arn, "graph": state.service.graph_of(&machine.definition)? })))
 }
 
@@ -35,7 +35,7 @@ pub(crate) async fn execution_graph(
     State(state): State<AppState>,
     Path(arn): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let execution = state.service.describe_execution(&arn)?;
+    let execution = state.service.describe_execution(&arn).await?;
     Ok(Json(json!({ "executionArn": execution.arn, "graph": state.service.graph_of(&execution.definition)? })))
 }
 
@@ -80,10 +80,7 @@ pub(crate) async fn execution_progress(
         (None, None) => None,
         _ => return Err(ApiError::validation("give both map and iteration, or neither")),
     };
-    let service = state.service.clone();
-    let mut progress = tokio::task::spawn_blocking(move || service.execution_progress(&arn, iteration.as_ref()))
-        .await
-        .map_err(|error| ApiError(crate::service::ServiceError::internal(error.to_string())))??;
+    let mut progress = state.service.execution_progress(&arn, iteration.as_ref()).await?;
     if let (Some(shown), Some(states)) = (query.details, progress["states"].as_object_mut()) {
         for (_, state) in states.iter_mut().filter(|(id, _)| **id != shown) {
             if let Some(fields) = state.as_object_mut() {
@@ -109,7 +106,7 @@ pub(crate) async fn execution_events(
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    state.service.describe_execution(&arn)?;
+    state.service.describe_execution(&arn).await?;
     let after = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
@@ -186,7 +183,7 @@ async fn relay(
 async fn send_stored(service: &Service, arn: &str, last: &mut u64, sender: &mpsc::Sender<Event>) -> Option<bool> {
     loop {
         let page = PageRequest { limit: 500, after: Some(last.to_string()), reverse: false };
-        let page = service.store().history(arn, &page).ok()?;
+        let page = service.store().history(arn, &page).await.ok()?;
         for stored in &page.items {
             if stored.id <= *last {
                 continue;

@@ -15,27 +15,27 @@ type Reply = Result<Value, ApiError>;
 /// Runs operation `name` with the JSON `body`.
 pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Reply {
     match name {
-        "CreateStateMachine" => create_state_machine(service, parse(body)?),
-        "DescribeStateMachine" => describe_state_machine(service, &parse(body)?),
-        "UpdateStateMachine" => update_state_machine(service, parse(body)?),
+        "CreateStateMachine" => create_state_machine(service, parse(body)?).await,
+        "DescribeStateMachine" => describe_state_machine(service, &parse(body)?).await,
+        "UpdateStateMachine" => update_state_machine(service, parse(body)?).await,
         "DeleteStateMachine" => {
             let request: ArnRequest = parse(body)?;
-            service.delete_state_machine(required(&request.state_machine_arn, "stateMachineArn")?)?;
+            service.delete_state_machine(required(&request.state_machine_arn, "stateMachineArn")?).await?;
             Ok(json!({}))
         }
-        "ListStateMachines" => list_state_machines(service, &parse(body)?),
+        "ListStateMachines" => list_state_machines(service, &parse(body)?).await,
         "ValidateStateMachineDefinition" => validate_definition(service, &parse(body)?),
         "StartExecution" => start_execution(service, parse(body)?).await,
         "StartSyncExecution" => start_sync_execution(service, parse(body)?).await,
         "DescribeExecution" => {
             let request: ArnRequest = parse(body)?;
-            let record = service.describe_execution(required(&request.execution_arn, "executionArn")?)?;
+            let record = service.describe_execution(required(&request.execution_arn, "executionArn")?).await?;
             Ok(describe_execution_reply(&record))
         }
         "DescribeStateMachineForExecution" => {
             let request: ArnRequest = parse(body)?;
             let (execution, machine) =
-                service.state_machine_for_execution(required(&request.execution_arn, "executionArn")?)?;
+                service.state_machine_for_execution(required(&request.execution_arn, "executionArn")?).await?;
             Ok(json!({
                 "stateMachineArn": machine.arn,
                 "name": machine.name,
@@ -51,8 +51,8 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
             let stop_date = service.stop_execution(arn, request.error, request.cause).await?;
             Ok(json!({ "stopDate": seconds(stop_date) }))
         }
-        "ListExecutions" => list_executions(service, &parse(body)?),
-        "GetExecutionHistory" => get_execution_history(service, &parse(body)?),
+        "ListExecutions" => list_executions(service, &parse(body)?).await,
+        "GetExecutionHistory" => get_execution_history(service, &parse(body)?).await,
         "SendTaskSuccess" => {
             let request: TaskTokenRequest = parse(body)?;
             let output = request.output.as_deref().ok_or_else(|| ApiError::missing("output"))?;
@@ -73,25 +73,26 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         }
         "CreateActivity" => {
             let request: ActivityRequest = parse(body)?;
-            let record = service.create_activity(required(&request.name, "name")?)?;
+            let record = service.create_activity(required(&request.name, "name")?).await?;
             if let Some(tags) = request.tags.filter(|tags| !tags.is_empty()) {
-                service.tag_resource(&record.arn, &tags.into_iter().map(|tag| (tag.key, tag.value)).collect())?;
+                service.tag_resource(&record.arn, &tags.into_iter().map(|tag| (tag.key, tag.value)).collect()).await?;
             }
             Ok(json!({ "activityArn": record.arn, "creationDate": seconds(record.created) }))
         }
         "DescribeActivity" => {
             let request: ActivityRequest = parse(body)?;
-            let record = service.describe_activity(required(&request.activity_arn, "activityArn")?)?;
+            let record = service.describe_activity(required(&request.activity_arn, "activityArn")?).await?;
             Ok(json!({ "activityArn": record.arn, "name": record.name, "creationDate": seconds(record.created) }))
         }
         "DeleteActivity" => {
             let request: ActivityRequest = parse(body)?;
-            service.delete_activity(required(&request.activity_arn, "activityArn")?)?;
+            service.delete_activity(required(&request.activity_arn, "activityArn")?).await?;
             Ok(json!({}))
         }
         "ListActivities" => {
             let request: ListRequest = parse(body)?;
-            let (activities, next) = service.list_activities(request.max_results, request.next_token.as_deref())?;
+            let (activities, next) =
+                service.list_activities(request.max_results, request.next_token.as_deref()).await?;
             let items: Vec<Value> = activities
                 .iter()
                 .map(|activity| json!({"activityArn": activity.arn, "name": activity.name, "creationDate": seconds(activity.created)}))
@@ -108,20 +109,19 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         "TagResource" => {
             let request: TagRequest = parse(body)?;
             let tags = request.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect();
-            service.tag_resource(required(&request.resource_arn, "resourceArn")?, &tags)?;
+            service.tag_resource(required(&request.resource_arn, "resourceArn")?, &tags).await?;
             Ok(json!({}))
         }
         "UntagResource" => {
             let request: TagRequest = parse(body)?;
-            service.untag_resource(
-                required(&request.resource_arn, "resourceArn")?,
-                &request.tag_keys.unwrap_or_default(),
-            )?;
+            service
+                .untag_resource(required(&request.resource_arn, "resourceArn")?, &request.tag_keys.unwrap_or_default())
+                .await?;
             Ok(json!({}))
         }
         "ListTagsForResource" => {
             let request: TagRequest = parse(body)?;
-            let tags = service.list_tags(required(&request.resource_arn, "resourceArn")?)?;
+            let tags = service.list_tags(required(&request.resource_arn, "resourceArn")?).await?;
             Ok(
                 json!({ "tags": tags.into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect::<Vec<_>>() }),
             )
@@ -184,23 +184,25 @@ fn machine_type(value: Option<&str>) -> Result<MachineType, ApiError> {
     }
 }
 
-fn create_state_machine(service: &Service, request: CreateStateMachineRequest) -> Reply {
+async fn create_state_machine(service: &Service, request: CreateStateMachineRequest) -> Reply {
     let tags: BTreeMap<String, String> =
         request.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect();
-    let record = service.create_state_machine(
-        required(&request.name, "name")?,
-        required(&request.definition, "definition")?,
-        required(&request.role_arn, "roleArn")?,
-        machine_type(request.machine_type.as_deref())?,
-        &tags,
-        request.logging_configuration.unwrap_or(Value::Null),
-        request.tracing_configuration.unwrap_or(Value::Null),
-    )?;
+    let record = service
+        .create_state_machine(
+            required(&request.name, "name")?,
+            required(&request.definition, "definition")?,
+            required(&request.role_arn, "roleArn")?,
+            machine_type(request.machine_type.as_deref())?,
+            &tags,
+            request.logging_configuration.unwrap_or(Value::Null),
+            request.tracing_configuration.unwrap_or(Value::Null),
+        )
+        .await?;
     Ok(json!({ "stateMachineArn": record.arn, "creationDate": seconds(record.created) }))
 }
 
-fn describe_state_machine(service: &Service, request: &ArnRequest) -> Reply {
-    let record = service.describe_state_machine(required(&request.state_machine_arn, "stateMachineArn")?)?;
+async fn describe_state_machine(service: &Service, request: &ArnRequest) -> Reply {
+    let record = service.describe_state_machine(required(&request.state_machine_arn, "stateMachineArn")?).await?;
     Ok(state_machine_reply(&record))
 }
 
@@ -236,14 +238,16 @@ struct UpdateStateMachineRequest {
     tracing_configuration: Option<Value>,
 }
 
-fn update_state_machine(service: &Service, request: UpdateStateMachineRequest) -> Reply {
-    let record = service.update_state_machine(
-        required(&request.state_machine_arn, "stateMachineArn")?,
-        request.definition.as_deref(),
-        request.role_arn.as_deref(),
-        request.logging_configuration,
-        request.tracing_configuration,
-    )?;
+async fn update_state_machine(service: &Service, request: UpdateStateMachineRequest) -> Reply {
+    let record = service
+        .update_state_machine(
+            required(&request.state_machine_arn, "stateMachineArn")?,
+            request.definition.as_deref(),
+            request.role_arn.as_deref(),
+            request.logging_configuration,
+            request.tracing_configuration,
+        )
+        .await?;
     Ok(json!({ "updateDate": seconds(record.updated), "revisionId": record.revision_id }))
 }
 
@@ -263,8 +267,8 @@ fn with_token(mut reply: Value, next_token: Option<String>) -> Value {
     reply
 }
 
-fn list_state_machines(service: &Service, request: &ListRequest) -> Reply {
-    let (machines, next) = service.list_state_machines(request.max_results, request.next_token.as_deref())?;
+async fn list_state_machines(service: &Service, request: &ListRequest) -> Reply {
+    let (machines, next) = service.list_state_machines(request.max_results, request.next_token.as_deref()).await?;
     let items: Vec<Value> = machines
         .iter()
         .map(|machine| {
@@ -379,7 +383,7 @@ fn describe_execution_reply(record: &ExecutionRecord) -> Value {
     reply
 }
 
-fn list_executions(service: &Service, request: &ListRequest) -> Reply {
+async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
     let status = match request.status_filter.as_deref() {
         None => None,
         Some(text) => Some(ExecutionStatus::parse(text).ok_or_else(|| {
@@ -388,12 +392,14 @@ fn list_executions(service: &Service, request: &ListRequest) -> Reply {
             ))
         })?),
     };
-    let (executions, next) = service.list_executions(
-        request.state_machine_arn.as_deref(),
-        status,
-        request.max_results,
-        request.next_token.as_deref(),
-    )?;
+    let (executions, next) = service
+        .list_executions(
+            request.state_machine_arn.as_deref(),
+            status,
+            request.max_results,
+            request.next_token.as_deref(),
+        )
+        .await?;
     let items: Vec<Value> = executions
         .iter()
         .map(|execution| {
@@ -423,14 +429,16 @@ struct HistoryRequest {
     include_execution_data: Option<bool>,
 }
 
-fn get_execution_history(service: &Service, request: &HistoryRequest) -> Reply {
-    let page = service.history(
-        required(&request.execution_arn, "executionArn")?,
-        request.max_results,
-        request.reverse_order.unwrap_or(false),
-        request.next_token.as_deref(),
-        request.include_execution_data.unwrap_or(true),
-    )?;
+async fn get_execution_history(service: &Service, request: &HistoryRequest) -> Reply {
+    let page = service
+        .history(
+            required(&request.execution_arn, "executionArn")?,
+            request.max_results,
+            request.reverse_order.unwrap_or(false),
+            request.next_token.as_deref(),
+            request.include_execution_data.unwrap_or(true),
+        )
+        .await?;
     Ok(with_token(json!({ "events": page.events }), page.next_token))
 }
 

@@ -46,29 +46,29 @@ impl ActivityQueues {
 
 impl Service {
     /// CreateActivity: idempotent on the name.
-    pub fn create_activity(&self, name: &str) -> ServiceResult<ActivityRecord> {
+    pub async fn create_activity(&self, name: &str) -> ServiceResult<ActivityRecord> {
         check_name(name)?;
         let record = ActivityRecord {
             arn: activity_arn(name),
             name: name.to_owned(),
             created: self.inner.engine.clock().now().0,
         };
-        Ok(self.inner.store.create_activity(&record)?)
+        Ok(self.inner.store.create_activity(&record).await?)
     }
 
     /// DescribeActivity.
-    pub fn describe_activity(&self, arn: &str) -> ServiceResult<ActivityRecord> {
-        self.inner.store.activity(arn)?.ok_or_else(|| activity_does_not_exist(arn))
+    pub async fn describe_activity(&self, arn: &str) -> ServiceResult<ActivityRecord> {
+        self.inner.store.activity(arn).await?.ok_or_else(|| activity_does_not_exist(arn))
     }
 
     /// DeleteActivity.
-    pub fn delete_activity(&self, arn: &str) -> ServiceResult<()> {
-        self.inner.store.delete_activity(arn)?;
+    pub async fn delete_activity(&self, arn: &str) -> ServiceResult<()> {
+        self.inner.store.delete_activity(arn).await?;
         Ok(())
     }
 
     /// ListActivities, by name.
-    pub fn list_activities(
+    pub async fn list_activities(
         &self,
         max_results: Option<i64>,
         next_token: Option<&str>,
@@ -78,13 +78,13 @@ impl Service {
             after: next_token.map(|token| decode_page_token("activities", token)).transpose()?,
             reverse: false,
         };
-        let page = self.inner.store.list_activities(&page)?;
+        let page = self.inner.store.list_activities(&page).await?;
         Ok((page.items, page.next.map(|position| encode_page_token("activities", &position))))
     }
 
     /// GetActivityTask: waits up to the poll duration for a task; `None` when none came.
     pub async fn get_activity_task(&self, arn: &str) -> ServiceResult<Option<ActivityTask>> {
-        self.describe_activity(arn)?;
+        self.describe_activity(arn).await?;
         let deadline = tokio::time::Instant::now() + self.inner.config.activity_poll;
         loop {
             // Register interest before looking, so a push between the look and the wait is seen.

@@ -73,7 +73,7 @@ impl Service {
         name: Option<&str>,
         input: Option<&str>,
     ) -> ServiceResult<(String, i64)> {
-        let machine_record = self.machine_for_start(state_machine_arn)?;
+        let machine_record = self.machine_for_start(state_machine_arn).await?;
         let input_text = input.unwrap_or("{}");
         let input = self.parse_input(input_text)?;
         let name = execution_name(name)?;
@@ -171,7 +171,7 @@ impl Service {
         name: Option<&str>,
         input: Option<&str>,
     ) -> ServiceResult<SyncOutcome> {
-        let machine_record = self.machine_for_start(state_machine_arn)?;
+        let machine_record = self.machine_for_start(state_machine_arn).await?;
         if machine_record.machine_type != MachineType::Express {
             return Err(ServiceError::new(
                 ErrorKind::StateMachineTypeNotSupported,
@@ -209,15 +209,15 @@ impl Service {
     }
 
     /// DescribeExecution.
-    pub fn describe_execution(&self, arn: &str) -> ServiceResult<ExecutionRecord> {
+    pub async fn describe_execution(&self, arn: &str) -> ServiceResult<ExecutionRecord> {
         execution_parts(arn)?;
-        self.inner.store.execution(arn)?.ok_or_else(|| ServiceError::execution_does_not_exist(arn))
+        self.inner.store.execution(arn).await?.ok_or_else(|| ServiceError::execution_does_not_exist(arn))
     }
 
     /// DescribeStateMachineForExecution: the definition the execution runs.
-    pub fn state_machine_for_execution(&self, arn: &str) -> ServiceResult<(ExecutionRecord, StateMachineRecord)> {
-        let execution = self.describe_execution(arn)?;
-        let machine = match self.inner.store.state_machine(&execution.state_machine_arn)? {
+    pub async fn state_machine_for_execution(&self, arn: &str) -> ServiceResult<(ExecutionRecord, StateMachineRecord)> {
+        let execution = self.describe_execution(arn).await?;
+        let machine = match self.inner.store.state_machine(&execution.state_machine_arn).await? {
             Some(mut machine) => {
                 machine.definition.clone_from(&execution.definition);
                 machine
@@ -239,7 +239,7 @@ impl Service {
     }
 
     /// ListExecutions, newest first.
-    pub fn list_executions(
+    pub async fn list_executions(
         &self,
         state_machine_arn: Option<&str>,
         status: Option<ExecutionStatus>,
@@ -248,7 +248,7 @@ impl Service {
     ) -> ServiceResult<(Vec<ExecutionRecord>, Option<String>)> {
         if let Some(machine_arn) = state_machine_arn {
             state_machine_name(machine_arn)?;
-            if self.inner.store.state_machine(machine_arn)?.is_none() {
+            if self.inner.store.state_machine(machine_arn).await?.is_none() {
                 return Err(ServiceError::state_machine_does_not_exist(machine_arn));
             }
         }
@@ -260,20 +260,20 @@ impl Service {
             reverse: false,
         };
         let filter = ExecutionFilter { state_machine_arn: state_machine_arn.map(str::to_owned), status };
-        let page = self.inner.store.list_executions(&filter, &page)?;
+        let page = self.inner.store.list_executions(&filter, &page).await?;
         Ok((page.items, page.next.map(|position| encode_page_token(&scope, &position))))
     }
 
     /// StopExecution: the execution ends ABORTED with the given error and cause.
     pub async fn stop_execution(&self, arn: &str, error: Option<String>, cause: Option<String>) -> ServiceResult<i64> {
-        let execution = self.describe_execution(arn)?;
+        let execution = self.describe_execution(arn).await?;
         if execution.status != ExecutionStatus::Running {
             return Ok(execution.stop_date.unwrap_or(execution.start_date));
         }
         self.signal_execution(arn, Signal::Stop { error, cause }).await?;
         // Wait briefly for the abort to be journaled, so a following Describe shows it.
         for _ in 0..200 {
-            if let Some(record) = self.inner.store.execution(arn)?
+            if let Some(record) = self.inner.store.execution(arn).await?
                 && record.status != ExecutionStatus::Running
             {
                 return Ok(record.stop_date.unwrap_or(record.start_date));
@@ -284,7 +284,7 @@ impl Service {
     }
 
     /// GetExecutionHistory.
-    pub fn history(
+    pub async fn history(
         &self,
         arn: &str,
         max_results: Option<i64>,
@@ -292,14 +292,14 @@ impl Service {
         next_token: Option<&str>,
         include_execution_data: bool,
     ) -> ServiceResult<HistoryPage> {
-        self.describe_execution(arn)?;
+        self.describe_execution(arn).await?;
         let scope = format!("history:{arn}:{reverse}");
         let page = PageRequest {
             limit: page_size(max_results)?,
             after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
             reverse,
         };
-        let page = self.inner.store.history(arn, &page)?;
+        let page = self.inner.store.history(arn, &page).await?;
         let events = page
             .items
             .into_iter()
@@ -311,28 +311,32 @@ impl Service {
     /// Each state's status, input, output and failures, for the console; states waiting for a
     /// callback carry the task token that answers them, when this node issued it. With
     /// `iteration`, the states inside that Map show that one iteration.
-    pub fn execution_progress(&self, arn: &str, iteration: Option<&MapIteration>) -> ServiceResult<Value> {
-        let execution = self.describe_execution(arn)?;
+    pub async fn execution_progress(&self, arn: &str, iteration: Option<&MapIteration>) -> ServiceResult<Value> {
+        let execution = self.describe_execution(arn).await?;
         let machine = self.inner.machines.get(&execution.definition)?;
         let mut events = Vec::new();
         let mut after = None;
         loop {
-            let page = self.inner.store.history(arn, &PageRequest { limit: 1000, after, reverse: false })?;
+            let page = self.inner.store.history(arn, &PageRequest { limit: 1000, after, reverse: false }).await?;
             events.extend(page.items.into_iter().map(|stored| stored.event));
             match page.next {
                 Some(position) => after = Some(position),
                 None => break,
             }
         }
-        let progress = match iteration {
+        // Replaying a long history is CPU work: keep it off the threads that serve requests.
+        let iteration = iteration.cloned();
+        let progress = tokio::task::spawn_blocking(move || match &iteration {
             Some(iteration) => progress::project_iteration(&machine, &events, iteration),
             None => progress::project(&machine, &events),
-        };
+        })
+        .await
+        .map_err(|error| ServiceError::internal(error.to_string()))?;
         let mut reply = serde_json::to_value(&progress)
             .map_err(|error| ServiceError::new(ErrorKind::InternalFailure, error.to_string()))?;
-        let mut waiting = progress.states.iter().filter(|(_, state)| state.awaiting_callback).peekable();
-        if waiting.peek().is_some() {
-            let tokens = self.task_tokens_of(arn);
+        let waiting: Vec<_> = progress.states.iter().filter(|(_, state)| state.awaiting_callback).collect();
+        if !waiting.is_empty() {
+            let tokens = self.task_tokens_of(arn).await;
             for (id, state) in waiting {
                 // The token the waiting task was scheduled with. The scheduling is recorded
                 // before the task is handed its token, so for a moment the request names a token
@@ -360,7 +364,7 @@ impl Service {
 
     /// The task tokens this node issued to `arn`, with who holds them, and, if it is parked,
     /// the tokens of the callbacks it waits for.
-    fn task_tokens_of(&self, arn: &str) -> Vec<(String, TokenHolder)> {
+    async fn task_tokens_of(&self, arn: &str) -> Vec<(String, TokenHolder)> {
         let mut found: Vec<(String, TokenHolder)> = {
             let tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
             tokens
@@ -369,7 +373,7 @@ impl Service {
                 .map(|(token, holder)| (token.clone(), holder.clone()))
                 .collect()
         };
-        if let Ok(Some(parking)) = self.inner.store.parking(arn) {
+        if let Ok(Some(parking)) = self.inner.store.parking(arn).await {
             found.extend(parking.callbacks.into_iter().map(|callback| {
                 let holder = TokenHolder { execution_arn: arn.to_owned(), state_name: String::new(), issued: 0 };
                 (callback.token, holder)
@@ -414,7 +418,7 @@ impl Service {
             }
         }
         // A parked execution, on this node or any other, is found through the store.
-        let Some(execution) = self.inner.store.execution_awaiting(token)? else {
+        let Some(execution) = self.inner.store.execution_awaiting(token).await? else {
             return Err(match holder {
                 Some(_) => ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting"),
                 None => ServiceError::invalid_token(),
@@ -427,14 +431,15 @@ impl Service {
         self.signal_execution(&execution, signal).await
     }
 
-    fn machine_for_start(&self, state_machine_arn: &str) -> ServiceResult<StateMachineRecord> {
+    async fn machine_for_start(&self, state_machine_arn: &str) -> ServiceResult<StateMachineRecord> {
         let name = state_machine_name(state_machine_arn)?;
         if state_machine_arn.rsplit(':').next() != Some(name) {
             return Err(ServiceError::validation("Versions and aliases are not supported by stepwasm yet"));
         }
         self.inner
             .store
-            .state_machine(state_machine_arn)?
+            .state_machine(state_machine_arn)
+            .await?
             .ok_or_else(|| ServiceError::state_machine_does_not_exist(state_machine_arn))
     }
 

@@ -32,7 +32,7 @@ impl Service {
     /// CreateStateMachine. Idempotent: the same name with the same definition and role returns
     /// the existing machine; anything else under that name is `StateMachineAlreadyExists`.
     #[allow(clippy::too_many_arguments)]
-    pub fn create_state_machine(
+    pub async fn create_state_machine(
         &self,
         name: &str,
         definition: &str,
@@ -58,11 +58,12 @@ impl Service {
             logging_configuration,
             tracing_configuration,
         };
-        if !self.inner.store.create_state_machine(&record)? {
+        if !self.inner.store.create_state_machine(&record).await? {
             let existing = self
                 .inner
                 .store
-                .state_machine(&arn)?
+                .state_machine(&arn)
+                .await?
                 .ok_or_else(|| ServiceError::internal("a state machine vanished while being created"))?;
             if existing.definition == definition
                 && existing.role_arn == role_arn
@@ -76,19 +77,19 @@ impl Service {
             ));
         }
         if !tags.is_empty() {
-            self.inner.store.tag_resource(&arn, tags)?;
+            self.inner.store.tag_resource(&arn, tags).await?;
         }
         Ok(record)
     }
 
     /// DescribeStateMachine.
-    pub fn describe_state_machine(&self, arn: &str) -> ServiceResult<StateMachineRecord> {
+    pub async fn describe_state_machine(&self, arn: &str) -> ServiceResult<StateMachineRecord> {
         state_machine_name(arn)?;
-        self.inner.store.state_machine(arn)?.ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))
+        self.inner.store.state_machine(arn).await?.ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))
     }
 
     /// UpdateStateMachine: a new definition and/or role; running executions keep theirs.
-    pub fn update_state_machine(
+    pub async fn update_state_machine(
         &self,
         arn: &str,
         definition: Option<&str>,
@@ -106,7 +107,7 @@ impl Service {
                 "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
             ));
         }
-        let mut record = self.describe_state_machine(arn)?;
+        let mut record = self.describe_state_machine(arn).await?;
         if let Some(definition) = definition {
             self.inner.machines.get(definition)?;
             record.definition = definition.to_owned();
@@ -122,21 +123,21 @@ impl Service {
         }
         record.updated = self.inner.engine.clock().now().0;
         record.revision_id = revision_id(&record.definition, &record.role_arn);
-        if !self.inner.store.update_state_machine(&record)? {
+        if !self.inner.store.update_state_machine(&record).await? {
             return Err(ServiceError::state_machine_does_not_exist(arn));
         }
         Ok(record)
     }
 
     /// DeleteStateMachine. An unknown ARN is not an error, as on AWS; executions stay readable.
-    pub fn delete_state_machine(&self, arn: &str) -> ServiceResult<()> {
+    pub async fn delete_state_machine(&self, arn: &str) -> ServiceResult<()> {
         state_machine_name(arn)?;
-        self.inner.store.delete_state_machine(arn)?;
+        self.inner.store.delete_state_machine(arn).await?;
         Ok(())
     }
 
     /// ListStateMachines, by name.
-    pub fn list_state_machines(
+    pub async fn list_state_machines(
         &self,
         max_results: Option<i64>,
         next_token: Option<&str>,
@@ -146,7 +147,7 @@ impl Service {
             after: next_token.map(|token| decode_page_token("state-machines", token)).transpose()?,
             reverse: false,
         };
-        let page = self.inner.store.list_state_machines(&page)?;
+        let page = self.inner.store.list_state_machines(&page).await?;
         Ok((page.items, page.next.map(|position| encode_page_token("state-machines", &position))))
     }
 
@@ -186,30 +187,30 @@ impl Service {
     }
 
     /// TagResource.
-    pub fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> ServiceResult<()> {
-        self.require_taggable(arn)?;
-        self.inner.store.tag_resource(arn, tags)?;
+    pub async fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> ServiceResult<()> {
+        self.require_taggable(arn).await?;
+        self.inner.store.tag_resource(arn, tags).await?;
         Ok(())
     }
 
     /// UntagResource.
-    pub fn untag_resource(&self, arn: &str, keys: &[String]) -> ServiceResult<()> {
-        self.require_taggable(arn)?;
-        self.inner.store.untag_resource(arn, keys)?;
+    pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> ServiceResult<()> {
+        self.require_taggable(arn).await?;
+        self.inner.store.untag_resource(arn, keys).await?;
         Ok(())
     }
 
     /// ListTagsForResource.
-    pub fn list_tags(&self, arn: &str) -> ServiceResult<BTreeMap<String, String>> {
-        self.require_taggable(arn)?;
-        Ok(self.inner.store.tags(arn)?)
+    pub async fn list_tags(&self, arn: &str) -> ServiceResult<BTreeMap<String, String>> {
+        self.require_taggable(arn).await?;
+        Ok(self.inner.store.tags(arn).await?)
     }
 
-    fn require_taggable(&self, arn: &str) -> ServiceResult<()> {
+    async fn require_taggable(&self, arn: &str) -> ServiceResult<()> {
         let exists = if arn.contains(":stateMachine:") {
-            self.inner.store.state_machine(arn)?.is_some()
+            self.inner.store.state_machine(arn).await?.is_some()
         } else if arn.contains(":activity:") {
-            self.inner.store.activity(arn)?.is_some()
+            self.inner.store.activity(arn).await?.is_some()
         } else {
             return Err(ServiceError::new(ErrorKind::InvalidArn, format!("Invalid Arn: 'Invalid ARN prefix: {arn}'")));
         };

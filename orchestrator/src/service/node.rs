@@ -53,7 +53,7 @@ impl Service {
     /// Resumes every RUNNING execution that this node can claim and is not driving already.
     async fn resume_running(&self) -> ServiceResult<usize> {
         let mut resumed = 0;
-        for arn in self.inner.store.running_executions()? {
+        for arn in self.inner.store.running_executions().await? {
             if !self.reserve_driver(&arn) {
                 continue;
             }
@@ -76,9 +76,9 @@ impl Service {
         if !claimed {
             return Ok(false);
         }
-        let Some(record) = self.inner.store.execution(arn)? else { return Ok(false) };
+        let Some(record) = self.inner.store.execution(arn).await? else { return Ok(false) };
         let machine = self.inner.machines.get(&record.definition)?;
-        let machine_record = self.inner.store.state_machine(&record.state_machine_arn)?;
+        let machine_record = self.inner.store.state_machine(&record.state_machine_arn).await?;
         let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
         let mut context = ExecutionContext::new(
             state_machine_name(&record.state_machine_arn).unwrap_or_default(),
@@ -90,8 +90,9 @@ impl Service {
         if let Some(machine_record) = &machine_record {
             context.role_arn.clone_from(&machine_record.role_arn);
         }
-        let journal = self.inner.store.journal(arn)?.into_iter().map(replay_entry).collect();
-        let awaiting = self.inner.store.parking(arn)?.map(|parking| awaited_callbacks(&parking)).unwrap_or_default();
+        let journal = self.inner.store.journal(arn).await?.into_iter().map(replay_entry).collect();
+        let awaiting =
+            self.inner.store.parking(arn).await?.map(|parking| awaited_callbacks(&parking)).unwrap_or_default();
         // Once the execution's next step unparks it, the store no longer routes these tokens:
         // this node does, as for the tokens it hands out itself.
         if !awaiting.is_empty() {
@@ -239,7 +240,7 @@ impl Service {
         const AT_ONCE: usize = 256;
         loop {
             let now = self.inner.engine.clock().now().0;
-            let due = self.inner.store.due_executions(now, 1000).unwrap_or_default();
+            let due = self.inner.store.due_executions(now, 1000).await.unwrap_or_default();
             let mut waking = tokio::task::JoinSet::new();
             for arn in due {
                 if !self.reserve_driver(&arn) {
@@ -256,7 +257,7 @@ impl Service {
                 });
             }
             while waking.join_next().await.is_some() {}
-            let next = self.inner.store.next_wake().unwrap_or(None);
+            let next = self.inner.store.next_wake().await.unwrap_or(None);
             let sleep = next
                 .map_or(LONGEST_SLEEP, |at| self.inner.engine.clock().until(stepwasm_asl::Timestamp(at)))
                 .clamp(SHORTEST_SLEEP, LONGEST_SLEEP);

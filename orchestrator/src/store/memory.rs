@@ -12,7 +12,7 @@ use stepwasm_asl::HistoryEvent;
 use super::{
     ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStore,
     JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, Parking, StateMachineRecord,
-    StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent,
+    StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent, ready,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -97,64 +97,69 @@ impl Tables {
 }
 
 impl StateMachineStore for MemoryStore {
-    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
-        let mut tables = self.write();
-        if tables.state_machines.contains_key(&record.arn) {
-            return Ok(false);
-        }
-        tables.state_machines.insert(record.arn.clone(), record.clone());
-        Ok(true)
+    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreFuture<'_, bool> {
+        ready(self.create_state_machine_blocking(record))
     }
 
-    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
-        let mut tables = self.write();
-        match tables.state_machines.get_mut(&record.arn) {
-            Some(stored) => {
-                *stored = record.clone();
-                Ok(true)
+    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreFuture<'_, bool> {
+        ready({
+            let mut tables = self.write();
+            match tables.state_machines.get_mut(&record.arn) {
+                Some(stored) => {
+                    *stored = record.clone();
+                    Ok(true)
+                }
+                None => Ok(false),
             }
-            None => Ok(false),
-        }
+        })
     }
 
-    fn state_machine(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>> {
-        Ok(self.read().state_machines.get(arn).cloned())
+    fn state_machine(&self, arn: &str) -> StoreFuture<'_, Option<StateMachineRecord>> {
+        ready(Ok(self.read().state_machines.get(arn).cloned()))
     }
 
-    fn list_state_machines(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>> {
-        let tables = self.read();
-        by_name(tables.state_machines.values(), page, |m| (&m.name, &m.arn))
+    fn list_state_machines(&self, page: &PageRequest) -> StoreFuture<'_, Page<StateMachineRecord>> {
+        ready({
+            let tables = self.read();
+            by_name(tables.state_machines.values(), page, |m| (&m.name, &m.arn))
+        })
     }
 
-    fn delete_state_machine(&self, arn: &str) -> StoreResult<bool> {
-        let mut tables = self.write();
-        // A deleted resource's tags go with it, as on AWS; its executions stay.
-        tables.tags.remove(arn);
-        Ok(tables.state_machines.remove(arn).is_some())
+    fn delete_state_machine(&self, arn: &str) -> StoreFuture<'_, bool> {
+        ready({
+            let mut tables = self.write();
+            // A deleted resource's tags go with it, as on AWS; its executions stay.
+            tables.tags.remove(arn);
+            Ok(tables.state_machines.remove(arn).is_some())
+        })
     }
 
-    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreResult<()> {
-        let mut tables = self.write();
-        let stored = tables.tags.entry(arn.to_owned()).or_default();
-        stored.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        Ok(())
+    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreFuture<'_, ()> {
+        ready({
+            let mut tables = self.write();
+            let stored = tables.tags.entry(arn.to_owned()).or_default();
+            stored.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+            Ok(())
+        })
     }
 
-    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreResult<()> {
-        let mut tables = self.write();
-        if let Some(stored) = tables.tags.get_mut(arn) {
-            for key in keys {
-                stored.remove(key);
+    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreFuture<'_, ()> {
+        ready({
+            let mut tables = self.write();
+            if let Some(stored) = tables.tags.get_mut(arn) {
+                for key in keys {
+                    stored.remove(key);
+                }
+                if stored.is_empty() {
+                    tables.tags.remove(arn);
+                }
             }
-            if stored.is_empty() {
-                tables.tags.remove(arn);
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
-    fn tags(&self, arn: &str) -> StoreResult<BTreeMap<String, String>> {
-        Ok(self.read().tags.get(arn).cloned().unwrap_or_default())
+    fn tags(&self, arn: &str) -> StoreFuture<'_, BTreeMap<String, String>> {
+        ready(Ok(self.read().tags.get(arn).cloned().unwrap_or_default()))
     }
 }
 
@@ -177,42 +182,26 @@ impl ExecutionStore for MemoryStore {
         Box::pin(std::future::ready(result))
     }
 
-    fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>> {
-        Ok(self.read().executions.get(arn).cloned())
+    fn execution(&self, arn: &str) -> StoreFuture<'_, Option<ExecutionRecord>> {
+        ready(Ok(self.read().executions.get(arn).cloned()))
     }
 
-    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>> {
-        let after = page.after.as_deref().map(parse_execution_position).transpose()?;
-        let tables = self.read();
-        let mut items: Vec<&ExecutionRecord> = tables
-            .executions
-            .values()
-            .filter(|e| filter.state_machine_arn.as_ref().is_none_or(|m| *m == e.state_machine_arn))
-            .filter(|e| filter.status.is_none_or(|s| s == e.status))
-            .filter(|e| match &after {
-                // Newest first by default, so "after" means an older key.
-                Some((start, arn)) if page.reverse => (e.start_date, e.arn.as_str()) > (*start, arn.as_str()),
-                Some((start, arn)) => (e.start_date, e.arn.as_str()) < (*start, arn.as_str()),
-                None => true,
-            })
-            .collect();
-        items.sort_by(|a, b| (b.start_date, &b.arn).cmp(&(a.start_date, &a.arn)));
-        if page.reverse {
-            items.reverse();
-        }
-        Ok(paginate(items.into_iter().cloned(), page.limit, |e| execution_position(e.start_date, &e.arn)))
+    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreFuture<'_, Page<ExecutionRecord>> {
+        ready(self.list_executions_blocking(filter, page))
     }
 
-    fn running_executions(&self) -> StoreResult<Vec<String>> {
-        let tables = self.read();
-        let mut arns: Vec<String> = tables
-            .executions
-            .values()
-            .filter(|e| e.status == super::ExecutionStatus::Running && !tables.parked.contains_key(&e.arn))
-            .map(|e| e.arn.clone())
-            .collect();
-        arns.sort();
-        Ok(arns)
+    fn running_executions(&self) -> StoreFuture<'_, Vec<String>> {
+        ready({
+            let tables = self.read();
+            let mut arns: Vec<String> = tables
+                .executions
+                .values()
+                .filter(|e| e.status == super::ExecutionStatus::Running && !tables.parked.contains_key(&e.arn))
+                .map(|e| e.arn.clone())
+                .collect();
+            arns.sort();
+            Ok(arns)
+        })
     }
 
     fn park(&self, execution_arn: &str, parking: &Parking) -> StoreFuture<'_, ()> {
@@ -230,21 +219,29 @@ impl ExecutionStore for MemoryStore {
         Box::pin(std::future::ready(Ok(())))
     }
 
-    fn parking(&self, execution_arn: &str) -> StoreResult<Option<Parking>> {
-        Ok(self.read().parked.get(execution_arn).cloned())
+    fn parking(&self, execution_arn: &str) -> StoreFuture<'_, Option<Parking>> {
+        ready(Ok(self.read().parked.get(execution_arn).cloned()))
     }
 
-    fn execution_awaiting(&self, task_token: &str) -> StoreResult<Option<String>> {
-        Ok(self.read().awaited_tokens.get(task_token).cloned())
+    fn execution_awaiting(&self, task_token: &str) -> StoreFuture<'_, Option<String>> {
+        ready(Ok(self.read().awaited_tokens.get(task_token).cloned()))
     }
 
-    fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>> {
-        let tables = self.read();
-        Ok(tables.wake_order.iter().take_while(|(at, _)| *at <= now).take(limit).map(|(_, arn)| arn.clone()).collect())
+    fn due_executions(&self, now: Millis, limit: usize) -> StoreFuture<'_, Vec<String>> {
+        ready({
+            let tables = self.read();
+            Ok(tables
+                .wake_order
+                .iter()
+                .take_while(|(at, _)| *at <= now)
+                .take(limit)
+                .map(|(_, arn)| arn.clone())
+                .collect())
+        })
     }
 
-    fn next_wake(&self) -> StoreResult<Option<Millis>> {
-        Ok(self.read().wake_order.first().map(|(at, _)| *at).filter(|at| *at != Millis::MAX))
+    fn next_wake(&self) -> StoreFuture<'_, Option<Millis>> {
+        ready(Ok(self.read().wake_order.first().map(|(at, _)| *at).filter(|at| *at != Millis::MAX)))
     }
 }
 
@@ -254,25 +251,12 @@ impl JournalStore for MemoryStore {
         Box::pin(std::future::ready(result))
     }
 
-    fn journal(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>> {
-        Ok(self.read().journals.get(execution_arn).cloned().unwrap_or_default())
+    fn journal(&self, execution_arn: &str) -> StoreFuture<'_, Vec<JournalEntry>> {
+        ready(Ok(self.read().journals.get(execution_arn).cloned().unwrap_or_default()))
     }
 
-    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>> {
-        let after = page.after.as_deref().map(parse_event_position).transpose()?;
-        let tables = self.read();
-        let events = tables.histories.get(execution_arn).map_or(&[][..], Vec::as_slice);
-        // Ids are gap-free from 1, so an id is its index plus one.
-        let items: Box<dyn Iterator<Item = &HistoryEvent>> = match (page.reverse, after) {
-            (false, None) => Box::new(events.iter()),
-            (false, Some(after)) => Box::new(events.iter().skip(usize::try_from(after).unwrap_or(usize::MAX))),
-            (true, None) => Box::new(events.iter().rev()),
-            (true, Some(after)) => {
-                let end = usize::try_from(after.saturating_sub(1)).unwrap_or(usize::MAX).min(events.len());
-                Box::new(events[..end].iter().rev())
-            }
-        };
-        Ok(paginate(items.map(StoredEvent::render), page.limit, |e| event_position(e.id)))
+    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreFuture<'_, Page<StoredEvent>> {
+        ready(self.history_blocking(execution_arn, page))
     }
 }
 
@@ -317,24 +301,30 @@ impl LeaseStore for MemoryStore {
 }
 
 impl ActivityStore for MemoryStore {
-    fn create_activity(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord> {
-        let mut tables = self.write();
-        Ok(tables.activities.entry(record.arn.clone()).or_insert_with(|| record.clone()).clone())
+    fn create_activity(&self, record: &ActivityRecord) -> StoreFuture<'_, ActivityRecord> {
+        ready({
+            let mut tables = self.write();
+            Ok(tables.activities.entry(record.arn.clone()).or_insert_with(|| record.clone()).clone())
+        })
     }
 
-    fn activity(&self, arn: &str) -> StoreResult<Option<ActivityRecord>> {
-        Ok(self.read().activities.get(arn).cloned())
+    fn activity(&self, arn: &str) -> StoreFuture<'_, Option<ActivityRecord>> {
+        ready(Ok(self.read().activities.get(arn).cloned()))
     }
 
-    fn list_activities(&self, page: &PageRequest) -> StoreResult<Page<ActivityRecord>> {
-        let tables = self.read();
-        by_name(tables.activities.values(), page, |a| (&a.name, &a.arn))
+    fn list_activities(&self, page: &PageRequest) -> StoreFuture<'_, Page<ActivityRecord>> {
+        ready({
+            let tables = self.read();
+            by_name(tables.activities.values(), page, |a| (&a.name, &a.arn))
+        })
     }
 
-    fn delete_activity(&self, arn: &str) -> StoreResult<bool> {
-        let mut tables = self.write();
-        tables.tags.remove(arn);
-        Ok(tables.activities.remove(arn).is_some())
+    fn delete_activity(&self, arn: &str) -> StoreFuture<'_, bool> {
+        ready({
+            let mut tables = self.write();
+            tables.tags.remove(arn);
+            Ok(tables.activities.remove(arn).is_some())
+        })
     }
 }
 
@@ -468,4 +458,59 @@ pub(super) fn complete(record: &mut ExecutionRecord, completion: &Completion) {
     record.error.clone_from(&completion.error);
     record.cause.clone_from(&completion.cause);
     record.stop_date = Some(completion.stop_date);
+}
+
+/// The stores' answers, computed on the calling thread; the trait methods wrap them in ready futures.
+impl MemoryStore {
+    fn create_state_machine_blocking(&self, record: &StateMachineRecord) -> StoreResult<bool> {
+        let mut tables = self.write();
+        if tables.state_machines.contains_key(&record.arn) {
+            return Ok(false);
+        }
+        tables.state_machines.insert(record.arn.clone(), record.clone());
+        Ok(true)
+    }
+
+    fn list_executions_blocking(
+        &self,
+        filter: &ExecutionFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<ExecutionRecord>> {
+        let after = page.after.as_deref().map(parse_execution_position).transpose()?;
+        let tables = self.read();
+        let mut items: Vec<&ExecutionRecord> = tables
+            .executions
+            .values()
+            .filter(|e| filter.state_machine_arn.as_ref().is_none_or(|m| *m == e.state_machine_arn))
+            .filter(|e| filter.status.is_none_or(|s| s == e.status))
+            .filter(|e| match &after {
+                // Newest first by default, so "after" means an older key.
+                Some((start, arn)) if page.reverse => (e.start_date, e.arn.as_str()) > (*start, arn.as_str()),
+                Some((start, arn)) => (e.start_date, e.arn.as_str()) < (*start, arn.as_str()),
+                None => true,
+            })
+            .collect();
+        items.sort_by(|a, b| (b.start_date, &b.arn).cmp(&(a.start_date, &a.arn)));
+        if page.reverse {
+            items.reverse();
+        }
+        Ok(paginate(items.into_iter().cloned(), page.limit, |e| execution_position(e.start_date, &e.arn)))
+    }
+
+    fn history_blocking(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>> {
+        let after = page.after.as_deref().map(parse_event_position).transpose()?;
+        let tables = self.read();
+        let events = tables.histories.get(execution_arn).map_or(&[][..], Vec::as_slice);
+        // Ids are gap-free from 1, so an id is its index plus one.
+        let items: Box<dyn Iterator<Item = &HistoryEvent>> = match (page.reverse, after) {
+            (false, None) => Box::new(events.iter()),
+            (false, Some(after)) => Box::new(events.iter().skip(usize::try_from(after).unwrap_or(usize::MAX))),
+            (true, None) => Box::new(events.iter().rev()),
+            (true, Some(after)) => {
+                let end = usize::try_from(after.saturating_sub(1)).unwrap_or(usize::MAX).min(events.len());
+                Box::new(events[..end].iter().rev())
+            }
+        };
+        Ok(paginate(items.map(StoredEvent::render), page.limit, |e| event_position(e.id)))
+    }
 }

@@ -35,6 +35,9 @@
 //! [`StateMachineStore`], [`ExecutionStore`], [`JournalStore`], [`LeaseStore`],
 //! [`ActivityStore`]. [`Store`] is all of them. [`MemoryStore`] and [`SqliteStore`] implement
 //! every trait and pass the same test suite.
+//!
+//! Every method returns a [`StoreFuture`], reads included, so that a store across the network
+//! waits without holding a thread. A future owns what it needs: none borrows its arguments.
 
 mod history_codec;
 mod memory;
@@ -105,6 +108,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A boxed future, so the traits stay object-safe.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// A store answer that is already known, as a future: for stores whose reads do not wait on I/O
+/// worth yielding for (the in-memory store, SQLite's page cache).
+pub(crate) fn ready<'a, T: Send + 'a>(result: StoreResult<T>) -> StoreFuture<'a, T> {
+    Box::pin(std::future::ready(result))
+}
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -407,21 +416,21 @@ pub struct ActivityRecord {
 /// State machines and their tags.
 pub trait StateMachineStore: Send + Sync {
     /// Stores a new state machine; `false` if one with that ARN exists (nothing changes).
-    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool>;
+    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreFuture<'_, bool>;
     /// Replaces a state machine; `false` if there is none.
-    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool>;
+    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreFuture<'_, bool>;
     /// The state machine with this ARN.
-    fn state_machine(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>>;
+    fn state_machine(&self, arn: &str) -> StoreFuture<'_, Option<StateMachineRecord>>;
     /// State machines by name, a page at a time.
-    fn list_state_machines(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>>;
+    fn list_state_machines(&self, page: &PageRequest) -> StoreFuture<'_, Page<StateMachineRecord>>;
     /// Deletes a state machine (its executions stay readable); `false` if there was none.
-    fn delete_state_machine(&self, arn: &str) -> StoreResult<bool>;
+    fn delete_state_machine(&self, arn: &str) -> StoreFuture<'_, bool>;
     /// Adds or replaces tags on any resource.
-    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreResult<()>;
+    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreFuture<'_, ()>;
     /// Removes tags from a resource.
-    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreResult<()>;
+    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreFuture<'_, ()>;
     /// A resource's tags.
-    fn tags(&self, arn: &str) -> StoreResult<BTreeMap<String, String>>;
+    fn tags(&self, arn: &str) -> StoreFuture<'_, BTreeMap<String, String>>;
 }
 
 /// Executions: creation (idempotent by name), reads and listing.
@@ -430,24 +439,24 @@ pub trait ExecutionStore: Send + Sync {
     /// write, or returns the existing execution of that ARN unchanged.
     fn create_execution(&self, record: &ExecutionRecord, start: &Append) -> StoreFuture<'_, Created>;
     /// The execution with this ARN.
-    fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>>;
+    fn execution(&self, arn: &str) -> StoreFuture<'_, Option<ExecutionRecord>>;
     /// Executions, newest first, a page at a time.
-    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>>;
+    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreFuture<'_, Page<ExecutionRecord>>;
     /// The ARNs of every RUNNING execution that is not parked: those some node must drive.
-    fn running_executions(&self) -> StoreResult<Vec<String>>;
+    fn running_executions(&self) -> StoreFuture<'_, Vec<String>>;
     /// Parks a RUNNING execution: nothing drives it, and it is not among
     /// [`running_executions`](Self::running_executions), until [`due_executions`](Self::due_executions)
     /// names it or one of its callbacks arrives ([`execution_awaiting`](Self::execution_awaiting)).
     /// Its next append unparks it.
     fn park(&self, execution_arn: &str, parking: &Parking) -> StoreFuture<'_, ()>;
     /// How a parked execution is parked.
-    fn parking(&self, execution_arn: &str) -> StoreResult<Option<Parking>>;
+    fn parking(&self, execution_arn: &str) -> StoreFuture<'_, Option<Parking>>;
     /// The parked execution waiting for the callback with this task token.
-    fn execution_awaiting(&self, task_token: &str) -> StoreResult<Option<String>>;
+    fn execution_awaiting(&self, task_token: &str) -> StoreFuture<'_, Option<String>>;
     /// Parked executions whose wake-up time is `now` or earlier, earliest first, at most `limit`.
-    fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>>;
+    fn due_executions(&self, now: Millis, limit: usize) -> StoreFuture<'_, Vec<String>>;
     /// The earliest wake-up time of any parked execution.
-    fn next_wake(&self) -> StoreResult<Option<Millis>>;
+    fn next_wake(&self) -> StoreFuture<'_, Option<Millis>>;
 }
 
 /// Journals and histories.
@@ -456,9 +465,9 @@ pub trait JournalStore: Send + Sync {
     /// one commit (group commit).
     fn append(&self, append: Append) -> StoreFuture<'_, ()>;
     /// The whole journal of an execution, in order.
-    fn journal(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>>;
+    fn journal(&self, execution_arn: &str) -> StoreFuture<'_, Vec<JournalEntry>>;
     /// History events, a page at a time (`after` is the last event id seen).
-    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>>;
+    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreFuture<'_, Page<StoredEvent>>;
 }
 
 /// Claims on running executions, so one node at a time works on each.
@@ -478,13 +487,13 @@ pub trait LeaseStore: Send + Sync {
 /// Activities.
 pub trait ActivityStore: Send + Sync {
     /// Creates an activity; returns the stored one if that ARN exists.
-    fn create_activity(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord>;
+    fn create_activity(&self, record: &ActivityRecord) -> StoreFuture<'_, ActivityRecord>;
     /// The activity with this ARN.
-    fn activity(&self, arn: &str) -> StoreResult<Option<ActivityRecord>>;
+    fn activity(&self, arn: &str) -> StoreFuture<'_, Option<ActivityRecord>>;
     /// Activities by name, a page at a time.
-    fn list_activities(&self, page: &PageRequest) -> StoreResult<Page<ActivityRecord>>;
+    fn list_activities(&self, page: &PageRequest) -> StoreFuture<'_, Page<ActivityRecord>>;
     /// Deletes an activity; `false` if there was none.
-    fn delete_activity(&self, arn: &str) -> StoreResult<bool>;
+    fn delete_activity(&self, arn: &str) -> StoreFuture<'_, bool>;
 }
 
 /// Every store trait: what the server needs.

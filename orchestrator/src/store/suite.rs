@@ -98,11 +98,14 @@ async fn start(store: &dyn Store, record: &ExecutionRecord) -> ExecutionRecord {
 }
 
 /// Collects every page of a listing, checking that `next` is set exactly when more follow.
-fn all_pages<T>(mut fetch: impl FnMut(Option<String>) -> super::Page<T>, limit: usize) -> Vec<T> {
+async fn all_pages<T, F: std::future::Future<Output = super::Page<T>>>(
+    mut fetch: impl FnMut(Option<String>) -> F,
+    limit: usize,
+) -> Vec<T> {
     let mut items = Vec::new();
     let mut after = None;
     loop {
-        let page = fetch(after);
+        let page = fetch(after).await;
         assert!(page.items.len() <= limit, "a page is longer than its limit");
         let full = page.items.len() == limit;
         items.extend(page.items);
@@ -118,53 +121,55 @@ fn all_pages<T>(mut fetch: impl FnMut(Option<String>) -> super::Page<T>, limit: 
 
 async fn state_machine_crud(store: &dyn Store) {
     let alpha = machine("alpha", 1);
-    assert!(store.create_state_machine(&alpha).unwrap());
-    assert!(!store.create_state_machine(&machine("alpha", 99)).unwrap(), "a second create must not replace");
-    assert_eq!(store.state_machine(&alpha.arn).unwrap(), Some(alpha.clone()));
-    assert_eq!(store.state_machine("arn:nope").unwrap(), None);
+    assert!(store.create_state_machine(&alpha).await.unwrap());
+    assert!(!store.create_state_machine(&machine("alpha", 99)).await.unwrap(), "a second create must not replace");
+    assert_eq!(store.state_machine(&alpha.arn).await.unwrap(), Some(alpha.clone()));
+    assert_eq!(store.state_machine("arn:nope").await.unwrap(), None);
 
     let mut updated = alpha.clone();
     updated.definition = r#"{"StartAt":"Q","States":{"Q":{"Type":"Succeed"}}}"#.to_owned();
     updated.updated = 5;
     updated.revision_id = "rev-5".to_owned();
     updated.machine_type = MachineType::Express;
-    assert!(store.update_state_machine(&updated).unwrap());
-    assert_eq!(store.state_machine(&alpha.arn).unwrap(), Some(updated));
-    assert!(!store.update_state_machine(&machine("ghost", 1)).unwrap());
+    assert!(store.update_state_machine(&updated).await.unwrap());
+    assert_eq!(store.state_machine(&alpha.arn).await.unwrap(), Some(updated));
+    assert!(!store.update_state_machine(&machine("ghost", 1)).await.unwrap());
 
     for name in ["delta", "bravo", "charlie", "echo"] {
-        assert!(store.create_state_machine(&machine(name, 2)).unwrap());
+        assert!(store.create_state_machine(&machine(name, 2)).await.unwrap());
     }
     let names = |items: Vec<StateMachineRecord>| items.into_iter().map(|m| m.name).collect::<Vec<_>>();
-    let forward = all_pages(|after| store.list_state_machines(&page(2, after, false)).unwrap(), 2);
+    let forward =
+        all_pages(|after| async move { store.list_state_machines(&page(2, after, false)).await.unwrap() }, 2).await;
     assert_eq!(names(forward), ["alpha", "bravo", "charlie", "delta", "echo"]);
-    let backward = all_pages(|after| store.list_state_machines(&page(3, after, true)).unwrap(), 3);
+    let backward =
+        all_pages(|after| async move { store.list_state_machines(&page(3, after, true)).await.unwrap() }, 3).await;
     assert_eq!(names(backward), ["echo", "delta", "charlie", "bravo", "alpha"]);
-    let everything = store.list_state_machines(&PageRequest::default()).unwrap();
+    let everything = store.list_state_machines(&PageRequest::default()).await.unwrap();
     assert_eq!((everything.items.len(), everything.next), (5, None), "a limit of 0 means no limit");
 
-    assert!(store.delete_state_machine(&alpha.arn).unwrap());
-    assert!(!store.delete_state_machine(&alpha.arn).unwrap());
-    assert_eq!(store.state_machine(&alpha.arn).unwrap(), None);
-    assert_eq!(store.list_state_machines(&page(10, None, false)).unwrap().items.len(), 4);
+    assert!(store.delete_state_machine(&alpha.arn).await.unwrap());
+    assert!(!store.delete_state_machine(&alpha.arn).await.unwrap());
+    assert_eq!(store.state_machine(&alpha.arn).await.unwrap(), None);
+    assert_eq!(store.list_state_machines(&page(10, None, false)).await.unwrap().items.len(), 4);
 }
 
 async fn tags(store: &dyn Store) {
     let m = machine("tagged", 1);
-    store.create_state_machine(&m).unwrap();
-    assert!(store.tags(&m.arn).unwrap().is_empty());
+    store.create_state_machine(&m).await.unwrap();
+    assert!(store.tags(&m.arn).await.unwrap().is_empty());
     let first = BTreeMap::from([("team".to_owned(), "payments".to_owned()), ("env".to_owned(), "dev".to_owned())]);
-    store.tag_resource(&m.arn, &first).unwrap();
-    store.tag_resource(&m.arn, &BTreeMap::from([("env".to_owned(), "prod".to_owned())])).unwrap();
+    store.tag_resource(&m.arn, &first).await.unwrap();
+    store.tag_resource(&m.arn, &BTreeMap::from([("env".to_owned(), "prod".to_owned())])).await.unwrap();
     let expected = BTreeMap::from([("team".to_owned(), "payments".to_owned()), ("env".to_owned(), "prod".to_owned())]);
-    assert_eq!(store.tags(&m.arn).unwrap(), expected);
+    assert_eq!(store.tags(&m.arn).await.unwrap(), expected);
 
-    store.untag_resource(&m.arn, &["team".to_owned(), "absent".to_owned()]).unwrap();
-    assert_eq!(store.tags(&m.arn).unwrap(), BTreeMap::from([("env".to_owned(), "prod".to_owned())]));
-    assert!(store.tags("arn:other").unwrap().is_empty(), "tags belong to one resource");
+    store.untag_resource(&m.arn, &["team".to_owned(), "absent".to_owned()]).await.unwrap();
+    assert_eq!(store.tags(&m.arn).await.unwrap(), BTreeMap::from([("env".to_owned(), "prod".to_owned())]));
+    assert!(store.tags("arn:other").await.unwrap().is_empty(), "tags belong to one resource");
 
-    store.delete_state_machine(&m.arn).unwrap();
-    assert!(store.tags(&m.arn).unwrap().is_empty(), "deleting a resource drops its tags");
+    store.delete_state_machine(&m.arn).await.unwrap();
+    assert!(store.tags(&m.arn).await.unwrap().is_empty(), "deleting a resource drops its tags");
 }
 
 async fn create_execution_is_idempotent(store: &dyn Store) {
@@ -175,17 +180,17 @@ async fn create_execution_is_idempotent(store: &dyn Store) {
     again.input = r#"{"different":true}"#.to_owned();
     let created = store.create_execution(&again, &step(&again.arn, 0, 1, 5)).await.unwrap();
     assert_eq!(created, Created::Existing(record.clone()), "the stored execution comes back unchanged");
-    assert_eq!(store.journal(&record.arn).unwrap().len(), 1, "nothing more was written");
-    assert_eq!(store.history(&record.arn, &PageRequest::default()).unwrap().items.len(), 2);
-    assert_eq!(store.execution(&record.arn).unwrap(), Some(record.clone()));
-    assert_eq!(store.running_executions().unwrap(), std::slice::from_ref(&record.arn));
+    assert_eq!(store.journal(&record.arn).await.unwrap().len(), 1, "nothing more was written");
+    assert_eq!(store.history(&record.arn, &PageRequest::default()).await.unwrap().items.len(), 2);
+    assert_eq!(store.execution(&record.arn).await.unwrap(), Some(record.clone()));
+    assert_eq!(store.running_executions().await.unwrap(), std::slice::from_ref(&record.arn));
 
     // A start entry must begin the journal and belong to the execution.
     let bad = execution("m", "bad-start", 10);
     assert!(store.create_execution(&bad, &step(&bad.arn, 1, 1, 1)).await.is_err());
     assert!(store.create_execution(&bad, &step(&record.arn, 0, 1, 1)).await.is_err());
-    assert_eq!(store.execution(&bad.arn).unwrap(), None, "a failed create leaves nothing behind");
-    assert!(store.journal(&bad.arn).unwrap().is_empty());
+    assert_eq!(store.execution(&bad.arn).await.unwrap(), None, "a failed create leaves nothing behind");
+    assert!(store.journal(&bad.arn).await.unwrap().is_empty());
 
     // An execution that ends in its first step.
     let quick = execution("m", "quick", 11);
@@ -193,7 +198,7 @@ async fn create_execution_is_idempotent(store: &dyn Store) {
     first.completion = Some(succeeded(12));
     let Created::New(created) = store.create_execution(&quick, &first).await.unwrap() else { panic!("not new") };
     assert_eq!(created.status, ExecutionStatus::Succeeded);
-    assert_eq!(store.execution(&quick.arn).unwrap(), Some(created));
+    assert_eq!(store.execution(&quick.arn).await.unwrap(), Some(created));
 }
 
 async fn append_checks_order_and_completes(store: &dyn Store) {
@@ -209,9 +214,9 @@ async fn append_checks_order_and_completes(store: &dyn Store) {
     assert!(store.append(step(arn, 3, 6, 1)).await.is_err(), "a gap in the history");
     assert!(store.append(step(arn, 3, 4, 1)).await.is_err(), "a repeated event id");
     assert!(store.append(step("arn:missing", 0, 1, 1)).await.is_err(), "an unknown execution");
-    assert_eq!(store.journal(arn).unwrap().len(), 3, "failed appends leave nothing behind");
-    assert_eq!(store.history(arn, &PageRequest::default()).unwrap().items.len(), 4);
-    assert_eq!(store.execution(arn).unwrap().unwrap().status, ExecutionStatus::Running);
+    assert_eq!(store.journal(arn).await.unwrap().len(), 3, "failed appends leave nothing behind");
+    assert_eq!(store.history(arn, &PageRequest::default()).await.unwrap().items.len(), 4);
+    assert_eq!(store.execution(arn).await.unwrap().unwrap().status, ExecutionStatus::Running);
 
     let mut last = step(arn, 3, 5, 1);
     last.completion = Some(Completion {
@@ -222,16 +227,16 @@ async fn append_checks_order_and_completes(store: &dyn Store) {
         stop_date: 99,
     });
     store.append(last).await.unwrap();
-    let done = store.execution(arn).unwrap().unwrap();
+    let done = store.execution(arn).await.unwrap().unwrap();
     assert_eq!(done.status, ExecutionStatus::Failed);
     assert_eq!(
         (done.error.as_deref(), done.cause.as_deref(), done.stop_date),
         (Some("States.TaskFailed"), Some("boom"), Some(99))
     );
     assert_eq!(done.input, record.input, "completion leaves the rest of the row alone");
-    assert!(store.running_executions().unwrap().is_empty());
+    assert!(store.running_executions().await.unwrap().is_empty());
 
-    let ids: Vec<u64> = store.history(arn, &PageRequest::default()).unwrap().items.iter().map(|e| e.id).collect();
+    let ids: Vec<u64> = store.history(arn, &PageRequest::default()).await.unwrap().items.iter().map(|e| e.id).collect();
     assert_eq!(ids, [1, 2, 3, 4, 5]);
 }
 
@@ -248,7 +253,7 @@ async fn journal_reads_back_equal(store: &dyn Store) {
         JournalInput::TimerFired { timer_id: 5 },
         JournalInput::Stop { error: Some("Stopped".to_owned()), cause: None },
     ];
-    let mut expected = store.journal(&record.arn).unwrap();
+    let mut expected = store.journal(&record.arn).await.unwrap();
     for (sequence, input) in (1u64..).zip(inputs) {
         let entry = JournalEntry {
             sequence,
@@ -263,8 +268,8 @@ async fn journal_reads_back_equal(store: &dyn Store) {
             .unwrap();
     }
     assert_eq!(expected.len(), 7);
-    assert_eq!(store.journal(&record.arn).unwrap(), expected);
-    assert!(store.journal("arn:none").unwrap().is_empty());
+    assert_eq!(store.journal(&record.arn).await.unwrap(), expected);
+    assert!(store.journal("arn:none").await.unwrap().is_empty());
 }
 
 async fn history_pages_both_ways(store: &dyn Store) {
@@ -278,27 +283,29 @@ async fn history_pages_both_ways(store: &dyn Store) {
     }
     let ids = |p: &super::Page<StoredEvent>| p.items.iter().map(|e| e.id).collect::<Vec<_>>();
 
-    let first = store.history(&record.arn, &page(10, None, false)).unwrap();
+    let first = store.history(&record.arn, &page(10, None, false)).await.unwrap();
     assert_eq!(ids(&first), (1..=10).collect::<Vec<_>>());
     assert_eq!(first.items[0], StoredEvent::render(&event(1)), "events read back equal");
-    let second = store.history(&record.arn, &page(10, first.next, false)).unwrap();
+    let second = store.history(&record.arn, &page(10, first.next, false)).await.unwrap();
     assert_eq!(ids(&second), (11..=20).collect::<Vec<_>>());
-    let third = store.history(&record.arn, &page(10, second.next, false)).unwrap();
+    let third = store.history(&record.arn, &page(10, second.next, false)).await.unwrap();
     assert_eq!((ids(&third), third.next), ((21..=25).collect::<Vec<_>>(), None));
 
-    let newest = store.history(&record.arn, &page(10, None, true)).unwrap();
+    let newest = store.history(&record.arn, &page(10, None, true)).await.unwrap();
     assert_eq!(ids(&newest), (16..=25).rev().collect::<Vec<_>>());
-    let backward = all_pages(|after| store.history(&record.arn, &page(10, after, true)).unwrap(), 10);
+    let arn = &record.arn;
+    let backward =
+        all_pages(|after| async move { store.history(arn, &page(10, after, true)).await.unwrap() }, 10).await;
     assert_eq!(backward.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=25).rev().collect::<Vec<_>>());
 
     // `after` is the last event id seen, whichever store issued it.
-    let from_seven = store.history(&record.arn, &page(3, Some("7".to_owned()), false)).unwrap();
+    let from_seven = store.history(&record.arn, &page(3, Some("7".to_owned()), false)).await.unwrap();
     assert_eq!(ids(&from_seven), [8, 9, 10]);
-    let before_seven = store.history(&record.arn, &page(3, Some("7".to_owned()), true)).unwrap();
+    let before_seven = store.history(&record.arn, &page(3, Some("7".to_owned()), true)).await.unwrap();
     assert_eq!(ids(&before_seven), [6, 5, 4]);
-    let exact = store.history(&record.arn, &page(25, None, false)).unwrap();
+    let exact = store.history(&record.arn, &page(25, None, false)).await.unwrap();
     assert_eq!((exact.items.len(), exact.next), (25, None), "a page that ends the history has no next");
-    assert!(store.history("arn:none", &page(10, None, false)).unwrap().items.is_empty());
+    assert!(store.history("arn:none", &page(10, None, false)).await.unwrap().items.is_empty());
 }
 
 fn wake(at: Millis) -> Parking {
@@ -310,26 +317,26 @@ async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store)
     for record in [&early, &late, &active] {
         start(store, record).await;
     }
-    assert_eq!(store.next_wake().unwrap(), None);
+    assert_eq!(store.next_wake().await.unwrap(), None);
     store.park(&late.arn, &wake(5_000)).await.unwrap();
     store.park(&early.arn, &wake(4_000)).await.unwrap();
     assert_eq!(
-        store.running_executions().unwrap(),
+        store.running_executions().await.unwrap(),
         std::slice::from_ref(&active.arn),
         "parked executions need no driver"
     );
-    assert_eq!(store.next_wake().unwrap(), Some(4_000));
-    assert!(store.due_executions(3_999, 10).unwrap().is_empty());
-    assert_eq!(store.due_executions(4_000, 10).unwrap(), std::slice::from_ref(&early.arn));
-    assert_eq!(store.due_executions(9_000, 10).unwrap(), [early.arn.clone(), late.arn.clone()]);
-    assert_eq!(store.due_executions(9_000, 1).unwrap(), std::slice::from_ref(&early.arn));
+    assert_eq!(store.next_wake().await.unwrap(), Some(4_000));
+    assert!(store.due_executions(3_999, 10).await.unwrap().is_empty());
+    assert_eq!(store.due_executions(4_000, 10).await.unwrap(), std::slice::from_ref(&early.arn));
+    assert_eq!(store.due_executions(9_000, 10).await.unwrap(), [early.arn.clone(), late.arn.clone()]);
+    assert_eq!(store.due_executions(9_000, 1).await.unwrap(), std::slice::from_ref(&early.arn));
 
     // Parking again moves the wake-up; the next step unparks.
     store.park(&early.arn, &wake(6_000)).await.unwrap();
-    assert_eq!(store.next_wake().unwrap(), Some(5_000));
+    assert_eq!(store.next_wake().await.unwrap(), Some(5_000));
     store.append(step(&late.arn, 1, 3, 1)).await.unwrap();
-    assert_eq!(store.due_executions(9_000, 10).unwrap(), std::slice::from_ref(&early.arn));
-    let mut running = store.running_executions().unwrap();
+    assert_eq!(store.due_executions(9_000, 10).await.unwrap(), std::slice::from_ref(&early.arn));
+    let mut running = store.running_executions().await.unwrap();
     running.sort();
     assert_eq!(running, [active.arn.clone(), late.arn.clone()]);
 
@@ -338,7 +345,7 @@ async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store)
     end.completion = Some(succeeded(7_000));
     store.append(end).await.unwrap();
     store.park(&active.arn, &wake(1)).await.unwrap();
-    assert_eq!(store.due_executions(9_000, 10).unwrap(), std::slice::from_ref(&early.arn));
+    assert_eq!(store.due_executions(9_000, 10).await.unwrap(), std::slice::from_ref(&early.arn));
 }
 
 async fn parked_executions_are_found_by_the_tokens_they_await(store: &dyn Store) {
@@ -349,24 +356,24 @@ async fn parked_executions_are_found_by_the_tokens_they_await(store: &dyn Store)
     let parking =
         Parking { wake_at: None, callbacks: vec![callback(3, "token-a", None), callback(4, "token-b", None)] };
     store.park(&approval.arn, &parking).await.unwrap();
-    assert_eq!(store.parking(&approval.arn).unwrap(), Some(parking));
-    assert_eq!(store.parking(&other.arn).unwrap(), None);
-    assert_eq!(store.execution_awaiting("token-b").unwrap(), Some(approval.arn.clone()));
-    assert_eq!(store.execution_awaiting("token-c").unwrap(), None);
+    assert_eq!(store.parking(&approval.arn).await.unwrap(), Some(parking));
+    assert_eq!(store.parking(&other.arn).await.unwrap(), None);
+    assert_eq!(store.execution_awaiting("token-b").await.unwrap(), Some(approval.arn.clone()));
+    assert_eq!(store.execution_awaiting("token-c").await.unwrap(), None);
     // Waiting only for callbacks, it has no wake-up time and is never due.
-    assert_eq!(store.next_wake().unwrap(), None);
-    assert!(store.due_executions(Millis::MAX - 1, 10).unwrap().is_empty());
-    assert!(store.running_executions().unwrap().iter().all(|arn| *arn != approval.arn));
+    assert_eq!(store.next_wake().await.unwrap(), None);
+    assert!(store.due_executions(Millis::MAX - 1, 10).await.unwrap().is_empty());
+    assert!(store.running_executions().await.unwrap().iter().all(|arn| *arn != approval.arn));
 
     // Parked anew, it waits for what it says now; its next step ends the parking.
     let timed = Parking { wake_at: Some(9_000), callbacks: vec![callback(5, "token-c", Some(9_000))] };
     store.park(&approval.arn, &timed).await.unwrap();
-    assert_eq!(store.execution_awaiting("token-a").unwrap(), None);
-    assert_eq!(store.execution_awaiting("token-c").unwrap(), Some(approval.arn.clone()));
-    assert_eq!(store.next_wake().unwrap(), Some(9_000));
+    assert_eq!(store.execution_awaiting("token-a").await.unwrap(), None);
+    assert_eq!(store.execution_awaiting("token-c").await.unwrap(), Some(approval.arn.clone()));
+    assert_eq!(store.next_wake().await.unwrap(), Some(9_000));
     store.append(step(&approval.arn, 1, 3, 1)).await.unwrap();
-    assert_eq!(store.execution_awaiting("token-c").unwrap(), None);
-    assert_eq!(store.parking(&approval.arn).unwrap(), None);
+    assert_eq!(store.execution_awaiting("token-c").await.unwrap(), None);
+    assert_eq!(store.parking(&approval.arn).await.unwrap(), None);
 }
 
 async fn execution_listing_pages(store: &dyn Store) {
@@ -407,28 +414,36 @@ async fn execution_listing_pages(store: &dyn Store) {
             .collect();
         assert!(!expected.is_empty());
         for limit in [1, 4, 7, 100] {
-            let listed = all_pages(|after| store.list_executions(filter, &page(limit, after, false)).unwrap(), limit);
+            let listed = all_pages(
+                |after| async move { store.list_executions(filter, &page(limit, after, false)).await.unwrap() },
+                limit,
+            )
+            .await;
             let arns: Vec<&String> = listed.iter().map(|e| &e.arn).collect();
             assert_eq!(arns, expected, "{filter:?}, {limit} a page: no duplicates, no gaps, newest first");
             let unique: HashSet<_> = arns.iter().collect();
             assert_eq!(unique.len(), arns.len());
 
-            let reversed = all_pages(|after| store.list_executions(filter, &page(limit, after, true)).unwrap(), limit);
+            let reversed = all_pages(
+                |after| async move { store.list_executions(filter, &page(limit, after, true)).await.unwrap() },
+                limit,
+            )
+            .await;
             let mut oldest_first = expected.clone();
             oldest_first.reverse();
             assert_eq!(reversed.iter().map(|e| &e.arn).collect::<Vec<_>>(), oldest_first);
         }
     }
-    let listed = store.list_executions(&ExecutionFilter::default(), &page(1, None, false)).unwrap();
-    assert_eq!(store.execution(&listed.items[0].arn).unwrap().as_ref(), Some(&listed.items[0]));
+    let listed = store.list_executions(&ExecutionFilter::default(), &page(1, None, false)).await.unwrap();
+    assert_eq!(store.execution(&listed.items[0].arn).await.unwrap().as_ref(), Some(&listed.items[0]));
 }
 
 async fn bad_page_positions_are_rejected(store: &dyn Store) {
     let junk = page(5, Some("not a position".to_owned()), false);
-    assert!(matches!(store.list_state_machines(&junk), Err(StoreError::Corrupt(_))));
-    assert!(matches!(store.list_activities(&junk), Err(StoreError::Corrupt(_))));
-    assert!(matches!(store.list_executions(&ExecutionFilter::default(), &junk), Err(StoreError::Corrupt(_))));
-    assert!(matches!(store.history("arn:x", &junk), Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.list_state_machines(&junk).await, Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.list_activities(&junk).await, Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.list_executions(&ExecutionFilter::default(), &junk).await, Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.history("arn:x", &junk).await, Err(StoreError::Corrupt(_))));
 }
 
 async fn leases(store: &dyn Store) {
@@ -460,19 +475,21 @@ async fn activities(store: &dyn Store) {
         created,
     };
     let approve = activity("approve", 5);
-    assert_eq!(store.create_activity(&approve).unwrap(), approve);
-    assert_eq!(store.create_activity(&activity("approve", 99)).unwrap(), approve, "the stored one is returned");
-    assert_eq!(store.activity(&approve.arn).unwrap(), Some(approve.clone()));
+    assert_eq!(store.create_activity(&approve).await.unwrap(), approve);
+    assert_eq!(store.create_activity(&activity("approve", 99)).await.unwrap(), approve, "the stored one is returned");
+    assert_eq!(store.activity(&approve.arn).await.unwrap(), Some(approve.clone()));
     for name in ["ship", "audit", "pack"] {
-        store.create_activity(&activity(name, 6)).unwrap();
+        store.create_activity(&activity(name, 6)).await.unwrap();
     }
-    let listed = all_pages(|after| store.list_activities(&page(3, after, false)).unwrap(), 3);
+    let listed =
+        all_pages(|after| async move { store.list_activities(&page(3, after, false)).await.unwrap() }, 3).await;
     assert_eq!(listed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["approve", "audit", "pack", "ship"]);
-    let reversed = all_pages(|after| store.list_activities(&page(1, after, true)).unwrap(), 1);
+    let reversed =
+        all_pages(|after| async move { store.list_activities(&page(1, after, true)).await.unwrap() }, 1).await;
     assert_eq!(reversed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["ship", "pack", "audit", "approve"]);
-    assert!(store.delete_activity(&approve.arn).unwrap());
-    assert!(!store.delete_activity(&approve.arn).unwrap());
-    assert_eq!(store.activity(&approve.arn).unwrap(), None);
+    assert!(store.delete_activity(&approve.arn).await.unwrap());
+    assert!(!store.delete_activity(&approve.arn).await.unwrap());
+    assert_eq!(store.activity(&approve.arn).await.unwrap(), None);
 }
 
 /// Tasks each create an execution and append four steps, all at once; every tenth also tries to
@@ -512,12 +529,13 @@ async fn concurrent_appends(store: Arc<dyn Store>) -> u64 {
     }
     for i in 0..TASKS {
         let arn = execution("busy", &format!("run-{i:03}"), 0).arn;
-        assert_eq!(store.execution(&arn).unwrap().unwrap().status, ExecutionStatus::Succeeded);
-        assert_eq!(store.journal(&arn).unwrap().len() as u64, STEPS + 1);
-        let ids: Vec<u64> = store.history(&arn, &PageRequest::default()).unwrap().items.iter().map(|e| e.id).collect();
+        assert_eq!(store.execution(&arn).await.unwrap().unwrap().status, ExecutionStatus::Succeeded);
+        assert_eq!(store.journal(&arn).await.unwrap().len() as u64, STEPS + 1);
+        let ids: Vec<u64> =
+            store.history(&arn, &PageRequest::default()).await.unwrap().items.iter().map(|e| e.id).collect();
         assert_eq!(ids, (1..=2 * STEPS + 2).collect::<Vec<_>>());
     }
-    assert!(store.running_executions().unwrap().is_empty());
+    assert!(store.running_executions().await.unwrap().is_empty());
     writes
 }
 
@@ -601,9 +619,9 @@ async fn sqlite_reopen_keeps_everything() {
     let (done, running) = (execution("durable", "done", 10), execution("durable", "running", 11));
     let (journal, history, finished) = {
         let store = SqliteStore::open(&path).unwrap();
-        store.create_state_machine(&m).unwrap();
-        store.tag_resource(&m.arn, &tags).unwrap();
-        store.create_activity(&activity).unwrap();
+        store.create_state_machine(&m).await.unwrap();
+        store.tag_resource(&m.arn, &tags).await.unwrap();
+        store.create_activity(&activity).await.unwrap();
         start(&store, &done).await;
         let mut end = step(&done.arn, 1, 3, 2);
         end.completion = Some(succeeded(20));
@@ -611,23 +629,23 @@ async fn sqlite_reopen_keeps_everything() {
         start(&store, &running).await;
         store.append(step(&running.arn, 1, 3, 1)).await.unwrap();
         assert!(store.claim(&running.arn, "node-a", 100, 1_000).await.unwrap());
-        let history = store.history(&done.arn, &PageRequest::default()).unwrap();
-        (store.journal(&done.arn).unwrap(), history, store.execution(&done.arn).unwrap())
+        let history = store.history(&done.arn, &PageRequest::default()).await.unwrap();
+        (store.journal(&done.arn).await.unwrap(), history, store.execution(&done.arn).await.unwrap())
     };
 
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.state_machine(&m.arn).unwrap(), Some(m.clone()));
-    assert_eq!(store.tags(&m.arn).unwrap(), tags);
-    assert_eq!(store.activity(&activity.arn).unwrap(), Some(activity));
-    assert_eq!(store.execution(&done.arn).unwrap(), finished);
-    assert_eq!(store.journal(&done.arn).unwrap(), journal);
-    assert_eq!(store.history(&done.arn, &PageRequest::default()).unwrap(), history);
-    assert_eq!(store.running_executions().unwrap(), std::slice::from_ref(&running.arn));
+    assert_eq!(store.state_machine(&m.arn).await.unwrap(), Some(m.clone()));
+    assert_eq!(store.tags(&m.arn).await.unwrap(), tags);
+    assert_eq!(store.activity(&activity.arn).await.unwrap(), Some(activity));
+    assert_eq!(store.execution(&done.arn).await.unwrap(), finished);
+    assert_eq!(store.journal(&done.arn).await.unwrap(), journal);
+    assert_eq!(store.history(&done.arn, &PageRequest::default()).await.unwrap(), history);
+    assert_eq!(store.running_executions().await.unwrap(), std::slice::from_ref(&running.arn));
     assert!(!store.claim(&running.arn, "node-b", 500, 1_000).await.unwrap(), "leases survive too");
     // The resumed execution carries on where its journal ends.
     assert!(store.append(step(&running.arn, 1, 4, 1)).await.is_err());
     store.append(step(&running.arn, 2, 4, 1)).await.unwrap();
-    assert_eq!(store.journal(&running.arn).unwrap().len(), 3);
+    assert_eq!(store.journal(&running.arn).await.unwrap().len(), 3);
 }
 
 #[test]
@@ -649,11 +667,19 @@ fn sqlite_uses_wal_and_refuses_a_newer_schema() {
 }
 
 #[test]
-fn sqlite_sync_writes_work_outside_a_runtime() {
-    // The blocking write path must not depend on being inside (or outside) tokio.
+fn sqlite_writes_work_outside_a_runtime() {
+    // SQLite's writes wait on its own writer thread, not on tokio: polled once, outside any
+    // runtime, they are done.
+    fn first_poll<T>(mut future: super::StoreFuture<'_, T>) -> T {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(result) => result.unwrap(),
+            std::task::Poll::Pending => panic!("a SQLite write waited for a runtime"),
+        }
+    }
     let store = SqliteStore::open_in_memory().unwrap();
-    assert!(store.create_state_machine(&machine("plain", 1)).unwrap());
+    assert!(first_poll(store.create_state_machine(&machine("plain", 1))));
     let activity = ActivityRecord { arn: format!("{REGION}:activity:plain"), name: "plain".to_owned(), created: 1 };
-    assert_eq!(store.create_activity(&activity).unwrap(), activity);
+    assert_eq!(first_poll(store.create_activity(&activity)), activity);
     assert_eq!(store.writes(), 2);
 }

@@ -132,9 +132,12 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
 fn succeeded(store: &dyn Store, machine: &str) -> Result<usize> {
     let filter =
         ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: Some(ExecutionStatus::Succeeded) };
+    // The benchmark's own threads are not async; its store reads run on a runtime of their own.
+    let reads = tokio::runtime::Builder::new_current_thread().build()?;
     let (mut total, mut after) = (0, None);
     loop {
-        let page = store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false })?;
+        let page =
+            reads.block_on(store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false }))?;
         total += page.items.len();
         match page.next {
             Some(next) => after = Some(next),

@@ -157,10 +157,13 @@ pub(crate) fn run(
 /// Every execution of `machine`.
 pub(crate) fn executions(store: &dyn Store, machine: &str) -> Result<Vec<ExecutionRecord>> {
     let filter = ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: None };
+    // The benchmark's own threads are not async; its store reads run on a runtime of their own.
+    let reads = tokio::runtime::Builder::new_current_thread().build()?;
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let page = store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false })?;
+        let page =
+            reads.block_on(store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false }))?;
         all.extend(page.items);
         match page.next {
             Some(next) => after = Some(next),

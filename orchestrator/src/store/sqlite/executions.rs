@@ -11,7 +11,7 @@ use super::super::memory::{
 };
 use super::super::{
     Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
-    Millis, Page, PageRequest, Parking, StoreError, StoreFuture, StoreResult, StoredEvent,
+    Millis, Page, PageRequest, Parking, StoreError, StoreFuture, StoreResult, StoredEvent, ready,
 };
 use super::schema::{definition_hash, definition_id};
 use super::{SqliteStore, from_sql_int, json, sql_limit, to_sql_int};
@@ -180,60 +180,16 @@ impl ExecutionStore for SqliteStore {
         }
     }
 
-    fn execution(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>> {
-        self.readers.with(|conn| {
-            conn.prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM {EXECUTIONS} WHERE e.arn = ?1"))?
-                .query_row([arn], execution_row)
-                .optional()?
-                .map(decode_execution)
-                .transpose()
-        })
+    fn execution(&self, arn: &str) -> StoreFuture<'_, Option<ExecutionRecord>> {
+        ready(self.execution_blocking(arn))
     }
 
-    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreResult<Page<ExecutionRecord>> {
-        let after = page.after.as_deref().map(parse_execution_position).transpose()?;
-        let mut conditions = Vec::new();
-        let mut args = vec![SqlValue::Integer(sql_limit(page.limit))];
-        // Built per case rather than `(?1 IS NULL OR …)`, which would keep SQLite from using
-        // the (state_machine_arn, start_date, arn) index.
-        if let Some(machine) = &filter.state_machine_arn {
-            args.push(SqlValue::Text(machine.clone()));
-            conditions.push(format!("e.state_machine_arn = ?{}", args.len()));
-        }
-        if let Some(status) = filter.status {
-            args.push(SqlValue::Text(status.as_str().to_owned()));
-            conditions.push(format!("e.status = ?{}", args.len()));
-        }
-        // Newest first by default, so "after" means an older key.
-        let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };
-        if let Some((start, arn)) = after {
-            args.push(SqlValue::Integer(start));
-            args.push(SqlValue::Text(arn));
-            conditions.push(format!("(e.start_date, e.arn) {compare} (?{}, ?{})", args.len() - 1, args.len()));
-        }
-        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        let sql = format!(
-            "SELECT {EXECUTION_COLUMNS} FROM {EXECUTIONS} {filter} \
-             ORDER BY e.start_date {direction}, e.arn {direction} LIMIT ?1"
-        );
-        let rows = self.readers.with(|conn| {
-            let mut query = conn.prepare_cached(&sql)?;
-            let rows = query.query_map(rusqlite::params_from_iter(args), execution_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?;
-        let items = rows.into_iter().map(decode_execution).collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items.into_iter(), page.limit, |e| execution_position(e.start_date, &e.arn)))
+    fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreFuture<'_, Page<ExecutionRecord>> {
+        ready(self.list_executions_blocking(filter, page))
     }
 
-    fn running_executions(&self) -> StoreResult<Vec<String>> {
-        self.readers.with(|conn| {
-            // Matches the partial index `executions_running` word for word, so it is used.
-            let mut query = conn.prepare_cached(
-                "SELECT arn FROM executions WHERE status = 'RUNNING' AND wake_at IS NULL ORDER BY arn",
-            )?;
-            let rows = query.query_map([], |row| row.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+    fn running_executions(&self) -> StoreFuture<'_, Vec<String>> {
+        ready(self.running_executions_blocking())
     }
 
     fn park(&self, execution_arn: &str, parking: &Parking) -> StoreFuture<'_, ()> {
@@ -260,44 +216,20 @@ impl ExecutionStore for SqliteStore {
         })
     }
 
-    fn parking(&self, execution_arn: &str) -> StoreResult<Option<Parking>> {
-        let text: Option<Option<String>> = self.readers.with(|conn| {
-            Ok(conn
-                .prepare_cached("SELECT parking FROM executions WHERE arn = ?1 AND wake_at IS NOT NULL")?
-                .query_row([execution_arn], |row| row.get(0))
-                .optional()?)
-        })?;
-        text.flatten().map(|text| json(&text, execution_arn)).transpose()
+    fn parking(&self, execution_arn: &str) -> StoreFuture<'_, Option<Parking>> {
+        ready(self.parking_blocking(execution_arn))
     }
 
-    fn execution_awaiting(&self, task_token: &str) -> StoreResult<Option<String>> {
-        self.readers.with(|conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT e.arn FROM awaited_tokens t JOIN executions e ON e.id = t.execution_id WHERE t.token = ?1",
-                )?
-                .query_row([task_token], |row| row.get(0))
-                .optional()?)
-        })
+    fn execution_awaiting(&self, task_token: &str) -> StoreFuture<'_, Option<String>> {
+        ready(self.execution_awaiting_blocking(task_token))
     }
 
-    fn due_executions(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>> {
-        self.readers.with(|conn| {
-            let mut query = conn.prepare_cached(
-                "SELECT arn FROM executions WHERE wake_at IS NOT NULL AND wake_at <= ?1 ORDER BY wake_at LIMIT ?2",
-            )?;
-            let rows = query.query_map(params![now, i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+    fn due_executions(&self, now: Millis, limit: usize) -> StoreFuture<'_, Vec<String>> {
+        ready(self.due_executions_blocking(now, limit))
     }
 
-    fn next_wake(&self) -> StoreResult<Option<Millis>> {
-        self.readers.with(|conn| {
-            Ok(conn
-                .prepare_cached("SELECT MIN(wake_at) FROM executions WHERE wake_at IS NOT NULL")?
-                .query_row([], |row| row.get::<_, Option<Millis>>(0))?
-                .filter(|at| *at != Millis::MAX))
-        })
+    fn next_wake(&self) -> StoreFuture<'_, Option<Millis>> {
+        ready(self.next_wake_blocking())
     }
 }
 
@@ -309,26 +241,12 @@ impl JournalStore for SqliteStore {
         }
     }
 
-    fn journal(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>> {
-        let texts: Vec<String> = self.readers.with(|conn| {
-            let mut query = conn.prepare_cached(
-                "SELECT s.entry FROM steps s JOIN executions e ON e.id = s.execution_id \
-                 WHERE e.arn = ?1 ORDER BY s.sequence",
-            )?;
-            let rows = query.query_map([execution_arn], |row| row.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })?;
-        texts.iter().map(|text| json(text, execution_arn)).collect()
+    fn journal(&self, execution_arn: &str) -> StoreFuture<'_, Vec<JournalEntry>> {
+        ready(self.journal_blocking(execution_arn))
     }
 
-    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>> {
-        let after = page.after.as_deref().map(parse_event_position).transpose()?;
-        let wanted = if page.limit == 0 { usize::MAX } else { page.limit + 1 };
-        let items = self.readers.with(|conn| {
-            let Some(execution) = execution_id(conn, execution_arn)? else { return Ok(Vec::new()) };
-            history_page(conn, execution, after, page.reverse, wanted)
-        })?;
-        Ok(paginate(items.into_iter(), page.limit, |e| event_position(e.id)))
+    fn history(&self, execution_arn: &str, page: &PageRequest) -> StoreFuture<'_, Page<StoredEvent>> {
+        ready(self.history_blocking(execution_arn, page))
     }
 }
 
@@ -398,4 +316,129 @@ fn legacy_events(conn: &Connection, execution: i64, first: i64, end: i64) -> Sto
         Ok(StoredEvent { id: from_sql_int(id, "event id")?, event: json(&text, "a stored history event")? })
     })
     .collect()
+}
+
+/// The stores' answers, computed on the calling thread; the trait methods wrap them in ready futures.
+impl SqliteStore {
+    fn execution_blocking(&self, arn: &str) -> StoreResult<Option<ExecutionRecord>> {
+        self.readers.with(|conn| {
+            conn.prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM {EXECUTIONS} WHERE e.arn = ?1"))?
+                .query_row([arn], execution_row)
+                .optional()?
+                .map(decode_execution)
+                .transpose()
+        })
+    }
+
+    fn list_executions_blocking(
+        &self,
+        filter: &ExecutionFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<ExecutionRecord>> {
+        let after = page.after.as_deref().map(parse_execution_position).transpose()?;
+        let mut conditions = Vec::new();
+        let mut args = vec![SqlValue::Integer(sql_limit(page.limit))];
+        // Built per case rather than `(?1 IS NULL OR …)`, which would keep SQLite from using
+        // the (state_machine_arn, start_date, arn) index.
+        if let Some(machine) = &filter.state_machine_arn {
+            args.push(SqlValue::Text(machine.clone()));
+            conditions.push(format!("e.state_machine_arn = ?{}", args.len()));
+        }
+        if let Some(status) = filter.status {
+            args.push(SqlValue::Text(status.as_str().to_owned()));
+            conditions.push(format!("e.status = ?{}", args.len()));
+        }
+        // Newest first by default, so "after" means an older key.
+        let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };
+        if let Some((start, arn)) = after {
+            args.push(SqlValue::Integer(start));
+            args.push(SqlValue::Text(arn));
+            conditions.push(format!("(e.start_date, e.arn) {compare} (?{}, ?{})", args.len() - 1, args.len()));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM {EXECUTIONS} {filter} \
+             ORDER BY e.start_date {direction}, e.arn {direction} LIMIT ?1"
+        );
+        let rows = self.readers.with(|conn| {
+            let mut query = conn.prepare_cached(&sql)?;
+            let rows = query.query_map(rusqlite::params_from_iter(args), execution_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let items = rows.into_iter().map(decode_execution).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items.into_iter(), page.limit, |e| execution_position(e.start_date, &e.arn)))
+    }
+
+    fn running_executions_blocking(&self) -> StoreResult<Vec<String>> {
+        self.readers.with(|conn| {
+            // Matches the partial index `executions_running` word for word, so it is used.
+            let mut query = conn.prepare_cached(
+                "SELECT arn FROM executions WHERE status = 'RUNNING' AND wake_at IS NULL ORDER BY arn",
+            )?;
+            let rows = query.query_map([], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn parking_blocking(&self, execution_arn: &str) -> StoreResult<Option<Parking>> {
+        let text: Option<Option<String>> = self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT parking FROM executions WHERE arn = ?1 AND wake_at IS NOT NULL")?
+                .query_row([execution_arn], |row| row.get(0))
+                .optional()?)
+        })?;
+        text.flatten().map(|text| json(&text, execution_arn)).transpose()
+    }
+
+    fn execution_awaiting_blocking(&self, task_token: &str) -> StoreResult<Option<String>> {
+        self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT e.arn FROM awaited_tokens t JOIN executions e ON e.id = t.execution_id WHERE t.token = ?1",
+                )?
+                .query_row([task_token], |row| row.get(0))
+                .optional()?)
+        })
+    }
+
+    fn due_executions_blocking(&self, now: Millis, limit: usize) -> StoreResult<Vec<String>> {
+        self.readers.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT arn FROM executions WHERE wake_at IS NOT NULL AND wake_at <= ?1 ORDER BY wake_at LIMIT ?2",
+            )?;
+            let rows = query.query_map(params![now, i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn next_wake_blocking(&self) -> StoreResult<Option<Millis>> {
+        self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT MIN(wake_at) FROM executions WHERE wake_at IS NOT NULL")?
+                .query_row([], |row| row.get::<_, Option<Millis>>(0))?
+                .filter(|at| *at != Millis::MAX))
+        })
+    }
+
+    fn journal_blocking(&self, execution_arn: &str) -> StoreResult<Vec<JournalEntry>> {
+        let texts: Vec<String> = self.readers.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT s.entry FROM steps s JOIN executions e ON e.id = s.execution_id \
+                 WHERE e.arn = ?1 ORDER BY s.sequence",
+            )?;
+            let rows = query.query_map([execution_arn], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?;
+        texts.iter().map(|text| json(text, execution_arn)).collect()
+    }
+
+    fn history_blocking(&self, execution_arn: &str, page: &PageRequest) -> StoreResult<Page<StoredEvent>> {
+        let after = page.after.as_deref().map(parse_event_position).transpose()?;
+        let wanted = if page.limit == 0 { usize::MAX } else { page.limit + 1 };
+        let items = self.readers.with(|conn| {
+            let Some(execution) = execution_id(conn, execution_arn)? else { return Ok(Vec::new()) };
+            history_page(conn, execution, after, page.reverse, wanted)
+        })?;
+        Ok(paginate(items.into_iter(), page.limit, |e| event_position(e.id)))
+    }
 }

@@ -40,7 +40,7 @@ mod schema;
 use super::memory::{name_position, paginate, parse_name_position};
 use super::{
     ActivityRecord, ActivityStore, LeaseStore, MachineType, Millis, Page, PageRequest, StateMachineRecord,
-    StateMachineStore, StoreError, StoreFuture, StoreResult,
+    StateMachineStore, StoreError, StoreFuture, StoreResult, ready,
 };
 
 /// How many queued writes the writer takes into one transaction at most. Bigger batches mean
@@ -57,9 +57,12 @@ const IDLE_READERS: usize = 8;
 /// The durable store in one SQLite file.
 ///
 /// Writes go to a dedicated writer thread that batches them (group commit, see the module
-/// docs); the synchronous trait methods that write (`claim`, `create_state_machine`, …) block
-/// the calling thread until their batch commits, typically one fsync. Reads never wait for the
-/// writer. Dropping the store lets the writer commit what is already queued, then stops it.
+/// docs). Appends, parkings and leases resolve when their batch commits; the rarer writes
+/// (`create_state_machine`, tags, activities) wait for their commit before they return their
+/// future, typically one fsync. Reads are answered from a reader connection before the future
+/// is returned: SQLite's page cache makes them too short to be worth a thread switch. Reads never
+/// wait for the writer. Dropping the store lets the writer commit what is already queued, then
+/// stops it.
 pub struct SqliteStore {
     /// The writer's queue; `None` once dropping has begun.
     jobs: Option<mpsc::Sender<Box<dyn Job>>>,
@@ -491,76 +494,42 @@ fn upsert_state_machine(conn: &Connection, record: &StateMachineRecord, create: 
 // The traits.
 
 impl StateMachineStore for SqliteStore {
-    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
-        let record = record.clone();
-        self.write(move |conn| upsert_state_machine(conn, &record, true))
-    }
-
-    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreResult<bool> {
-        let record = record.clone();
-        self.write(move |conn| upsert_state_machine(conn, &record, false))
-    }
-
-    fn state_machine(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>> {
-        self.readers.with(|conn| {
-            conn.prepare_cached(&format!("SELECT {STATE_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"))?
-                .query_row([arn], state_machine_row)
-                .optional()?
-                .map(StoredMachine::decode)
-                .transpose()
+    fn create_state_machine(&self, record: &StateMachineRecord) -> StoreFuture<'_, bool> {
+        ready({
+            let record = record.clone();
+            self.write(move |conn| upsert_state_machine(conn, &record, true))
         })
     }
 
-    fn list_state_machines(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>> {
-        let rows = self
-            .readers
-            .with(|conn| list_by_name(conn, "state_machines", STATE_MACHINE_COLUMNS, page, state_machine_row))?;
-        let items = rows.into_iter().map(StoredMachine::decode).collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items.into_iter(), page.limit, |m| name_position(&m.name, &m.arn)))
-    }
-
-    fn delete_state_machine(&self, arn: &str) -> StoreResult<bool> {
-        let arn = arn.to_owned();
-        self.write(move |conn| {
-            // A deleted resource's tags go with it, as on AWS; its executions stay.
-            conn.prepare_cached("DELETE FROM tags WHERE arn = ?1")?.execute([&arn])?;
-            Ok(conn.prepare_cached("DELETE FROM state_machines WHERE arn = ?1")?.execute([&arn])? == 1)
+    fn update_state_machine(&self, record: &StateMachineRecord) -> StoreFuture<'_, bool> {
+        ready({
+            let record = record.clone();
+            self.write(move |conn| upsert_state_machine(conn, &record, false))
         })
     }
 
-    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreResult<()> {
-        let arn = arn.to_owned();
-        let tags = tags.clone();
-        self.write(move |conn| {
-            let mut upsert = conn.prepare_cached(
-                "INSERT INTO tags (arn, key, value) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value",
-            )?;
-            for (key, value) in &tags {
-                upsert.execute(params![arn, key, value])?;
-            }
-            Ok(())
-        })
+    fn state_machine(&self, arn: &str) -> StoreFuture<'_, Option<StateMachineRecord>> {
+        ready(self.state_machine_blocking(arn))
     }
 
-    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreResult<()> {
-        let arn = arn.to_owned();
-        let keys = keys.to_vec();
-        self.write(move |conn| {
-            let mut delete = conn.prepare_cached("DELETE FROM tags WHERE arn = ?1 AND key = ?2")?;
-            for key in &keys {
-                delete.execute(params![arn, key])?;
-            }
-            Ok(())
-        })
+    fn list_state_machines(&self, page: &PageRequest) -> StoreFuture<'_, Page<StateMachineRecord>> {
+        ready(self.list_state_machines_blocking(page))
     }
 
-    fn tags(&self, arn: &str) -> StoreResult<BTreeMap<String, String>> {
-        self.readers.with(|conn| {
-            let mut query = conn.prepare_cached("SELECT key, value FROM tags WHERE arn = ?1")?;
-            let rows = query.query_map([arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+    fn delete_state_machine(&self, arn: &str) -> StoreFuture<'_, bool> {
+        ready(self.delete_state_machine_blocking(arn))
+    }
+
+    fn tag_resource(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreFuture<'_, ()> {
+        ready(self.tag_resource_blocking(arn, tags))
+    }
+
+    fn untag_resource(&self, arn: &str, keys: &[String]) -> StoreFuture<'_, ()> {
+        ready(self.untag_resource_blocking(arn, keys))
+    }
+
+    fn tags(&self, arn: &str) -> StoreFuture<'_, BTreeMap<String, String>> {
+        ready(self.tags_blocking(arn))
     }
 }
 
@@ -626,7 +595,92 @@ impl LeaseStore for SqliteStore {
 }
 
 impl ActivityStore for SqliteStore {
-    fn create_activity(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord> {
+    fn create_activity(&self, record: &ActivityRecord) -> StoreFuture<'_, ActivityRecord> {
+        ready(self.create_activity_blocking(record))
+    }
+
+    fn activity(&self, arn: &str) -> StoreFuture<'_, Option<ActivityRecord>> {
+        ready(self.activity_blocking(arn))
+    }
+
+    fn list_activities(&self, page: &PageRequest) -> StoreFuture<'_, Page<ActivityRecord>> {
+        ready(self.list_activities_blocking(page))
+    }
+
+    fn delete_activity(&self, arn: &str) -> StoreFuture<'_, bool> {
+        ready(self.delete_activity_blocking(arn))
+    }
+}
+
+fn activity_row(row: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
+    Ok(ActivityRecord { arn: row.get(0)?, name: row.get(1)?, created: row.get(2)? })
+}
+
+/// The stores' answers, computed on the calling thread; the trait methods wrap them in ready futures.
+impl SqliteStore {
+    fn state_machine_blocking(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>> {
+        self.readers.with(|conn| {
+            conn.prepare_cached(&format!("SELECT {STATE_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"))?
+                .query_row([arn], state_machine_row)
+                .optional()?
+                .map(StoredMachine::decode)
+                .transpose()
+        })
+    }
+
+    fn list_state_machines_blocking(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>> {
+        let rows = self
+            .readers
+            .with(|conn| list_by_name(conn, "state_machines", STATE_MACHINE_COLUMNS, page, state_machine_row))?;
+        let items = rows.into_iter().map(StoredMachine::decode).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items.into_iter(), page.limit, |m| name_position(&m.name, &m.arn)))
+    }
+
+    fn delete_state_machine_blocking(&self, arn: &str) -> StoreResult<bool> {
+        let arn = arn.to_owned();
+        self.write(move |conn| {
+            // A deleted resource's tags go with it, as on AWS; its executions stay.
+            conn.prepare_cached("DELETE FROM tags WHERE arn = ?1")?.execute([&arn])?;
+            Ok(conn.prepare_cached("DELETE FROM state_machines WHERE arn = ?1")?.execute([&arn])? == 1)
+        })
+    }
+
+    fn tag_resource_blocking(&self, arn: &str, tags: &BTreeMap<String, String>) -> StoreResult<()> {
+        let arn = arn.to_owned();
+        let tags = tags.clone();
+        self.write(move |conn| {
+            let mut upsert = conn.prepare_cached(
+                "INSERT INTO tags (arn, key, value) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value",
+            )?;
+            for (key, value) in &tags {
+                upsert.execute(params![arn, key, value])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn untag_resource_blocking(&self, arn: &str, keys: &[String]) -> StoreResult<()> {
+        let arn = arn.to_owned();
+        let keys = keys.to_vec();
+        self.write(move |conn| {
+            let mut delete = conn.prepare_cached("DELETE FROM tags WHERE arn = ?1 AND key = ?2")?;
+            for key in &keys {
+                delete.execute(params![arn, key])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn tags_blocking(&self, arn: &str) -> StoreResult<BTreeMap<String, String>> {
+        self.readers.with(|conn| {
+            let mut query = conn.prepare_cached("SELECT key, value FROM tags WHERE arn = ?1")?;
+            let rows = query.query_map([arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn create_activity_blocking(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord> {
         let record = record.clone();
         self.write(move |conn| {
             conn.prepare_cached(
@@ -639,7 +693,7 @@ impl ActivityStore for SqliteStore {
         })
     }
 
-    fn activity(&self, arn: &str) -> StoreResult<Option<ActivityRecord>> {
+    fn activity_blocking(&self, arn: &str) -> StoreResult<Option<ActivityRecord>> {
         self.readers.with(|conn| {
             Ok(conn
                 .prepare_cached("SELECT arn, name, created FROM activities WHERE arn = ?1")?
@@ -648,21 +702,17 @@ impl ActivityStore for SqliteStore {
         })
     }
 
-    fn list_activities(&self, page: &PageRequest) -> StoreResult<Page<ActivityRecord>> {
+    fn list_activities_blocking(&self, page: &PageRequest) -> StoreResult<Page<ActivityRecord>> {
         let items =
             self.readers.with(|conn| list_by_name(conn, "activities", "arn, name, created", page, activity_row))?;
         Ok(paginate(items.into_iter(), page.limit, |a| name_position(&a.name, &a.arn)))
     }
 
-    fn delete_activity(&self, arn: &str) -> StoreResult<bool> {
+    fn delete_activity_blocking(&self, arn: &str) -> StoreResult<bool> {
         let arn = arn.to_owned();
         self.write(move |conn| {
             conn.prepare_cached("DELETE FROM tags WHERE arn = ?1")?.execute([&arn])?;
             Ok(conn.prepare_cached("DELETE FROM activities WHERE arn = ?1")?.execute([&arn])? == 1)
         })
     }
-}
-
-fn activity_row(row: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
-    Ok(ActivityRecord { arn: row.get(0)?, name: row.get(1)?, created: row.get(2)? })
 }

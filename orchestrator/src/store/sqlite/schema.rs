@@ -350,13 +350,13 @@ mod tests {
         let journal = version_1_database(&path);
         let store = SqliteStore::open(&path).unwrap();
 
-        let execution = store.execution(running()).unwrap().expect("the execution survives");
+        let execution = store.execution(running()).await.unwrap().expect("the execution survives");
         assert_eq!((execution.status, execution.definition.as_str()), (ExecutionStatus::Running, DEFINITION));
-        assert_eq!(store.running_executions().unwrap(), [running()]);
-        assert_eq!(store.journal(running()).unwrap(), journal);
+        assert_eq!(store.running_executions().await.unwrap(), [running()]);
+        assert_eq!(store.journal(running()).await.unwrap(), journal);
         let page =
             |limit, after: Option<&str>, reverse| PageRequest { limit, after: after.map(str::to_owned), reverse };
-        let first = store.history(running(), &page(3, None, false)).unwrap();
+        let first = store.history(running(), &page(3, None, false)).await.unwrap();
         assert_eq!(ids(&first.items), [1, 2, 3]);
         assert_eq!(first.items[0].event, legacy_event(1), "old events read back as they were stored");
 
@@ -365,14 +365,14 @@ mod tests {
         store.append(step(2, vec![entered(5), entered(6)])).await.unwrap();
         store.append(step(3, vec![])).await.unwrap();
         store.append(step(4, vec![entered(7)])).await.unwrap();
-        let all = store.history(running(), &page(0, None, false)).unwrap().items;
+        let all = store.history(running(), &page(0, None, false)).await.unwrap().items;
         assert_eq!(ids(&all), [1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(all[4], StoredEvent::render(&entered(5)));
-        let across = store.history(running(), &page(3, Some("3"), false)).unwrap();
+        let across = store.history(running(), &page(3, Some("3"), false)).await.unwrap();
         assert_eq!(ids(&across.items), [4, 5, 6]);
-        let newest = store.history(running(), &page(4, None, true)).unwrap();
+        let newest = store.history(running(), &page(4, None, true)).await.unwrap();
         assert_eq!(ids(&newest.items), [7, 6, 5, 4]);
-        let older = store.history(running(), &page(4, newest.next.as_deref(), true)).unwrap();
+        let older = store.history(running(), &page(4, newest.next.as_deref(), true)).await.unwrap();
         assert_eq!((ids(&older.items), older.next), (vec![3, 2, 1], None));
 
         // Both executions share one stored definition.

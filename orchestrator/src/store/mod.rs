@@ -41,6 +41,7 @@
 
 mod history_codec;
 mod memory;
+mod postgres;
 mod sqlite;
 #[cfg(test)]
 mod suite;
@@ -54,6 +55,7 @@ use serde_json::Value;
 use stepwasm_asl::HistoryEvent;
 
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A failure of the store.

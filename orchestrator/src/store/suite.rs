@@ -14,8 +14,10 @@ use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 use super::{
     ActivityRecord, ActivityStore, Append, AwaitedCallback, Completion, Created, ExecutionFilter, ExecutionRecord,
     ExecutionStatus, ExecutionStore, JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore,
-    Millis, PageRequest, Parking, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
+    Millis, PageRequest, Parking, PostgresStore, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError,
+    StoredEvent,
 };
+use crate::store::postgres::test_server::TestServer;
 
 const REGION: &str = "arn:aws:states:us-east-1:123456789012";
 
@@ -539,6 +541,12 @@ async fn concurrent_appends(store: Arc<dyn Store>) -> u64 {
     writes
 }
 
+/// A store on a database of its own on the test process's PostgreSQL server.
+async fn postgres_store() -> PostgresStore {
+    let url = TestServer::database().await.unwrap_or_else(|error| panic!("{error}"));
+    PostgresStore::connect(&url).await.unwrap_or_else(|error| panic!("connecting to {url}: {error}"))
+}
+
 /// Runs each named check against every store.
 macro_rules! suite {
     ($($check:ident),* $(,)?) => {
@@ -570,6 +578,15 @@ macro_rules! suite {
                 }
             )*
         }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(&super::postgres_store().await).await;
+                }
+            )*
+        }
     };
 }
 
@@ -591,6 +608,34 @@ suite!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_concurrent_appends() {
     concurrent_appends(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_appends() {
+    concurrent_appends(Arc::new(postgres_store().await)).await;
+}
+
+#[tokio::test]
+async fn postgres_reconnect_keeps_everything_and_refuses_a_newer_schema() {
+    let url = TestServer::database().await.unwrap_or_else(|error| panic!("{error}"));
+    let record = execution("kept", "run", 5);
+    {
+        let store = PostgresStore::connect(&url).await.unwrap();
+        start(&store, &record).await;
+        store.append(step(&record.arn, 1, 3, 2)).await.unwrap();
+    }
+    // A second node connecting to a migrated database finds the work done, and the data.
+    let store = PostgresStore::connect(&url).await.unwrap();
+    assert_eq!(store.journal(&record.arn).await.unwrap().len(), 2);
+    assert_eq!(store.history(&record.arn, &PageRequest::default()).await.unwrap().items.len(), 4);
+
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("UPDATE stepwasm_schema SET version = version + 1").await.unwrap();
+    match PostgresStore::connect(&url).await {
+        Err(StoreError::SchemaTooNew { .. }) => {}
+        other => panic!("a newer schema was not refused: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{MemoryStore, SqliteStore, Store};
+use stepwasm_orchestrator::store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use stepwasm_orchestrator::{Client, DataDir, FunctionDirectory};
 
 use crate::function_source::FunctionSource;
@@ -26,8 +26,13 @@ pub(crate) struct ServeArgs {
 
     /// Keep everything in memory (nothing survives a restart) instead of the SQLite database in
     /// the data directory.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "store")]
     in_memory: bool,
+
+    /// Keep executions in this PostgreSQL database instead of the SQLite file in the data
+    /// directory, as `postgres://user:password@host:port/database`. Several nodes can share it.
+    #[arg(long, value_name = "POSTGRES_URL")]
+    store: Option<String>,
 
     /// This node's name in execution leases [default: an id kept in the data directory].
     #[arg(long)]
@@ -98,15 +103,36 @@ pub(crate) struct Server {
     pub(crate) describe_store: String,
 }
 
-/// Builds the service: the store, the runtime, the deployed functions.
-pub(crate) fn build_server(data_dir: &DataDir, in_memory: bool, node_id: Option<String>) -> Result<Server> {
+/// Where a server keeps its executions.
+pub(crate) enum StoreChoice {
+    /// The SQLite file in the data directory.
+    Sqlite,
+    /// Nowhere durable.
+    Memory,
+    /// A PostgreSQL database, by its URL.
+    Postgres(String),
+}
+
+/// Builds the service: the store, the runtime, the deployed functions. Runs on the runtime that
+/// will serve, which a PostgreSQL store's connections belong to.
+pub(crate) async fn build_server(data_dir: &DataDir, choice: &StoreChoice, node_id: Option<String>) -> Result<Server> {
     let runtime =
         Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
+    let in_memory = matches!(choice, StoreChoice::Memory);
     let (store, describe_store, functions): (Arc<dyn Store>, String, Option<Arc<FunctionDirectory>>) = if in_memory {
         (Arc::new(MemoryStore::default()), "in memory".into(), None)
     } else {
-        let path = data_dir.root().join("stepwasm.db");
-        let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let (store, describe_store): (Arc<dyn Store>, String) = match choice {
+            StoreChoice::Postgres(url) => {
+                let store = PostgresStore::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+                (Arc::new(store), format!("PostgreSQL at {}", without_password(url)))
+            }
+            _ => {
+                let path = data_dir.root().join("stepwasm.db");
+                let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+                (Arc::new(store), format!("SQLite at {}", path.display()))
+            }
+        };
         let functions = FunctionDirectory::open(&data_dir.root().join("functions"))?;
         let (loaded, problems) = functions.load_into(&runtime)?;
         for problem in problems {
@@ -115,7 +141,7 @@ pub(crate) fn build_server(data_dir: &DataDir, in_memory: bool, node_id: Option<
         if !loaded.is_empty() {
             eprintln!("stepwasm: {} functions loaded: {}", loaded.len(), loaded.join(", "));
         }
-        (Arc::new(store), format!("SQLite at {}", path.display()), Some(Arc::new(functions)))
+        (store, describe_store, Some(Arc::new(functions)))
     };
     let mut config = ServiceConfig::default();
     match node_id {
@@ -127,6 +153,20 @@ pub(crate) fn build_server(data_dir: &DataDir, in_memory: bool, node_id: Option<
     }
     let service = Service::new(store, runtime, config);
     Ok(Server { state: AppState { service, functions }, describe_store })
+}
+
+/// A connection string fit to print: its password replaced.
+fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// The node id kept in the data directory, created on first use.
@@ -146,9 +186,14 @@ fn persistent_node_id(data_dir: &DataDir) -> Result<String> {
 }
 
 pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
-    let server = build_server(data_dir, args.in_memory, args.node_id.clone())?;
+    let choice = match (&args.store, args.in_memory) {
+        (Some(url), _) => StoreChoice::Postgres(url.clone()),
+        (None, true) => StoreChoice::Memory,
+        (None, false) => StoreChoice::Sqlite,
+    };
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
+        let server = build_server(data_dir, &choice, args.node_id.clone()).await?;
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let address = listener.local_addr()?;

@@ -1,0 +1,144 @@
+//! The PostgreSQL schema and its migrations.
+//!
+//! The layout is SQLite's version 2 (see `store::sqlite::schema`): an execution is one row of
+//! `executions`, pointing at its definition in `definitions`, and one row of `steps` per
+//! interpreter step, holding its journal entry and its history events encoded with each document
+//! once. Names and ARNs compare as bytes (`COLLATE "C"`), as on SQLite, whatever the database's
+//! locale, so listings page the same on every store.
+
+use deadpool_postgres::Client;
+
+use super::super::{StoreError, StoreResult};
+use super::failed;
+
+/// Each migration, in order; the schema's version is how many have run.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE state_machines (
+        arn TEXT COLLATE \"C\" PRIMARY KEY,
+        name TEXT COLLATE \"C\" NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        machine_type TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL,
+        revision_id TEXT NOT NULL,
+        logging_configuration TEXT NOT NULL,
+        tracing_configuration TEXT NOT NULL
+    );
+    CREATE INDEX state_machines_by_name ON state_machines (name, arn);
+
+    CREATE TABLE tags (
+        arn TEXT COLLATE \"C\" NOT NULL,
+        key TEXT COLLATE \"C\" NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (arn, key)
+    );
+
+    CREATE TABLE definitions (
+        id BIGSERIAL PRIMARY KEY,
+        sha256 BYTEA NOT NULL UNIQUE,
+        definition TEXT NOT NULL
+    );
+
+    -- No foreign key to state_machines: executions stay readable after their machine is deleted.
+    CREATE TABLE executions (
+        id BIGSERIAL PRIMARY KEY,
+        arn TEXT COLLATE \"C\" NOT NULL UNIQUE,
+        state_machine_arn TEXT COLLATE \"C\" NOT NULL,
+        name TEXT NOT NULL,
+        definition_id BIGINT NOT NULL REFERENCES definitions (id),
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        start_date BIGINT NOT NULL,
+        stop_date BIGINT,
+        -- Set while the execution is parked (the largest integer: until a callback comes);
+        -- nothing drives it until then. `parking` says what it waits for (JSON).
+        wake_at BIGINT,
+        parking TEXT
+    );
+    CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
+    CREATE INDEX executions_by_start ON executions (start_date, arn);
+    CREATE INDEX executions_running ON executions (arn) WHERE status = 'RUNNING' AND wake_at IS NULL;
+    CREATE INDEX executions_parked ON executions (wake_at) WHERE wake_at IS NOT NULL;
+
+    -- One row per step; its events are first_event .. first_event + event_count - 1. The
+    -- primary key is what stops two nodes from both writing step N of one execution.
+    CREATE TABLE steps (
+        execution_id BIGINT NOT NULL REFERENCES executions (id),
+        sequence BIGINT NOT NULL,
+        first_event BIGINT NOT NULL,
+        event_count BIGINT NOT NULL,
+        entry TEXT NOT NULL,
+        events TEXT NOT NULL,
+        PRIMARY KEY (execution_id, sequence)
+    );
+
+    -- The task tokens parked executions wait for, so any node finds who to wake.
+    CREATE TABLE awaited_tokens (
+        token TEXT PRIMARY KEY,
+        execution_id BIGINT NOT NULL REFERENCES executions (id)
+    );
+    CREATE INDEX awaited_tokens_by_execution ON awaited_tokens (execution_id);
+
+    -- Not tied to executions: EXPRESS executions live in memory but may still be leased.
+    CREATE TABLE leases (
+        execution_arn TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires BIGINT NOT NULL
+    );
+    CREATE INDEX leases_by_owner ON leases (owner);
+
+    CREATE TABLE activities (
+        arn TEXT COLLATE \"C\" PRIMARY KEY,
+        name TEXT COLLATE \"C\" NOT NULL,
+        created BIGINT NOT NULL
+    );
+    CREATE INDEX activities_by_name ON activities (name, arn);
+"];
+
+/// The newest schema version this build knows.
+pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The key of the advisory lock that lets one node at a time migrate.
+const MIGRATION_LOCK: i64 = 0x7374_6570_7761_736d; // "stepwasm"
+
+/// Brings the schema up to [`VERSION`], one transaction per migration. Several nodes may start
+/// at once: an advisory lock makes the others wait, and they then find the work done.
+pub(super) async fn migrate(client: &mut Client) -> StoreResult<()> {
+    loop {
+        let tx = client.transaction().await.map_err(failed("starting a migration"))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(failed("taking the migration lock"))?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS stepwasm_schema (version BIGINT NOT NULL)")
+            .await
+            .map_err(failed("creating the schema version table"))?;
+        let found: i64 = match tx
+            .query_opt("SELECT version FROM stepwasm_schema", &[])
+            .await
+            .map_err(failed("reading the schema version"))?
+        {
+            Some(row) => row.try_get(0).map_err(failed("reading the schema version"))?,
+            None => {
+                tx.execute("INSERT INTO stepwasm_schema (version) VALUES (0)", &[])
+                    .await
+                    .map_err(failed("recording the schema version"))?;
+                0
+            }
+        };
+        if found > VERSION {
+            return Err(StoreError::SchemaTooNew { found, known: VERSION });
+        }
+        let Some(migration) = usize::try_from(found).ok().and_then(|v| MIGRATIONS.get(v)) else {
+            return Ok(());
+        };
+        tx.batch_execute(migration).await.map_err(failed(&format!("migrating the schema to version {}", found + 1)))?;
+        tx.execute("UPDATE stepwasm_schema SET version = $1", &[&(found + 1)])
+            .await
+            .map_err(failed("recording the schema version"))?;
+        tx.commit().await.map_err(failed("committing a migration"))?;
+    }
+}

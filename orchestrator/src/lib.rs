@@ -82,6 +82,8 @@ mod error;
 mod function_store;
 pub mod service;
 pub mod store;
+#[cfg(feature = "postgres-test-server")]
+pub mod testing;
 
 pub use client::{Client, ClientError};
 pub use data_dir::DataDir;

@@ -41,7 +41,7 @@
 
 mod history_codec;
 mod memory;
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 #[cfg(test)]
 mod suite;

@@ -37,6 +37,12 @@ pub(crate) struct ServeArgs {
     /// This node's name in execution leases [default: an id kept in the data directory].
     #[arg(long)]
     node_id: Option<String>,
+
+    /// How long a node's claim on an execution lasts unless renewed. When a node dies, the
+    /// others take over its executions this long after its last renewal: shorter means a faster
+    /// takeover, longer means fewer renewals and more patience with a slow or paused node.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    lease_seconds: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,7 +121,12 @@ pub(crate) enum StoreChoice {
 
 /// Builds the service: the store, the runtime, the deployed functions. Runs on the runtime that
 /// will serve, which a PostgreSQL store's connections belong to.
-pub(crate) async fn build_server(data_dir: &DataDir, choice: &StoreChoice, node_id: Option<String>) -> Result<Server> {
+pub(crate) async fn build_server(
+    data_dir: &DataDir,
+    choice: &StoreChoice,
+    node_id: Option<String>,
+    lease_seconds: u32,
+) -> Result<Server> {
     let runtime =
         Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
     let in_memory = matches!(choice, StoreChoice::Memory);
@@ -143,7 +154,7 @@ pub(crate) async fn build_server(data_dir: &DataDir, choice: &StoreChoice, node_
         }
         (store, describe_store, Some(Arc::new(functions)))
     };
-    let mut config = ServiceConfig::default();
+    let mut config = ServiceConfig { lease_ttl_millis: i64::from(lease_seconds) * 1000, ..ServiceConfig::default() };
     match node_id {
         Some(node_id) => config.node_id = node_id,
         // The same node after a restart: it resumes its executions at once instead of waiting
@@ -193,7 +204,7 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
     };
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
-        let server = build_server(data_dir, &choice, args.node_id.clone()).await?;
+        let server = build_server(data_dir, &choice, args.node_id.clone(), args.lease_seconds).await?;
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let address = listener.local_addr()?;

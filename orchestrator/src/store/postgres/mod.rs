@@ -14,7 +14,7 @@
 
 mod executions;
 mod schema;
-#[cfg(test)]
+#[cfg(any(test, feature = "postgres-test-server"))]
 pub(crate) mod test_server;
 
 use std::collections::BTreeMap;

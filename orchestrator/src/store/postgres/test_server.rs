@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 /// Why the test server is not available.
 #[derive(Debug, Clone)]
-pub(crate) struct Unavailable(String);
+pub struct Unavailable(String);
 
 impl fmt::Display for Unavailable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -30,7 +30,7 @@ impl fmt::Display for Unavailable {
 impl std::error::Error for Unavailable {}
 
 /// The process's test server.
-pub(crate) struct TestServer {
+pub struct TestServer {
     port: u16,
     user: String,
 }
@@ -40,7 +40,7 @@ static NEXT_DATABASE: AtomicU64 = AtomicU64::new(0);
 
 impl TestServer {
     /// The connection string of a new, empty database on the process's test server.
-    pub(crate) async fn database() -> Result<String, Unavailable> {
+    pub async fn database() -> Result<String, Unavailable> {
         let server = match SERVER.get_or_init(TestServer::start) {
             Ok(server) => server,
             Err(error) => return Err(error.clone()),

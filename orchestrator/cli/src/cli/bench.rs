@@ -90,7 +90,12 @@ pub(crate) struct ServerBenchArgs {
     #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
     store: StoreKind,
 
-    /// Print one JSON object instead of a table.
+    /// Measure on this PostgreSQL database instead (`postgres://…`): one node, then two nodes
+    /// sharing it. The database keeps the executions; each run uses a state machine of its own.
+    #[arg(long, value_name = "POSTGRES_URL", conflicts_with = "store")]
+    postgres: Option<String>,
+
+    /// Print one JSON object per configuration instead of a table.
     #[arg(long)]
     json: bool,
 }
@@ -161,9 +166,14 @@ pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Invoke(args) => super::bench_invoke::run(args),
         BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize, args.json),
-        BenchCommand::Server(args) => {
-            super::bench_server::run(args.seconds, args.connections as usize, args.workflow, args.store, args.json)
-        }
+        BenchCommand::Server(args) => super::bench_server::run(
+            args.seconds,
+            args.connections as usize,
+            args.workflow,
+            args.store,
+            args.postgres.as_deref(),
+            args.json,
+        ),
         BenchCommand::Parked(args) => super::bench_parked::run(
             args.executions,
             args.wait_seconds.map(Duration::from_secs_f64),

@@ -97,7 +97,7 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
     }
 
     let load = Load {
-        address,
+        addresses: vec![address],
         machine: machine.clone(),
         input: pass_chain_input().to_string(),
         connections,

@@ -15,7 +15,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{MemoryStore, SqliteStore, Store};
+use stepwasm_orchestrator::store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use stepwasm_runtime::Runtime;
 use tokio::net::TcpStream;
 
@@ -44,7 +44,27 @@ impl BenchServer {
             StoreKind::Memory => Arc::new(MemoryStore::default()),
         };
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        let service = Service::new(Arc::clone(&store), functions, ServiceConfig::default());
+        Self::serve(runtime, store, functions, ServiceConfig::default(), data)
+    }
+
+    /// Starts node `node_id` on the PostgreSQL database at `url`, which other nodes may share.
+    pub(crate) fn start_on_postgres(url: &str, node_id: &str, functions: Runtime) -> Result<Self> {
+        let data = std::env::temp_dir().join(format!("stepwasm-bench-{node_id}-{}", std::process::id()));
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        // The pool's connections belong to the runtime they are made on: the node's own.
+        let store: Arc<dyn Store> = Arc::new(runtime.block_on(PostgresStore::connect(url))?);
+        let config = ServiceConfig { node_id: node_id.to_owned(), ..ServiceConfig::default() };
+        Self::serve(runtime, store, functions, config, data)
+    }
+
+    fn serve(
+        runtime: tokio::runtime::Runtime,
+        store: Arc<dyn Store>,
+        functions: Runtime,
+        config: ServiceConfig,
+        data: std::path::PathBuf,
+    ) -> Result<Self> {
+        let service = Service::new(Arc::clone(&store), functions, config);
         let address = runtime.block_on(async {
             service.start_background_work().await?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -70,8 +90,8 @@ impl Drop for BenchServer {
 /// What to start, and how.
 #[derive(Clone)]
 pub(crate) struct Load {
-    /// The server.
-    pub(crate) address: SocketAddr,
+    /// The servers: connection `c` goes to the `c mod n`-th.
+    pub(crate) addresses: Vec<SocketAddr>,
     /// The state machine to start.
     pub(crate) machine: String,
     /// The execution input, as JSON text.
@@ -139,11 +159,12 @@ impl Load {
         issued: &AtomicU64,
         started: Instant,
     ) -> Result<Vec<Duration>> {
-        let stream = TcpStream::connect(self.address).await?;
+        let address = self.addresses[connection % self.addresses.len()];
+        let stream = TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
         let (mut sender, driver) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
         tokio::task::spawn_local(driver);
-        let host = self.address.to_string();
+        let host = address.to_string();
         // Paced connections take turns: connection c sends at (c + k·connections) / rate.
         let interval = self.rate.map(|rate| Duration::from_secs_f64(self.connections as f64 / rate));
         let mut next =

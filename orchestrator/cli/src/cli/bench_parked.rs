@@ -54,7 +54,7 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
     let before = resident_bytes()?;
     let began = Instant::now();
     let load = Load {
-        address,
+        addresses: vec![address],
         machine: machine.clone(),
         input,
         connections: 64,

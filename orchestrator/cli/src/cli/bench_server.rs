@@ -31,17 +31,103 @@ pub(crate) fn run(
     connections: usize,
     workflow: ServerWorkflow,
     store_kind: StoreKind,
+    postgres: Option<&str>,
     as_json: bool,
 ) -> Result<ExitCode> {
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let functions = Runtime::new(RuntimeConfig::default())?;
     if workflow == ServerWorkflow::OrderPipeline {
         for sample in stepwasm_functions::ALL {
-            runtime.register(sample.name, sample.component, FunctionConfig::default())?;
+            functions.register(sample.name, sample.component, FunctionConfig::default())?;
         }
     }
-    let bench = BenchServer::start(store_kind, runtime, "server")?;
-    let (address, service, store) = (bench.address, bench.service.clone(), &bench.store);
+    let length = Duration::from_secs_f64(seconds);
+    let (goal_rate, goal_p50) = goals(workflow, store_kind);
+    let mut failed = 0;
+    let runs: Vec<(String, Vec<BenchServer>)> = match postgres {
+        None => vec![(store_kind.name().to_owned(), vec![BenchServer::start(store_kind, functions, "server")?])],
+        // One node, then two on the same database, side by side. The nodes share this process
+        // (and its two cores); each has its own runtime, connection pool and leases.
+        Some(url) => {
+            let mut runs = Vec::new();
+            for nodes in [1, 2] {
+                let servers = (0..nodes)
+                    .map(|node| {
+                        BenchServer::start_on_postgres(url, &format!("bench-{nodes}-{node}"), functions.clone())
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                runs.push((format!("postgres, {nodes} node{}", if nodes == 1 { "" } else { "s" }), servers));
+            }
+            runs
+        }
+    };
+    for (label, servers) in runs {
+        let figures = measure(&servers, workflow, connections, length, as_json, &label)?;
+        failed += figures.executions - figures.succeeded;
+        if as_json {
+            println!(
+                "{}",
+                json!({
+                    "bench": "server",
+                    "workflow": figures.workflow,
+                    "store": label,
+                    "nodes": servers.len(),
+                    "connections": connections,
+                    "executions_per_second": figures.rate.round(),
+                    "goal_executions_per_second": goal_rate,
+                    "half_load_rate": (figures.rate / 2.0).round(),
+                    "completion_p50_ms": figures.completion.median.as_secs_f64() * 1e3,
+                    "completion_p99_ms": figures.completion.p99.as_secs_f64() * 1e3,
+                    "goal_completion_p50_ms": goal_p50.as_secs_f64() * 1e3,
+                    "start_p50_ms": figures.start.median.as_secs_f64() * 1e3,
+                    "executions": figures.executions,
+                    "succeeded": figures.succeeded,
+                })
+            );
+        } else {
+            println!(
+                "  saturated ({connections} connections): {:>8.0} executions/s (goal {goal_rate:.0}), {} in {:.1} s",
+                figures.rate, figures.saturated, figures.saturated_seconds
+            );
+            println!(
+                "  at half that rate ({:.0}/s): start-to-completion p50 {:>9}  p99 {:>9} (goal p50 {}); StartExecution p50 {}",
+                figures.rate / 2.0,
+                figures.completion.median(),
+                figures.completion.p99(),
+                super::invoke::format_duration(goal_p50),
+                figures.start.median(),
+            );
+            println!("  {} of {} executions SUCCEEDED", figures.succeeded, figures.executions);
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} executions did not succeed");
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
+/// What one configuration measured.
+struct Figures {
+    workflow: &'static str,
+    rate: f64,
+    saturated: usize,
+    saturated_seconds: f64,
+    completion: Percentiles,
+    start: Percentiles,
+    executions: usize,
+    succeeded: usize,
+}
+
+/// Saturates `servers` (the connections spread over them), then runs them at half that rate.
+fn measure(
+    servers: &[BenchServer],
+    workflow: ServerWorkflow,
+    connections: usize,
+    length: Duration,
+    as_json: bool,
+    label: &str,
+) -> Result<Figures> {
+    let addresses: Vec<_> = servers.iter().map(|server| server.address).collect();
+    let store = &servers[0].store;
     let (name, definition, input) = match workflow {
         // The large order runs all ten tasks with no retry back-off (see `bench engine`).
         ServerWorkflow::OrderPipeline => (
@@ -53,26 +139,30 @@ pub(crate) fn run(
             ("pass-chain", pass_chain_definition().to_string(), pass_chain_input().to_string())
         }
     };
-    let machine = Client::new(&format!("http://{address}")).call(
+    // A database that outlives the run may hold an earlier run's executions: a machine of its
+    // own keeps them apart.
+    let machine_name = format!("{name}-{}-{}", servers.len(), std::process::id());
+    let machine = Client::new(&format!("http://{}", addresses[0])).call(
         "CreateStateMachine",
-        &json!({"name": name, "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
+        &json!({"name": machine_name, "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
     )?["stateMachineArn"]
         .as_str()
         .context("no state machine ARN")?
         .to_owned();
-    let store_name = store_kind.name();
     if !as_json {
-        println!("stepwasm bench server: {name} through the HTTP API on {address}, {store_name} store");
+        let on: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+        println!("stepwasm bench server: {name} through the HTTP API on {}, {label} store", on.join(" and "));
     }
 
-    // Saturation: start as fast as the server takes them, with at most a few executions per
+    // Saturation: start as fast as the servers take them, with at most a few executions per
     // connection unfinished, so what is measured is finishing them, not queueing them.
-    let length = Duration::from_secs_f64(seconds);
     let limit = connections * 4;
-    let admit = Arc::new(move || service.executions_in_progress() < limit);
+    let services: Vec<_> = servers.iter().map(|server| server.service.clone()).collect();
+    let admit =
+        Arc::new(move || services.iter().map(|service| service.executions_in_progress()).sum::<usize>() < limit);
     let began = Instant::now();
     let saturated = Load {
-        address,
+        addresses: addresses.clone(),
         machine: machine.clone(),
         input: input.clone(),
         connections,
@@ -88,7 +178,7 @@ pub(crate) fn run(
 
     // Latency at half that rate, open loop: starts are paced, not waiting for completions.
     let paced = Load {
-        address,
+        addresses,
         machine: machine.clone(),
         input,
         connections,
@@ -109,49 +199,16 @@ pub(crate) fn run(
         .filter(|e| e.name.starts_with("paced-"))
         .filter_map(|e| e.stop_date.map(|stop| Duration::from_millis(u64::try_from(stop - e.start_date).unwrap_or(0))))
         .collect();
-    let completion = Percentiles::of(&mut completion_latencies);
-    let start = Percentiles::of(&mut start_latencies);
-    let (goal_rate, goal_p50) = goals(workflow, store_kind);
-    if as_json {
-        println!(
-            "{}",
-            json!({
-                "bench": "server",
-                "workflow": name,
-                "store": store_name,
-                "connections": connections,
-                "executions_per_second": rate.round(),
-                "goal_executions_per_second": goal_rate,
-                "half_load_rate": (rate / 2.0).round(),
-                "completion_p50_ms": completion.median.as_secs_f64() * 1e3,
-                "completion_p99_ms": completion.p99.as_secs_f64() * 1e3,
-                "goal_completion_p50_ms": goal_p50.as_secs_f64() * 1e3,
-                "start_p50_ms": start.median.as_secs_f64() * 1e3,
-                "executions": executions.len(),
-                "succeeded": succeeded,
-            })
-        );
-    } else {
-        println!(
-            "  saturated ({connections} connections): {rate:>8.0} executions/s (goal {goal_rate:.0}), {} in {:.1} s",
-            saturated.latencies.len(),
-            saturated.elapsed.as_secs_f64()
-        );
-        println!(
-            "  at half that rate ({:.0}/s): start-to-completion p50 {:>9}  p99 {:>9} (goal p50 {}); StartExecution p50 {}",
-            rate / 2.0,
-            completion.median(),
-            completion.p99(),
-            super::invoke::format_duration(goal_p50),
-            start.median(),
-        );
-        println!("  {succeeded} of {} executions SUCCEEDED", executions.len());
-    }
-    drop(bench);
-    if succeeded != executions.len() {
-        bail!("{} executions did not succeed", executions.len() - succeeded);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Figures {
+        workflow: name,
+        rate,
+        saturated: saturated.latencies.len(),
+        saturated_seconds: saturated.elapsed.as_secs_f64(),
+        completion: Percentiles::of(&mut completion_latencies),
+        start: Percentiles::of(&mut start_latencies),
+        executions: executions.len(),
+        succeeded,
+    })
 }
 
 /// Every execution of `machine`.

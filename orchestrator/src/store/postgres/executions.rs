@@ -178,42 +178,43 @@ impl PostgresStore {
 
     async fn insert_append(&self, append: &Append, step: &EncodedStep) -> StoreResult<()> {
         let arn = &append.execution_arn;
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(failed("starting a transaction"))?;
-        // The row lock orders appends to one execution across nodes: the second of two writers
-        // of step N waits here, then finds N taken.
-        let found =
-            query(&tx, "SELECT id FROM executions WHERE arn = $1 FOR UPDATE", &[arn], "locking an execution").await?;
-        let execution: i64 = get(found.first().ok_or_else(|| no_execution(arn))?, 0)?;
-        // Sequences and event ids both grow with the step, so the last step tells what comes next.
-        let last = query(
-            &tx,
-            "SELECT sequence, first_event, event_count FROM steps WHERE execution_id = $1 \
-             ORDER BY sequence DESC LIMIT 1",
-            &[&execution],
-            "reading the last step",
-        )
-        .await?;
-        let (next_sequence, next_event) = match last.first() {
-            Some(row) => {
-                let (sequence, first, count): (i64, i64, i64) = (get(row, 0)?, get(row, 1)?, get(row, 2)?);
-                (sequence + 1, if count == 0 { first.max(1) } else { first + count })
+        // Event ids must run on from the first; where the first must be, the database knows.
+        let first_event = match append.events.first() {
+            Some(first) => {
+                check_append(append, append.entry.sequence, first.id)?;
+                to_sql_int(first.id, "event id")?
             }
-            None => (0, 1),
+            None => 0,
         };
-        check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
-        insert_step(&tx, execution, step, next_event).await?;
-        unpark(&tx, execution).await?;
-        if let Some(c) = &append.completion {
-            execute(
-                &tx,
-                "UPDATE executions SET status = $2, output = $3, error = $4, cause = $5, stop_date = $6 WHERE id = $1",
-                &[&execution, &c.status.as_str(), &c.output, &c.error, &c.cause, &c.stop_date],
-                "completing an execution",
+        let completion = append.completion.as_ref();
+        let rows = self
+            .query(
+                "SELECT written, next_sequence, next_event \
+                 FROM stepwasm_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    arn,
+                    &step.sequence,
+                    &first_event,
+                    &step.event_count,
+                    &step.entry,
+                    &step.events,
+                    &completion.map(|c| c.status.as_str()),
+                    &completion.and_then(|c| c.output.as_deref()),
+                    &completion.and_then(|c| c.error.as_deref()),
+                    &completion.and_then(|c| c.cause.as_deref()),
+                    &completion.map(|c| c.stop_date),
+                ],
             )
             .await?;
+        let row = rows.first().ok_or_else(|| StoreError::Corrupt("stepwasm_append returned no row".into()))?;
+        if get::<bool>(row, 0)? {
+            return Ok(());
         }
-        tx.commit().await.map_err(failed("committing a step"))
+        let (Some(next_sequence), Some(next_event)) = (get::<Option<i64>>(row, 1)?, get::<Option<i64>>(row, 2)?) else {
+            return Err(no_execution(arn));
+        };
+        check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
+        Err(StoreError::Corrupt(format!("execution {arn}: a step that continues the journal was not written")))
     }
 
     async fn park_execution(&self, arn: &str, parking: &Parking) -> StoreResult<()> {

@@ -15,6 +15,8 @@
 mod executions;
 mod schema;
 #[cfg(any(test, feature = "postgres-test-server"))]
+// Public for the `testing` module, which only the feature builds.
+#[cfg_attr(not(feature = "postgres-test-server"), allow(unreachable_pub))]
 pub(crate) mod test_server;
 
 use std::collections::BTreeMap;

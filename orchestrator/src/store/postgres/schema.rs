@@ -97,6 +97,51 @@ const MIGRATIONS: &[&str] = &["
         created BIGINT NOT NULL
     );
     CREATE INDEX activities_by_name ON activities (name, arn);
+
+    -- One step of one execution in one round trip: the step is written only if it continues the
+    -- journal and the history. Either way the row says where they continue, so the caller can
+    -- explain a refusal. The execution's row lock orders concurrent writers across nodes.
+    CREATE FUNCTION stepwasm_append(
+        p_arn TEXT, p_sequence BIGINT, p_first_event BIGINT, p_event_count BIGINT, p_entry TEXT,
+        p_events TEXT, p_status TEXT, p_output TEXT, p_error TEXT, p_cause TEXT, p_stop_date BIGINT,
+        OUT written BOOLEAN, OUT next_sequence BIGINT, OUT next_event BIGINT
+    ) LANGUAGE plpgsql AS $$
+    DECLARE
+        v_execution BIGINT;
+        v_sequence BIGINT;
+        v_first BIGINT;
+        v_count BIGINT;
+    BEGIN
+        written := FALSE;
+        SELECT id INTO v_execution FROM executions WHERE arn = p_arn FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        SELECT sequence, first_event, event_count INTO v_sequence, v_first, v_count
+            FROM steps WHERE execution_id = v_execution ORDER BY sequence DESC LIMIT 1;
+        IF NOT FOUND THEN
+            next_sequence := 0;
+            next_event := 1;
+        ELSE
+            next_sequence := v_sequence + 1;
+            next_event := CASE WHEN v_count = 0 THEN GREATEST(v_first, 1) ELSE v_first + v_count END;
+        END IF;
+        IF p_sequence <> next_sequence OR (p_event_count > 0 AND p_first_event <> next_event) THEN
+            RETURN;
+        END IF;
+        INSERT INTO steps (execution_id, sequence, first_event, event_count, entry, events)
+            VALUES (v_execution, p_sequence, next_event, p_event_count, p_entry, p_events);
+        UPDATE executions SET wake_at = NULL, parking = NULL WHERE id = v_execution AND wake_at IS NOT NULL;
+        IF FOUND THEN
+            DELETE FROM awaited_tokens WHERE execution_id = v_execution;
+        END IF;
+        IF p_status IS NOT NULL THEN
+            UPDATE executions SET status = p_status, output = p_output, error = p_error, cause = p_cause,
+                stop_date = p_stop_date WHERE id = v_execution;
+        END IF;
+        written := TRUE;
+    END
+    $$;
 "];
 
 /// The newest schema version this build knows.

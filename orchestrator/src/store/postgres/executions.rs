@@ -14,6 +14,7 @@ use super::super::{
     Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
     Millis, Page, PageRequest, Parking, StoreError, StoreFuture, StoreResult, StoredEvent,
 };
+use super::group_commit::PendingAppend;
 use super::{PostgresStore, failed, from_sql_int, get, json, sql_limit, to_sql_int};
 use sha2::{Digest, Sha256};
 
@@ -176,45 +177,29 @@ impl PostgresStore {
         Ok(Created::New(created))
     }
 
-    async fn insert_append(&self, append: &Append, step: &EncodedStep) -> StoreResult<()> {
-        let arn = &append.execution_arn;
+    async fn insert_append(&self, append: Append, step: EncodedStep) -> StoreResult<()> {
         // Event ids must run on from the first; where the first must be, the database knows.
         let first_event = match append.events.first() {
             Some(first) => {
-                check_append(append, append.entry.sequence, first.id)?;
+                check_append(&append, append.entry.sequence, first.id)?;
                 to_sql_int(first.id, "event id")?
             }
             None => 0,
         };
-        let completion = append.completion.as_ref();
-        let rows = self
-            .query(
-                "SELECT written, next_sequence, next_event \
-                 FROM stepwasm_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &[
-                    arn,
-                    &step.sequence,
-                    &first_event,
-                    &step.event_count,
-                    &step.entry,
-                    &step.events,
-                    &completion.map(|c| c.status.as_str()),
-                    &completion.and_then(|c| c.output.as_deref()),
-                    &completion.and_then(|c| c.error.as_deref()),
-                    &completion.and_then(|c| c.cause.as_deref()),
-                    &completion.map(|c| c.stop_date),
-                ],
-            )
-            .await?;
-        let row = rows.first().ok_or_else(|| StoreError::Corrupt("stepwasm_append returned no row".into()))?;
-        if get::<bool>(row, 0)? {
-            return Ok(());
-        }
-        let (Some(next_sequence), Some(next_event)) = (get::<Option<i64>>(row, 1)?, get::<Option<i64>>(row, 2)?) else {
-            return Err(no_execution(arn));
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pending = PendingAppend {
+            sequence: step.sequence,
+            first_event,
+            event_count: step.event_count,
+            entry: step.entry,
+            events: step.events,
+            status: append.completion.as_ref().map(|c| c.status.as_str()),
+            stop_date: append.completion.as_ref().map(|c| c.stop_date),
+            append,
+            reply,
         };
-        check_append(append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
-        Err(StoreError::Corrupt(format!("execution {arn}: a step that continues the journal was not written")))
+        self.appends.send(pending).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     async fn park_execution(&self, arn: &str, parking: &Parking) -> StoreResult<()> {
@@ -434,7 +419,7 @@ impl JournalStore for PostgresStore {
     fn append(&self, append: Append) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let step = encode_step(&append)?;
-            self.insert_append(&append, &step).await
+            self.insert_append(append, step).await
         })
     }
 

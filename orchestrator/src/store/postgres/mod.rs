@@ -2,17 +2,20 @@
 //!
 //! # Connections
 //!
-//! A pool of connections (deadpool), each with its prepared statements cached. Every write is
-//! one transaction; an append locks its execution's row first (`FOR UPDATE`), so two nodes that
-//! both believe they drive an execution cannot both write its next step: the second finds the
-//! step taken and is told so, exactly as on SQLite. Leases are single `INSERT … ON CONFLICT`
-//! statements, so a claim is atomic without a lock.
+//! A pool of connections (deadpool), each with its prepared statements cached. Appends are
+//! group-committed (`group_commit`): many executions' steps share one transaction. Each step is
+//! one call of the `stepwasm_append` function, which locks its execution's row first
+//! (`FOR UPDATE`), so two nodes that both believe they drive an execution cannot both write its
+//! next step: the second finds the step taken and is told so, exactly as on SQLite. Other writes
+//! are one transaction each. Leases are single `INSERT … ON CONFLICT` statements, so a claim is
+//! atomic without a lock.
 //!
 //! # Tables
 //!
 //! The layout is SQLite's (see `schema`); the store suite runs against both.
 
 mod executions;
+mod group_commit;
 mod schema;
 #[cfg(any(test, feature = "postgres-test-server"))]
 // Public for the `testing` module, which only the feature builds.
@@ -31,13 +34,15 @@ use super::{
     StateMachineStore, StoreError, StoreFuture, StoreResult,
 };
 
-/// Connections kept open to the database.
-const POOL_SIZE: usize = 16;
+/// Connections kept open to the database: the group-commit writers' and the rest's.
+const POOL_SIZE: usize = 16 + group_commit::WRITERS;
 
 /// The durable store in a PostgreSQL database.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// Appends waiting for their group's commit.
+    appends: tokio::sync::mpsc::UnboundedSender<group_commit::PendingAppend>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -62,9 +67,10 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Refused(format!("a connection pool for {url:?} cannot be built: {e}")))?;
-        let store = Self { pool };
-        schema::migrate(&mut store.client().await?).await?;
-        Ok(store)
+        schema::migrate(&mut pool.get().await.map_err(|e| StoreError::database("connecting to PostgreSQL", e))?)
+            .await?;
+        let appends = group_commit::start(&pool);
+        Ok(Self { pool, appends })
     }
 
     async fn client(&self) -> StoreResult<Client> {

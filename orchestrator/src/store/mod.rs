@@ -39,6 +39,7 @@
 //! Every method returns a [`StoreFuture`], reads included, so that a store across the network
 //! waits without holding a thread. A future owns what it needs: none borrows its arguments.
 
+mod encoding;
 mod history_codec;
 mod memory;
 pub(crate) mod postgres;

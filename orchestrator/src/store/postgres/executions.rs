@@ -5,6 +5,7 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::super::encoding::{EncodedStep, encode_step};
 use super::super::history_codec;
 use super::super::memory::{
     check_append, check_start, complete, event_position, execution_position, no_execution, paginate,
@@ -41,26 +42,6 @@ fn execution(row: &Row) -> StoreResult<ExecutionRecord> {
         start_date: get(row, 9)?,
         stop_date: get(row, 10)?,
         arn,
-    })
-}
-
-/// A step ready to be written: encoded before a connection is taken.
-struct EncodedStep {
-    sequence: i64,
-    event_count: i64,
-    entry: String,
-    events: String,
-}
-
-fn encode_step(append: &Append) -> StoreResult<EncodedStep> {
-    let arn = &append.execution_arn;
-    let entry = serde_json::to_string(&append.entry)
-        .map_err(|e| StoreError::database(format!("journal entry of {arn} cannot be encoded"), e))?;
-    Ok(EncodedStep {
-        sequence: to_sql_int(append.entry.sequence, "sequence")?,
-        event_count: to_sql_int(append.events.len() as u64, "event count")?,
-        entry,
-        events: history_codec::encode(&append.events)?,
     })
 }
 

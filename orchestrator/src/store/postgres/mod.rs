@@ -28,6 +28,7 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
 
+use super::encoding::{from_sql_int, json, to_sql_int};
 use super::memory::{name_position, paginate, parse_name_position};
 use super::{
     ActivityRecord, ActivityStore, LeaseStore, MachineType, Millis, Page, PageRequest, StateMachineRecord,
@@ -101,18 +102,6 @@ fn failed(what: &str) -> impl FnOnce(tokio_postgres::Error) -> StoreError + '_ {
 /// never a panic.
 fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize) -> StoreResult<T> {
     row.try_get(index).map_err(|e| StoreError::Corrupt(format!("column {index}: {e}")))
-}
-
-fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-fn to_sql_int(value: u64, what: &str) -> StoreResult<i64> {
-    i64::try_from(value).map_err(|_| StoreError::Refused(format!("{what} {value} is too large to store")))
-}
-
-fn from_sql_int(value: i64, what: &str) -> StoreResult<u64> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is negative")))
 }
 
 /// PostgreSQL's `LIMIT` for a page: one more than asked, to learn whether another page follows;

@@ -4,6 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::super::encoding::{EncodedStep, encode_step};
 use super::super::history_codec;
 use super::super::memory::{
     check_append, check_start, complete, event_position, execution_position, no_execution, paginate,
@@ -52,26 +53,6 @@ fn execution_id(conn: &Connection, arn: &str) -> StoreResult<Option<i64>> {
         .prepare_cached("SELECT id FROM executions WHERE arn = ?1")?
         .query_row([arn], |row| row.get(0))
         .optional()?)
-}
-
-/// A step ready for the writer: everything that can be done off the writer thread is done.
-struct EncodedStep {
-    sequence: i64,
-    event_count: i64,
-    entry: String,
-    events: String,
-}
-
-fn encode_step(append: &Append) -> StoreResult<EncodedStep> {
-    let arn = &append.execution_arn;
-    let entry = serde_json::to_string(&append.entry)
-        .map_err(|e| StoreError::database(format!("journal entry of {arn} cannot be encoded"), e))?;
-    Ok(EncodedStep {
-        sequence: to_sql_int(append.entry.sequence, "sequence")?,
-        event_count: to_sql_int(append.events.len() as u64, "event count")?,
-        entry,
-        events: history_codec::encode(&append.events)?,
-    })
 }
 
 /// Inserts `step`; `first_event` is where its events start, or would have (a step with no

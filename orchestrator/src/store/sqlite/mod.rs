@@ -37,6 +37,7 @@ use tokio::sync::oneshot;
 mod executions;
 mod schema;
 
+use super::encoding::{from_sql_int, json, to_sql_int};
 use super::memory::{name_position, paginate, parse_name_position};
 use super::{
     ActivityRecord, ActivityStore, LeaseStore, MachineType, Millis, Page, PageRequest, StateMachineRecord,
@@ -441,18 +442,6 @@ impl StoredMachine {
             revision_id: self.revision_id,
         })
     }
-}
-
-fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-fn to_sql_int(value: u64, what: &str) -> StoreResult<i64> {
-    i64::try_from(value).map_err(|_| StoreError::Refused(format!("{what} {value} is too large to store")))
-}
-
-fn from_sql_int(value: i64, what: &str) -> StoreResult<u64> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is negative")))
 }
 
 /// SQLite's `LIMIT` for a page: one more than asked, to learn whether another page follows;

@@ -41,6 +41,11 @@ impl Service {
         Ok(resumed)
     }
 
+    /// This node's name in execution leases.
+    pub fn node_id(&self) -> &str {
+        &self.inner.config.node_id
+    }
+
     /// How many executions this node is driving now.
     pub fn executions_in_progress(&self) -> usize {
         self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).len()

@@ -210,6 +210,7 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         let address = listener.local_addr()?;
         let resumed = server.state.service.start_background_work().await?;
         println!("stepwasm serving on http://{address} (store: {})", server.describe_store);
+        println!("node {} (leases of {} s)", server.state.service.node_id(), args.lease_seconds);
         if resumed > 0 {
             println!("resumed {resumed} running executions");
         }

@@ -269,18 +269,21 @@ impl PostgresStore {
             return Ok(paginate(std::iter::empty::<StoredEvent>(), page.limit, |e| event_position(e.id)));
         };
         let after_sql = after.map(|id| to_sql_int(id, "event id")).transpose()?;
+        // Every step selected holds at least one event past `after`, so `wanted` steps are enough:
+        // a page of a long history reads a page of steps, not the whole history.
+        let steps = (page.limit != 0).then(|| i64::try_from(wanted).unwrap_or(i64::MAX));
         let rows = if page.reverse {
             self.query(
                 "SELECT first_event, events FROM steps \
-                 WHERE execution_id = $1 AND event_count > 0 AND first_event < $2 ORDER BY sequence DESC",
-                &[&execution, &after_sql.unwrap_or(i64::MAX)],
+                 WHERE execution_id = $1 AND event_count > 0 AND first_event < $2 ORDER BY sequence DESC LIMIT $3",
+                &[&execution, &after_sql.unwrap_or(i64::MAX), &steps],
             )
             .await?
         } else {
             self.query(
                 "SELECT first_event, events FROM steps \
-                 WHERE execution_id = $1 AND event_count > 0 AND first_event + event_count > $2 ORDER BY sequence",
-                &[&execution, &after_sql.unwrap_or(0)],
+                 WHERE execution_id = $1 AND event_count > 0 AND first_event + event_count > $2 ORDER BY sequence LIMIT $3",
+                &[&execution, &after_sql.unwrap_or(0), &steps],
             )
             .await?
         };

@@ -25,7 +25,7 @@ fn service_with_functions(path: &Path) -> Result<Service> {
 }
 
 /// A machine whose one Task hands its token to a function, then waits for the callback.
-async fn deploy_callback(service: &Service, name: &str, timeout_seconds: u64) -> Result<String> {
+pub(crate) async fn deploy_callback(service: &Service, name: &str, timeout_seconds: u64) -> Result<String> {
     let definition = json!({
         "StartAt": "AskForApproval",
         "States": {
@@ -45,7 +45,7 @@ async fn deploy_callback(service: &Service, name: &str, timeout_seconds: u64) ->
 }
 
 /// The token the execution's callback task was scheduled with, from its history.
-async fn scheduled_token(service: &Service, arn: &str) -> Result<String> {
+pub(crate) async fn scheduled_token(service: &Service, arn: &str) -> Result<String> {
     let page = service.history(arn, Some(1000), false, None, true).await?;
     let scheduled =
         page.events.iter().find(|event| event["type"] == "TaskScheduled").context("no TaskScheduled event")?;
@@ -66,7 +66,7 @@ async fn deploy(service: &Service, seconds: u64) -> Result<String> {
     create(service, &format!("pause-{seconds}"), &definition).await
 }
 
-async fn create(service: &Service, name: &str, definition: &Value) -> Result<String> {
+pub(crate) async fn create(service: &Service, name: &str, definition: &Value) -> Result<String> {
     let machine = service
         .create_state_machine(
             name,
@@ -82,7 +82,7 @@ async fn create(service: &Service, name: &str, definition: &Value) -> Result<Str
 }
 
 /// Polls until `done` holds, for at most `limit`.
-async fn eventually<F: Future<Output = Result<bool>>>(
+pub(crate) async fn eventually<F: Future<Output = Result<bool>>>(
     limit: Duration,
     what: &str,
     mut done: impl FnMut() -> F,
@@ -95,7 +95,7 @@ async fn eventually<F: Future<Output = Result<bool>>>(
     Ok(())
 }
 
-async fn history_types(service: &Service, arn: &str) -> Result<Vec<String>> {
+pub(crate) async fn history_types(service: &Service, arn: &str) -> Result<Vec<String>> {
     let page = service.history(arn, Some(1000), false, None, true).await?;
     Ok(page.events.iter().filter_map(|event| event["type"].as_str().map(str::to_owned)).collect())
 }

@@ -15,7 +15,10 @@ use super::tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutco
 use crate::store::StoreError;
 
 /// Something from outside the execution that it may be waiting for.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its serde form is how signals are posted to the store for another node to deliver.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Signal {
     /// `SendTaskSuccess` for a `.waitForTaskToken` task.
     TaskSuccess {

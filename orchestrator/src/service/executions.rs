@@ -1,8 +1,6 @@
 //! Executions: start (idempotent by name), run durably, describe, list, stop, history,
 //! callbacks, and resuming after a restart.
 
-use std::sync::PoisonError;
-
 use serde_json::Value;
 use stepwasm_asl::progress::{self, MapIteration};
 use stepwasm_asl::{ExecutionContext, ExecutionOutcome, Timestamp};
@@ -13,11 +11,11 @@ use super::names::{
     ACCOUNT, REGION, check_name, decode_page_token, encode_page_token, execution_parts, page_size, state_machine_name,
 };
 use super::recorder::{completion, to_append};
-use super::{Service, ServiceResult, TokenHolder};
+use super::{Service, ServiceResult};
 use crate::engine::{Signal, StepRecord, random_uuid};
 use crate::store::{
-    Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, MachineType, PageRequest, StateMachineRecord,
-    StoredEvent,
+    Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, IssuedToken, MachineType, PageRequest,
+    StateMachineRecord, StoredEvent,
 };
 
 /// DescribeExecution's answer.
@@ -270,7 +268,7 @@ impl Service {
         if execution.status != ExecutionStatus::Running {
             return Ok(execution.stop_date.unwrap_or(execution.start_date));
         }
-        self.signal_execution(arn, Signal::Stop { error, cause }).await?;
+        self.post_signal(arn, &Signal::Stop { error, cause }).await?;
         // Wait briefly for the abort to be journaled, so a following Describe shows it.
         for _ in 0..200 {
             if let Some(record) = self.inner.store.execution(arn).await?
@@ -343,15 +341,13 @@ impl Service {
                 // not yet issued: then no token is shown, never a sibling iteration's. Only a
                 // request that was not recorded falls back to the state's newest token.
                 let token = match state.callback_request.as_deref() {
-                    Some(request) => {
-                        tokens.iter().find(|(token, _)| request.contains(token.as_str())).map(|(token, _)| token)
-                    }
+                    Some(request) => tokens.iter().find(|issued| request.contains(issued.token.as_str())),
                     None => tokens
                         .iter()
-                        .filter(|(_, holder)| holder.state_name == state.name)
-                        .max_by_key(|(_, holder)| holder.issued)
-                        .map(|(token, _)| token),
-                };
+                        .filter(|issued| issued.state_name == state.name)
+                        .max_by_key(|issued| issued.issued),
+                }
+                .map(|issued| &issued.token);
                 if let Some(token) = token {
                     reply["states"][id]["taskToken"] = Value::from(token.as_str());
                 }
@@ -362,22 +358,21 @@ impl Service {
         Ok(reply)
     }
 
-    /// The task tokens this node issued to `arn`, with who holds them, and, if it is parked,
-    /// the tokens of the callbacks it waits for.
-    async fn task_tokens_of(&self, arn: &str) -> Vec<(String, TokenHolder)> {
-        let mut found: Vec<(String, TokenHolder)> = {
-            let tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
-            tokens
-                .iter()
-                .filter(|(_, holder)| holder.execution_arn == arn)
-                .map(|(token, holder)| (token.clone(), holder.clone()))
-                .collect()
-        };
+    /// The task tokens issued to `arn`, and, if it is parked, the tokens of the callbacks it
+    /// waits for (an execution parked by an older stepwasm has only those).
+    async fn task_tokens_of(&self, arn: &str) -> Vec<IssuedToken> {
+        let mut found = self.inner.store.tokens_of(arn).await.unwrap_or_default();
         if let Ok(Some(parking)) = self.inner.store.parking(arn).await {
-            found.extend(parking.callbacks.into_iter().map(|callback| {
-                let holder = TokenHolder { execution_arn: arn.to_owned(), state_name: String::new(), issued: 0 };
-                (callback.token, holder)
-            }));
+            for callback in parking.callbacks {
+                if !found.iter().any(|issued| issued.token == callback.token) {
+                    found.push(IssuedToken {
+                        token: callback.token,
+                        execution_arn: arn.to_owned(),
+                        state_name: String::new(),
+                        issued: 0,
+                    });
+                }
+            }
         }
         found
     }
@@ -405,30 +400,27 @@ impl Service {
         self.signal_task(token, Signal::TaskHeartbeat { token: token.to_owned() }).await
     }
 
+    /// Routes a SendTask* call to the execution whose task holds `token`, wherever it runs.
     async fn signal_task(&self, token: &str, signal: Signal) -> ServiceResult<()> {
-        let holder = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner).get(token).cloned();
-        let mut signal = signal;
-        if let Some(TokenHolder { execution_arn: execution, .. }) = &holder
-            && let Some(sender) = self.live_sender(execution)
-        {
-            match sender.send(signal) {
-                Ok(()) => return Ok(()),
-                // Its driver is parking it: the store knows what it waits for.
-                Err(mpsc::error::SendError(unsent)) => signal = unsent,
-            }
-        }
-        // A parked execution, on this node or any other, is found through the store.
-        let Some(execution) = self.inner.store.execution_awaiting(token).await? else {
-            return Err(match holder {
-                Some(_) => ServiceError::new(ErrorKind::TaskTimedOut, "Task Timed Out: the task is no longer waiting"),
-                None => ServiceError::invalid_token(),
-            });
+        let execution = match self.inner.store.token(token).await? {
+            Some(issued) => issued.execution_arn,
+            // A token of an execution parked by an older stepwasm, which recorded no tokens.
+            None => self.inner.store.execution_awaiting(token).await?.ok_or_else(ServiceError::invalid_token)?,
         };
+        let running =
+            self.inner.store.execution(&execution).await?.is_some_and(|e| e.status == ExecutionStatus::Running);
+        if !running {
+            return Err(ServiceError::new(
+                ErrorKind::TaskTimedOut,
+                "Task Timed Out: 'Provided task does not exist anymore'",
+            ));
+        }
         if matches!(signal, Signal::TaskHeartbeat { .. }) {
-            // Heartbeats change nothing yet; a parked execution stays parked.
+            // Heartbeat deadlines are not tracked apart from the task's own deadline, so a
+            // heartbeat needs no delivery: that the task still waits is the whole answer.
             return Ok(());
         }
-        self.signal_execution(&execution, signal).await
+        self.post_signal(&execution, &signal).await
     }
 
     async fn machine_for_start(&self, state_machine_arn: &str) -> ServiceResult<StateMachineRecord> {

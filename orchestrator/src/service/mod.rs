@@ -6,6 +6,11 @@
 //! A STANDARD execution that only waits (for a timer at least [`ServiceConfig::park_after`] off,
 //! or a callback) is parked in the store; a loop on every node wakes parked executions when they
 //! are due, and a callback or StopExecution wakes its execution at once.
+//!
+//! Callbacks and stops reach their execution from any node: the token says which execution
+//! it is for (the store records every token issued), the signal is posted to the store before
+//! the caller is answered, and the node that drives the execution takes it from there, woken by
+//! the store's notices. A node that resumes an execution reads what was posted to it.
 
 mod activities;
 mod compiled;
@@ -16,9 +21,8 @@ mod names;
 mod node;
 mod recorder;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -27,7 +31,7 @@ use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::engine::{BoxFuture, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};
-use crate::store::Store;
+use crate::store::{IssuedToken, Store};
 use activities::{ActivityQueues, ActivityTask};
 
 pub use error::{ErrorKind, ServiceError};
@@ -94,9 +98,7 @@ struct Inner {
     /// Signal channels of the executions this node is driving.
     /// `None`: a start or a resume on this node has reserved the execution and is about to
     /// drive it, so nothing else here may.
-    live: Mutex<HashMap<String, Option<mpsc::UnboundedSender<Signal>>>>,
-    /// Task token → who is waiting for it, for routing SendTask* calls.
-    tokens: Arc<Mutex<HashMap<String, TokenHolder>>>,
+    live: Mutex<HashMap<String, Option<LiveDriver>>>,
     events: broadcast::Sender<ExecutionEvent>,
     activities: Arc<ActivityQueues>,
     /// Told when this node parks an execution, so the wake-up loop sees a new earliest time.
@@ -121,10 +123,8 @@ impl Service {
         tasks: Arc<dyn TaskInvoker>,
         config: ServiceConfig,
     ) -> Self {
-        let tokens = Arc::new(Mutex::new(HashMap::new()));
         let activities = Arc::new(ActivityQueues::default());
-        let tasks =
-            TokenIndexingTasks { inner: tasks, tokens: Arc::clone(&tokens), activities: Arc::clone(&activities) };
+        let tasks = TokenIndexingTasks { inner: tasks, store: Arc::clone(&store), activities: Arc::clone(&activities) };
         let (events, _) = broadcast::channel(4096);
         Self {
             inner: Arc::new(Inner {
@@ -134,7 +134,6 @@ impl Service {
                 machines: compiled::CompiledMachines::default(),
                 config,
                 live: Mutex::new(HashMap::new()),
-                tokens,
                 events,
                 activities,
                 parked: tokio::sync::Notify::new(),
@@ -172,34 +171,48 @@ impl Service {
     }
 }
 
-/// The task a token was issued to.
-#[derive(Clone, Debug)]
-pub(crate) struct TokenHolder {
-    pub(crate) execution_arn: String,
-    pub(crate) state_name: String,
-    /// Orders the tokens of one state: a retried task gets a new one.
-    pub(crate) issued: u64,
+/// An execution this node drives: where its signals go, and which posted signals it was sent.
+pub(crate) struct LiveDriver {
+    pub(crate) sender: mpsc::UnboundedSender<Signal>,
+    pub(crate) delivered: HashSet<i64>,
 }
 
-/// Remembers which execution each task token belongs to, so SendTaskSuccess can find it, and
-/// hands Activity tasks to the activity queues instead of a function.
+/// Records each task token in the store as it is issued, so that any node can route its
+/// SendTask* call, and hands Activity tasks to the activity queues instead of a function.
 struct TokenIndexingTasks {
     inner: Arc<dyn TaskInvoker>,
-    tokens: Arc<Mutex<HashMap<String, TokenHolder>>>,
+    store: Arc<dyn Store>,
     activities: Arc<ActivityQueues>,
 }
 
 impl TaskInvoker for TokenIndexingTasks {
     fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
-        if let Some(token) = &call.context.task_token {
-            static ISSUED: AtomicU64 = AtomicU64::new(0);
-            let holder = TokenHolder {
-                execution_arn: call.context.execution_arn.clone(),
-                state_name: call.context.state_name.clone(),
-                issued: ISSUED.fetch_add(1, Ordering::Relaxed),
-            };
-            self.tokens.lock().unwrap_or_else(PoisonError::into_inner).insert(token.clone(), holder);
-        }
+        Box::pin(async move {
+            if let Some(token) = &call.context.task_token {
+                let issued = IssuedToken {
+                    token: token.clone(),
+                    execution_arn: call.context.execution_arn.clone(),
+                    state_name: call.context.state_name.clone(),
+                    issued: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX)),
+                };
+                // The worker may answer the moment it has the token; it must be routable by then.
+                if let Err(error) = self.store.issue_token(&issued).await {
+                    let failure = TaskOutcome::Failed {
+                        error: "States.TaskFailed".to_owned(),
+                        cause: Some(format!("the task token could not be recorded: {error}")),
+                    };
+                    return (failure, None);
+                }
+            }
+            self.schedule(call).await
+        })
+    }
+}
+
+impl TokenIndexingTasks {
+    fn schedule(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
         if let TaskResource::Activity { arn } = &call.resource {
             let task = ActivityTask {
                 token: call.context.task_token.clone().unwrap_or_default(),

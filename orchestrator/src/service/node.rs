@@ -5,6 +5,7 @@
 //! drives an execution, and how, is here, so that another store backend or another node plugs
 //! in at one place.
 
+use std::collections::HashSet;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -14,8 +15,9 @@ use tokio::sync::mpsc;
 
 use super::names::state_machine_name;
 use super::recorder::{StoreRecorder, awaited_callbacks, replay_entry};
-use super::{Service, ServiceError, ServiceResult, TokenHolder};
+use super::{LiveDriver, Service, ServiceError, ServiceResult};
 use crate::engine::{Interrupted, Prepared, Signal};
+use crate::store::{ExecutionStatus, PostedSignal, SignalNotice};
 
 impl Service {
     /// Resumes every RUNNING execution this node can claim, and keeps its leases alive.
@@ -24,6 +26,10 @@ impl Service {
     pub async fn start_background_work(&self) -> ServiceResult<usize> {
         let resumed = self.resume_running().await?;
         self.ensure_waker();
+        if let Some(notices) = self.inner.store.watch_signals() {
+            let service = self.clone();
+            tokio::spawn(async move { service.take_notices(notices).await });
+        }
         let service = self.clone();
         let period =
             Duration::from_millis(u64::try_from(self.inner.config.lease_ttl_millis / 3).unwrap_or(10_000).max(100));
@@ -51,8 +57,63 @@ impl Service {
         self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
-    pub(super) fn live_sender(&self, execution_arn: &str) -> Option<mpsc::UnboundedSender<Signal>> {
-        self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned().flatten()
+    /// Hands posted signals to the execution's driver, if it is live on this node, skipping
+    /// those it was handed before; `false` if this node does not drive it (or it is parking).
+    fn hand_to_driver(&self, execution_arn: &str, posted: Vec<PostedSignal>) -> bool {
+        let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(Some(driver)) = live.get_mut(execution_arn) else { return false };
+        for posted in posted {
+            if !driver.delivered.insert(posted.id) {
+                continue;
+            }
+            let Some(signal) = decode_signal(&posted) else { continue };
+            if driver.sender.send(signal).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Wakes this node for signals posted by any node: the driver of their execution, if it is
+    /// here, takes them; an execution nobody drives is resumed here, if this node can claim it.
+    async fn take_notices(&self, mut notices: mpsc::UnboundedReceiver<SignalNotice>) {
+        while let Some(notice) = notices.recv().await {
+            let arns = match notice {
+                SignalNotice::Posted(arn) => vec![arn],
+                SignalNotice::MaybeMissed => {
+                    self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+                }
+            };
+            for arn in arns {
+                self.take_signals(&arn).await;
+            }
+        }
+    }
+
+    /// Delivers what was posted for `arn`: to its driver here, or by resuming it here when no
+    /// node drives it. Failures are left for the next notice or resume: the signals stay posted.
+    pub(super) async fn take_signals(&self, arn: &str) {
+        // A resume on this node that has reserved the execution may have read the signals just
+        // before this one was posted: wait for it to be live, then hand this one over.
+        for _ in 0..500 {
+            if self.live_here(arn) {
+                if let Ok(posted) = self.inner.store.signals(arn).await {
+                    self.hand_to_driver(arn, posted);
+                }
+                return;
+            }
+            if self.reserve_driver(arn) {
+                if !matches!(self.resume(arn).await, Ok(true)) {
+                    self.cancel_reservation(arn);
+                }
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    fn live_here(&self, arn: &str) -> bool {
+        matches!(self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(arn), Some(Some(_)))
     }
 
     /// Resumes every RUNNING execution that this node can claim and is not driving already.
@@ -62,7 +123,7 @@ impl Service {
             if !self.reserve_driver(&arn) {
                 continue;
             }
-            match self.resume(&arn, Vec::new()).await {
+            match self.resume(&arn).await {
                 Ok(true) => resumed += 1,
                 Ok(false) => self.cancel_reservation(&arn),
                 Err(error) => {
@@ -74,14 +135,21 @@ impl Service {
         Ok(resumed)
     }
 
-    /// Drives `arn` from its journal, if this node can claim it, with `signals` already waiting
-    /// for it; `false` if it cannot.
-    async fn resume(&self, arn: &str, signals: Vec<Signal>) -> ServiceResult<bool> {
+    /// Drives `arn` from its journal, with the signals posted for it, if this node can claim
+    /// it; `false` if it cannot.
+    async fn resume(&self, arn: &str) -> ServiceResult<bool> {
         let claimed = self.claim_lease(arn).await?;
         if !claimed {
             return Ok(false);
         }
-        let Some(record) = self.inner.store.execution(arn).await? else { return Ok(false) };
+        let record = match self.inner.store.execution(arn).await? {
+            Some(record) if record.status == ExecutionStatus::Running => record,
+            // Ended already (a late signal): there is nothing to drive.
+            _ => {
+                let _ = self.inner.store.release(arn, &self.inner.config.node_id).await;
+                return Ok(false);
+            }
+        };
         let machine = self.inner.machines.get(&record.definition)?;
         let machine_record = self.inner.store.state_machine(&record.state_machine_arn).await?;
         let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
@@ -98,22 +166,14 @@ impl Service {
         let journal = self.inner.store.journal(arn).await?.into_iter().map(replay_entry).collect();
         let awaiting =
             self.inner.store.parking(arn).await?.map(|parking| awaited_callbacks(&parking)).unwrap_or_default();
-        // Once the execution's next step unparks it, the store no longer routes these tokens:
-        // this node does, as for the tokens it hands out itself.
-        if !awaiting.is_empty() {
-            let mut tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
-            for callback in &awaiting {
-                let holder = TokenHolder { execution_arn: arn.to_owned(), state_name: String::new(), issued: 0 };
-                tokens.insert(callback.token.clone(), holder);
-            }
-        }
+        let posted = self.inner.store.signals(arn).await?;
         let prepared = self
             .inner
             .engine
             .resume(machine, input, context, journal)
             .map_err(ServiceError::internal)?
             .awaiting(awaiting);
-        self.drive(arn.to_owned(), prepared, signals);
+        self.drive(arn.to_owned(), prepared, posted);
         Ok(true)
     }
 
@@ -148,18 +208,22 @@ impl Service {
     /// Drives an execution in the background, journaling each step, until it ends or parks;
     /// unless this node drives it already.
     ///
-    /// `initial` signals are queued before it starts, so it handles them before it could park.
-    pub(super) fn drive(&self, arn: String, prepared: Prepared, initial: Vec<Signal>) {
+    /// `posted` signals are queued before it starts, so it handles them before it could park.
+    pub(super) fn drive(&self, arn: String, prepared: Prepared, posted: Vec<PostedSignal>) {
         let (sender, signals) = mpsc::unbounded_channel();
-        for signal in initial {
-            let _ = sender.send(signal);
+        let mut delivered = HashSet::new();
+        for posted in posted {
+            delivered.insert(posted.id);
+            if let Some(signal) = decode_signal(&posted) {
+                let _ = sender.send(signal);
+            }
         }
         {
             let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
             if matches!(live.get(&arn), Some(Some(_))) {
                 return;
             }
-            live.insert(arn.clone(), Some(sender));
+            live.insert(arn.clone(), Some(LiveDriver { sender, delivered }));
         }
         self.ensure_waker();
         let service = self.clone();
@@ -181,49 +245,65 @@ impl Service {
             // Start step 0 was stored with the execution row already.
             let prepared = prepared.without_start();
             let driven = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder)).await;
-            service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
-            service
-                .inner
-                .tokens
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .retain(|_, holder| holder.execution_arn != arn);
+            // The lease goes first, so that once this node no longer counts the execution as
+            // live, a resume here (for a signal, say) claims it anew and keeps its lease.
             let _ = service.inner.store.release(&arn, &service.inner.config.node_id).await;
-            // Signals that raced the parking are for the execution: wake it for them.
-            if let Err(Interrupted::Parked { pending }) = driven {
-                for signal in pending {
-                    let _ = service.signal_execution(&arn, signal).await;
+            let driver = service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn).flatten();
+            match driven {
+                Ok(_) => {
+                    if driver.is_some_and(|driver| !driver.delivered.is_empty()) {
+                        service.forget_signals(&arn).await;
+                    }
                 }
+                Err(Interrupted::Parked { .. }) => service.after_parking(&arn).await,
+                Err(_) => {}
             }
         });
     }
 
-    /// Sends `signal` to the execution, waking it first if it is parked (or left by a node
-    /// that died). Fails if another node drives it.
-    pub(super) async fn signal_execution(&self, arn: &str, mut signal: Signal) -> ServiceResult<()> {
-        // A driver that is parking closes its channel and is gone moments later.
-        for _ in 0..1000 {
-            if let Some(sender) = self.live_sender(arn) {
-                match sender.send(signal) {
-                    Ok(()) => return Ok(()),
-                    Err(mpsc::error::SendError(unsent)) => signal = unsent,
-                }
-            } else if self.reserve_driver(arn) {
-                match self.resume(arn, vec![signal]).await {
-                    Ok(true) => return Ok(()),
-                    Ok(false) => {
-                        self.cancel_reservation(arn);
-                        return Err(ServiceError::internal("the execution is driven by another node; retry there"));
-                    }
-                    Err(error) => {
-                        self.cancel_reservation(arn);
-                        return Err(error);
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+    /// Deletes what was posted for an execution that has ended.
+    async fn forget_signals(&self, arn: &str) {
+        if let Ok(posted) = self.inner.store.signals(arn).await {
+            let ids: Vec<i64> = posted.iter().map(|posted| posted.id).collect();
+            let _ = self.inner.store.delete_signals(&ids).await;
         }
-        Err(ServiceError::internal("the execution could not be woken to take the signal"))
+    }
+
+    /// A signal posted while the execution was parking found no driver: wake the execution for
+    /// it. Signals for tokens it no longer waits for have been applied or are stale: delete them.
+    async fn after_parking(&self, arn: &str) {
+        let Ok(posted) = self.inner.store.signals(arn).await else { return };
+        if posted.is_empty() {
+            return;
+        }
+        let awaited: HashSet<String> = match self.inner.store.parking(arn).await {
+            Ok(Some(parking)) => parking.callbacks.into_iter().map(|callback| callback.token).collect(),
+            // Woken already, by another node or a timer: its driver reads the signals.
+            Ok(None) | Err(_) => return,
+        };
+        let (wanted, stale): (Vec<_>, Vec<_>) = posted.iter().partition(|posted| match decode_signal(posted) {
+            Some(Signal::TaskSuccess { token, .. } | Signal::TaskFailure { token, .. }) => awaited.contains(&token),
+            Some(Signal::Stop { .. }) => true,
+            Some(Signal::TaskHeartbeat { .. }) | None => false,
+        });
+        let stale: Vec<i64> = stale.iter().map(|posted| posted.id).collect();
+        let _ = self.inner.store.delete_signals(&stale).await;
+        if !wanted.is_empty() {
+            self.take_signals(arn).await;
+        }
+    }
+
+    /// Posts `signal` for the execution, durably, and sees that it is delivered: by this node's
+    /// driver, by resuming the execution here if no node drives it, or by the node that drives
+    /// it, which the store notifies.
+    pub(super) async fn post_signal(&self, arn: &str, signal: &Signal) -> ServiceResult<()> {
+        let encoded = serde_json::to_string(signal).map_err(ServiceError::internal)?;
+        let id = self.inner.store.post_signal(arn, &encoded).await?;
+        let posted = PostedSignal { id, execution_arn: arn.to_owned(), signal: encoded };
+        if !self.hand_to_driver(arn, vec![posted]) {
+            self.take_signals(arn).await;
+        }
+        Ok(())
     }
 
     /// Starts waking parked executions, once: before anything can be parked, so that nothing
@@ -256,7 +336,7 @@ impl Service {
                 }
                 let service = self.clone();
                 waking.spawn(async move {
-                    if !matches!(service.resume(&arn, Vec::new()).await, Ok(true)) {
+                    if !matches!(service.resume(&arn).await, Ok(true)) {
                         service.cancel_reservation(&arn);
                     }
                 });
@@ -272,4 +352,9 @@ impl Service {
             }
         }
     }
+}
+
+/// A posted signal, decoded; `None` (and ignored) if it was written by an incompatible build.
+fn decode_signal(posted: &PostedSignal) -> Option<Signal> {
+    serde_json::from_str(&posted.signal).ok()
 }

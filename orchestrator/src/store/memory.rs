@@ -10,9 +10,10 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use stepwasm_asl::HistoryEvent;
 
 use super::{
-    ActivityRecord, ActivityStore, Append, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStore,
-    JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, Parking, StateMachineRecord,
-    StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent, ready,
+    ActivityRecord, ActivityStore, Append, CallbackStore, Completion, Created, ExecutionFilter, ExecutionRecord,
+    ExecutionStore, IssuedToken, JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, Parking,
+    PostedSignal, SignalNotice, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult,
+    StoredEvent, ready,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -43,6 +44,11 @@ struct Tables {
     parked: HashMap<String, Parking>,
     wake_order: BTreeSet<(Millis, String)>,
     awaited_tokens: HashMap<String, String>,
+    issued_tokens: HashMap<String, IssuedToken>,
+    /// Posted signals by id (ids only grow), with their ids per execution.
+    signals: BTreeMap<i64, PostedSignal>,
+    signals_of: HashMap<String, BTreeSet<i64>>,
+    last_signal: i64,
 }
 
 impl MemoryStore {
@@ -325,6 +331,59 @@ impl ActivityStore for MemoryStore {
             tables.tags.remove(arn);
             Ok(tables.activities.remove(arn).is_some())
         })
+    }
+}
+
+impl CallbackStore for MemoryStore {
+    fn issue_token(&self, token: &IssuedToken) -> StoreFuture<'_, ()> {
+        self.write().issued_tokens.entry(token.token.clone()).or_insert_with(|| token.clone());
+        ready(Ok(()))
+    }
+
+    fn token(&self, token: &str) -> StoreFuture<'_, Option<IssuedToken>> {
+        ready(Ok(self.read().issued_tokens.get(token).cloned()))
+    }
+
+    fn tokens_of(&self, execution_arn: &str) -> StoreFuture<'_, Vec<IssuedToken>> {
+        let mut tokens: Vec<IssuedToken> =
+            self.read().issued_tokens.values().filter(|t| t.execution_arn == execution_arn).cloned().collect();
+        tokens.sort_by(|a, b| (a.issued, &a.token).cmp(&(b.issued, &b.token)));
+        ready(Ok(tokens))
+    }
+
+    fn post_signal(&self, execution_arn: &str, signal: &str) -> StoreFuture<'_, i64> {
+        let mut tables = self.write();
+        tables.last_signal += 1;
+        let id = tables.last_signal;
+        let posted = PostedSignal { id, execution_arn: execution_arn.to_owned(), signal: signal.to_owned() };
+        tables.signals.insert(id, posted);
+        tables.signals_of.entry(execution_arn.to_owned()).or_default().insert(id);
+        ready(Ok(id))
+    }
+
+    fn signals(&self, execution_arn: &str) -> StoreFuture<'_, Vec<PostedSignal>> {
+        let tables = self.read();
+        let ids = tables.signals_of.get(execution_arn).into_iter().flatten();
+        ready(Ok(ids.filter_map(|id| tables.signals.get(id).cloned()).collect()))
+    }
+
+    fn delete_signals(&self, ids: &[i64]) -> StoreFuture<'_, ()> {
+        let mut tables = self.write();
+        for id in ids {
+            if let Some(posted) = tables.signals.remove(id)
+                && let Some(of) = tables.signals_of.get_mut(&posted.execution_arn)
+            {
+                of.remove(id);
+                if of.is_empty() {
+                    tables.signals_of.remove(&posted.execution_arn);
+                }
+            }
+        }
+        ready(Ok(()))
+    }
+
+    fn watch_signals(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SignalNotice>> {
+        None
     }
 }
 

@@ -29,11 +29,21 @@
 //! of a node that died. The SQLite store is the embedded default; the traits are shaped so a
 //! PostgreSQL store shared by several nodes can implement them.
 //!
+//! # Callbacks across nodes
+//!
+//! A task token is recorded when it is issued ([`CallbackStore::issue_token`]), so any node
+//! can tell which execution a `SendTaskSuccess` is for. The callback itself is posted to the
+//! store ([`CallbackStore::post_signal`]) before the caller is answered, so it survives the
+//! crash of any node; the node that drives the execution is woken by the store's notices
+//! ([`CallbackStore::watch_signals`]: PostgreSQL's `LISTEN`/`NOTIFY`) and a node that resumes an
+//! execution reads what was posted to it. A posted signal is deleted once it can no longer
+//! matter: its execution ended, or parked without waiting for its token.
+//!
 //! # Traits
 //!
 //! Storage is split by table, so each handler's bounds say what it touches:
 //! [`StateMachineStore`], [`ExecutionStore`], [`JournalStore`], [`LeaseStore`],
-//! [`ActivityStore`]. [`Store`] is all of them. [`MemoryStore`] and [`SqliteStore`] implement
+//! [`ActivityStore`], [`CallbackStore`]. [`Store`] is all of them. [`MemoryStore`] and [`SqliteStore`] implement
 //! every trait and pass the same test suite.
 //!
 //! Every method returns a [`StoreFuture`], reads included, so that a store across the network
@@ -499,7 +509,63 @@ pub trait ActivityStore: Send + Sync {
     fn delete_activity(&self, arn: &str) -> StoreFuture<'_, bool>;
 }
 
-/// Every store trait: what the server needs.
-pub trait Store: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore {}
+/// A task token as issued to a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The token, as `$$.Task.Token` gives it.
+    pub token: String,
+    /// The execution whose task holds it.
+    pub execution_arn: String,
+    /// The Task state it was issued in.
+    pub state_name: String,
+    /// When it was issued: a retried task gets a newer one.
+    pub issued: Millis,
+}
 
-impl<T: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore> Store for T {}
+/// A signal (a callback, a stop) posted for an execution and not yet deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedSignal {
+    /// Its id, unique in the store.
+    pub id: i64,
+    /// The execution it is for.
+    pub execution_arn: String,
+    /// The signal, encoded by the service.
+    pub signal: String,
+}
+
+/// What a store's watch tells its node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignalNotice {
+    /// A signal was posted for this execution (by any node).
+    Posted(String),
+    /// Notices may have been missed (the watch reconnected): look again at every execution.
+    MaybeMissed,
+}
+
+/// Task tokens and the signals sent to executions, shared by every node.
+pub trait CallbackStore: Send + Sync {
+    /// Records a newly issued token (once: issuing it again changes nothing).
+    fn issue_token(&self, token: &IssuedToken) -> StoreFuture<'_, ()>;
+    /// Who a token was issued to.
+    fn token(&self, token: &str) -> StoreFuture<'_, Option<IssuedToken>>;
+    /// Every token issued to an execution's tasks, oldest first.
+    fn tokens_of(&self, execution_arn: &str) -> StoreFuture<'_, Vec<IssuedToken>>;
+    /// Stores a signal for an execution; resolves to its id once it is durable, and notifies
+    /// every node watching.
+    fn post_signal(&self, execution_arn: &str, signal: &str) -> StoreFuture<'_, i64>;
+    /// The signals posted for an execution and not deleted, oldest first.
+    fn signals(&self, execution_arn: &str) -> StoreFuture<'_, Vec<PostedSignal>>;
+    /// Deletes signals.
+    fn delete_signals(&self, ids: &[i64]) -> StoreFuture<'_, ()>;
+    /// Notices of signals posted by other processes, for a store that several nodes share;
+    /// `None` for a store only this process uses. Each call starts a new watch.
+    fn watch_signals(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SignalNotice>>;
+}
+
+/// Every store trait: what the server needs.
+pub trait Store:
+    StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore
+{
+}
+
+impl<T: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore> Store for T {}

@@ -12,10 +12,10 @@ use serde_json::json;
 use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 
 use super::{
-    ActivityRecord, ActivityStore, Append, AwaitedCallback, Completion, Created, ExecutionFilter, ExecutionRecord,
-    ExecutionStatus, ExecutionStore, JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore,
-    Millis, PageRequest, Parking, PostgresStore, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError,
-    StoredEvent,
+    ActivityRecord, ActivityStore, Append, AwaitedCallback, CallbackStore, Completion, Created, ExecutionFilter,
+    ExecutionRecord, ExecutionStatus, ExecutionStore, IssuedToken, JournalEntry, JournalInput, JournalStore,
+    LeaseStore, MachineType, MemoryStore, Millis, PageRequest, Parking, PostgresStore, SignalNotice, SqliteStore,
+    StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
 };
 use crate::store::postgres::test_server::TestServer;
 
@@ -494,6 +494,48 @@ async fn activities(store: &dyn Store) {
     assert_eq!(store.activity(&approve.arn).await.unwrap(), None);
 }
 
+async fn task_tokens_route_to_their_execution(store: &dyn Store) {
+    let issued = |token: &str, arn: &str, state: &str, at| IssuedToken {
+        token: token.to_owned(),
+        execution_arn: arn.to_owned(),
+        state_name: state.to_owned(),
+        issued: at,
+    };
+    let (first, second) = (format!("{REGION}:execution:m:one"), format!("{REGION}:execution:m:two"));
+    store.issue_token(&issued("t-late", &first, "Approve", 20)).await.unwrap();
+    store.issue_token(&issued("t-early", &first, "Approve", 10)).await.unwrap();
+    store.issue_token(&issued("t-other", &second, "Ship", 15)).await.unwrap();
+    store.issue_token(&issued("t-late", &second, "Changed", 99)).await.unwrap();
+    assert_eq!(
+        store.token("t-late").await.unwrap(),
+        Some(issued("t-late", &first, "Approve", 20)),
+        "issuing a token again changes nothing"
+    );
+    assert_eq!(store.token("t-unknown").await.unwrap(), None);
+    let of_first: Vec<String> = store.tokens_of(&first).await.unwrap().into_iter().map(|t| t.token).collect();
+    assert_eq!(of_first, ["t-early", "t-late"], "oldest first");
+    assert!(store.tokens_of("nothing").await.unwrap().is_empty());
+}
+
+async fn posted_signals_wait_until_deleted(store: &dyn Store) {
+    let (first, second) = (format!("{REGION}:execution:m:one"), format!("{REGION}:execution:m:two"));
+    let a = store.post_signal(&first, "a").await.unwrap();
+    let b = store.post_signal(&second, "b").await.unwrap();
+    let c = store.post_signal(&first, "c").await.unwrap();
+    assert!(a < c, "ids grow: {a} {c}");
+    let signals = |arn: String| async move {
+        store.signals(&arn).await.unwrap().into_iter().map(|p| (p.id, p.signal)).collect::<Vec<_>>()
+    };
+    assert_eq!(signals(first.clone()).await, [(a, "a".to_owned()), (c, "c".to_owned())]);
+    assert_eq!(signals(second.clone()).await, [(b, "b".to_owned())]);
+    store.delete_signals(&[a, 12_345]).await.unwrap();
+    store.delete_signals(&[]).await.unwrap();
+    assert_eq!(signals(first.clone()).await, [(c, "c".to_owned())]);
+    store.delete_signals(&[b, c]).await.unwrap();
+    assert!(signals(first).await.is_empty());
+    assert!(signals(second).await.is_empty());
+}
+
 /// Tasks each create an execution and append four steps, all at once; every tenth also tries to
 /// append a step twice. Returns how many writes were sent.
 async fn concurrent_appends(store: Arc<dyn Store>) -> u64 {
@@ -603,7 +645,41 @@ suite!(
     bad_page_positions_are_rejected,
     leases,
     activities,
+    task_tokens_route_to_their_execution,
+    posted_signals_wait_until_deleted,
 );
+
+#[tokio::test]
+async fn postgres_notifies_every_watcher_of_a_posted_signal() {
+    let url = TestServer::database().await.unwrap_or_else(|error| panic!("{error}"));
+    async fn next(notices: &mut tokio::sync::mpsc::UnboundedReceiver<SignalNotice>) -> SignalNotice {
+        let notice = tokio::time::timeout(std::time::Duration::from_secs(10), notices.recv()).await;
+        notice.expect("a notice within 10 s").expect("the watch is open")
+    }
+    let (poster, watcher) = (PostgresStore::connect(&url).await.unwrap(), PostgresStore::connect(&url).await.unwrap());
+    let mut notices = watcher.watch_signals().expect("a shared store can be watched");
+    assert_eq!(
+        next(&mut notices).await,
+        SignalNotice::MaybeMissed,
+        "the watch starts by saying it may have missed some"
+    );
+    poster.post_signal("arn:one", "{}").await.unwrap();
+    assert_eq!(next(&mut notices).await, SignalNotice::Posted("arn:one".to_owned()));
+
+    // A lost connection is found again, and the watcher is told to look for what it missed.
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(next(&mut notices).await, SignalNotice::MaybeMissed);
+    poster.post_signal("arn:two", "{}").await.unwrap();
+    assert_eq!(next(&mut notices).await, SignalNotice::Posted("arn:two".to_owned()));
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_concurrent_appends() {

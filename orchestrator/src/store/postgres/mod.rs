@@ -14,6 +14,7 @@
 //!
 //! The layout is SQLite's (see `schema`); the store suite runs against both.
 
+mod callbacks;
 mod executions;
 mod group_commit;
 mod schema;
@@ -42,6 +43,8 @@ const POOL_SIZE: usize = 16 + group_commit::WRITERS;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// For connections outside the pool: the signal watch's.
+    config: tokio_postgres::Config,
     /// Appends waiting for their group's commit.
     appends: tokio::sync::mpsc::UnboundedSender<group_commit::PendingAppend>,
 }
@@ -60,7 +63,7 @@ impl PostgresStore {
             .parse()
             .map_err(|e| StoreError::Refused(format!("{url:?} is not a PostgreSQL connection string: {e}")))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             tokio_postgres::NoTls,
             ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
@@ -71,7 +74,7 @@ impl PostgresStore {
         schema::migrate(&mut pool.get().await.map_err(|e| StoreError::database("connecting to PostgreSQL", e))?)
             .await?;
         let appends = group_commit::start(&pool);
-        Ok(Self { pool, appends })
+        Ok(Self { pool, config, appends })
     }
 
     async fn client(&self) -> StoreResult<Client> {

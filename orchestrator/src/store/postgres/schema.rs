@@ -12,7 +12,8 @@ use super::super::{StoreError, StoreResult};
 use super::failed;
 
 /// Each migration, in order; the schema's version is how many have run.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE state_machines (
         arn TEXT COLLATE \"C\" PRIMARY KEY,
         name TEXT COLLATE \"C\" NOT NULL,
@@ -142,7 +143,26 @@ const MIGRATIONS: &[&str] = &["
         written := TRUE;
     END
     $$;
-"];
+",
+    "
+    -- 2: task tokens as issued, and signals posted for executions, so that a callback reaches
+    -- its execution from any node and survives a crash.
+    CREATE TABLE task_tokens (
+        token TEXT COLLATE \"C\" PRIMARY KEY,
+        execution_arn TEXT COLLATE \"C\" NOT NULL,
+        state_name TEXT NOT NULL,
+        issued BIGINT NOT NULL
+    );
+    CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn, issued);
+
+    CREATE TABLE signals (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        execution_arn TEXT COLLATE \"C\" NOT NULL,
+        signal TEXT NOT NULL
+    );
+    CREATE INDEX signals_by_execution ON signals (execution_arn, id);
+",
+];
 
 /// The newest schema version this build knows.
 pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -188,6 +188,26 @@ const MIGRATIONS: &[Migration] = &[
         DROP TABLE executions_v1;
         ",
     },
+    // 3: task tokens as issued, and signals posted for executions, so that a callback reaches
+    // its execution from any node and survives a crash.
+    Migration::Script(
+        "
+        CREATE TABLE task_tokens (
+            token TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            state_name TEXT NOT NULL,
+            issued INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn, issued);
+
+        CREATE TABLE signals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            execution_arn TEXT NOT NULL,
+            signal TEXT NOT NULL
+        );
+        CREATE INDEX signals_by_execution ON signals (execution_arn, id);
+        ",
+    ),
 ];
 
 /// The newest schema version this build knows.

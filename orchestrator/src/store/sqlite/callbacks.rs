@@ -1,0 +1,80 @@
+//! Task tokens and posted signals.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::super::{CallbackStore, IssuedToken, PostedSignal, SignalNotice, StoreFuture};
+use super::SqliteStore;
+
+fn issued_token(row: &Row<'_>) -> rusqlite::Result<IssuedToken> {
+    Ok(IssuedToken { token: row.get(0)?, execution_arn: row.get(1)?, state_name: row.get(2)?, issued: row.get(3)? })
+}
+
+impl CallbackStore for SqliteStore {
+    fn issue_token(&self, token: &IssuedToken) -> StoreFuture<'_, ()> {
+        let token = token.clone();
+        self.write_async(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO task_tokens (token, execution_arn, state_name, issued) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (token) DO NOTHING",
+            )?
+            .execute(params![token.token, token.execution_arn, token.state_name, token.issued])?;
+            Ok(())
+        })
+    }
+
+    fn token(&self, token: &str) -> StoreFuture<'_, Option<IssuedToken>> {
+        super::super::ready(self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT token, execution_arn, state_name, issued FROM task_tokens WHERE token = ?1")?
+                .query_row([token], issued_token)
+                .optional()?)
+        }))
+    }
+
+    fn tokens_of(&self, execution_arn: &str) -> StoreFuture<'_, Vec<IssuedToken>> {
+        super::super::ready(self.readers.with(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT token, execution_arn, state_name, issued FROM task_tokens WHERE execution_arn = ?1 \
+                 ORDER BY issued, token",
+            )?;
+            let rows = statement.query_map([execution_arn], issued_token)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        }))
+    }
+
+    fn post_signal(&self, execution_arn: &str, signal: &str) -> StoreFuture<'_, i64> {
+        let (arn, signal) = (execution_arn.to_owned(), signal.to_owned());
+        self.write_async(move |conn| {
+            conn.prepare_cached("INSERT INTO signals (execution_arn, signal) VALUES (?1, ?2)")?
+                .execute(params![arn, signal])?;
+            Ok(conn.last_insert_rowid())
+        })
+    }
+
+    fn signals(&self, execution_arn: &str) -> StoreFuture<'_, Vec<PostedSignal>> {
+        super::super::ready(self.readers.with(|conn| {
+            let mut statement = conn
+                .prepare_cached("SELECT id, execution_arn, signal FROM signals WHERE execution_arn = ?1 ORDER BY id")?;
+            let rows = statement.query_map([execution_arn], |row| {
+                Ok(PostedSignal { id: row.get(0)?, execution_arn: row.get(1)?, signal: row.get(2)? })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        }))
+    }
+
+    fn delete_signals(&self, ids: &[i64]) -> StoreFuture<'_, ()> {
+        let ids = ids.to_vec();
+        self.write_async(move |conn| {
+            let mut statement = conn.prepare_cached("DELETE FROM signals WHERE id = ?1")?;
+            for id in ids {
+                statement.execute([id])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn watch_signals(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SignalNotice>> {
+        // One process owns a SQLite database: every signal is posted by the node that reads it.
+        None
+    }
+}

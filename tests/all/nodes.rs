@@ -1,5 +1,5 @@
-//! Two nodes on one PostgreSQL database: a callback, a heartbeat, a stop or the console's view of
-//! a waiting task works on the node that does not drive the execution.
+//! Two nodes on one PostgreSQL database: a callback, a heartbeat, a stop, an activity worker or
+//! the console's view of a waiting task works on the node that does not drive the execution.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,13 +10,18 @@ use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{ExecutionStatus, PostgresStore, Store};
 use stepwasm_orchestrator::testing::TestServer;
 
-use crate::parking::{deploy_callback, eventually, history_types, scheduled_token};
+use crate::parking::{create, deploy_callback, eventually, history_types, scheduled_token};
 
 /// A node on the database at `url`. Its executions are never parked, so every one stays with
-/// the node that started it, as a busy execution would.
+/// the node that started it, as a busy execution would. GetActivityTask waits 2 s for a task.
 async fn node(url: &str, name: &str) -> Result<Service> {
     let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(url).await?);
-    let config = ServiceConfig { node_id: name.to_owned(), park_after: None, ..ServiceConfig::default() };
+    let config = ServiceConfig {
+        node_id: name.to_owned(),
+        park_after: None,
+        activity_poll: Duration::from_secs(2),
+        ..ServiceConfig::default()
+    };
     let service = Service::new(store, crate::support::sample_runtime()?, config);
     service.start_background_work().await?;
     Ok(service)
@@ -95,5 +100,79 @@ async fn callbacks_and_stops_sent_to_the_other_node_reach_the_execution_promptly
         let unknown = service.send_task_success("no-such-token", "{}").await;
         ensure!(unknown.as_ref().is_err_and(|e| e.to_string().contains("InvalidToken")), "{unknown:?}");
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_workers_on_either_node_take_each_task_once_as_soon_as_it_is_scheduled() -> Result<()> {
+    let url = TestServer::database().await?;
+    let (driver, other) = (node(&url, "node-a").await?, node(&url, "node-b").await?);
+    let activity = driver.create_activity("pack-order").await?.arn;
+    let definition = json!({
+        "StartAt": "Pack",
+        "States": {"Pack": {"Type": "Task", "Resource": activity, "TimeoutSeconds": 3_600, "End": true}}
+    });
+    let machine = create(&driver, "packing", &definition).await?;
+
+    // A worker already polling node-b is woken by a task that node-a schedules: without the
+    // notice its poll would end empty.
+    let poll = tokio::spawn({
+        let (other, activity) = (other.clone(), activity.clone());
+        async move { other.get_activity_task(&activity).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let scheduled = Instant::now();
+    let first = driver.start_execution(&machine, Some("order-0"), Some(r#"{"order":0}"#)).await?.0;
+    let task = poll.await??.context("the polling worker got no task")?;
+    let latency = scheduled.elapsed();
+    println!("a worker polling node-b got node-a's activity task {latency:?} after the start");
+    ensure!(latency < Duration::from_secs(2), "the task took {latency:?}: it waited for a poll, not a notice");
+    ensure!(serde_json::from_str::<Value>(&task.input)? == json!({"order": 0}), "{}", task.input);
+
+    // Workers on both nodes share the queue: each task goes to exactly one of them.
+    let mut executions = vec![first];
+    for n in 1..6 {
+        executions.push(
+            driver
+                .start_execution(&machine, Some(&format!("order-{n}")), Some(&format!(r#"{{"order":{n}}}"#)))
+                .await?
+                .0,
+        );
+    }
+    let mut tasks = vec![task];
+    while tasks.len() < executions.len() {
+        let (from_a, from_b) = tokio::join!(driver.get_activity_task(&activity), other.get_activity_task(&activity));
+        tasks.extend(from_a?.into_iter().chain(from_b?));
+    }
+    let mut orders: Vec<i64> = tasks
+        .iter()
+        .map(|task| serde_json::from_str::<Value>(&task.input)?["order"].as_i64().context("no order"))
+        .collect::<Result<_>>()?;
+    orders.sort_unstable();
+    ensure!(orders == [0, 1, 2, 3, 4, 5], "each order's task handed out once: {orders:?}");
+
+    for task in &tasks {
+        let order: Value = serde_json::from_str(&task.input)?;
+        other.send_task_success(&task.token, &json!({"packed": order["order"]}).to_string()).await?;
+    }
+    eventually(Duration::from_secs(5), "every packing to end", || async {
+        for arn in &executions {
+            if driver.describe_execution(arn).await?.status == ExecutionStatus::Running {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .await?;
+    for (n, arn) in executions.iter().enumerate() {
+        let execution = driver.describe_execution(arn).await?;
+        let output: Value = serde_json::from_str(execution.output.as_deref().context("no output")?)?;
+        ensure!(output == json!({"packed": n}), "{arn}: {output}");
+    }
+    let idle = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(driver.get_activity_task(&activity), other.get_activity_task(&activity))
+    })
+    .await?;
+    ensure!(matches!(idle, (Ok(None), Ok(None))), "no task is handed out twice: {idle:?}");
     Ok(())
 }

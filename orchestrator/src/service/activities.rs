@@ -1,7 +1,11 @@
 //! Activities: tasks that remote workers take with GetActivityTask and answer with SendTask*.
+//!
+//! Scheduled tasks wait in the store, so a worker polling any node takes each exactly once.
+//! A poll waits on its activity's wake-up here, which a task scheduled on this node, or the
+//! store's notice of one scheduled on another, sets off.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -9,38 +13,32 @@ use tokio::sync::Notify;
 use super::error::{ErrorKind, ServiceError};
 use super::names::{activity_arn, check_name, decode_page_token, encode_page_token, page_size};
 use super::{Service, ServiceResult};
-use crate::store::{ActivityRecord, PageRequest};
+use crate::store::{ActivityRecord, ActivityTask, ExecutionStatus, PageRequest};
 
-/// Work waiting for an activity worker: what GetActivityTask hands out.
-#[derive(Debug, Clone)]
-pub struct ActivityTask {
-    /// The task token to answer with.
-    pub token: String,
-    /// The task input, as JSON text.
-    pub input: String,
-}
-
-/// Per-activity queues of scheduled tasks, with a wake-up for long-polling workers.
+/// Per-activity wake-ups for long-polling workers.
 #[derive(Debug, Default)]
-pub(crate) struct ActivityQueues {
-    queues: Mutex<HashMap<String, VecDeque<ActivityTask>>>,
-    arrived: Notify,
+pub(crate) struct ActivityWakeups {
+    by_activity: Mutex<HashMap<String, Arc<Notify>>>,
 }
 
-impl ActivityQueues {
-    pub(crate) fn push(&self, activity_arn: &str, task: ActivityTask) {
-        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        let queue = queues.entry(activity_arn.to_owned()).or_default();
-        // A resumed execution re-schedules its outstanding activity task with the same token.
-        if !queue.iter().any(|queued| queued.token == task.token) {
-            queue.push_back(task);
-        }
-        drop(queues);
-        self.arrived.notify_waiters();
+impl ActivityWakeups {
+    fn of(&self, activity_arn: &str) -> Arc<Notify> {
+        let mut by_activity = self.by_activity.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(by_activity.entry(activity_arn.to_owned()).or_default())
     }
 
-    fn pop(&self, activity_arn: &str) -> Option<ActivityTask> {
-        self.queues.lock().unwrap_or_else(PoisonError::into_inner).get_mut(activity_arn).and_then(VecDeque::pop_front)
+    /// Wakes the workers polling `activity_arn` on this node.
+    pub(crate) fn wake(&self, activity_arn: &str) {
+        let by_activity = self.by_activity.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(arrived) = by_activity.get(activity_arn) {
+            arrived.notify_waiters();
+        }
+    }
+
+    /// Wakes every worker polling on this node, to look again.
+    pub(crate) fn wake_all(&self) {
+        let by_activity = self.by_activity.lock().unwrap_or_else(PoisonError::into_inner);
+        by_activity.values().for_each(|arrived| arrived.notify_waiters());
     }
 }
 
@@ -86,16 +84,27 @@ impl Service {
     pub async fn get_activity_task(&self, arn: &str) -> ServiceResult<Option<ActivityTask>> {
         self.describe_activity(arn).await?;
         let deadline = tokio::time::Instant::now() + self.inner.config.activity_poll;
+        let arrived = self.inner.activities.of(arn);
         loop {
-            // Register interest before looking, so a push between the look and the wait is seen.
-            let arrived = self.inner.activities.arrived.notified();
-            if let Some(task) = self.inner.activities.pop(arn) {
-                return Ok(Some(task));
+            // Created before looking, so a wake-up between the look and the wait is not lost.
+            let woken = arrived.notified();
+            while let Some(task) = self.inner.store.take_activity_task(arn).await? {
+                // A task of an execution that has ended, left behind by a node that crashed:
+                // no worker can answer it.
+                if self.is_running(&task.execution_arn).await? {
+                    return Ok(Some(task));
+                }
+                self.inner.store.drop_activity_tasks(&task.execution_arn).await?;
             }
-            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+            if tokio::time::timeout_at(deadline, woken).await.is_err() {
                 return Ok(None);
             }
         }
+    }
+
+    async fn is_running(&self, execution_arn: &str) -> ServiceResult<bool> {
+        let execution = self.inner.store.execution(execution_arn).await?;
+        Ok(execution.is_some_and(|execution| execution.status == ExecutionStatus::Running))
     }
 }
 

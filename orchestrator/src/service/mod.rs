@@ -22,7 +22,7 @@ mod node;
 mod recorder;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -31,8 +31,8 @@ use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::engine::{BoxFuture, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};
-use crate::store::{IssuedToken, Store};
-use activities::{ActivityQueues, ActivityTask};
+use crate::store::{ActivityTask, IssuedToken, Store};
+use activities::ActivityWakeups;
 
 pub use error::{ErrorKind, ServiceError};
 pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
@@ -100,7 +100,9 @@ struct Inner {
     /// drive it, so nothing else here may.
     live: Mutex<HashMap<String, Option<LiveDriver>>>,
     events: broadcast::Sender<ExecutionEvent>,
-    activities: Arc<ActivityQueues>,
+    activities: Arc<ActivityWakeups>,
+    /// Executions this node scheduled activity tasks for, whose tasks go when they end.
+    activity_executions: Arc<Mutex<HashSet<String>>>,
     /// Told when this node parks an execution, so the wake-up loop sees a new earliest time.
     parked: tokio::sync::Notify,
     /// Whether the wake-up loop runs.
@@ -123,8 +125,14 @@ impl Service {
         tasks: Arc<dyn TaskInvoker>,
         config: ServiceConfig,
     ) -> Self {
-        let activities = Arc::new(ActivityQueues::default());
-        let tasks = TokenIndexingTasks { inner: tasks, store: Arc::clone(&store), activities: Arc::clone(&activities) };
+        let activities = Arc::new(ActivityWakeups::default());
+        let activity_executions = Arc::new(Mutex::new(HashSet::new()));
+        let tasks = TokenIndexingTasks {
+            inner: tasks,
+            store: Arc::clone(&store),
+            activities: Arc::clone(&activities),
+            activity_executions: Arc::clone(&activity_executions),
+        };
         let (events, _) = broadcast::channel(4096);
         Self {
             inner: Arc::new(Inner {
@@ -136,6 +144,7 @@ impl Service {
                 live: Mutex::new(HashMap::new()),
                 events,
                 activities,
+                activity_executions,
                 parked: tokio::sync::Notify::new(),
                 waking: std::sync::atomic::AtomicBool::new(false),
             }),
@@ -178,11 +187,12 @@ pub(crate) struct LiveDriver {
 }
 
 /// Records each task token in the store as it is issued, so that any node can route its
-/// SendTask* call, and hands Activity tasks to the activity queues instead of a function.
+/// SendTask* call, and queues Activity tasks for their workers instead of running a function.
 struct TokenIndexingTasks {
     inner: Arc<dyn TaskInvoker>,
     store: Arc<dyn Store>,
-    activities: Arc<ActivityQueues>,
+    activities: Arc<ActivityWakeups>,
+    activity_executions: Arc<Mutex<HashSet<String>>>,
 }
 
 impl TaskInvoker for TokenIndexingTasks {
@@ -213,15 +223,25 @@ impl TaskInvoker for TokenIndexingTasks {
 
 impl TokenIndexingTasks {
     fn schedule(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
-        if let TaskResource::Activity { arn } = &call.resource {
-            let task = ActivityTask {
-                token: call.context.task_token.clone().unwrap_or_default(),
-                input: call.payload.to_string(),
-            };
-            self.activities.push(arn, task);
+        let TaskResource::Activity { arn } = &call.resource else { return self.inner.invoke(call) };
+        let task = ActivityTask {
+            activity_arn: arn.clone(),
+            token: call.context.task_token.clone().unwrap_or_default(),
+            execution_arn: call.context.execution_arn.clone(),
+            input: call.payload.to_string(),
+        };
+        Box::pin(async move {
+            self.activity_executions.lock().unwrap_or_else(PoisonError::into_inner).insert(task.execution_arn.clone());
+            if let Err(error) = self.store.schedule_activity_task(&task).await {
+                let failure = TaskOutcome::Failed {
+                    error: "States.TaskFailed".to_owned(),
+                    cause: Some(format!("the activity task could not be queued: {error}")),
+                };
+                return (failure, None);
+            }
+            self.activities.wake(&task.activity_arn);
             // The worker answers through SendTaskSuccess; this only scheduled the work.
-            return Box::pin(async { (TaskOutcome::Succeeded(Value::Null), None) });
-        }
-        self.inner.invoke(call)
+            (TaskOutcome::Succeeded(Value::Null), None)
+        })
     }
 }

@@ -17,7 +17,7 @@ use super::names::state_machine_name;
 use super::recorder::{StoreRecorder, awaited_callbacks, replay_entry};
 use super::{LiveDriver, Service, ServiceError, ServiceResult};
 use crate::engine::{Interrupted, Prepared, Signal};
-use crate::store::{ExecutionStatus, PostedSignal, SignalNotice};
+use crate::store::{ExecutionStatus, Notice, PostedSignal};
 
 impl Service {
     /// Resumes every RUNNING execution this node can claim, and keeps its leases alive.
@@ -26,7 +26,7 @@ impl Service {
     pub async fn start_background_work(&self) -> ServiceResult<usize> {
         let resumed = self.resume_running().await?;
         self.ensure_waker();
-        if let Some(notices) = self.inner.store.watch_signals() {
+        if let Some(notices) = self.inner.store.watch() {
             let service = self.clone();
             tokio::spawn(async move { service.take_notices(notices).await });
         }
@@ -76,11 +76,16 @@ impl Service {
 
     /// Wakes this node for signals posted by any node: the driver of their execution, if it is
     /// here, takes them; an execution nobody drives is resumed here, if this node can claim it.
-    async fn take_notices(&self, mut notices: mpsc::UnboundedReceiver<SignalNotice>) {
+    async fn take_notices(&self, mut notices: mpsc::UnboundedReceiver<Notice>) {
         while let Some(notice) = notices.recv().await {
             let arns = match notice {
-                SignalNotice::Posted(arn) => vec![arn],
-                SignalNotice::MaybeMissed => {
+                Notice::Signal(arn) => vec![arn],
+                Notice::ActivityTask(activity_arn) => {
+                    self.inner.activities.wake(&activity_arn);
+                    continue;
+                }
+                Notice::MaybeMissed => {
+                    self.inner.activities.wake_all();
                     self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
                 }
             };
@@ -254,9 +259,15 @@ impl Service {
                     if driver.is_some_and(|driver| !driver.delivered.is_empty()) {
                         service.forget_signals(&arn).await;
                     }
+                    service.forget_activity_tasks(&arn).await;
                 }
-                Err(Interrupted::Parked { .. }) => service.after_parking(&arn).await,
-                Err(_) => {}
+                Err(interrupted) => {
+                    // Its tasks stay queued for the node that drives it next.
+                    service.inner.activity_executions.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
+                    if matches!(interrupted, Interrupted::Parked { .. }) {
+                        service.after_parking(&arn).await;
+                    }
+                }
             }
         });
     }
@@ -266,6 +277,14 @@ impl Service {
         if let Ok(posted) = self.inner.store.signals(arn).await {
             let ids: Vec<i64> = posted.iter().map(|posted| posted.id).collect();
             let _ = self.inner.store.delete_signals(&ids).await;
+        }
+    }
+
+    /// Deletes the activity tasks of an execution that has ended, if this node queued any.
+    async fn forget_activity_tasks(&self, arn: &str) {
+        let queued = self.inner.activity_executions.lock().unwrap_or_else(PoisonError::into_inner).remove(arn);
+        if queued {
+            let _ = self.inner.store.drop_activity_tasks(arn).await;
         }
     }
 

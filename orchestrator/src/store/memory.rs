@@ -4,15 +4,15 @@
 //! (`suite.rs`), so ordering, pagination and the append checks live here once and the SQLite
 //! store reuses them (see "Shared with the SQLite store" below).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use stepwasm_asl::HistoryEvent;
 
 use super::{
-    ActivityRecord, ActivityStore, Append, CallbackStore, Completion, Created, ExecutionFilter, ExecutionRecord,
-    ExecutionStore, IssuedToken, JournalEntry, JournalStore, Lease, LeaseStore, Millis, Page, PageRequest, Parking,
-    PostedSignal, SignalNotice, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult,
+    ActivityRecord, ActivityStore, ActivityTask, Append, CallbackStore, Completion, Created, ExecutionFilter,
+    ExecutionRecord, ExecutionStore, IssuedToken, JournalEntry, JournalStore, Lease, LeaseStore, Millis, Notice, Page,
+    PageRequest, Parking, PostedSignal, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult,
     StoredEvent, ready,
 };
 
@@ -49,6 +49,10 @@ struct Tables {
     signals: BTreeMap<i64, PostedSignal>,
     signals_of: HashMap<String, BTreeSet<i64>>,
     last_signal: i64,
+    /// Activity tasks waiting for a worker, oldest first per activity, and the executions of
+    /// every token scheduled (taken or not), so a task is queued once.
+    activity_queues: HashMap<String, VecDeque<ActivityTask>>,
+    scheduled_activity_tokens: HashMap<String, String>,
 }
 
 impl MemoryStore {
@@ -382,7 +386,36 @@ impl CallbackStore for MemoryStore {
         ready(Ok(()))
     }
 
-    fn watch_signals(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SignalNotice>> {
+    fn schedule_activity_task(&self, task: &ActivityTask) -> StoreFuture<'_, ()> {
+        let mut tables = self.write();
+        if !tables.scheduled_activity_tokens.contains_key(&task.token) {
+            tables.scheduled_activity_tokens.insert(task.token.clone(), task.execution_arn.clone());
+            tables.activity_queues.entry(task.activity_arn.clone()).or_default().push_back(task.clone());
+        }
+        ready(Ok(()))
+    }
+
+    fn take_activity_task(&self, activity_arn: &str) -> StoreFuture<'_, Option<ActivityTask>> {
+        let mut tables = self.write();
+        let Some(queue) = tables.activity_queues.get_mut(activity_arn) else { return ready(Ok(None)) };
+        let task = queue.pop_front();
+        if queue.is_empty() {
+            tables.activity_queues.remove(activity_arn);
+        }
+        ready(Ok(task))
+    }
+
+    fn drop_activity_tasks(&self, execution_arn: &str) -> StoreFuture<'_, ()> {
+        let mut tables = self.write();
+        tables.scheduled_activity_tokens.retain(|_, of| of != execution_arn);
+        tables.activity_queues.retain(|_, queue| {
+            queue.retain(|task| task.execution_arn != execution_arn);
+            !queue.is_empty()
+        });
+        ready(Ok(()))
+    }
+
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Notice>> {
         None
     }
 }

@@ -35,9 +35,12 @@
 //! can tell which execution a `SendTaskSuccess` is for. The callback itself is posted to the
 //! store ([`CallbackStore::post_signal`]) before the caller is answered, so it survives the
 //! crash of any node; the node that drives the execution is woken by the store's notices
-//! ([`CallbackStore::watch_signals`]: PostgreSQL's `LISTEN`/`NOTIFY`) and a node that resumes an
+//! ([`CallbackStore::watch`]: PostgreSQL's `LISTEN`/`NOTIFY`) and a node that resumes an
 //! execution reads what was posted to it. A posted signal is deleted once it can no longer
 //! matter: its execution ended, or parked without waiting for its token.
+//!
+//! An Activity task is queued in the store too ([`CallbackStore::schedule_activity_task`]), so
+//! a worker polling any node takes it, exactly once, and is woken by the same notices.
 //!
 //! # Traits
 //!
@@ -533,16 +536,32 @@ pub struct PostedSignal {
     pub signal: String,
 }
 
+/// An Activity task waiting for a worker's GetActivityTask, or handed to one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityTask {
+    /// The activity it was scheduled on.
+    pub activity_arn: String,
+    /// The task token the worker answers with.
+    pub token: String,
+    /// The execution whose Task state scheduled it.
+    pub execution_arn: String,
+    /// The task input, as JSON text.
+    pub input: String,
+}
+
 /// What a store's watch tells its node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignalNotice {
+pub enum Notice {
     /// A signal was posted for this execution (by any node).
-    Posted(String),
-    /// Notices may have been missed (the watch reconnected): look again at every execution.
+    Signal(String),
+    /// A task was scheduled on this activity (by any node).
+    ActivityTask(String),
+    /// Notices may have been missed (the watch reconnected): look again at everything.
     MaybeMissed,
 }
 
-/// Task tokens and the signals sent to executions, shared by every node.
+/// Task tokens, the signals sent to executions, and activity tasks waiting for workers, shared
+/// by every node.
 pub trait CallbackStore: Send + Sync {
     /// Records a newly issued token (once: issuing it again changes nothing).
     fn issue_token(&self, token: &IssuedToken) -> StoreFuture<'_, ()>;
@@ -557,9 +576,17 @@ pub trait CallbackStore: Send + Sync {
     fn signals(&self, execution_arn: &str) -> StoreFuture<'_, Vec<PostedSignal>>;
     /// Deletes signals.
     fn delete_signals(&self, ids: &[i64]) -> StoreFuture<'_, ()>;
-    /// Notices of signals posted by other processes, for a store that several nodes share;
-    /// `None` for a store only this process uses. Each call starts a new watch.
-    fn watch_signals(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SignalNotice>>;
+    /// Queues an activity task for its workers, and notifies every node watching. Once per
+    /// token: scheduling it again, even after a worker took it, changes nothing.
+    fn schedule_activity_task(&self, task: &ActivityTask) -> StoreFuture<'_, ()>;
+    /// Takes the oldest task queued on an activity, so that no other worker gets it.
+    fn take_activity_task(&self, activity_arn: &str) -> StoreFuture<'_, Option<ActivityTask>>;
+    /// Forgets an execution's activity tasks, taken or not: it has ended.
+    fn drop_activity_tasks(&self, execution_arn: &str) -> StoreFuture<'_, ()>;
+    /// Notices of signals posted and activity tasks scheduled by other processes, for a store
+    /// that several nodes share; `None` for a store only this process uses. Each call starts a
+    /// new watch.
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Notice>>;
 }
 
 /// Every store trait: what the server needs.

@@ -12,10 +12,10 @@ use serde_json::json;
 use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 
 use super::{
-    ActivityRecord, ActivityStore, Append, AwaitedCallback, CallbackStore, Completion, Created, ExecutionFilter,
-    ExecutionRecord, ExecutionStatus, ExecutionStore, IssuedToken, JournalEntry, JournalInput, JournalStore,
-    LeaseStore, MachineType, MemoryStore, Millis, PageRequest, Parking, PostgresStore, SignalNotice, SqliteStore,
-    StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
+    ActivityRecord, ActivityStore, ActivityTask, Append, AwaitedCallback, CallbackStore, Completion, Created,
+    ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, IssuedToken, JournalEntry, JournalInput,
+    JournalStore, LeaseStore, MachineType, MemoryStore, Millis, Notice, PageRequest, Parking, PostgresStore,
+    SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
 };
 use crate::store::postgres::test_server::TestServer;
 
@@ -536,6 +536,43 @@ async fn posted_signals_wait_until_deleted(store: &dyn Store) {
     assert!(signals(second).await.is_empty());
 }
 
+fn activity_task(activity: &str, token: &str, execution: &str) -> ActivityTask {
+    ActivityTask {
+        activity_arn: format!("{REGION}:activity:{activity}"),
+        token: token.to_owned(),
+        execution_arn: format!("{REGION}:execution:m:{execution}"),
+        input: format!("{{\"token\":\"{token}\"}}"),
+    }
+}
+
+async fn activity_tasks_are_taken_once_in_order(store: &dyn Store) {
+    let (first, second, other) =
+        (activity_task("work", "t1", "one"), activity_task("work", "t2", "two"), activity_task("rest", "t3", "one"));
+    for task in [&first, &second, &other] {
+        store.schedule_activity_task(task).await.unwrap();
+    }
+    let take = |activity: &'static str| async move {
+        store.take_activity_task(&format!("{REGION}:activity:{activity}")).await.unwrap()
+    };
+    assert_eq!(take("work").await.as_ref(), Some(&first));
+    // Scheduling a task again, as a resumed execution does, queues nothing, taken or not.
+    store.schedule_activity_task(&first).await.unwrap();
+    store.schedule_activity_task(&second).await.unwrap();
+    assert_eq!(take("work").await.as_ref(), Some(&second));
+    assert_eq!(take("work").await, None);
+    assert_eq!(take("nothing").await, None);
+
+    // An ended execution's tasks go, waiting or taken, and only its own.
+    store.schedule_activity_task(&activity_task("work", "t4", "one")).await.unwrap();
+    store.schedule_activity_task(&activity_task("work", "t5", "two")).await.unwrap();
+    store.drop_activity_tasks(&first.execution_arn).await.unwrap();
+    assert_eq!(take("rest").await, None);
+    assert_eq!(take("work").await.map(|task| task.token).as_deref(), Some("t5"));
+    // A dropped token may be scheduled afresh.
+    store.schedule_activity_task(&first).await.unwrap();
+    assert_eq!(take("work").await.as_ref(), Some(&first));
+}
+
 /// Tasks each create an execution and append four steps, all at once; every tenth also tries to
 /// append a step twice. Returns how many writes were sent.
 async fn concurrent_appends(store: Arc<dyn Store>) -> u64 {
@@ -647,24 +684,21 @@ suite!(
     activities,
     task_tokens_route_to_their_execution,
     posted_signals_wait_until_deleted,
+    activity_tasks_are_taken_once_in_order,
 );
 
 #[tokio::test]
 async fn postgres_notifies_every_watcher_of_a_posted_signal() {
     let url = TestServer::database().await.unwrap_or_else(|error| panic!("{error}"));
-    async fn next(notices: &mut tokio::sync::mpsc::UnboundedReceiver<SignalNotice>) -> SignalNotice {
+    async fn next(notices: &mut tokio::sync::mpsc::UnboundedReceiver<Notice>) -> Notice {
         let notice = tokio::time::timeout(std::time::Duration::from_secs(10), notices.recv()).await;
         notice.expect("a notice within 10 s").expect("the watch is open")
     }
     let (poster, watcher) = (PostgresStore::connect(&url).await.unwrap(), PostgresStore::connect(&url).await.unwrap());
-    let mut notices = watcher.watch_signals().expect("a shared store can be watched");
-    assert_eq!(
-        next(&mut notices).await,
-        SignalNotice::MaybeMissed,
-        "the watch starts by saying it may have missed some"
-    );
+    let mut notices = watcher.watch().expect("a shared store can be watched");
+    assert_eq!(next(&mut notices).await, Notice::MaybeMissed, "the watch starts by saying it may have missed some");
     poster.post_signal("arn:one", "{}").await.unwrap();
-    assert_eq!(next(&mut notices).await, SignalNotice::Posted("arn:one".to_owned()));
+    assert_eq!(next(&mut notices).await, Notice::Signal("arn:one".to_owned()));
 
     // A lost connection is found again, and the watcher is told to look for what it missed.
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
@@ -676,9 +710,43 @@ async fn postgres_notifies_every_watcher_of_a_posted_signal() {
         )
         .await
         .unwrap();
-    assert_eq!(next(&mut notices).await, SignalNotice::MaybeMissed);
+    assert_eq!(next(&mut notices).await, Notice::MaybeMissed);
     poster.post_signal("arn:two", "{}").await.unwrap();
-    assert_eq!(next(&mut notices).await, SignalNotice::Posted("arn:two".to_owned()));
+    assert_eq!(next(&mut notices).await, Notice::Signal("arn:two".to_owned()));
+
+    let task = activity_task("work", "t1", "one");
+    poster.schedule_activity_task(&task).await.unwrap();
+    assert_eq!(next(&mut notices).await, Notice::ActivityTask(task.activity_arn.clone()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_activity_tasks_polled_from_two_nodes_are_each_taken_once() {
+    let url = TestServer::database().await.unwrap_or_else(|error| panic!("{error}"));
+    let nodes =
+        [Arc::new(PostgresStore::connect(&url).await.unwrap()), Arc::new(PostgresStore::connect(&url).await.unwrap())];
+    const TASKS: usize = 200;
+    for i in 0..TASKS {
+        nodes[i % 2].schedule_activity_task(&activity_task("shared", &format!("t{i:03}"), "run")).await.unwrap();
+    }
+    let workers: Vec<_> = (0..8)
+        .map(|worker| {
+            let store = Arc::clone(&nodes[worker % 2]);
+            tokio::spawn(async move {
+                let mut taken = Vec::new();
+                while let Some(task) = store.take_activity_task(&format!("{REGION}:activity:shared")).await.unwrap() {
+                    taken.push(task.token);
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for worker in workers {
+        taken.extend(worker.await.unwrap());
+    }
+    taken.sort();
+    let expected: Vec<String> = (0..TASKS).map(|i| format!("t{i:03}")).collect();
+    assert_eq!(taken, expected, "every task taken by exactly one worker");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,7 +1,9 @@
-//! Task tokens and posted signals, and the watch that wakes a node when another posts one.
+//! Task tokens, posted signals and queued activity tasks, and the watch that wakes a node when
+//! another posts a signal or schedules a task.
 //!
-//! Posting a signal sends `NOTIFY stepwasm_signals` with the execution's ARN, in the same
-//! statement, so the notice goes out when the signal is committed and never before. Each node
+//! Posting a signal sends `NOTIFY stepwasm_signals` with the execution's ARN, and scheduling an
+//! activity task sends `NOTIFY stepwasm_activity_tasks` with the activity's, in the same
+//! statement, so the notice goes out when the row is committed and never before. Each node
 //! keeps one connection outside the pool that `LISTEN`s; when it is lost, the watch reconnects
 //! and says notices may have been missed, so the node looks again at what it drives.
 
@@ -11,11 +13,12 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Row};
 
-use super::super::{CallbackStore, IssuedToken, PostedSignal, SignalNotice, StoreFuture, StoreResult};
+use super::super::{ActivityTask, CallbackStore, IssuedToken, Notice, PostedSignal, StoreFuture, StoreResult};
 use super::{PostgresStore, get};
 
-/// The notification channel.
-const CHANNEL: &str = "stepwasm_signals";
+/// The notification channels.
+const SIGNALS: &str = "stepwasm_signals";
+const ACTIVITY_TASKS: &str = "stepwasm_activity_tasks";
 
 fn issued_token(row: &Row) -> StoreResult<IssuedToken> {
     Ok(IssuedToken { token: get(row, 0)?, execution_arn: get(row, 1)?, state_name: get(row, 2)?, issued: get(row, 3)? })
@@ -64,7 +67,7 @@ impl CallbackStore for PostgresStore {
         Box::pin(async move {
             let sql = format!(
                 "WITH posted AS (INSERT INTO signals (execution_arn, signal) VALUES ($1, $2) RETURNING id) \
-                 SELECT id, pg_notify('{CHANNEL}', $1)::text FROM posted"
+                 SELECT id, pg_notify('{SIGNALS}', $1)::text FROM posted"
             );
             let rows = self.query(&sql, &[&arn, &signal]).await?;
             let row =
@@ -95,7 +98,54 @@ impl CallbackStore for PostgresStore {
         })
     }
 
-    fn watch_signals(&self) -> Option<mpsc::UnboundedReceiver<SignalNotice>> {
+    fn schedule_activity_task(&self, task: &ActivityTask) -> StoreFuture<'_, ()> {
+        let task = task.clone();
+        Box::pin(async move {
+            let sql = format!(
+                "WITH queued AS (INSERT INTO activity_tasks (activity_arn, token, execution_arn, input) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (token) DO NOTHING RETURNING id) \
+                 SELECT pg_notify('{ACTIVITY_TASKS}', $1)::text FROM queued"
+            );
+            self.query(&sql, &[&task.activity_arn, &task.token, &task.execution_arn, &task.input]).await?;
+            Ok(())
+        })
+    }
+
+    fn take_activity_task(&self, activity_arn: &str) -> StoreFuture<'_, Option<ActivityTask>> {
+        let arn = activity_arn.to_owned();
+        Box::pin(async move {
+            // SKIP LOCKED: two workers polling at once take two tasks rather than queue up on one.
+            let rows = self
+                .query(
+                    "UPDATE activity_tasks SET taken = TRUE WHERE id = \
+                     (SELECT id FROM activity_tasks WHERE activity_arn = $1 AND NOT taken ORDER BY id LIMIT 1 \
+                      FOR UPDATE SKIP LOCKED) \
+                     RETURNING activity_arn, token, execution_arn, input",
+                    &[&arn],
+                )
+                .await?;
+            rows.first()
+                .map(|row| {
+                    Ok(ActivityTask {
+                        activity_arn: get(row, 0)?,
+                        token: get(row, 1)?,
+                        execution_arn: get(row, 2)?,
+                        input: get(row, 3)?,
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    fn drop_activity_tasks(&self, execution_arn: &str) -> StoreFuture<'_, ()> {
+        let arn = execution_arn.to_owned();
+        Box::pin(async move {
+            self.execute("DELETE FROM activity_tasks WHERE execution_arn = $1", &[&arn]).await?;
+            Ok(())
+        })
+    }
+
+    fn watch(&self) -> Option<mpsc::UnboundedReceiver<Notice>> {
         let (notices, receiver) = mpsc::unbounded_channel();
         tokio::spawn(listen(self.config.clone(), notices));
         Some(receiver)
@@ -103,7 +153,7 @@ impl CallbackStore for PostgresStore {
 }
 
 /// Forwards notices until the receiver is dropped, reconnecting whenever the connection is lost.
-async fn listen(config: tokio_postgres::Config, notices: mpsc::UnboundedSender<SignalNotice>) {
+async fn listen(config: tokio_postgres::Config, notices: mpsc::UnboundedSender<Notice>) {
     const LONGEST_BACKOFF: Duration = Duration::from_secs(2);
     let mut backoff = Duration::from_millis(50);
     while !notices.is_closed() {
@@ -113,23 +163,25 @@ async fn listen(config: tokio_postgres::Config, notices: mpsc::UnboundedSender<S
             let pump = tokio::spawn(async move {
                 let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
                 while let Some(Ok(message)) = messages.next().await {
-                    if let AsyncMessage::Notification(notification) = message
-                        && payloads.send(notification.payload().to_owned()).is_err()
-                    {
+                    let AsyncMessage::Notification(notification) = message else { continue };
+                    let arn = notification.payload().to_owned();
+                    let notice =
+                        if notification.channel() == SIGNALS { Notice::Signal(arn) } else { Notice::ActivityTask(arn) };
+                    if payloads.send(notice).is_err() {
                         break;
                     }
                 }
             });
-            if client.batch_execute(&format!("LISTEN {CHANNEL}")).await.is_ok() {
+            if client.batch_execute(&format!("LISTEN {SIGNALS}; LISTEN {ACTIVITY_TASKS}")).await.is_ok() {
                 backoff = Duration::from_millis(50);
                 // Whatever was posted before the LISTEN took effect was not announced.
-                if notices.send(SignalNotice::MaybeMissed).is_err() {
+                if notices.send(Notice::MaybeMissed).is_err() {
                     return;
                 }
                 loop {
                     tokio::select! {
-                        payload = received.recv() => match payload {
-                            Some(arn) => if notices.send(SignalNotice::Posted(arn)).is_err() { return },
+                        notice = received.recv() => match notice {
+                            Some(notice) => if notices.send(notice).is_err() { return },
                             None => break,
                         },
                         () = notices.closed() => return,

@@ -162,6 +162,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX signals_by_execution ON signals (execution_arn, id);
 ",
+    "
+    -- 3: activity tasks queued for workers on any node. A taken task keeps its row, so that a
+    -- resumed execution scheduling it again does not queue it twice.
+    CREATE TABLE activity_tasks (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        activity_arn TEXT COLLATE \"C\" NOT NULL,
+        token TEXT COLLATE \"C\" NOT NULL UNIQUE,
+        execution_arn TEXT COLLATE \"C\" NOT NULL,
+        input TEXT NOT NULL,
+        taken BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE INDEX activity_tasks_waiting ON activity_tasks (activity_arn, id) WHERE NOT taken;
+    CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_arn);
+",
 ];
 
 /// The newest schema version this build knows.

@@ -1,8 +1,8 @@
-//! Task tokens and posted signals.
+//! Task tokens, posted signals and queued activity tasks.
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::super::{CallbackStore, IssuedToken, PostedSignal, SignalNotice, StoreFuture};
+use super::super::{ActivityTask, CallbackStore, IssuedToken, Notice, PostedSignal, StoreFuture};
 use super::SqliteStore;
 
 fn issued_token(row: &Row<'_>) -> rusqlite::Result<IssuedToken> {
@@ -73,8 +73,50 @@ impl CallbackStore for SqliteStore {
         })
     }
 
-    fn watch_signals(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<SignalNotice>> {
-        // One process owns a SQLite database: every signal is posted by the node that reads it.
+    fn schedule_activity_task(&self, task: &ActivityTask) -> StoreFuture<'_, ()> {
+        let task = task.clone();
+        self.write_async(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO activity_tasks (activity_arn, token, execution_arn, input) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (token) DO NOTHING",
+            )?
+            .execute(params![task.activity_arn, task.token, task.execution_arn, task.input])?;
+            Ok(())
+        })
+    }
+
+    fn take_activity_task(&self, activity_arn: &str) -> StoreFuture<'_, Option<ActivityTask>> {
+        let arn = activity_arn.to_owned();
+        self.write_async(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "UPDATE activity_tasks SET taken = 1 WHERE id = \
+                     (SELECT id FROM activity_tasks WHERE activity_arn = ?1 AND taken = 0 ORDER BY id LIMIT 1) \
+                     RETURNING activity_arn, token, execution_arn, input",
+                )?
+                .query_row([arn], |row| {
+                    Ok(ActivityTask {
+                        activity_arn: row.get(0)?,
+                        token: row.get(1)?,
+                        execution_arn: row.get(2)?,
+                        input: row.get(3)?,
+                    })
+                })
+                .optional()?)
+        })
+    }
+
+    fn drop_activity_tasks(&self, execution_arn: &str) -> StoreFuture<'_, ()> {
+        let arn = execution_arn.to_owned();
+        self.write_async(move |conn| {
+            conn.prepare_cached("DELETE FROM activity_tasks WHERE execution_arn = ?1")?.execute([arn])?;
+            Ok(())
+        })
+    }
+
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Notice>> {
+        // One process owns a SQLite database: every signal and task comes from the node that
+        // reads it.
         None
     }
 }

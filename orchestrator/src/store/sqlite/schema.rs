@@ -208,6 +208,22 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX signals_by_execution ON signals (execution_arn, id);
         ",
     ),
+    // 4: activity tasks queued for workers, so that they survive a restart. A taken task keeps
+    // its row, so that a resumed execution scheduling it again does not queue it twice.
+    Migration::Script(
+        "
+        CREATE TABLE activity_tasks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            activity_arn TEXT NOT NULL,
+            token TEXT NOT NULL UNIQUE,
+            execution_arn TEXT NOT NULL,
+            input TEXT NOT NULL,
+            taken INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX activity_tasks_waiting ON activity_tasks (activity_arn, id) WHERE taken = 0;
+        CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_arn);
+        ",
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -93,18 +93,7 @@ async fn starting_executions_are_never_taken_up_twice() -> Result<()> {
     let config = ServiceConfig { lease_ttl_millis: 300, ..ServiceConfig::default() };
     let service = Service::new(Arc::new(MemoryStore::default()), sample_runtime()?, config);
     service.start_background_work().await?;
-    let definition = json!({
-        "StartAt": "AwaitCallback",
-        "States": {"AwaitCallback": {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {
-                "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:misbehave",
-                "Payload": {"mode": "echo", "value": {"token.$": "$$.Task.Token"}}
-            },
-            "End": true
-        }}
-    });
+    let definition = json!({"StartAt": "AwaitCallback", "States": {"AwaitCallback": crate::parking::callback_task()}});
     let machine = service
         .create_state_machine(
             "callbacks",

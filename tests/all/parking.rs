@@ -26,22 +26,23 @@ fn service_with_functions(path: &Path) -> Result<Service> {
 
 /// A machine whose one Task hands its token to a function, then waits for the callback.
 pub(crate) async fn deploy_callback(service: &Service, name: &str, timeout_seconds: u64) -> Result<String> {
-    let definition = json!({
-        "StartAt": "AskForApproval",
-        "States": {
-            "AskForApproval": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {
-                    "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:misbehave",
-                    "Payload": {"mode": "echo", "value": {"token.$": "$$.Task.Token"}}
-                },
-                "TimeoutSeconds": timeout_seconds,
-                "End": true
-            }
-        }
-    });
-    create(service, name, &definition).await
+    let mut ask = callback_task();
+    ask["TimeoutSeconds"] = json!(timeout_seconds);
+    create(service, name, &json!({"StartAt": "AskForApproval", "States": {"AskForApproval": ask}})).await
+}
+
+/// A Task state that hands its token to a function, which echoes it, then waits for the
+/// callback; it ends the execution.
+pub(crate) fn callback_task() -> Value {
+    json!({
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:misbehave",
+            "Payload": {"mode": "echo", "value": {"token.$": "$$.Task.Token"}}
+        },
+        "End": true
+    })
 }
 
 /// The token the execution's callback task was scheduled with, from its history.
@@ -365,15 +366,7 @@ async fn every_callback_of_a_parked_map_reaches_it() -> Result<()> {
         "States": {"AskEach": {
             "Type": "Map",
             "ItemsPath": "$.reviewers",
-            "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {
-                    "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:misbehave",
-                    "Payload": {"mode": "echo", "value": {"token.$": "$$.Task.Token"}}
-                },
-                "End": true
-            }}},
+            "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": callback_task()}},
             "End": true
         }}
     });
@@ -410,6 +403,39 @@ async fn every_callback_of_a_parked_map_reaches_it() -> Result<()> {
         let output: Value =
             serde_json::from_str(service.describe_execution(&arn).await?.output.as_deref().context("output")?)?;
         ensure!(output == json!([{"review": 0}, {"review": 1}]), "{output}");
+    }
+    Ok(())
+}
+
+/// A client may answer a task the moment its token shows in the history, whether the task is
+/// the execution's first state or comes later: the token is routable before it is visible.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_is_answerable_as_soon_as_the_history_shows_it() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let service = service_with_functions(&dir.path().join("store.db"))?;
+    service.start_background_work().await?;
+    let first = deploy_callback(&service, "asks-first", 60).await?;
+    let later = create(
+        &service,
+        "asks-later",
+        &json!({
+            "StartAt": "Price",
+            "States": {
+                "Price": {"Type": "Pass", "Result": {"total": 250}, "Next": "AskForApproval"},
+                "AskForApproval": callback_task()
+            }
+        }),
+    )
+    .await?;
+    for (n, machine) in [&first, &later].into_iter().cycle().take(100).enumerate() {
+        let arn = service.start_execution(machine, Some(&format!("run-{n}")), None).await?.0;
+        let token = loop {
+            match scheduled_token(&service, &arn).await {
+                Ok(token) => break token,
+                Err(_) => tokio::task::yield_now().await,
+            }
+        };
+        service.send_task_success(&token, r#"{"approved":true}"#).await.with_context(|| arn.clone())?;
     }
     Ok(())
 }

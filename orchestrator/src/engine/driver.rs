@@ -74,6 +74,9 @@ pub struct StepRecord<'a> {
     pub entropy: &'a [u64],
     /// The history events it produced.
     pub history: &'a [HistoryEvent],
+    /// What the engine does once the step is stored: among them, the tasks it schedules and
+    /// their tokens.
+    pub actions: &'a [Action],
     /// Set when the step ended the execution.
     pub outcome: Option<&'a ExecutionOutcome>,
 }
@@ -151,6 +154,11 @@ impl Prepared {
     pub fn awaiting(mut self, callbacks: Vec<AwaitedCallback>) -> Self {
         self.awaiting = callbacks;
         self
+    }
+
+    /// What the start step does first: the tasks it schedules, say.
+    pub fn start_actions(&self) -> &[Action] {
+        &self.actions
     }
 
     /// The history events of the start step: what `create_execution` stores with the row.
@@ -350,6 +358,7 @@ impl Engine {
                     at,
                     entropy: &entropy,
                     history: &start_history,
+                    actions: &actions,
                     outcome: finished.as_ref(),
                 };
                 recorder.record(step).await.map_err(Interrupted::Record)?;
@@ -521,6 +530,7 @@ impl Engine {
                     at,
                     entropy: &drawn,
                     history: &step.history,
+                    actions: &step.actions,
                     outcome: outcome.as_ref(),
                 };
                 if let Err(error) = recorder.record(record).await {

@@ -10,7 +10,7 @@ use super::error::{ErrorKind, ServiceError};
 use super::names::{
     ACCOUNT, REGION, check_name, decode_page_token, encode_page_token, execution_parts, page_size, state_machine_name,
 };
-use super::recorder::{completion, to_append};
+use super::recorder::{completion, issue_tokens, to_append};
 use super::{Service, ServiceResult};
 use crate::engine::{Signal, StepRecord, random_uuid};
 use crate::store::{
@@ -126,9 +126,12 @@ impl Service {
                 at,
                 entropy,
                 history: prepared.start_history(),
+                actions: prepared.start_actions(),
                 outcome: prepared.finished(),
             },
         );
+        // A first state that hands out a task token: answerable as soon as the start is seen.
+        issue_tokens(&*self.inner.store, &arn, prepared.start_actions()).await?;
         // An execution that ended in its first step (a Pass-only machine) has nothing left to
         // drive: it needs no driver and no lease, only its row.
         let finished = prepared.finished().is_some();

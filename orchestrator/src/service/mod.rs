@@ -31,7 +31,7 @@ use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::engine::{BoxFuture, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};
-use crate::store::{ActivityTask, IssuedToken, Store};
+use crate::store::{ActivityTask, Store};
 use activities::ActivityWakeups;
 
 pub use error::{ErrorKind, ServiceError};
@@ -127,7 +127,7 @@ impl Service {
     ) -> Self {
         let activities = Arc::new(ActivityWakeups::default());
         let activity_executions = Arc::new(Mutex::new(HashSet::new()));
-        let tasks = TokenIndexingTasks {
+        let tasks = ActivityRouting {
             inner: tasks,
             store: Arc::clone(&store),
             activities: Arc::clone(&activities),
@@ -184,45 +184,21 @@ impl Service {
 pub(crate) struct LiveDriver {
     pub(crate) sender: mpsc::UnboundedSender<Signal>,
     pub(crate) delivered: HashSet<i64>,
+    /// Stops the driver, without journaling more: this node has lost the execution's lease.
+    pub(crate) abandon: Arc<tokio::sync::Notify>,
 }
 
-/// Records each task token in the store as it is issued, so that any node can route its
-/// SendTask* call, and queues Activity tasks for their workers instead of running a function.
-struct TokenIndexingTasks {
+/// Queues Activity tasks for their workers instead of running a function; runs every other
+/// task with `inner`.
+struct ActivityRouting {
     inner: Arc<dyn TaskInvoker>,
     store: Arc<dyn Store>,
     activities: Arc<ActivityWakeups>,
     activity_executions: Arc<Mutex<HashSet<String>>>,
 }
 
-impl TaskInvoker for TokenIndexingTasks {
+impl TaskInvoker for ActivityRouting {
     fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
-        Box::pin(async move {
-            if let Some(token) = &call.context.task_token {
-                let issued = IssuedToken {
-                    token: token.clone(),
-                    execution_arn: call.context.execution_arn.clone(),
-                    state_name: call.context.state_name.clone(),
-                    issued: std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX)),
-                };
-                // The worker may answer the moment it has the token; it must be routable by then.
-                if let Err(error) = self.store.issue_token(&issued).await {
-                    let failure = TaskOutcome::Failed {
-                        error: "States.TaskFailed".to_owned(),
-                        cause: Some(format!("the task token could not be recorded: {error}")),
-                    };
-                    return (failure, None);
-                }
-            }
-            self.schedule(call).await
-        })
-    }
-}
-
-impl TokenIndexingTasks {
-    fn schedule(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
         let TaskResource::Activity { arn } = &call.resource else { return self.inner.invoke(call) };
         let task = ActivityTask {
             activity_arn: arn.clone(),

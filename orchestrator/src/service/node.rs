@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use stepwasm_asl::{ExecutionContext, Timestamp};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::names::state_machine_name;
 use super::recorder::{StoreRecorder, awaited_callbacks, replay_entry};
@@ -24,27 +24,73 @@ impl Service {
     ///
     /// Call once at startup, inside the tokio runtime that serves requests.
     pub async fn start_background_work(&self) -> ServiceResult<usize> {
-        let resumed = self.resume_running().await?;
+        let resumed = self.resume_running(false).await?;
         self.ensure_waker();
         if let Some(notices) = self.inner.store.watch() {
             let service = self.clone();
             tokio::spawn(async move { service.take_notices(notices).await });
         }
         let service = self.clone();
-        let period =
-            Duration::from_millis(u64::try_from(self.inner.config.lease_ttl_millis / 3).unwrap_or(10_000).max(100));
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(period);
-            loop {
-                ticker.tick().await;
-                let now = service.inner.engine.clock().now().0;
-                let config = &service.inner.config;
-                let _ = service.inner.store.renew_all(&config.node_id, now, config.lease_ttl_millis).await;
-                // Executions whose node died become claimable once its leases lapse.
-                let _ = service.resume_running().await;
-            }
-        });
+        tokio::spawn(async move { service.keep_leases().await });
         Ok(resumed)
+    }
+
+    /// Renews this node's leases a third of the lease time apart, and takes up executions whose
+    /// node died. Stops driving what this node no longer holds: an execution another node took
+    /// over, or all of them once the store has been out of reach for so long that the leases
+    /// may lapse, since another node may then drive them.
+    async fn keep_leases(&self) {
+        let config = &self.inner.config;
+        let ttl = Duration::from_millis(u64::try_from(config.lease_ttl_millis).unwrap_or(30_000).max(300));
+        let period = ttl / 3;
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_renewed = tokio::time::Instant::now();
+        loop {
+            ticker.tick().await;
+            let driving = self.drivers();
+            let attempt = tokio::time::Instant::now();
+            let now = self.inner.engine.clock().now().0;
+            let renewal = self.inner.store.renew_all(&config.node_id, now, config.lease_ttl_millis);
+            match tokio::time::timeout(period, renewal).await {
+                Ok(Ok(held)) => {
+                    last_renewed = attempt;
+                    for (arn, abandon) in driving {
+                        if held.binary_search(&arn).is_err() {
+                            tracing::warn!(node = %config.node_id, execution = %arn, "lease lost: another node drives it now");
+                            abandon.notify_one();
+                        }
+                    }
+                }
+                failed => {
+                    let why = match failed {
+                        Ok(Err(error)) => error.to_string(),
+                        _ => format!("no answer within {period:?}"),
+                    };
+                    if attempt - last_renewed >= ttl * 2 / 3 && !driving.is_empty() {
+                        tracing::warn!(
+                            node = %config.node_id,
+                            executions = driving.len(),
+                            "leases could not be renewed ({why}): stopping every execution, for whichever node reaches the store to take up"
+                        );
+                        driving.iter().for_each(|(_, abandon)| abandon.notify_one());
+                    } else {
+                        tracing::warn!(node = %config.node_id, "leases could not be renewed: {why}");
+                    }
+                    continue;
+                }
+            }
+            // Executions whose node died become claimable once its leases lapse.
+            let _ = self.resume_running(true).await;
+        }
+    }
+
+    /// The executions this node drives, each with what stops its driver.
+    fn drivers(&self) -> Vec<(String, Arc<Notify>)> {
+        let live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.iter()
+            .filter_map(|(arn, driver)| driver.as_ref().map(|driver| (arn.clone(), Arc::clone(&driver.abandon))))
+            .collect()
     }
 
     /// This node's name in execution leases.
@@ -121,15 +167,21 @@ impl Service {
         matches!(self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get(arn), Some(Some(_)))
     }
 
-    /// Resumes every RUNNING execution that this node can claim and is not driving already.
-    async fn resume_running(&self) -> ServiceResult<usize> {
+    /// Resumes every RUNNING execution that this node can claim and is not driving already,
+    /// logging each when it is a takeover rather than this node's own restart.
+    async fn resume_running(&self, takeover: bool) -> ServiceResult<usize> {
         let mut resumed = 0;
         for arn in self.inner.store.running_executions().await? {
             if !self.reserve_driver(&arn) {
                 continue;
             }
             match self.resume(&arn).await {
-                Ok(true) => resumed += 1,
+                Ok(true) => {
+                    resumed += 1;
+                    if takeover {
+                        tracing::info!(node = %self.inner.config.node_id, execution = %arn, "took over: resumed from its journal");
+                    }
+                }
                 Ok(false) => self.cancel_reservation(&arn),
                 Err(error) => {
                     self.cancel_reservation(&arn);
@@ -216,6 +268,7 @@ impl Service {
     /// `posted` signals are queued before it starts, so it handles them before it could park.
     pub(super) fn drive(&self, arn: String, prepared: Prepared, posted: Vec<PostedSignal>) {
         let (sender, signals) = mpsc::unbounded_channel();
+        let abandon = Arc::new(Notify::new());
         let mut delivered = HashSet::new();
         for posted in posted {
             delivered.insert(posted.id);
@@ -228,7 +281,7 @@ impl Service {
             if matches!(live.get(&arn), Some(Some(_))) {
                 return;
             }
-            live.insert(arn.clone(), Some(LiveDriver { sender, delivered }));
+            live.insert(arn.clone(), Some(LiveDriver { sender, delivered, abandon: Arc::clone(&abandon) }));
         }
         self.ensure_waker();
         let service = self.clone();
@@ -249,7 +302,17 @@ impl Service {
             };
             // Start step 0 was stored with the execution row already.
             let prepared = prepared.without_start();
-            let driven = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder)).await;
+            let drive = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder));
+            let driven = tokio::select! {
+                driven = drive => driven,
+                () = abandon.notified() => {
+                    // Another node holds it, or may: what this node did not journal is redone
+                    // there, and nothing this node journals from now on could stand.
+                    service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
+                    service.inner.activity_executions.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
+                    return;
+                }
+            };
             // The lease goes first, so that once this node no longer counts the execution as
             // live, a resume here (for a signal, say) claims it anew and keeps its lease.
             let _ = service.inner.store.release(&arn, &service.inner.config.node_id).await;

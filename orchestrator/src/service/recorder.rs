@@ -1,10 +1,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use stepwasm_asl::{ExecutionOutcome, Input, TaskId, TimerId, Timestamp};
+use stepwasm_asl::{Action, ExecutionOutcome, Input, TaskId, TimerId, Timestamp};
 
 use crate::engine::{AwaitedCallback, BoxFuture, Clock, Parking, ReplayEntry, StepRecord, StepRecorder};
-use crate::store::{self, Append, Completion, ExecutionStatus, JournalEntry, JournalInput, Store, StoreError};
+use crate::store::{
+    self, Append, Completion, ExecutionStatus, IssuedToken, JournalEntry, JournalInput, Store, StoreError,
+};
 
 /// Journals every step of one execution in the store before the engine acts on it, and parks
 /// it there when it only waits for a timer far enough off.
@@ -21,7 +23,10 @@ pub(crate) struct StoreRecorder {
 impl StepRecorder for StoreRecorder {
     fn record<'a>(&'a mut self, step: StepRecord<'a>) -> BoxFuture<'a, Result<(), StoreError>> {
         let append = to_append(&self.execution_arn, &step);
-        Box::pin(async move { self.store.append(append).await })
+        Box::pin(async move {
+            issue_tokens(&*self.store, &self.execution_arn, step.actions).await?;
+            self.store.append(append).await
+        })
     }
 
     fn park<'a>(&'a mut self, parking: Parking<'a>) -> BoxFuture<'a, Result<bool, StoreError>> {
@@ -49,6 +54,25 @@ impl StepRecorder for StoreRecorder {
             Ok(true)
         })
     }
+}
+
+/// Records the task tokens that `actions` hand out, before the step that schedules them is
+/// stored: once a client can read a token in the history, any node can route its answer.
+pub(crate) async fn issue_tokens(store: &dyn Store, execution_arn: &str, actions: &[Action]) -> Result<(), StoreError> {
+    for action in actions {
+        let Action::InvokeTask { context, .. } = action else { continue };
+        let Some(token) = &context.task_token else { continue };
+        let issued = IssuedToken {
+            token: token.clone(),
+            execution_arn: execution_arn.to_owned(),
+            state_name: context.state_name.clone(),
+            issued: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX)),
+        };
+        store.issue_token(&issued).await?;
+    }
+    Ok(())
 }
 
 /// The engine's form of the callbacks a parked execution waits for.

@@ -289,15 +289,16 @@ impl LeaseStore for MemoryStore {
         Box::pin(std::future::ready(Ok(held)))
     }
 
-    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, usize> {
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, Vec<String>> {
         let mut tables = self.write();
-        let mut renewed = 0;
+        let mut renewed = Vec::new();
         // A lapsed lease that nobody took over is renewed too: no other node has worked on
         // it, and one that did would have changed its owner.
-        for lease in tables.leases.values_mut().filter(|l| l.owner == owner) {
+        for (arn, lease) in tables.leases.iter_mut().filter(|(_, l)| l.owner == owner) {
             lease.expires = now + ttl_millis;
-            renewed += 1;
+            renewed.push(arn.clone());
         }
+        renewed.sort_unstable();
         Box::pin(std::future::ready(Ok(renewed)))
     }
 

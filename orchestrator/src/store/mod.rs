@@ -494,8 +494,9 @@ pub trait LeaseStore: Send + Sync {
     /// Claims the execution for `owner` until `now + ttl` if it is unclaimed, expired, or
     /// already `owner`'s. Resolves to whether `owner` holds it now.
     fn claim(&self, execution_arn: &str, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, bool>;
-    /// Extends every lease `owner` holds to `now + ttl`; resolves to how many.
-    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, usize>;
+    /// Extends every lease `owner` holds to `now + ttl`; resolves to the executions it holds,
+    /// in ARN order. One it drives and that is missing here has been taken over.
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, Vec<String>>;
     /// Gives up a claim.
     fn release(&self, execution_arn: &str, owner: &str) -> StoreFuture<'_, ()>;
 }

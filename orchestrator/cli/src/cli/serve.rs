@@ -202,6 +202,12 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         (None, true) => StoreChoice::Memory,
         (None, false) => StoreChoice::Sqlite,
     };
+    // Which executions this node takes over or gives up, on stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .init();
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
         let server = build_server(data_dir, &choice, args.node_id.clone(), args.lease_seconds).await?;

@@ -286,18 +286,20 @@ impl LeaseStore for PostgresStore {
         })
     }
 
-    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, usize> {
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, Vec<String>> {
         let owner = owner.to_owned();
         Box::pin(async move {
             // A lapsed lease that nobody took over is renewed too: no other node has worked on
             // it, and one that did would have changed its owner.
-            let renewed = self
-                .execute(
-                    "UPDATE leases SET expires = $2::BIGINT + $3::BIGINT WHERE owner = $1",
+            let rows = self
+                .query(
+                    "UPDATE leases SET expires = $2::BIGINT + $3::BIGINT WHERE owner = $1 RETURNING execution_arn",
                     &[&owner, &now, &ttl_millis],
                 )
                 .await?;
-            Ok(usize::try_from(renewed).unwrap_or(usize::MAX))
+            let mut renewed = rows.iter().map(|row| get(row, 0)).collect::<StoreResult<Vec<String>>>()?;
+            renewed.sort_unstable();
+            Ok(renewed)
         })
     }
 

@@ -3,7 +3,8 @@
 //!
 //! One server is started per test process, on first use, and every test gets a database of its
 //! own on it. A watchdog shell beside the server stops it and removes its directory once the
-//! test process is gone, since a static is never dropped.
+//! test process is gone, since a static is never dropped. A test that restarts the server
+//! starts one of its own ([`TestServer::dedicated`]), so the others never see it go.
 //!
 //! When the binaries are missing or the server cannot start, [`TestServer::database`] fails with
 //! a message that says so and how to install them: a test that needs PostgreSQL never passes
@@ -29,10 +30,11 @@ impl fmt::Display for Unavailable {
 
 impl std::error::Error for Unavailable {}
 
-/// The process's test server.
+/// A test server: the process's shared one, or a test's own.
 pub struct TestServer {
     port: u16,
     user: String,
+    dir: PathBuf,
 }
 
 static SERVER: OnceLock<Result<TestServer, Unavailable>> = OnceLock::new();
@@ -41,35 +43,83 @@ static NEXT_DATABASE: AtomicU64 = AtomicU64::new(0);
 impl TestServer {
     /// The connection string of a new, empty database on the process's test server.
     pub async fn database() -> Result<String, Unavailable> {
-        let server = match SERVER.get_or_init(TestServer::start) {
-            Ok(server) => server,
-            Err(error) => return Err(error.clone()),
-        };
+        match SERVER.get_or_init(Self::start) {
+            Ok(server) => server.new_database().await,
+            Err(error) => Err(error.clone()),
+        }
+    }
+
+    /// A server for this test alone, stopped when it is dropped: for a test that restarts it.
+    pub fn dedicated() -> Result<Self, Unavailable> {
+        Self::start()
+    }
+
+    /// The connection string of a new, empty database on this server.
+    pub async fn new_database(&self) -> Result<String, Unavailable> {
         let name = format!("test_{}", NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
-        // The port opens a moment before the server takes queries ("the database system is
-        // starting up"), so the first connection is retried for a while.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let (client, connection) = loop {
-            match tokio_postgres::connect(&server.url("postgres"), tokio_postgres::NoTls).await {
-                Ok(connected) => break connected,
-                Err(error) if Instant::now() > deadline => {
-                    return Err(Unavailable(format!("connecting to it failed: {error}")));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        };
-        let driver = tokio::spawn(connection);
+        let (client, driver) = self.admin_connection().await?;
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .map_err(|error| Unavailable(format!("creating database {name} failed: {error}")))?;
         drop(client);
         let _ = driver.await;
-        Ok(server.url(&name))
+        Ok(self.url(&name))
+    }
+
+    /// A connection to the `postgres` database, once the server takes queries: its port opens
+    /// a moment before ("the database system is starting up"), so this retries for a while.
+    async fn admin_connection(
+        &self,
+    ) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>), Unavailable> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls).await {
+                Ok((client, connection)) => {
+                    let driver = tokio::spawn(connection);
+                    if client.simple_query("SELECT 1").await.is_ok() {
+                        return Ok((client, driver));
+                    }
+                }
+                Err(error) if Instant::now() > deadline => {
+                    return Err(Unavailable(format!("connecting to it failed: {error}")));
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     fn url(&self, database: &str) -> String {
         format!("postgres://{}@127.0.0.1:{}/{database}", self.user, self.port)
+    }
+
+    /// Restarts the server as an administrator would (a fast shutdown: every client is
+    /// disconnected, then a start on the same port); returns once it takes queries again.
+    pub async fn restart(&self) -> Result<(), Unavailable> {
+        let failed = |what: &str, error: &dyn fmt::Display| Unavailable(format!("restarting: {what} failed: {error}"));
+        // The watchdog starts the server again, rather than cleaning up, when this is present.
+        std::fs::write(self.dir.join(RESTART), b"").map_err(|error| failed("asking the watchdog", &error))?;
+        let pid_path = self.dir.join("data/postmaster.pid");
+        let pid_file = std::fs::read_to_string(&pid_path).map_err(|error| failed("reading postmaster.pid", &error))?;
+        let pid = pid_file.lines().next().unwrap_or_default().trim().to_owned();
+        let status =
+            Command::new("kill").args(["-INT", &pid]).status().map_err(|error| failed("running kill", &error))?;
+        if !status.success() {
+            return Err(failed("kill", &status));
+        }
+        // The old server removes its pid file last; the new one writes its own.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::read_to_string(&pid_path).map_or(true, |now| now == pid_file) {
+            if Instant::now() > deadline {
+                return Err(Unavailable("restarting: the server did not come back within 30 s".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (client, driver) = self.admin_connection().await?;
+        drop(client);
+        let _ = driver.await;
+        Ok(())
     }
 
     fn start() -> Result<Self, Unavailable> {
@@ -104,7 +154,7 @@ impl TestServer {
             let log = dir.join(format!("server-{port}.log"));
             runner.spawn_with_watchdog(&bin.join("postgres"), &data, &dir, port, &log)?;
             match wait_until_accepting(port, &log) {
-                Ok(()) => return Ok(Self { port, user }),
+                Ok(()) => return Ok(Self { port, user, dir }),
                 Err(error) => last_error = Some(error),
             }
         }
@@ -203,9 +253,15 @@ impl Runner {
         log: &Path,
     ) -> Result<(), Unavailable> {
         const WATCHDOG: &str = r#"
-            "$1" -D "$2" -p "$4" -k "$3" -c listen_addresses=127.0.0.1 >"$5" 2>&1 &
-            server=$!
-            while [ -e "/proc/$6" ] && kill -0 "$server" 2>/dev/null; do sleep 0.5; done
+            while :; do
+                "$1" -D "$2" -p "$4" -k "$3" -c listen_addresses=127.0.0.1 >>"$5" 2>&1 &
+                server=$!
+                while [ -e "/proc/$6" ] && [ ! -e "$3/stop" ] && kill -0 "$server" 2>/dev/null; do sleep 0.1; done
+                kill -0 "$server" 2>/dev/null && break
+                wait "$server"
+                [ -e "/proc/$6" ] && [ -e "$3/restart" ] && [ ! -e "$3/stop" ] || break
+                rm -f "$3/restart"
+            done
             kill -QUIT "$server" 2>/dev/null
             wait "$server"
             rm -rf "$3"
@@ -225,6 +281,17 @@ impl Runner {
         self.command(&mut command);
         command.spawn().map_err(|error| Unavailable(format!("starting postgres failed: {error}")))?;
         Ok(())
+    }
+}
+
+/// The files in the server's directory that tell its watchdog to start it again once it stops,
+/// or to stop it.
+const RESTART: &str = "restart";
+const STOP: &str = "stop";
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.dir.join(STOP), b"");
     }
 }
 

@@ -563,14 +563,18 @@ impl LeaseStore for SqliteStore {
         })
     }
 
-    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, usize> {
+    fn renew_all(&self, owner: &str, now: Millis, ttl_millis: i64) -> StoreFuture<'_, Vec<String>> {
         let owner = owner.to_owned();
         // A lapsed lease that nobody took over is renewed too: no other node has worked on it,
         // and one that did would have changed its owner.
         self.write_async(move |conn| {
-            Ok(conn
-                .prepare_cached("UPDATE leases SET expires = ?2 + ?3 WHERE owner = ?1")?
-                .execute(params![owner, now, ttl_millis])?)
+            let mut statement =
+                conn.prepare_cached("UPDATE leases SET expires = ?2 + ?3 WHERE owner = ?1 RETURNING execution_arn")?;
+            let mut renewed = statement
+                .query_map(params![owner, now, ttl_millis], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            renewed.sort_unstable();
+            Ok(renewed)
         })
     }
 

@@ -138,12 +138,28 @@ impl Service {
         // Reserved before the row exists, so the background resumer, which drives RUNNING rows
         // nobody here drives, cannot take it up in the moment before `drive`.
         let reserved = !finished && self.reserve_driver(&arn);
+        // Leased before the row exists too, so that another node's resumer cannot take it up
+        // either; it would find the lease held and leave it.
+        let claimed = match reserved {
+            true => match self.claim_lease(&arn).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    self.cancel_reservation(&arn);
+                    return Err(error);
+                }
+            },
+            false => false,
+        };
         let created = match self.inner.store.create_execution(&record, &start).await {
-            Ok(Created::New(created)) if finished => Ok(created),
+            Ok(Created::New(created)) if finished || claimed => Ok(created),
             Ok(Created::New(created)) => self.claim_lease(&arn).await.map(|_| created),
             Ok(Created::Existing(existing)) => {
                 if reserved {
                     self.cancel_reservation(&arn);
+                }
+                if claimed {
+                    // Not this start's to drive: whoever resumes it claims it anew.
+                    let _ = self.inner.store.release(&arn, &self.inner.config.node_id).await;
                 }
                 return repeat_start(&existing, input_text);
             }

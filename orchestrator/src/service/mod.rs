@@ -186,6 +186,8 @@ pub(crate) struct LiveDriver {
     pub(crate) delivered: HashSet<i64>,
     /// Stops the driver, without journaling more: this node has lost the execution's lease.
     pub(crate) abandon: Arc<tokio::sync::Notify>,
+    /// The drive has returned and is giving its lease back: a missing lease is no loss.
+    pub(crate) ending: bool,
 }
 
 /// Queues Activity tasks for their workers instead of running a function; runs every other

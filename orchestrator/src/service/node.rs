@@ -56,7 +56,8 @@ impl Service {
                 Ok(Ok(held)) => {
                     last_renewed = attempt;
                     for (arn, abandon) in driving {
-                        if held.binary_search(&arn).is_err() {
+                        // A drive that ended meanwhile gave its lease back: no loss.
+                        if held.binary_search(&arn).is_err() && self.still_driving(&arn, &abandon) {
                             tracing::warn!(node = %config.node_id, execution = %arn, "lease lost: another node drives it now");
                             abandon.notify_one();
                         }
@@ -85,11 +86,20 @@ impl Service {
         }
     }
 
+    /// Whether the driver that `abandon` stops is still driving `arn`, short of ending.
+    fn still_driving(&self, arn: &str, abandon: &Arc<Notify>) -> bool {
+        let live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+        matches!(live.get(arn), Some(Some(driver)) if !driver.ending && Arc::ptr_eq(&driver.abandon, abandon))
+    }
+
     /// The executions this node drives, each with what stops its driver.
     fn drivers(&self) -> Vec<(String, Arc<Notify>)> {
         let live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
         live.iter()
-            .filter_map(|(arn, driver)| driver.as_ref().map(|driver| (arn.clone(), Arc::clone(&driver.abandon))))
+            .filter_map(|(arn, driver)| {
+                let driver = driver.as_ref().filter(|driver| !driver.ending)?;
+                Some((arn.clone(), Arc::clone(&driver.abandon)))
+            })
             .collect()
     }
 
@@ -281,7 +291,10 @@ impl Service {
             if matches!(live.get(&arn), Some(Some(_))) {
                 return;
             }
-            live.insert(arn.clone(), Some(LiveDriver { sender, delivered, abandon: Arc::clone(&abandon) }));
+            live.insert(
+                arn.clone(),
+                Some(LiveDriver { sender, delivered, abandon: Arc::clone(&abandon), ending: false }),
+            );
         }
         self.ensure_waker();
         let service = self.clone();
@@ -304,6 +317,8 @@ impl Service {
             let prepared = prepared.without_start();
             let drive = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder));
             let driven = tokio::select! {
+                // A drive that has just ended is not abandoned: what follows it must run.
+                biased;
                 driven = drive => driven,
                 () = abandon.notified() => {
                     // Another node holds it, or may: what this node did not journal is redone
@@ -315,6 +330,10 @@ impl Service {
             };
             // The lease goes first, so that once this node no longer counts the execution as
             // live, a resume here (for a signal, say) claims it anew and keeps its lease.
+            if let Some(Some(driver)) = service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&arn)
+            {
+                driver.ending = true;
+            }
             let _ = service.inner.store.release(&arn, &service.inner.config.node_id).await;
             let driver = service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn).flatten();
             match driven {

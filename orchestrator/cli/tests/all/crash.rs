@@ -1,6 +1,6 @@
-//! `kill -9` in the middle of 500 executions: after a restart on SQLite, or on the other node of
-//! two sharing PostgreSQL, every execution must finish with the right output, and every history
-//! must be gap-free with no event written twice.
+//! `kill -9` in the middle of 500 executions after a restart on SQLite, or of 1,000 that also
+//! wait for a callback on the other node of two sharing PostgreSQL: every execution must finish
+//! with the right output, and every history must be gap-free with no event written twice.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -74,8 +74,31 @@ fn definition() -> Value {
     })
 }
 
+/// [`definition`] with a callback after the Wait: the function is handed a task token, and the
+/// execution waits for a SendTaskSuccess whose output it keeps.
+fn definition_with_callback() -> Value {
+    let mut definition = definition();
+    definition["States"]["Pause"]["Next"] = json!("Approve");
+    definition["States"]["Approve"] = json!({
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+            "Payload": {"n.$": "$.n", "token.$": "$$.Task.Token"}
+        },
+        "ResultPath": "$.approval",
+        "Next": "Second"
+    });
+    definition["States"]["Done"]["Parameters"]["approvedFor.$"] = json!("$.approval.approvedFor");
+    definition
+}
+
 /// Deploys the echo function on `server` and, unless it exists, the state machine; its ARN.
 fn deploy(server: &Server) -> Result<String> {
+    deploy_definition(server, &definition())
+}
+
+fn deploy_definition(server: &Server, definition: &Value) -> Result<String> {
     let (_, echo) = stepwasm_functions::CONFORMANCE_HANDLERS
         .iter()
         .find(|(handler, _)| *handler == "id_function.py")
@@ -84,7 +107,7 @@ fn deploy(server: &Server) -> Result<String> {
     client.deploy_function("echo", echo, "").context("deploying echo")?;
     let created = client.call(
         "CreateStateMachine",
-        &json!({"name": "crash", "definition": definition().to_string(), "roleArn": "arn:aws:iam::123456789012:role/x"}),
+        &json!({"name": "crash", "definition": definition.to_string(), "roleArn": "arn:aws:iam::123456789012:role/x"}),
     )?;
     Ok(created["stateMachineArn"].as_str().context("no ARN")?.to_owned())
 }
@@ -98,9 +121,39 @@ fn start_execution(server: &Server, machine: &str, n: usize) -> Result<String> {
     Ok(started["executionArn"].as_str().context("no ARN")?.to_owned())
 }
 
+/// What [`check_all_finished_once`] expects of each execution.
+struct Expected {
+    output: fn(usize) -> Value,
+    /// How many times each event type appears in every history.
+    events: &'static [(&'static str, usize)],
+}
+
+const WAIT_AND_TASKS: Expected = Expected {
+    output: |n| json!({"n": n, "steps": [1, 2]}),
+    events: &[
+        ("ExecutionStarted", 1),
+        ("TaskStateEntered", 2),
+        ("LambdaFunctionSucceeded", 2),
+        ("WaitStateEntered", 1),
+        ("WaitStateExited", 1),
+        ("PassStateEntered", 1),
+        ("ExecutionSucceeded", 1),
+    ],
+};
+
 /// Waits until `server` sees no execution of `machine` running, then checks every one of `arns`
 /// (execution `n` is `run-n`): its output, and each state's events exactly once.
 fn check_all_finished_once(server: &Server, machine: &str, arns: &[String], limit: Duration) -> Result<()> {
+    check_all_finished_as(server, machine, arns, limit, &WAIT_AND_TASKS)
+}
+
+fn check_all_finished_as(
+    server: &Server,
+    machine: &str,
+    arns: &[String],
+    limit: Duration,
+    expected: &Expected,
+) -> Result<()> {
     let deadline = Instant::now() + limit;
     loop {
         let running = Client::new(&server.endpoint).call(
@@ -118,7 +171,7 @@ fn check_all_finished_once(server: &Server, machine: &str, arns: &[String], limi
         let described = Client::new(&server.endpoint).call("DescribeExecution", &json!({"executionArn": arn}))?;
         assert_eq!(described["status"], "SUCCEEDED", "{arn}: {described}");
         let output: Value = serde_json::from_str(described["output"].as_str().context("no output")?)?;
-        assert_eq!(output, json!({"n": n, "steps": [1, 2]}), "{arn}");
+        assert_eq!(output, (expected.output)(n), "{arn}");
 
         let history = Client::new(&server.endpoint)
             .call("GetExecutionHistory", &json!({"executionArn": arn, "maxResults": 1000}))?;
@@ -126,15 +179,7 @@ fn check_all_finished_once(server: &Server, machine: &str, arns: &[String], limi
         let ids: Vec<u64> = events.iter().filter_map(|event| event["id"].as_u64()).collect();
         assert_eq!(ids, (1..=events.len() as u64).collect::<Vec<_>>(), "{arn}: ids must be 1..N without gaps");
         let types: Vec<&str> = events.iter().filter_map(|event| event["type"].as_str()).collect();
-        for (event_type, expected) in [
-            ("ExecutionStarted", 1),
-            ("TaskStateEntered", 2),
-            ("LambdaFunctionSucceeded", 2),
-            ("WaitStateEntered", 1),
-            ("WaitStateExited", 1),
-            ("PassStateEntered", 1),
-            ("ExecutionSucceeded", 1),
-        ] {
+        for &(event_type, expected) in expected.events {
             let count = types.iter().filter(|found| **found == event_type).count();
             assert_eq!(count, expected, "{arn}: {event_type} appears {count} times in {types:?}");
         }
@@ -159,6 +204,7 @@ fn executions_survive_kill_9_and_resume_without_duplicates() -> Result<()> {
 #[test]
 fn two_nodes_on_postgres_finish_what_a_killed_node_started() -> Result<()> {
     const LEASE_SECONDS: &str = "3";
+    const EXECUTIONS: usize = 1_000;
     let url = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
@@ -169,14 +215,56 @@ fn two_nodes_on_postgres_finish_what_a_killed_node_started() -> Result<()> {
     };
     let (a, b) = (node(data_a.path(), "node-a")?, node(data_b.path(), "node-b")?);
     // Functions live in each node's data directory; the state machine in the shared database.
-    let machine = deploy(&a)?;
-    deploy(&b)?;
+    let machine = deploy_definition(&a, &definition_with_callback())?;
+    deploy_definition(&b, &definition_with_callback())?;
     let arns = (0..EXECUTIONS)
         .map(|n| start_execution(if n % 2 == 0 { &a } else { &b }, &machine, n))
         .collect::<Result<Vec<_>>>()?;
     std::thread::sleep(Duration::from_millis(300));
     a.kill_hard()?;
 
-    // B takes A's executions over once A's leases lapse, and finishes its own meanwhile.
-    check_all_finished_once(&b, &machine, &arns, Duration::from_secs(60))
+    // Every callback goes to the survivor, whichever node scheduled its task; B takes A's
+    // executions over once A's leases lapse, and finishes its own meanwhile.
+    let started = Instant::now();
+    let mut waiting: Vec<(usize, &String)> = arns.iter().enumerate().collect();
+    while !waiting.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "{} tasks never handed out a token", waiting.len());
+        let mut still = Vec::new();
+        for (n, arn) in waiting {
+            match scheduled_token(&b, arn)? {
+                Some(token) => {
+                    let output = json!({"approvedFor": n}).to_string();
+                    Client::new(&b.endpoint).call("SendTaskSuccess", &json!({"taskToken": token, "output": output}))?;
+                }
+                None => still.push((n, arn)),
+            }
+        }
+        waiting = still;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let expected = Expected {
+        output: |n| json!({"n": n, "steps": [1, 2], "approvedFor": n}),
+        events: &[
+            ("ExecutionStarted", 1),
+            ("TaskStateEntered", 3),
+            ("LambdaFunctionSucceeded", 2),
+            ("TaskSucceeded", 1),
+            ("WaitStateEntered", 1),
+            ("WaitStateExited", 1),
+            ("PassStateEntered", 1),
+            ("ExecutionSucceeded", 1),
+        ],
+    };
+    check_all_finished_as(&b, &machine, &arns, Duration::from_secs(60), &expected)
+}
+
+/// The newest task token the execution's history hands out, if it has scheduled its callback.
+fn scheduled_token(server: &Server, arn: &str) -> Result<Option<String>> {
+    let history = Client::new(&server.endpoint)
+        .call("GetExecutionHistory", &json!({"executionArn": arn, "maxResults": 1000, "reverseOrder": true}))?;
+    let events = history["events"].as_array().context("no events")?;
+    let scheduled = events.iter().find_map(|event| event["taskScheduledEventDetails"]["parameters"].as_str());
+    let Some(parameters) = scheduled else { return Ok(None) };
+    let parameters: Value = serde_json::from_str(parameters)?;
+    Ok(parameters["Payload"]["token"].as_str().map(str::to_owned))
 }

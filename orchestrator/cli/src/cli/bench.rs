@@ -71,6 +71,24 @@ pub(crate) enum StoreKind {
     Memory,
 }
 
+/// Where `bench server` keeps executions.
+#[derive(Debug, Clone)]
+pub(crate) enum ServerStore {
+    /// A store of the benchmark's own.
+    Local(StoreKind),
+    /// A PostgreSQL database, by URL.
+    Postgres(String),
+}
+
+fn server_store(text: &str) -> Result<ServerStore, String> {
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        return Ok(ServerStore::Postgres(text.to_owned()));
+    }
+    <StoreKind as clap::ValueEnum>::from_str(text, true)
+        .map(ServerStore::Local)
+        .map_err(|_| format!("expected sqlite, memory or a postgres:// URL, not `{text}`"))
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ServerBenchArgs {
     /// How long each measurement lasts, in seconds.
@@ -86,14 +104,11 @@ pub(crate) struct ServerBenchArgs {
     #[arg(long, value_enum, default_value_t = ServerWorkflow::OrderPipeline)]
     workflow: ServerWorkflow,
 
-    /// Where the server keeps executions.
-    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
-    store: StoreKind,
-
-    /// Measure on this PostgreSQL database instead (`postgres://…`): one node, then two nodes
-    /// sharing it. The database keeps the executions; each run uses a state machine of its own.
-    #[arg(long, value_name = "POSTGRES_URL", conflicts_with = "store")]
-    postgres: Option<String>,
+    /// Where the server keeps executions: `sqlite`, `memory`, or a PostgreSQL database
+    /// (`postgres://…`, as `stepwasm serve --store` takes it), measured with one node and then
+    /// two nodes sharing it. Each run on a database uses a state machine of its own.
+    #[arg(long, default_value = "sqlite", value_parser = server_store, value_name = "sqlite|memory|POSTGRES_URL")]
+    store: ServerStore,
 
     /// Print one JSON object per configuration instead of a table.
     #[arg(long)]
@@ -170,8 +185,11 @@ pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
             args.seconds,
             args.connections as usize,
             args.workflow,
-            args.store,
-            args.postgres.as_deref(),
+            match &args.store {
+                ServerStore::Local(kind) => (*kind, None),
+                // A database keeps executions durably: the durable goals apply.
+                ServerStore::Postgres(url) => (StoreKind::Sqlite, Some(url.as_str())),
+            },
             args.json,
         ),
         BenchCommand::Parked(args) => super::bench_parked::run(

@@ -30,8 +30,7 @@ pub(crate) fn run(
     seconds: f64,
     connections: usize,
     workflow: ServerWorkflow,
-    store_kind: StoreKind,
-    postgres: Option<&str>,
+    (store_kind, postgres): (StoreKind, Option<&str>),
     as_json: bool,
 ) -> Result<ExitCode> {
     let functions = Runtime::new(RuntimeConfig::default())?;

@@ -26,8 +26,11 @@
 //!   binary) served by [`api`] at `/console/`. It reads the same API plus small read endpoints:
 //!   graphs from [`stepwasm_asl::StateMachine::describe`], per-state progress folded from the
 //!   history by [`stepwasm_asl::progress`], and the history as server-sent events.
-//! - [`DataDir`], [`FunctionDirectory`], [`Client`]: where state lives, where deployed
-//!   components are kept, and how the CLI talks to a server.
+//! - **Deployed functions** live in the store with everything else, so every node runs what was
+//!   deployed through any ([`service::Service::deploy_function`]). [`DataDir`] is where a node's
+//!   own state lives (the SQLite file, compiled artifacts); [`function_directory`] moves the
+//!   function files of older releases into the store; [`Client`] is how the CLI talks to a
+//!   server.
 //!
 //! The library knows no particular function: the `stepwasm` binary (`orchestrator/cli`) embeds
 //! the sample pipeline and hands the conformance stand-ins to the `conformance` runner (feature
@@ -35,7 +38,7 @@
 //!
 //! # Layout
 //!
-//! `engine/` (driver, clock, replay, Wasm tasks), `store/` (traits, memory, SQLite), `service/`
+//! `engine/` (driver, clock, replay, Wasm tasks), `store/` (traits, memory, SQLite, PostgreSQL), `service/`
 //! (operations by area; `node.rs` for which executions this node drives, `compiled.rs` for
 //! compiled definitions), `api/` (HTTP, console endpoints and assets), `console/` (the browser
 //! app's files, not Rust) and `conformance.rs` (the AWS-recorded case runner).
@@ -79,7 +82,7 @@ pub mod conformance;
 mod data_dir;
 pub mod engine;
 mod error;
-mod function_store;
+pub mod function_directory;
 pub mod service;
 pub mod store;
 #[cfg(feature = "postgres-test-server")]
@@ -88,4 +91,3 @@ pub mod testing;
 pub use client::{Client, ClientError};
 pub use data_dir::DataDir;
 pub use error::{Error, Result};
-pub use function_store::FunctionDirectory;

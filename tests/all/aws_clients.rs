@@ -55,7 +55,7 @@ async fn boto3_and_the_aws_cli_drive_the_order_pipeline() -> Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(api::run(listener, AppState { service, functions: None }, async move {
+    let server = tokio::spawn(api::run(listener, AppState { service }, async move {
         let _ = stopped.await;
     }));
 

@@ -94,7 +94,7 @@ async fn serve_with_sample_functions() -> Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     service.start_background_work().await?;
-    tokio::spawn(api::run(listener, AppState { service, functions: None }, std::future::pending()));
+    tokio::spawn(api::run(listener, AppState { service }, std::future::pending()));
     Ok(endpoint)
 }
 

@@ -5,6 +5,7 @@ mod concurrency;
 mod conformance;
 mod console_api;
 mod fake_invoker;
+mod functions;
 mod nodes;
 mod parking;
 mod pipeline;

@@ -12,72 +12,50 @@ use stepwasm_runtime::{FuelBudget, FunctionConfig, FunctionLimits};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::service::{ErrorKind, ServiceError};
+use crate::service::FunctionDescription;
 
 /// `PUT /functions/{name}`: the body is the component; limits come as query parameters
-/// (`timeoutMillis`, `fuel`, `memoryMib`, `maxOutputBytes`).
+/// (`timeoutMillis`, `fuel`, `memoryMib`, `maxOutputBytes`). The function is stored, so every
+/// node sharing the store runs it.
 pub(crate) async fn deploy(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let limits = limits_from(&query)?;
-    let config = FunctionConfig { limits, read_only_directory: None };
-    let runtime = state.service.runtime().clone();
-    let functions = state.functions.clone();
-    let deployed = tokio::task::spawn_blocking(move || -> Result<Value, ServiceError> {
-        let function = runtime
-            .register(&name, &body, config.clone())
-            .map_err(|error| ServiceError::new(ErrorKind::ValidationException, error.to_string()))?;
-        if let Some(functions) = functions {
-            functions.save(&name, &body, &config).map_err(ServiceError::internal)?;
-        }
-        Ok(describe(&name, function.sha256(), &config))
-    })
-    .await
-    .map_err(ServiceError::internal)??;
-    Ok((StatusCode::OK, Json(deployed)).into_response())
+    let config = FunctionConfig { limits: limits_from(&query)?, read_only_directory: None };
+    let deployed = state.service.deploy_function(&name, body.to_vec(), config).await?;
+    Ok((StatusCode::OK, Json(describe(&deployed))).into_response())
 }
 
 /// `GET /functions`.
-pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
-    let runtime = state.service.runtime();
-    let functions: Vec<Value> = runtime
-        .function_names()
-        .iter()
-        .filter_map(|name| runtime.function(name))
-        .map(|function| describe(function.name(), function.sha256(), function.config()))
-        .collect();
-    Json(json!({ "functions": functions }))
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let functions: Vec<Value> = state.service.functions().await?.iter().map(describe).collect();
+    Ok(Json(json!({ "functions": functions })))
 }
 
 /// `GET /functions/{name}`.
 pub(crate) async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let function = state.service.runtime().function(&name).ok_or_else(|| not_found(&name))?;
-    Ok(Json(describe(function.name(), function.sha256(), function.config())))
+    Ok(Json(describe(&state.service.function(&name).await?)))
 }
 
 /// `DELETE /functions/{name}`.
 pub(crate) async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    state.service.runtime().unregister(&name).ok_or_else(|| not_found(&name))?;
-    if let Some(functions) = &state.functions {
-        functions.remove(&name).map_err(ServiceError::internal)?;
-    }
+    state.service.delete_function(&name).await?;
     Ok(Json(json!({})))
 }
 
-fn not_found(name: &str) -> ApiError {
-    ApiError(ServiceError::new(ErrorKind::ResourceNotFound, format!("Function not found: {name}")))
-}
-
-fn describe(name: &str, sha256: &str, config: &FunctionConfig) -> Value {
-    json!({
-        "name": name,
-        "sha256": sha256,
-        "arn": format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
-        "limits": config.limits,
-    })
+fn describe(function: &FunctionDescription) -> Value {
+    let mut described = json!({
+        "name": function.name,
+        "sha256": function.sha256,
+        "arn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}", function.name),
+        "limits": function.config.limits,
+    });
+    if let Some(deployed) = function.deployed {
+        described["deployed"] = json!(super::operations::seconds(deployed));
+    }
+    described
 }
 
 fn limits_from(query: &HashMap<String, String>) -> Result<FunctionLimits, ApiError> {

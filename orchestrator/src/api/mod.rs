@@ -14,7 +14,6 @@ mod functions;
 mod operations;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
@@ -29,7 +28,6 @@ use tokio::net::TcpListener;
 
 pub use error::ApiError;
 
-use crate::function_store::FunctionDirectory;
 use crate::service::{ErrorKind, Service, ServiceError};
 
 /// What every handler can reach.
@@ -37,8 +35,6 @@ use crate::service::{ErrorKind, Service, ServiceError};
 pub struct AppState {
     /// The Step Functions service.
     pub service: Service,
-    /// Where deployed functions are kept across restarts, if anywhere.
-    pub functions: Option<Arc<FunctionDirectory>>,
 }
 
 /// The API as a router, for serving or for `oneshot` tests.

@@ -143,7 +143,7 @@ fn required<'a>(value: &'a Option<String>, member: &str) -> Result<&'a str, ApiE
 }
 
 /// AWS timestamps are epoch seconds, with a fraction.
-fn seconds(millis: i64) -> f64 {
+pub(super) fn seconds(millis: i64) -> f64 {
     millis as f64 / 1000.0
 }
 

@@ -22,4 +22,5 @@ pub use driver::{
     StepRecorder,
 };
 pub use entropy::{SystemEntropy, random_uuid};
+pub(crate) use tasks::function_name;
 pub use tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};

@@ -16,6 +16,7 @@ mod activities;
 mod compiled;
 mod error;
 mod executions;
+mod functions;
 mod machines;
 mod names;
 mod node;
@@ -30,12 +31,16 @@ use stepwasm_asl::{HistoryEvent, TaskResource};
 use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::engine::{BoxFuture, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};
+use crate::engine::{
+    BoxFuture, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
+};
 use crate::store::{ActivityTask, Store};
 use activities::ActivityWakeups;
+use functions::FunctionSync;
 
 pub use error::{ErrorKind, ServiceError};
 pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
+pub use functions::FunctionDescription;
 pub use machines::{StateMachineDescription, ValidationReport};
 
 /// The service's result type.
@@ -91,6 +96,8 @@ pub struct Service {
 struct Inner {
     store: Arc<dyn Store>,
     runtime: Runtime,
+    /// Keeps `runtime` in step with the functions deployed in the store.
+    functions: Arc<FunctionSync>,
     engine: Engine,
     /// Every definition compiled once, for starts, resumes, progress and graphs.
     machines: compiled::CompiledMachines,
@@ -127,8 +134,10 @@ impl Service {
     ) -> Self {
         let activities = Arc::new(ActivityWakeups::default());
         let activity_executions = Arc::new(Mutex::new(HashSet::new()));
-        let tasks = ActivityRouting {
+        let functions = Arc::new(FunctionSync::new(Arc::clone(&store), runtime.clone()));
+        let tasks = TaskRouting {
             inner: tasks,
+            functions: Arc::clone(&functions),
             store: Arc::clone(&store),
             activities: Arc::clone(&activities),
             activity_executions: Arc::clone(&activity_executions),
@@ -138,6 +147,7 @@ impl Service {
             inner: Arc::new(Inner {
                 store,
                 runtime,
+                functions,
                 engine: Engine::new(Arc::new(tasks)),
                 machines: compiled::CompiledMachines::default(),
                 config,
@@ -191,17 +201,30 @@ pub(crate) struct LiveDriver {
 }
 
 /// Queues Activity tasks for their workers instead of running a function; runs every other
-/// task with `inner`.
-struct ActivityRouting {
+/// task with `inner`, once the function it names is registered here if the store has it.
+struct TaskRouting {
     inner: Arc<dyn TaskInvoker>,
+    functions: Arc<FunctionSync>,
     store: Arc<dyn Store>,
     activities: Arc<ActivityWakeups>,
     activity_executions: Arc<Mutex<HashSet<String>>>,
 }
 
-impl TaskInvoker for ActivityRouting {
+impl TaskInvoker for TaskRouting {
     fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
-        let TaskResource::Activity { arn } = &call.resource else { return self.inner.invoke(call) };
+        let TaskResource::Activity { arn } = &call.resource else {
+            return match function_name(&call.resource) {
+                Ok(name) if !self.functions.is_registered(&name) => Box::pin(async move {
+                    // Deployed through another node a moment ago, perhaps: its notice may not
+                    // have arrived yet. A function nobody deployed costs this one read per task.
+                    if let Err(error) = self.functions.sync(&name).await {
+                        tracing::warn!(function = %name, "the function could not be registered from the store: {error}");
+                    }
+                    self.inner.invoke(call).await
+                }),
+                _ => self.inner.invoke(call),
+            };
+        };
         let task = ActivityTask {
             activity_arn: arn.clone(),
             token: call.context.task_token.clone().unwrap_or_default(),

@@ -24,6 +24,10 @@ impl Service {
     ///
     /// Call once at startup, inside the tokio runtime that serves requests.
     pub async fn start_background_work(&self) -> ServiceResult<usize> {
+        // Before resuming anything, so the resumed executions find their functions.
+        for problem in self.register_stored_functions().await? {
+            tracing::warn!(node = %self.inner.config.node_id, "a stored function could not be registered: {problem}");
+        }
         let resumed = self.resume_running(false).await?;
         self.ensure_waker();
         if let Some(notices) = self.inner.store.watch() {
@@ -140,7 +144,12 @@ impl Service {
                     self.inner.activities.wake(&activity_arn);
                     continue;
                 }
+                Notice::Function(name) => {
+                    self.sync_functions(Some(name));
+                    continue;
+                }
                 Notice::MaybeMissed => {
+                    self.sync_functions(None);
                     self.inner.activities.wake_all();
                     self.inner.live.lock().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
                 }
@@ -149,6 +158,22 @@ impl Service {
                 self.take_signals(&arn).await;
             }
         }
+    }
+
+    /// Registers the store's version of a function here (of each, for `None`), beside the
+    /// signals: compiling a component must not hold up a callback.
+    fn sync_functions(&self, name: Option<String>) {
+        let service = self.clone();
+        tokio::spawn(async move {
+            let functions = &service.inner.functions;
+            let problems = match &name {
+                Some(name) => functions.sync(name).await.err().map(|error| vec![format!("{name}: {error}")]),
+                None => functions.sync_all(true).await.map_or_else(|error| Some(vec![error.to_string()]), Some),
+            };
+            for problem in problems.into_iter().flatten() {
+                tracing::warn!(node = %service.inner.config.node_id, "a deployed function could not be registered: {problem}");
+            }
+        });
     }
 
     /// Delivers what was posted for `arn`: to its driver here, or by resuming it here when no

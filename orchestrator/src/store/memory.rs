@@ -5,15 +5,15 @@
 //! store reuses them (see "Shared with the SQLite store" below).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use stepwasm_asl::HistoryEvent;
 
 use super::{
     ActivityRecord, ActivityStore, ActivityTask, Append, CallbackStore, Completion, Created, ExecutionFilter,
-    ExecutionRecord, ExecutionStore, IssuedToken, JournalEntry, JournalStore, Lease, LeaseStore, Millis, Notice, Page,
-    PageRequest, Parking, PostedSignal, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult,
-    StoredEvent, ready,
+    ExecutionRecord, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken, JournalEntry, JournalStore, Lease,
+    LeaseStore, Millis, Notice, Page, PageRequest, Parking, PostedSignal, StateMachineRecord, StateMachineStore,
+    StoreError, StoreFuture, StoreResult, StoredEvent, ready,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -53,6 +53,8 @@ struct Tables {
     /// every token scheduled (taken or not), so a task is queued once.
     activity_queues: HashMap<String, VecDeque<ActivityTask>>,
     scheduled_activity_tokens: HashMap<String, String>,
+    /// Deployed functions by name, with their components.
+    functions: BTreeMap<String, (FunctionRecord, Arc<[u8]>)>,
 }
 
 impl MemoryStore {
@@ -418,6 +420,30 @@ impl CallbackStore for MemoryStore {
 
     fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Notice>> {
         None
+    }
+}
+
+impl FunctionStore for MemoryStore {
+    fn put_function(&self, record: &FunctionRecord, component: &[u8]) -> StoreFuture<'_, ()> {
+        self.write().functions.insert(record.name.clone(), (record.clone(), Arc::from(component)));
+        ready(Ok(()))
+    }
+
+    fn function(&self, name: &str) -> StoreFuture<'_, Option<FunctionRecord>> {
+        ready(Ok(self.read().functions.get(name).map(|(record, _)| record.clone())))
+    }
+
+    fn function_component(&self, name: &str) -> StoreFuture<'_, Option<(FunctionRecord, Vec<u8>)>> {
+        let found = self.read().functions.get(name).map(|(record, component)| (record.clone(), component.to_vec()));
+        ready(Ok(found))
+    }
+
+    fn list_functions(&self) -> StoreFuture<'_, Vec<FunctionRecord>> {
+        ready(Ok(self.read().functions.values().map(|(record, _)| record.clone()).collect()))
+    }
+
+    fn delete_function(&self, name: &str) -> StoreFuture<'_, bool> {
+        ready(Ok(self.write().functions.remove(name).is_some()))
     }
 }
 

@@ -42,12 +42,20 @@
 //! An Activity task is queued in the store too ([`CallbackStore::schedule_activity_task`]), so
 //! a worker polling any node takes it, exactly once, and is woken by the same notices.
 //!
+//! # Deployed functions
+//!
+//! The Wasm components of task functions are kept in the store as well
+//! ([`FunctionStore`]), so a function deployed through any node runs on every node, and a
+//! replaced or deleted one is replaced or deleted everywhere: the store's notices say which
+//! function changed.
+//!
 //! # Traits
 //!
 //! Storage is split by table, so each handler's bounds say what it touches:
 //! [`StateMachineStore`], [`ExecutionStore`], [`JournalStore`], [`LeaseStore`],
-//! [`ActivityStore`], [`CallbackStore`]. [`Store`] is all of them. [`MemoryStore`] and [`SqliteStore`] implement
-//! every trait and pass the same test suite.
+//! [`ActivityStore`], [`CallbackStore`], [`FunctionStore`]. [`Store`] is all of them.
+//! [`MemoryStore`], [`SqliteStore`] and [`PostgresStore`] implement every trait and pass the same
+//! test suite.
 //!
 //! Every method returns a [`StoreFuture`], reads included, so that a store across the network
 //! waits without holding a thread. A future owns what it needs: none borrows its arguments.
@@ -557,6 +565,8 @@ pub enum Notice {
     Signal(String),
     /// A task was scheduled on this activity (by any node).
     ActivityTask(String),
+    /// This function was deployed, replaced or deleted (by any node).
+    Function(String),
     /// Notices may have been missed (the watch reconnected): look again at everything.
     MaybeMissed,
 }
@@ -590,10 +600,40 @@ pub trait CallbackStore: Send + Sync {
     fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Notice>>;
 }
 
+/// A deployed task function, without its component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRecord {
+    /// Its name, which Task states refer to.
+    pub name: String,
+    /// The SHA-256 of its component, in lowercase hex.
+    pub sha256: String,
+    /// Its settings (limits, grants) as JSON, which the store keeps as given.
+    pub config: String,
+    /// When it was deployed.
+    pub deployed: Millis,
+}
+
+/// Deployed task functions, shared by every node.
+pub trait FunctionStore: Send + Sync {
+    /// Stores a function, replacing the one of the same name, and notifies every node watching.
+    fn put_function(&self, record: &FunctionRecord, component: &[u8]) -> StoreFuture<'_, ()>;
+    /// A function, without its component.
+    fn function(&self, name: &str) -> StoreFuture<'_, Option<FunctionRecord>>;
+    /// A function with its component.
+    fn function_component(&self, name: &str) -> StoreFuture<'_, Option<(FunctionRecord, Vec<u8>)>>;
+    /// Every function, by name.
+    fn list_functions(&self) -> StoreFuture<'_, Vec<FunctionRecord>>;
+    /// Deletes a function, and notifies every node watching; `false` if there was none.
+    fn delete_function(&self, name: &str) -> StoreFuture<'_, bool>;
+}
+
 /// Every store trait: what the server needs.
 pub trait Store:
-    StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore
+    StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore + FunctionStore
 {
 }
 
-impl<T: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore> Store for T {}
+impl<T: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore + FunctionStore>
+    Store for T
+{
+}

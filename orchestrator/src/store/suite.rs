@@ -13,9 +13,9 @@ use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 
 use super::{
     ActivityRecord, ActivityStore, ActivityTask, Append, AwaitedCallback, CallbackStore, Completion, Created,
-    ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, IssuedToken, JournalEntry, JournalInput,
-    JournalStore, LeaseStore, MachineType, MemoryStore, Millis, Notice, PageRequest, Parking, PostgresStore,
-    SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
+    ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken,
+    JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore, Millis, Notice, PageRequest,
+    Parking, PostgresStore, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
 };
 use crate::store::postgres::test_server::TestServer;
 
@@ -573,6 +573,38 @@ async fn activity_tasks_are_taken_once_in_order(store: &dyn Store) {
     assert_eq!(take("work").await.as_ref(), Some(&first));
 }
 
+fn function(name: &str, sha256: &str, deployed: Millis) -> FunctionRecord {
+    FunctionRecord {
+        name: name.to_owned(),
+        sha256: sha256.to_owned(),
+        config: format!(r#"{{"limits":{{"timeout-millis":{deployed}}}}}"#),
+        deployed,
+    }
+}
+
+async fn functions_are_replaced_by_name_and_keep_their_components(store: &dyn Store) {
+    assert_eq!(store.list_functions().await.unwrap(), vec![]);
+    assert_eq!(store.function("charge").await.unwrap(), None);
+    // Every byte value survives, including what no text encoding would.
+    let component: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let (charge, refund) = (function("charge", "aa", 1), function("refund", "bb", 2));
+    store.put_function(&refund, b"\0asm refund").await.unwrap();
+    store.put_function(&charge, &component).await.unwrap();
+    assert_eq!(store.list_functions().await.unwrap(), vec![charge.clone(), refund.clone()], "sorted by name");
+    assert_eq!(store.function("charge").await.unwrap().as_ref(), Some(&charge));
+    assert_eq!(store.function_component("charge").await.unwrap(), Some((charge, component)));
+
+    let replaced = function("charge", "cc", 3);
+    store.put_function(&replaced, b"\0asm v2").await.unwrap();
+    assert_eq!(store.function_component("charge").await.unwrap(), Some((replaced.clone(), b"\0asm v2".to_vec())));
+    assert_eq!(store.list_functions().await.unwrap(), vec![replaced, refund.clone()]);
+
+    assert!(store.delete_function("charge").await.unwrap());
+    assert!(!store.delete_function("charge").await.unwrap(), "a second delete finds nothing");
+    assert_eq!(store.function_component("charge").await.unwrap(), None);
+    assert_eq!(store.list_functions().await.unwrap(), vec![refund]);
+}
+
 /// Tasks each create an execution and append four steps, all at once; every tenth also tries to
 /// append a step twice. Returns how many writes were sent.
 async fn concurrent_appends(store: Arc<dyn Store>) -> u64 {
@@ -685,10 +717,11 @@ suite!(
     task_tokens_route_to_their_execution,
     posted_signals_wait_until_deleted,
     activity_tasks_are_taken_once_in_order,
+    functions_are_replaced_by_name_and_keep_their_components,
 );
 
 #[tokio::test]
-async fn postgres_notifies_every_watcher_of_a_posted_signal() {
+async fn postgres_notifies_every_watcher_of_signals_tasks_and_functions() {
     let url = TestServer::database().await.unwrap_or_else(|error| panic!("{error}"));
     async fn next(notices: &mut tokio::sync::mpsc::UnboundedReceiver<Notice>) -> Notice {
         let notice = tokio::time::timeout(std::time::Duration::from_secs(10), notices.recv()).await;
@@ -717,6 +750,15 @@ async fn postgres_notifies_every_watcher_of_a_posted_signal() {
     let task = activity_task("work", "t1", "one");
     poster.schedule_activity_task(&task).await.unwrap();
     assert_eq!(next(&mut notices).await, Notice::ActivityTask(task.activity_arn.clone()));
+
+    poster.put_function(&function("charge", "aa", 1), b"\0asm").await.unwrap();
+    assert_eq!(next(&mut notices).await, Notice::Function("charge".to_owned()));
+    assert!(poster.delete_function("charge").await.unwrap());
+    assert_eq!(next(&mut notices).await, Notice::Function("charge".to_owned()));
+    // Deleting what is not there announces nothing: the next notice is the next signal.
+    assert!(!poster.delete_function("charge").await.unwrap());
+    poster.post_signal("arn:three", "{}").await.unwrap();
+    assert_eq!(next(&mut notices).await, Notice::Signal("arn:three".to_owned()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

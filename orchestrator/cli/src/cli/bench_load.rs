@@ -69,7 +69,7 @@ impl BenchServer {
             service.start_background_work().await?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let address = listener.local_addr()?;
-            let state = AppState { service: service.clone(), functions: None };
+            let state = AppState { service: service.clone() };
             tokio::spawn(api::run(listener, state, std::future::pending()));
             Ok::<_, anyhow::Error>(address)
         })?;

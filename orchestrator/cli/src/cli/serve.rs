@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{MemoryStore, PostgresStore, SqliteStore, Store};
-use stepwasm_orchestrator::{Client, DataDir, FunctionDirectory};
+use stepwasm_orchestrator::{Client, DataDir, function_directory};
 
 use crate::function_source::FunctionSource;
 use stepwasm_runtime::{Runtime, RuntimeConfig};
@@ -130,29 +130,17 @@ pub(crate) async fn build_server(
     let runtime =
         Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
     let in_memory = matches!(choice, StoreChoice::Memory);
-    let (store, describe_store, functions): (Arc<dyn Store>, String, Option<Arc<FunctionDirectory>>) = if in_memory {
-        (Arc::new(MemoryStore::default()), "in memory".into(), None)
-    } else {
-        let (store, describe_store): (Arc<dyn Store>, String) = match choice {
-            StoreChoice::Postgres(url) => {
-                let store = PostgresStore::connect(url).await.with_context(|| format!("connecting to {url}"))?;
-                (Arc::new(store), format!("PostgreSQL at {}", without_password(url)))
-            }
-            _ => {
-                let path = data_dir.root().join("stepwasm.db");
-                let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-                (Arc::new(store), format!("SQLite at {}", path.display()))
-            }
-        };
-        let functions = FunctionDirectory::open(&data_dir.root().join("functions"))?;
-        let (loaded, problems) = functions.load_into(&runtime)?;
-        for problem in problems {
-            eprintln!("stepwasm: a stored function could not be loaded: {problem}");
+    let (store, describe_store): (Arc<dyn Store>, String) = match choice {
+        StoreChoice::Memory => (Arc::new(MemoryStore::default()), "in memory".into()),
+        StoreChoice::Postgres(url) => {
+            let store = PostgresStore::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+            (Arc::new(store), format!("PostgreSQL at {}", without_password(url)))
         }
-        if !loaded.is_empty() {
-            eprintln!("stepwasm: {} functions loaded: {}", loaded.len(), loaded.join(", "));
+        StoreChoice::Sqlite => {
+            let path = data_dir.root().join("stepwasm.db");
+            let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            (Arc::new(store), format!("SQLite at {}", path.display()))
         }
-        (store, describe_store, Some(Arc::new(functions)))
     };
     let mut config = ServiceConfig { lease_ttl_millis: i64::from(lease_seconds) * 1000, ..ServiceConfig::default() };
     match node_id {
@@ -163,7 +151,19 @@ pub(crate) async fn build_server(
         None => {}
     }
     let service = Service::new(store, runtime, config);
-    Ok(Server { state: AppState { service, functions }, describe_store })
+    if !in_memory {
+        let directory = data_dir.root().join("functions");
+        let moved = function_directory::move_into_store(&directory, &service)
+            .await
+            .with_context(|| format!("moving the functions in {} into the store", directory.display()))?;
+        if !moved.deployed.is_empty() {
+            eprintln!("stepwasm: moved {} functions from {} into the store", moved.deployed.len(), directory.display());
+        }
+        for problem in moved.problems {
+            eprintln!("stepwasm: a function in {} could not be moved into the store: {problem}", directory.display());
+        }
+    }
+    Ok(Server { state: AppState { service }, describe_store })
 }
 
 /// A connection string fit to print: its password replaced.
@@ -219,6 +219,11 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         println!("node {} (leases of {} s)", server.state.service.node_id(), args.lease_seconds);
         if resumed > 0 {
             println!("resumed {resumed} running executions");
+        }
+        let functions = server.state.service.functions().await?;
+        if !functions.is_empty() {
+            let names: Vec<&str> = functions.iter().map(|function| function.name.as_str()).collect();
+            println!("{} deployed functions: {}", names.len(), names.join(", "));
         }
         println!("AWS clients: --endpoint-url http://{address} (any region, any credentials)");
         println!("web console: http://{address}/console/");

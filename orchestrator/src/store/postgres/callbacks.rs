@@ -3,7 +3,7 @@
 //!
 //! Posting a signal sends `NOTIFY stepwasm_signals` with the execution's ARN, and scheduling an
 //! activity task sends `NOTIFY stepwasm_activity_tasks` with the activity's, in the same
-//! statement, so the notice goes out when the row is committed and never before. Each node
+//! statement (deploying a function notifies too, see `functions`), so the notice goes out when the row is committed and never before. Each node
 //! keeps one connection outside the pool that `LISTEN`s; when it is lost, the watch reconnects
 //! and says notices may have been missed, so the node looks again at what it drives.
 
@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Row};
 
 use super::super::{ActivityTask, CallbackStore, IssuedToken, Notice, PostedSignal, StoreFuture, StoreResult};
+use super::functions::FUNCTIONS;
 use super::{PostgresStore, get};
 
 /// The notification channels.
@@ -164,15 +165,22 @@ async fn listen(config: tokio_postgres::Config, notices: mpsc::UnboundedSender<N
                 let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
                 while let Some(Ok(message)) = messages.next().await {
                     let AsyncMessage::Notification(notification) = message else { continue };
-                    let arn = notification.payload().to_owned();
-                    let notice =
-                        if notification.channel() == SIGNALS { Notice::Signal(arn) } else { Notice::ActivityTask(arn) };
+                    let subject = notification.payload().to_owned();
+                    let notice = match notification.channel() {
+                        SIGNALS => Notice::Signal(subject),
+                        FUNCTIONS => Notice::Function(subject),
+                        _ => Notice::ActivityTask(subject),
+                    };
                     if payloads.send(notice).is_err() {
                         break;
                     }
                 }
             });
-            if client.batch_execute(&format!("LISTEN {SIGNALS}; LISTEN {ACTIVITY_TASKS}")).await.is_ok() {
+            if client
+                .batch_execute(&format!("LISTEN {SIGNALS}; LISTEN {ACTIVITY_TASKS}; LISTEN {FUNCTIONS}"))
+                .await
+                .is_ok()
+            {
                 backoff = Duration::from_millis(50);
                 // Whatever was posted before the LISTEN took effect was not announced.
                 if notices.send(Notice::MaybeMissed).is_err() {

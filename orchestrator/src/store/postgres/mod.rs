@@ -16,6 +16,7 @@
 
 mod callbacks;
 mod executions;
+mod functions;
 mod group_commit;
 mod schema;
 #[cfg(any(test, feature = "postgres-test-server"))]

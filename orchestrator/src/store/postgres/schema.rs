@@ -176,6 +176,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX activity_tasks_waiting ON activity_tasks (activity_arn, id) WHERE NOT taken;
     CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_arn);
 ",
+    "
+    -- 4: deployed task functions, so that every node runs what was deployed through any.
+    CREATE TABLE functions (
+        name TEXT COLLATE \"C\" PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        config TEXT NOT NULL,
+        deployed BIGINT NOT NULL,
+        component BYTEA NOT NULL
+    );
+",
 ];
 
 /// The newest schema version this build knows.

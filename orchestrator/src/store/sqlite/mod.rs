@@ -36,6 +36,7 @@ use tokio::sync::oneshot;
 
 mod callbacks;
 mod executions;
+mod functions;
 mod schema;
 
 use super::encoding::{from_sql_int, json, to_sql_int};

@@ -224,6 +224,18 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_arn);
         ",
     ),
+    // 5: deployed task functions, which lived in files beside the database before.
+    Migration::Script(
+        "
+        CREATE TABLE functions (
+            name TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            config TEXT NOT NULL,
+            deployed INTEGER NOT NULL,
+            component BLOB NOT NULL
+        ) WITHOUT ROWID;
+        ",
+    ),
 ];
 
 /// The newest schema version this build knows.

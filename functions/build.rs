@@ -31,9 +31,7 @@ const CONFORMANCE_HANDLERS: &[(&str, &str)] = &[
     ("raise_exception.py", "lambda-raise-exception"),
     ("return_bytes_str.py", "lambda-return-bytes-str"),
     ("wait_60_seconds.py", "lambda-wait-60-seconds"),
-    // Not a handler file of the corpus: the recorded case names its function only through
-    // `Parameters.FunctionName`; `tests/conformance/function-names.json` maps that name here.
-    ("large_utf8_response", "lambda-large-utf8-response"),
+    ("large_output_string.py", "lambda-large-output-string"),
 ];
 
 fn main() {

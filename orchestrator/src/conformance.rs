@@ -2,19 +2,21 @@
 //!
 //! A case file holds one JSON object per line (the format of `shared/conformance/README.md`):
 //! a definition, an input, and AWS's status, output, error, cause and history event types.
-//! Task states call Wasm stand-ins for the recorded Lambda handlers. Each case runs on tokio's
-//! paused clock, so Wait states and retry back-offs take no real time.
+//! Task states call Wasm stand-ins for the recorded Lambda handlers, chosen by the handler file
+//! each case's `lambdas` names. Each case runs on tokio's paused clock, starting at the time AWS
+//! recorded it, so Wait states and retry back-offs take no real time and dates compare as they
+//! did on AWS.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stepwasm_asl::{ExecutionContext, ExecutionOutcome, StateMachine};
+use stepwasm_asl::{ExecutionContext, ExecutionOutcome, StateMachine, Timestamp};
 use stepwasm_runtime::{FunctionConfig, Runtime};
 
-use crate::engine::{Engine, WasmTasks};
+use crate::engine::{Clock, Engine, WasmTasks};
 use crate::error::{Error, Result};
 
 /// One recorded execution.
@@ -38,6 +40,20 @@ pub struct Case {
     /// Lambda function ARN → the handler file that ran there.
     #[serde(default)]
     pub lambdas: BTreeMap<String, String>,
+    /// When AWS ran it, `DD-MM-YYYY, HH:MM:SS` in UTC.
+    #[serde(default)]
+    pub recorded_date: Option<String>,
+}
+
+impl Case {
+    /// When AWS ran the case. A case runs at that time, because some results depend on the
+    /// date: a Wait until a fixed timestamp fails only when that is over 2³¹ seconds away.
+    pub fn recorded_at(&self) -> Option<Timestamp> {
+        let (date, time) = self.recorded_date.as_deref()?.split_once(", ")?;
+        let mut parts = date.split('-');
+        let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+        Timestamp::parse_rfc3339(&format!("{year}-{month}-{day}T{time}Z"))
+    }
 }
 
 /// How a recorded execution ended.
@@ -149,35 +165,14 @@ pub struct Runner {
     runtime: Runtime,
     /// Handler file → the Wasm component that stands in for it.
     handlers: &'static [(&'static str, &'static [u8])],
-    /// Function name → the handler file it stands for, for functions named outside `lambdas`.
-    extra_functions: HashMap<String, String>,
 }
 
 impl Runner {
     /// A runner on `runtime`, with `handlers` standing in for the Lambda handler files that
-    /// cases call (keyed by file name). `extra_functions` maps function names that cases mention
-    /// only through their input or parameters to handler files.
-    pub fn new(
-        runtime: Runtime,
-        handlers: &'static [(&'static str, &'static [u8])],
-        extra_functions: HashMap<String, String>,
-    ) -> Self {
-        Self { runtime, handlers, extra_functions }
-    }
-
-    /// Reads the extra function names from a JSON object file (keys starting with `_` ignored).
-    pub fn load_function_names(path: &Path) -> Result<HashMap<String, String>> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let names: BTreeMap<String, Value> = serde_json::from_str(&text).map_err(|source| Error::CaseFile {
-            path: path.to_path_buf(),
-            line: 1,
-            message: source.to_string(),
-        })?;
-        Ok(names
-            .into_iter()
-            .filter(|(name, _)| !name.starts_with('_'))
-            .filter_map(|(name, handler)| handler.as_str().map(|handler| (name, handler.to_owned())))
-            .collect())
+    /// cases call, keyed by file name. Each case's `lambdas` names the handler behind every
+    /// function it calls, so no case needs a mapping of its own.
+    pub fn new(runtime: Runtime, handlers: &'static [(&'static str, &'static [u8])]) -> Self {
+        Self { runtime, handlers }
     }
 
     /// Runs one case and compares it with the recording.
@@ -191,19 +186,15 @@ impl Runner {
             }
             Err(error) => return report(vec![Mismatch::Definition { diagnostics: vec![error.to_string()] }]),
         };
-        let deployments = case
-            .lambdas
-            .iter()
-            .map(|(arn, handler)| (function_name_of(arn), handler.as_str()))
-            .chain(self.extra_functions.iter().map(|(name, handler)| (name.clone(), handler.as_str())));
-        for (name, handler) in deployments {
-            if let Some((_, component)) = self.handlers.iter().find(|(file, _)| handler.ends_with(file)) {
+        for (arn, handler) in &case.lambdas {
+            let name = function_name_of(arn);
+            if let Some((_, component)) = self.handlers.iter().find(|(file, _)| handler_file(handler) == *file) {
                 // A failure to register leaves the function missing, which the case then shows.
                 let _ = self.runtime.register(&name, component, FunctionConfig::default());
             }
         }
 
-        let outcome = match run_on_virtual_time(&self.runtime, machine, case.input.clone()) {
+        let outcome = match run_on_virtual_time(&self.runtime, machine, case.input.clone(), case.recorded_at()) {
             Ok(record) => record,
             Err(error) => {
                 return report(vec![Mismatch::Status { expected: case.expected.status.clone(), actual: error }]);
@@ -217,6 +208,7 @@ fn run_on_virtual_time(
     runtime: &Runtime,
     machine: Arc<StateMachine>,
     input: Value,
+    recorded_at: Option<Timestamp>,
 ) -> Result<(ExecutionOutcome, Vec<String>), String> {
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -225,13 +217,19 @@ fn run_on_virtual_time(
         .map_err(|error| format!("no tokio runtime: {error}"))?;
     let tasks = Arc::new(WasmTasks::new(runtime.clone()));
     tokio.block_on(async move {
-        let engine = Engine::new(tasks);
+        let clock = recorded_at.map_or_else(Clock::new, Clock::starting_at);
+        let engine = Engine::with_clock(tasks, clock);
         let context = ExecutionContext::new("ConformanceMachine", "conformance-execution", engine.clock().now());
         let (_, signals) = tokio::sync::mpsc::unbounded_channel();
         let record = engine.run(machine, input, context, signals, &mut |_| {}).await;
         let types = record.history.iter().map(stepwasm_asl::HistoryEvent::event_type).collect();
         Ok((record.outcome, types))
     })
+}
+
+/// `tests/…/lambdafunctions/id_function.py` → `id_function.py`.
+fn handler_file(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` → `NAME`.

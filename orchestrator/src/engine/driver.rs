@@ -232,7 +232,12 @@ enum Work {
 impl Engine {
     /// An engine that runs tasks with `tasks`, reading time from a fresh [`Clock`].
     pub fn new(tasks: Arc<dyn TaskInvoker>) -> Self {
-        Self { tasks, clock: Clock::new() }
+        Self::with_clock(tasks, Clock::new())
+    }
+
+    /// An engine that runs tasks with `tasks`, reading time from `clock`.
+    pub fn with_clock(tasks: Arc<dyn TaskInvoker>, clock: Clock) -> Self {
+        Self { tasks, clock }
     }
 
     /// The engine's clock: use it to stamp [`ExecutionContext::start_time`].

@@ -17,11 +17,6 @@ pub(crate) struct ConformanceArgs {
     #[arg(required = true)]
     files: Vec<PathBuf>,
 
-    /// A JSON object mapping function names that cases mention only through their input to the
-    /// handler files they stand for.
-    #[arg(long, value_name = "FILE")]
-    function_names: Option<PathBuf>,
-
     /// Write a per-case report here, as JSON.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
@@ -34,11 +29,7 @@ pub(crate) struct ConformanceArgs {
 pub(crate) fn run(args: &ConformanceArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let runtime =
         Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
-    let names = match &args.function_names {
-        Some(path) => Runner::load_function_names(path)?,
-        None => Default::default(),
-    };
-    let runner = Runner::new(runtime, stepwasm_functions::CONFORMANCE_HANDLERS, names);
+    let runner = Runner::new(runtime, stepwasm_functions::CONFORMANCE_HANDLERS);
     let mut reports = Vec::new();
     for file in &args.files {
         let cases = load_cases(file).with_context(|| format!("loading {}", file.display()))?;

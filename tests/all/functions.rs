@@ -70,7 +70,8 @@ async fn a_function_deployed_through_one_node_runs_on_the_other_and_changes_ever
     // Replaced through A: B runs the new component once the store's notice reaches it.
     let replaced = Instant::now();
     a.deploy_function("greet", handler("raise_exception.py")?.to_vec(), FunctionConfig::default()).await?;
-    eventually(Duration::from_secs(2), "node-b to run the replacement", || async {
+    // Each node compiles the component, so a loaded machine can take a few seconds.
+    eventually(Duration::from_secs(10), "node-b to run the replacement", || async {
         Ok(b.runtime().function("greet").is_some_and(|function| function.sha256() != deployed.sha256))
     })
     .await?;
@@ -81,7 +82,7 @@ async fn a_function_deployed_through_one_node_runs_on_the_other_and_changes_ever
 
     // Deleted through A: gone from B too.
     a.delete_function("greet").await?;
-    eventually(Duration::from_secs(2), "node-b to forget the deleted function", || async {
+    eventually(Duration::from_secs(10), "node-b to forget the deleted function", || async {
         Ok(b.runtime().function("greet").is_none())
     })
     .await?;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
+use stepwasm_orchestrator::engine::Clock;
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{ExecutionStatus, MachineType, SqliteStore, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
@@ -287,21 +288,25 @@ async fn a_parked_callback_times_out_at_its_original_deadline() -> Result<()> {
     Ok(())
 }
 
-/// A hundred thousand executions parked at once: none is held in memory, and all wake and finish.
+/// A hundred thousand executions parked at once on an hour-long timer: none is held in memory
+/// while it waits, none wakes early, and all wake and finish once the hour has passed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()> {
     const EXECUTIONS: usize = 100_000;
+    const WAIT: Duration = Duration::from_secs(3600);
     let dir = tempfile::tempdir()?;
-    let service = service(&dir.path().join("store.db"))?;
+    let clock = Clock::new();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("store.db"))?);
+    let config = ServiceConfig { clock: clock.clone(), ..ServiceConfig::default() };
+    let service = Service::new(store, Runtime::new(RuntimeConfig::default())?, config);
     service.start_background_work().await?;
     let definition = json!({
         "StartAt": "AwaitDelivery",
         "States": {"AwaitDelivery": {"Type": "Wait", "TimestampPath": "$.wakeAt", "End": true}}
     });
     let machine = create(&service, "deliveries", &definition).await?;
-    // Late enough for every start to be in before the first wakes, even on a busy machine.
-    let wake_at = now_millis() + 40_000;
-    let input = json!({"wakeAt": stepwasm_asl::Timestamp(wake_at).to_rfc3339()}).to_string();
+    let wake_at = clock.after(WAIT);
+    let input = json!({"wakeAt": wake_at.to_rfc3339()}).to_string();
     let mut starts = tokio::task::JoinSet::new();
     for worker in 0..16 {
         let (service, machine, input) = (service.clone(), machine.clone(), input.clone());
@@ -315,7 +320,6 @@ async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()
     while let Some(started) = starts.join_next().await {
         started??;
     }
-    ensure!(now_millis() < wake_at, "starting {EXECUTIONS} executions took past their wake-up time");
     eventually(Duration::from_secs(10), "parking every execution", || async {
         Ok(service.executions_in_progress() == 0)
     })
@@ -327,6 +331,10 @@ async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()
         status: Some(status),
     };
     let first = stepwasm_orchestrator::store::PageRequest { limit: 1, after: None, reverse: false };
+    let finished_early = service.store().list_executions(&filter(ExecutionStatus::Succeeded), &first).await?;
+    ensure!(finished_early.items.is_empty(), "an execution finished before its hour had passed");
+
+    clock.advance(WAIT);
     eventually(Duration::from_secs(180), "every execution to wake and finish", || async {
         Ok(service.store().list_executions(&filter(ExecutionStatus::Running), &first).await?.items.is_empty())
     })
@@ -337,7 +345,7 @@ async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()
         let page = stepwasm_orchestrator::store::PageRequest { limit: 1000, after, reverse: false };
         let page = service.store().list_executions(&filter(ExecutionStatus::Succeeded), &page).await?;
         for execution in &page.items {
-            ensure!(execution.stop_date.is_some_and(|stop| stop >= wake_at), "{} woke early", execution.arn);
+            ensure!(execution.stop_date.is_some_and(|stop| stop >= wake_at.0), "{} woke early", execution.arn);
         }
         succeeded += page.items.len();
         match page.next {
@@ -347,11 +355,6 @@ async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()
     }
     ensure!(succeeded == EXECUTIONS, "{succeeded} of {EXECUTIONS} executions succeeded");
     Ok(())
-}
-
-fn now_millis() -> i64 {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Two Map iterations wait for callbacks. The first answer wakes the execution, which parks

@@ -241,8 +241,8 @@ impl Engine {
     }
 
     /// The engine's clock: use it to stamp [`ExecutionContext::start_time`].
-    pub fn clock(&self) -> Clock {
-        self.clock
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Runs one execution to its end, in memory.

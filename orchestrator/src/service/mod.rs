@@ -32,7 +32,7 @@ use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::engine::{
-    BoxFuture, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
+    BoxFuture, Clock, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
 };
 use crate::store::{ActivityTask, Store};
 use activities::ActivityWakeups;
@@ -64,6 +64,9 @@ pub struct ServiceConfig {
     /// memory, and rebuilt from its journal when the timer is due. `None` keeps every execution
     /// in memory. Default 500 ms: a shorter wait costs less than a rebuild.
     pub park_after: Option<Duration>,
+    /// Where the service reads the time. Default: the system clock. Tests pass a clock they can
+    /// [`advance`](crate::engine::Clock::advance), to wake parked executions without waiting.
+    pub clock: Clock,
 }
 
 impl Default for ServiceConfig {
@@ -74,6 +77,7 @@ impl Default for ServiceConfig {
             max_payload_bytes: 262_144,
             activity_poll: activities::DEFAULT_ACTIVITY_POLL,
             park_after: Some(Duration::from_millis(500)),
+            clock: Clock::new(),
         }
     }
 }
@@ -148,7 +152,7 @@ impl Service {
                 store,
                 runtime,
                 functions,
-                engine: Engine::new(Arc::new(tasks)),
+                engine: Engine::with_clock(Arc::new(tasks), config.clock.clone()),
                 machines: compiled::CompiledMachines::default(),
                 config,
                 live: Mutex::new(HashMap::new()),

@@ -331,7 +331,7 @@ impl Service {
             let mut recorder = StoreRecorder {
                 store: Arc::clone(&service.inner.store),
                 execution_arn: arn.clone(),
-                clock: service.inner.engine.clock(),
+                clock: service.inner.engine.clock().clone(),
                 park_after: service.inner.config.park_after,
                 parked,
             };

@@ -329,6 +329,7 @@ async fn a_hundred_thousand_parked_executions_all_wake_and_finish() -> Result<()
     let filter = |status| stepwasm_orchestrator::store::ExecutionFilter {
         state_machine_arn: Some(machine.clone()),
         status: Some(status),
+        ..Default::default()
     };
     let first = stepwasm_orchestrator::store::PageRequest { limit: 1, after: None, reverse: false };
     let finished_early = service.store().list_executions(&filter(ExecutionStatus::Succeeded), &first).await?;

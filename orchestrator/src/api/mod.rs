@@ -12,6 +12,7 @@ mod console_assets;
 mod error;
 mod functions;
 mod operations;
+mod versions;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};

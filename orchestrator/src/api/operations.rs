@@ -7,13 +7,16 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
-use crate::service::{ErrorKind, Service, ServiceError};
+use crate::service::{ErrorKind, Service, ServiceError, check_description};
 use crate::store::{ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord};
 
-type Reply = Result<Value, ApiError>;
+pub(super) type Reply = Result<Value, ApiError>;
 
 /// Runs operation `name` with the JSON `body`.
 pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Reply {
+    if let Some(reply) = super::versions::dispatch(service, name, body.clone()).await {
+        return reply;
+    }
     match name {
         "CreateStateMachine" => create_state_machine(service, parse(body)?).await,
         "DescribeStateMachine" => describe_state_machine(service, &parse(body)?).await,
@@ -37,7 +40,7 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
             let (execution, machine) =
                 service.state_machine_for_execution(required(&request.execution_arn, "executionArn")?).await?;
             Ok(json!({
-                "stateMachineArn": machine.arn,
+                "stateMachineArn": execution.version_arn.as_ref().unwrap_or(&machine.arn),
                 "name": machine.name,
                 "definition": execution.definition,
                 "roleArn": machine.role_arn,
@@ -134,11 +137,11 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
 }
 
 /// Parses a request body; a member of the wrong type is a ValidationException, as on AWS.
-fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+pub(super) fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
     serde_json::from_value(body).map_err(|error| ApiError::validation(format!("1 validation error detected: {error}")))
 }
 
-fn required<'a>(value: &'a Option<String>, member: &str) -> Result<&'a str, ApiError> {
+pub(super) fn required<'a>(value: &'a Option<String>, member: &str) -> Result<&'a str, ApiError> {
     value.as_deref().ok_or_else(|| ApiError::missing(member))
 }
 
@@ -172,6 +175,30 @@ struct CreateStateMachineRequest {
     tags: Option<Vec<Tag>>,
     logging_configuration: Option<Value>,
     tracing_configuration: Option<Value>,
+    publish: Option<bool>,
+    version_description: Option<String>,
+}
+
+/// `publish` and `versionDescription` of Create and UpdateStateMachine: whether to publish,
+/// checked as AWS checks them.
+fn publishing(publish: Option<bool>, description: Option<&str>) -> Result<bool, ApiError> {
+    let publish = publish.unwrap_or(false);
+    if description.is_some() && !publish {
+        return Err(ApiError::validation("Version description can only be set when publish is true"));
+    }
+    check_description(description, "versionDescription")?;
+    Ok(publish)
+}
+
+/// Publishes the revision `record` is at, for `publish: true`: that revision, not one a
+/// concurrent update made since (which is a ConflictException). Returns the version's ARN.
+async fn publish_revision(
+    service: &Service,
+    record: &StateMachineRecord,
+    description: Option<&str>,
+) -> Result<String, ApiError> {
+    let version = service.publish_state_machine_version(&record.arn, Some(&record.revision_id), description).await?;
+    Ok(version.arn())
 }
 
 fn machine_type(value: Option<&str>) -> Result<MachineType, ApiError> {
@@ -185,6 +212,7 @@ fn machine_type(value: Option<&str>) -> Result<MachineType, ApiError> {
 }
 
 async fn create_state_machine(service: &Service, request: CreateStateMachineRequest) -> Reply {
+    let publish = publishing(request.publish, request.version_description.as_deref())?;
     let tags: BTreeMap<String, String> =
         request.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect();
     let record = service
@@ -198,12 +226,21 @@ async fn create_state_machine(service: &Service, request: CreateStateMachineRequ
             request.tracing_configuration.unwrap_or(Value::Null),
         )
         .await?;
-    Ok(json!({ "stateMachineArn": record.arn, "creationDate": seconds(record.created) }))
+    let mut reply = json!({ "stateMachineArn": record.arn, "creationDate": seconds(record.created) });
+    if publish {
+        reply["stateMachineVersionArn"] =
+            json!(publish_revision(service, &record, request.version_description.as_deref()).await?);
+    }
+    Ok(reply)
 }
 
 async fn describe_state_machine(service: &Service, request: &ArnRequest) -> Reply {
-    let record = service.describe_state_machine(required(&request.state_machine_arn, "stateMachineArn")?).await?;
-    Ok(state_machine_reply(&record))
+    let view = service.describe_machine_or_version(required(&request.state_machine_arn, "stateMachineArn")?).await?;
+    let mut reply = state_machine_reply(&view.record);
+    if let Some(description) = view.description {
+        reply["description"] = json!(description);
+    }
+    Ok(reply)
 }
 
 fn state_machine_reply(record: &StateMachineRecord) -> Value {
@@ -236,9 +273,12 @@ struct UpdateStateMachineRequest {
     role_arn: Option<String>,
     logging_configuration: Option<Value>,
     tracing_configuration: Option<Value>,
+    publish: Option<bool>,
+    version_description: Option<String>,
 }
 
 async fn update_state_machine(service: &Service, request: UpdateStateMachineRequest) -> Reply {
+    let publish = publishing(request.publish, request.version_description.as_deref())?;
     let record = service
         .update_state_machine(
             required(&request.state_machine_arn, "stateMachineArn")?,
@@ -248,7 +288,12 @@ async fn update_state_machine(service: &Service, request: UpdateStateMachineRequ
             request.tracing_configuration,
         )
         .await?;
-    Ok(json!({ "updateDate": seconds(record.updated), "revisionId": record.revision_id }))
+    let mut reply = json!({ "updateDate": seconds(record.updated), "revisionId": record.revision_id });
+    if publish {
+        reply["stateMachineVersionArn"] =
+            json!(publish_revision(service, &record, request.version_description.as_deref()).await?);
+    }
+    Ok(reply)
 }
 
 #[derive(Deserialize)]
@@ -260,7 +305,7 @@ struct ListRequest {
     status_filter: Option<String>,
 }
 
-fn with_token(mut reply: Value, next_token: Option<String>) -> Value {
+pub(super) fn with_token(mut reply: Value, next_token: Option<String>) -> Value {
     if let Some(token) = next_token {
         reply["nextToken"] = Value::String(token);
     }
@@ -380,7 +425,18 @@ fn describe_execution_reply(record: &ExecutionRecord) -> Value {
     if let Some(cause) = &record.cause {
         reply["cause"] = json!(cause);
     }
+    with_version_and_alias(&mut reply, record);
     reply
+}
+
+/// Adds the version and alias an execution was started through, if any.
+fn with_version_and_alias(reply: &mut Value, record: &ExecutionRecord) {
+    if let Some(version) = &record.version_arn {
+        reply["stateMachineVersionArn"] = json!(version);
+    }
+    if let Some(alias) = &record.alias_arn {
+        reply["stateMachineAliasArn"] = json!(alias);
+    }
 }
 
 async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
@@ -413,6 +469,7 @@ async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
             if let Some(stop) = execution.stop_date {
                 item["stopDate"] = json!(seconds(stop));
             }
+            with_version_and_alias(&mut item, execution);
             item
         })
         .collect();

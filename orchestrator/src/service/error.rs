@@ -17,6 +17,7 @@ pub struct ServiceError {
 #[allow(missing_docs)] // Each is the AWS error of the same name.
 pub enum ErrorKind {
     ActivityDoesNotExist,
+    Conflict,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidArn,
@@ -27,6 +28,7 @@ pub enum ErrorKind {
     InvalidToken,
     MissingRequiredParameter,
     ResourceNotFound,
+    ServiceQuotaExceeded,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
@@ -42,6 +44,7 @@ impl ErrorKind {
     pub fn name(self) -> &'static str {
         match self {
             Self::ActivityDoesNotExist => "ActivityDoesNotExist",
+            Self::Conflict => "ConflictException",
             Self::ExecutionAlreadyExists => "ExecutionAlreadyExists",
             Self::ExecutionDoesNotExist => "ExecutionDoesNotExist",
             Self::InvalidArn => "InvalidArn",
@@ -52,6 +55,7 @@ impl ErrorKind {
             Self::InvalidToken => "InvalidToken",
             Self::MissingRequiredParameter => "MissingRequiredParameter",
             Self::ResourceNotFound => "ResourceNotFound",
+            Self::ServiceQuotaExceeded => "ServiceQuotaExceededException",
             Self::StateMachineAlreadyExists => "StateMachineAlreadyExists",
             Self::StateMachineDoesNotExist => "StateMachineDoesNotExist",
             Self::StateMachineTypeNotSupported => "StateMachineTypeNotSupported",

@@ -11,6 +11,7 @@ use super::names::{
     ACCOUNT, REGION, check_name, decode_page_token, encode_page_token, execution_parts, page_size, state_machine_name,
 };
 use super::recorder::{completion, issue_tokens, to_append};
+use super::versions::{MachineRef, Qualifier};
 use super::{Service, ServiceResult};
 use crate::engine::{Signal, StepRecord, random_uuid};
 use crate::store::{
@@ -71,7 +72,8 @@ impl Service {
         name: Option<&str>,
         input: Option<&str>,
     ) -> ServiceResult<(String, i64)> {
-        let machine_record = self.machine_for_start(state_machine_arn).await?;
+        let target = self.start_target(state_machine_arn).await?;
+        let machine_record = &target.machine;
         let input_text = input.unwrap_or("{}");
         let input = self.parse_input(input_text)?;
         let name = execution_name(name)?;
@@ -79,7 +81,7 @@ impl Service {
         if machine_record.machine_type == MachineType::Express {
             let arn =
                 format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, random_uuid());
-            let context = self.context(&machine_record, &arn, &name);
+            let context = self.context(machine_record, &arn, &name);
             let start_date = context.start_time.0;
             let engine = self.inner.engine.clone();
             tokio::spawn(async move {
@@ -93,11 +95,11 @@ impl Service {
 
         let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}", machine_record.name);
         // A repeated name is rare: it is found by the create below, which stores nothing then.
-        let context = self.context(&machine_record, &arn, &name);
+        let context = self.context(machine_record, &arn, &name);
         let prepared = self.inner.engine.start(machine, input, context);
         let mut record = ExecutionRecord {
             arn: arn.clone(),
-            state_machine_arn: machine_record.arn.clone(),
+            state_machine_arn: target.machine_arn.clone(),
             name,
             definition: machine_record.definition.clone(),
             status: ExecutionStatus::Running,
@@ -107,6 +109,8 @@ impl Service {
             cause: None,
             start_date: prepared.start_entry().map_or(0, |(at, _)| at.0),
             stop_date: None,
+            version_arn: target.version_arn.clone(),
+            alias_arn: target.alias_arn.clone(),
         };
         if let Some(outcome) = prepared.finished() {
             // Pass-only machines end within their first step: the row is final from the start.
@@ -188,7 +192,7 @@ impl Service {
         name: Option<&str>,
         input: Option<&str>,
     ) -> ServiceResult<SyncOutcome> {
-        let machine_record = self.machine_for_start(state_machine_arn).await?;
+        let machine_record = self.start_target(state_machine_arn).await?.machine;
         if machine_record.machine_type != MachineType::Express {
             return Err(ServiceError::new(
                 ErrorKind::StateMachineTypeNotSupported,
@@ -263,11 +267,18 @@ impl Service {
         max_results: Option<i64>,
         next_token: Option<&str>,
     ) -> ServiceResult<(Vec<ExecutionRecord>, Option<String>)> {
-        if let Some(machine_arn) = state_machine_arn {
-            state_machine_name(machine_arn)?;
-            if self.inner.store.state_machine(machine_arn).await?.is_none() {
-                return Err(ServiceError::state_machine_does_not_exist(machine_arn));
+        let mut filter = ExecutionFilter { status, ..ExecutionFilter::default() };
+        if let Some(arn) = state_machine_arn {
+            let reference = MachineRef::parse(arn)?;
+            if self.inner.store.state_machine(&reference.machine_arn).await?.is_none() {
+                return Err(ServiceError::state_machine_does_not_exist(arn));
             }
+            match reference.qualifier {
+                Qualifier::None => {}
+                Qualifier::Version(_) => filter.version_arn = Some(arn.to_owned()),
+                Qualifier::Alias(_) => filter.alias_arn = Some(arn.to_owned()),
+            }
+            filter.state_machine_arn = Some(reference.machine_arn);
         }
         let scope =
             format!("executions:{}:{}", state_machine_arn.unwrap_or(""), status.map_or("", ExecutionStatus::as_str));
@@ -276,7 +287,6 @@ impl Service {
             after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
             reverse: false,
         };
-        let filter = ExecutionFilter { state_machine_arn: state_machine_arn.map(str::to_owned), status };
         let page = self.inner.store.list_executions(&filter, &page).await?;
         Ok((page.items, page.next.map(|position| encode_page_token(&scope, &position))))
     }
@@ -440,18 +450,6 @@ impl Service {
             return Ok(());
         }
         self.post_signal(&execution, &signal).await
-    }
-
-    async fn machine_for_start(&self, state_machine_arn: &str) -> ServiceResult<StateMachineRecord> {
-        let name = state_machine_name(state_machine_arn)?;
-        if state_machine_arn.rsplit(':').next() != Some(name) {
-            return Err(ServiceError::validation("Versions and aliases are not supported by stepwasm yet"));
-        }
-        self.inner
-            .store
-            .state_machine(state_machine_arn)
-            .await?
-            .ok_or_else(|| ServiceError::state_machine_does_not_exist(state_machine_arn))
     }
 
     fn parse_input(&self, input: &str) -> ServiceResult<Value> {

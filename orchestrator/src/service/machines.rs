@@ -108,6 +108,7 @@ impl Service {
             ));
         }
         let mut record = self.describe_state_machine(arn).await?;
+        let before = record.clone();
         if let Some(definition) = definition {
             self.inner.machines.get(definition)?;
             record.definition = definition.to_owned();
@@ -121,8 +122,13 @@ impl Service {
         if let Some(tracing) = tracing_configuration {
             record.tracing_configuration = tracing;
         }
-        record.updated = self.inner.engine.clock().now().0;
-        record.revision_id = revision_id(&record.definition, &record.role_arn);
+        if record == before {
+            // Nothing changed: the revision stays, so publishing it again finds its version.
+            return Ok(record);
+        }
+        // Never equal to the creation date: that is how `INITIAL` knows a machine never changed.
+        record.updated = self.inner.engine.clock().now().0.max(record.created + 1);
+        record.revision_id = next_revision_id(&before.revision_id, &record);
         if !self.inner.store.update_state_machine(&record).await? {
             return Err(ServiceError::state_machine_does_not_exist(arn));
         }
@@ -222,9 +228,30 @@ impl Service {
     }
 }
 
-/// Identifies a revision by its content, so the same update twice gives the same id.
+/// The revision of a new machine.
 fn revision_id(definition: &str, role_arn: &str) -> String {
+    hex_digest(&[definition, role_arn])
+}
+
+/// The revision after a change. It depends on the revision before it, so a machine changed back
+/// to an earlier definition is at a new revision, which publishing makes a new version of, as on
+/// AWS.
+fn next_revision_id(previous: &str, record: &StateMachineRecord) -> String {
+    hex_digest(&[
+        previous,
+        &record.definition,
+        &record.role_arn,
+        &record.logging_configuration.to_string(),
+        &record.tracing_configuration.to_string(),
+    ])
+}
+
+fn hex_digest(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{definition}\n{role_arn}").as_bytes());
-    digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.len().to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().iter().take(16).map(|byte| format!("{byte:02x}")).collect()
 }

@@ -21,6 +21,7 @@ mod machines;
 mod names;
 mod node;
 mod recorder;
+mod versions;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,6 +43,7 @@ pub use error::{ErrorKind, ServiceError};
 pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
 pub use functions::FunctionDescription;
 pub use machines::{StateMachineDescription, ValidationReport};
+pub use versions::{MachineView, RouteRequest, check_description};
 
 /// The service's result type.
 pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -41,6 +41,17 @@ pub(crate) fn state_machine_name(arn: &str) -> Result<&str, ServiceError> {
     arn_resource(arn, "stateMachine").map(|rest| rest.split(':').next().unwrap_or(rest))
 }
 
+/// A state machine ARN split at its qualifier: the machine's own ARN, and the version number or
+/// alias name after it, if any.
+pub(crate) fn state_machine_qualified(arn: &str) -> Result<(&str, Option<&str>), ServiceError> {
+    let rest = arn_resource(arn, "stateMachine")?;
+    match rest.split_once(':') {
+        None => Ok((arn, None)),
+        Some((_, qualifier)) if qualifier.is_empty() || qualifier.contains(':') => Err(invalid_arn(arn)),
+        Some((_, qualifier)) => Ok((&arn[..arn.len() - qualifier.len() - 1], Some(qualifier))),
+    }
+}
+
 /// `(machine name, execution name)` of an execution ARN.
 pub(crate) fn execution_parts(arn: &str) -> Result<(&str, &str), ServiceError> {
     if arn.contains(":express:") {

@@ -10,10 +10,11 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use stepwasm_asl::HistoryEvent;
 
 use super::{
-    ActivityRecord, ActivityStore, ActivityTask, Append, CallbackStore, Completion, Created, ExecutionFilter,
-    ExecutionRecord, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken, JournalEntry, JournalStore, Lease,
-    LeaseStore, Millis, Notice, Page, PageRequest, Parking, PostedSignal, StateMachineRecord, StateMachineStore,
-    StoreError, StoreFuture, StoreResult, StoredEvent, ready,
+    ActivityRecord, ActivityStore, ActivityTask, AliasRecord, AliasWrite, Append, CallbackStore, Completion, Created,
+    ExecutionFilter, ExecutionRecord, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken, JournalEntry,
+    JournalStore, Lease, LeaseStore, Millis, Notice, Page, PageRequest, Parking, PostedSignal, PublishRequest,
+    Published, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent,
+    VersionDeletion, VersionRecord, VersionStore, decide_alias_write, decide_publish, ready,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -55,6 +56,11 @@ struct Tables {
     scheduled_activity_tokens: HashMap<String, String>,
     /// Deployed functions by name, with their components.
     functions: BTreeMap<String, (FunctionRecord, Arc<[u8]>)>,
+    /// Versions per machine by number, the highest number each machine ever published, and
+    /// aliases by ARN.
+    versions: HashMap<String, BTreeMap<u64, VersionRecord>>,
+    highest_published: HashMap<String, u64>,
+    aliases: HashMap<String, AliasRecord>,
 }
 
 impl MemoryStore {
@@ -140,8 +146,12 @@ impl StateMachineStore for MemoryStore {
     fn delete_state_machine(&self, arn: &str) -> StoreFuture<'_, bool> {
         ready({
             let mut tables = self.write();
-            // A deleted resource's tags go with it, as on AWS; its executions stay.
+            // A deleted resource's tags, versions and aliases go with it, as on AWS; its
+            // executions stay.
             tables.tags.remove(arn);
+            tables.versions.remove(arn);
+            tables.highest_published.remove(arn);
+            tables.aliases.retain(|_, alias| alias.machine_arn != arn);
             Ok(tables.state_machines.remove(arn).is_some())
         })
     }
@@ -448,6 +458,107 @@ impl FunctionStore for MemoryStore {
 }
 
 /// Orders records by (name, ARN) and cuts one page, as the SQLite store's keyset query does.
+impl VersionStore for MemoryStore {
+    fn publish_version(&self, request: &PublishRequest) -> StoreFuture<'_, Published> {
+        ready({
+            let mut tables = self.write();
+            let arn = &request.machine_arn;
+            let versions = tables.versions.get(arn);
+            let decided = decide_publish(
+                request,
+                tables.state_machines.get(arn),
+                tables.highest_published.get(arn).copied().unwrap_or(0),
+                versions.and_then(|versions| versions.values().next_back()),
+                versions.map_or(0, BTreeMap::len),
+            );
+            if let Published::New(version) = &decided {
+                tables.highest_published.insert(arn.clone(), version.version);
+                tables.versions.entry(arn.clone()).or_default().insert(version.version, version.clone());
+            }
+            Ok(decided)
+        })
+    }
+
+    fn version(&self, machine_arn: &str, version: u64) -> StoreFuture<'_, Option<VersionRecord>> {
+        ready(Ok(self.read().versions.get(machine_arn).and_then(|versions| versions.get(&version)).cloned()))
+    }
+
+    fn list_versions(&self, machine_arn: &str, page: &PageRequest) -> StoreFuture<'_, Page<VersionRecord>> {
+        ready((|| {
+            let after = page.after.as_deref().map(parse_version_position).transpose()?;
+            let tables = self.read();
+            let Some(versions) = tables.versions.get(machine_arn) else {
+                return Ok(Page { items: vec![], next: None });
+            };
+            let newest_first = versions.range(..after.unwrap_or(u64::MAX)).rev().map(|(_, version)| version.clone());
+            Ok(paginate(newest_first, page.limit, |version| version_position(version.version)))
+        })())
+    }
+
+    fn delete_version(&self, machine_arn: &str, version: u64) -> StoreFuture<'_, VersionDeletion> {
+        ready({
+            let mut tables = self.write();
+            let routed_by = tables
+                .aliases
+                .values()
+                .filter(|alias| alias.machine_arn == machine_arn && alias.routes_to(version))
+                .map(|alias| alias.arn.clone())
+                .min();
+            Ok(match routed_by {
+                Some(alias) => VersionDeletion::RoutedBy(alias),
+                None => {
+                    if let Some(versions) = tables.versions.get_mut(machine_arn) {
+                        versions.remove(&version);
+                    }
+                    VersionDeletion::Deleted
+                }
+            })
+        })
+    }
+
+    fn put_alias(&self, alias: &AliasRecord, create: bool) -> StoreFuture<'_, AliasWrite> {
+        ready({
+            let mut tables = self.write();
+            let machine = &alias.machine_arn;
+            let versions = tables.versions.get(machine);
+            let decided = decide_alias_write(
+                alias,
+                create,
+                tables.state_machines.get(machine),
+                |version| versions.is_some_and(|versions| versions.contains_key(&version)),
+                tables.aliases.get(&alias.arn),
+                tables.aliases.values().filter(|stored| stored.machine_arn == *machine).count(),
+            );
+            if let AliasWrite::Written(record) = &decided {
+                tables.aliases.insert(record.arn.clone(), record.clone());
+            }
+            Ok(decided)
+        })
+    }
+
+    fn alias(&self, arn: &str) -> StoreFuture<'_, Option<AliasRecord>> {
+        ready(Ok(self.read().aliases.get(arn).cloned()))
+    }
+
+    fn list_aliases(&self, machine_arn: &str, page: &PageRequest) -> StoreFuture<'_, Page<AliasRecord>> {
+        ready({
+            let tables = self.read();
+            let mut aliases: Vec<&AliasRecord> = tables
+                .aliases
+                .values()
+                .filter(|alias| alias.machine_arn == machine_arn)
+                .filter(|alias| page.after.as_ref().is_none_or(|after| alias.name > *after))
+                .collect();
+            aliases.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(paginate(aliases.into_iter().cloned(), page.limit, |alias| alias.name.clone()))
+        })
+    }
+
+    fn delete_alias(&self, arn: &str) -> StoreFuture<'_, bool> {
+        ready(Ok(self.write().aliases.remove(arn).is_some()))
+    }
+}
+
 fn by_name<'a, T: Clone + 'a>(
     records: impl Iterator<Item = &'a T>,
     page: &PageRequest,
@@ -518,6 +629,16 @@ pub(super) fn event_position(id: u64) -> String {
 
 /// Reads an [`event_position`].
 pub(super) fn parse_event_position(position: &str) -> StoreResult<u64> {
+    position.parse().map_err(|_| bad_position(position))
+}
+
+/// The position after a version in a newest-first list: its number.
+pub(super) fn version_position(version: u64) -> String {
+    version.to_string()
+}
+
+/// Reads a [`version_position`].
+pub(super) fn parse_version_position(position: &str) -> StoreResult<u64> {
     position.parse().map_err(|_| bad_position(position))
 }
 
@@ -600,8 +721,7 @@ impl MemoryStore {
         let mut items: Vec<&ExecutionRecord> = tables
             .executions
             .values()
-            .filter(|e| filter.state_machine_arn.as_ref().is_none_or(|m| *m == e.state_machine_arn))
-            .filter(|e| filter.status.is_none_or(|s| s == e.status))
+            .filter(|e| filter.admits(e))
             .filter(|e| match &after {
                 // Newest first by default, so "after" means an older key.
                 Some((start, arn)) if page.reverse => (e.start_date, e.arn.as_str()) > (*start, arn.as_str()),

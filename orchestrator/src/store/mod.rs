@@ -53,7 +53,8 @@
 //!
 //! Storage is split by table, so each handler's bounds say what it touches:
 //! [`StateMachineStore`], [`ExecutionStore`], [`JournalStore`], [`LeaseStore`],
-//! [`ActivityStore`], [`CallbackStore`], [`FunctionStore`]. [`Store`] is all of them.
+//! [`ActivityStore`], [`CallbackStore`], [`FunctionStore`], [`VersionStore`]. [`Store`] is all
+//! of them.
 //! [`MemoryStore`], [`SqliteStore`] and [`PostgresStore`] implement every trait and pass the same
 //! test suite.
 //!
@@ -67,6 +68,7 @@ pub(crate) mod postgres;
 mod sqlite;
 #[cfg(test)]
 mod suite;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -79,6 +81,10 @@ use stepwasm_asl::HistoryEvent;
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use versions::{
+    AliasRecord, AliasWrite, MAX_ALIASES, MAX_VERSIONS, PublishRequest, Published, Route, VersionDeletion,
+    VersionRecord, VersionStore, decide_alias_write, decide_publish, version_arn,
+};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -253,6 +259,10 @@ pub struct ExecutionRecord {
     pub start_date: Millis,
     /// When it ended.
     pub stop_date: Option<Millis>,
+    /// The version it runs, if it was started through a version or an alias.
+    pub version_arn: Option<String>,
+    /// The alias it was started through, if any.
+    pub alias_arn: Option<String>,
 }
 
 /// What creating an execution did.
@@ -413,6 +423,23 @@ pub struct ExecutionFilter {
     pub state_machine_arn: Option<String>,
     /// Only those with this status.
     pub status: Option<ExecutionStatus>,
+    /// Only those started through this version (directly or through an alias).
+    pub version_arn: Option<String>,
+    /// Only those started through this alias.
+    pub alias_arn: Option<String>,
+}
+
+impl ExecutionFilter {
+    /// Whether `execution` passes the filter.
+    pub fn admits(&self, execution: &ExecutionRecord) -> bool {
+        fn matches(wanted: Option<&String>, actual: Option<&String>) -> bool {
+            wanted.is_none_or(|wanted| actual == Some(wanted))
+        }
+        matches(self.state_machine_arn.as_ref(), Some(&execution.state_machine_arn))
+            && self.status.is_none_or(|status| status == execution.status)
+            && matches(self.version_arn.as_ref(), execution.version_arn.as_ref())
+            && matches(self.alias_arn.as_ref(), execution.alias_arn.as_ref())
+    }
 }
 
 /// A node's claim on a running execution.
@@ -629,11 +656,26 @@ pub trait FunctionStore: Send + Sync {
 
 /// Every store trait: what the server needs.
 pub trait Store:
-    StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore + FunctionStore
+    StateMachineStore
+    + ExecutionStore
+    + JournalStore
+    + LeaseStore
+    + ActivityStore
+    + CallbackStore
+    + FunctionStore
+    + VersionStore
 {
 }
 
-impl<T: StateMachineStore + ExecutionStore + JournalStore + LeaseStore + ActivityStore + CallbackStore + FunctionStore>
-    Store for T
+impl<
+    T: StateMachineStore
+        + ExecutionStore
+        + JournalStore
+        + LeaseStore
+        + ActivityStore
+        + CallbackStore
+        + FunctionStore
+        + VersionStore,
+> Store for T
 {
 }

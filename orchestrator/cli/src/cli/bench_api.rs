@@ -122,8 +122,11 @@ pub(crate) fn wait_until_finished(store: &dyn Store, machine: &str) -> Result<()
     // The benchmark's own threads are not async; its store reads run on a runtime of their own.
     let reads = tokio::runtime::Builder::new_current_thread().build()?;
     let deadline = Instant::now() + Duration::from_secs(300);
-    let running =
-        ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: Some(ExecutionStatus::Running) };
+    let running = ExecutionFilter {
+        state_machine_arn: Some(machine.to_owned()),
+        status: Some(ExecutionStatus::Running),
+        ..ExecutionFilter::default()
+    };
     let one = PageRequest { limit: 1, after: None, reverse: false };
     while !reads.block_on(store.list_executions(&running, &one))?.items.is_empty() {
         if Instant::now() > deadline {

@@ -130,8 +130,11 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
 
 /// How many executions of `machine` SUCCEEDED, a page at a time.
 fn succeeded(store: &dyn Store, machine: &str) -> Result<usize> {
-    let filter =
-        ExecutionFilter { state_machine_arn: Some(machine.to_owned()), status: Some(ExecutionStatus::Succeeded) };
+    let filter = ExecutionFilter {
+        state_machine_arn: Some(machine.to_owned()),
+        status: Some(ExecutionStatus::Succeeded),
+        ..ExecutionFilter::default()
+    };
     // The benchmark's own threads are not async; its store reads run on a runtime of their own.
     let reads = tokio::runtime::Builder::new_current_thread().build()?;
     let (mut total, mut after) = (0, None);

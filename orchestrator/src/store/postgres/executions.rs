@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 /// An execution's columns, from `executions e JOIN definitions d`.
 const EXECUTION_COLUMNS: &str = "e.arn, e.state_machine_arn, e.name, d.definition, e.status, e.input, e.output, \
-     e.error, e.cause, e.start_date, e.stop_date";
+     e.error, e.cause, e.start_date, e.stop_date, e.version_arn, e.alias_arn";
 
 const EXECUTIONS: &str = "executions e JOIN definitions d ON d.id = e.definition_id";
 
@@ -41,16 +41,28 @@ fn execution(row: &Row) -> StoreResult<ExecutionRecord> {
         cause: get(row, 8)?,
         start_date: get(row, 9)?,
         stop_date: get(row, 10)?,
+        version_arn: get(row, 11)?,
+        alias_arn: get(row, 12)?,
         arn,
     })
 }
 
-async fn execute(tx: &Transaction<'_>, sql: &str, params: &[&(dyn ToSql + Sync)], what: &str) -> StoreResult<u64> {
+pub(super) async fn execute(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    what: &str,
+) -> StoreResult<u64> {
     let statement = tx.prepare_cached(sql).await.map_err(failed("preparing a statement"))?;
     tx.execute(&statement, params).await.map_err(failed(what))
 }
 
-async fn query(tx: &Transaction<'_>, sql: &str, params: &[&(dyn ToSql + Sync)], what: &str) -> StoreResult<Vec<Row>> {
+pub(super) async fn query(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    what: &str,
+) -> StoreResult<Vec<Row>> {
     let statement = tx.prepare_cached(sql).await.map_err(failed("preparing a statement"))?;
     tx.query(&statement, params).await.map_err(failed(what))
 }
@@ -129,8 +141,8 @@ impl PostgresStore {
         let inserted = query(
             &tx,
             "INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, input, output, error, \
-             cause, start_date, stop_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (arn) DO NOTHING RETURNING id",
+             cause, start_date, stop_date, version_arn, alias_arn) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (arn) DO NOTHING RETURNING id",
             &[
                 &created.arn,
                 &created.state_machine_arn,
@@ -143,6 +155,8 @@ impl PostgresStore {
                 &created.cause,
                 &created.start_date,
                 &created.stop_date,
+                &created.version_arn,
+                &created.alias_arn,
             ],
             "creating an execution",
         )
@@ -242,6 +256,14 @@ impl PostgresStore {
         if let Some(status) = &status {
             params.push(status);
             conditions.push(format!("e.status = ${}", params.len()));
+        }
+        if let Some(version) = &filter.version_arn {
+            params.push(version);
+            conditions.push(format!("e.version_arn = ${}", params.len()));
+        }
+        if let Some(alias) = &filter.alias_arn {
+            params.push(alias);
+            conditions.push(format!("e.alias_arn = ${}", params.len()));
         }
         // Newest first by default, so "after" means an older key.
         let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };

@@ -23,6 +23,7 @@ mod schema;
 // Public for the `testing` module, which only the feature builds.
 #[cfg_attr(not(feature = "postgres-test-server"), allow(unreachable_pub))]
 pub(crate) mod test_server;
+mod versions;
 
 use std::collections::BTreeMap;
 
@@ -223,8 +224,10 @@ impl StateMachineStore for PostgresStore {
         Box::pin(async move {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(failed("starting a transaction"))?;
-            // A deleted resource's tags go with it, as on AWS; its executions stay.
+            // A deleted resource's tags, versions and aliases go with it, as on AWS; its
+            // executions stay.
             tx.execute("DELETE FROM tags WHERE arn = $1", &[&arn]).await.map_err(failed("deleting tags"))?;
+            versions::delete_versions_and_aliases(&tx, &arn).await?;
             let deleted = tx
                 .execute("DELETE FROM state_machines WHERE arn = $1", &[&arn])
                 .await

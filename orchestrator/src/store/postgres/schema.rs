@@ -186,6 +186,38 @@ const MIGRATIONS: &[&str] = &[
         component BYTEA NOT NULL
     );
 ",
+    "
+    -- 5: published versions of state machines and their aliases, and which version and alias an
+    -- execution was started through.
+    ALTER TABLE state_machines ADD COLUMN last_version BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE state_machine_versions (
+        machine_arn TEXT COLLATE \"C\" NOT NULL,
+        version BIGINT NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        revision_id TEXT NOT NULL,
+        description TEXT,
+        created BIGINT NOT NULL,
+        logging_configuration TEXT NOT NULL,
+        tracing_configuration TEXT NOT NULL,
+        PRIMARY KEY (machine_arn, version)
+    );
+    CREATE TABLE state_machine_aliases (
+        arn TEXT COLLATE \"C\" PRIMARY KEY,
+        machine_arn TEXT COLLATE \"C\" NOT NULL,
+        name TEXT COLLATE \"C\" NOT NULL,
+        description TEXT,
+        -- JSON: the routes, each a version and its weight.
+        routes TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL
+    );
+    CREATE INDEX state_machine_aliases_by_machine ON state_machine_aliases (machine_arn, name);
+    ALTER TABLE executions ADD COLUMN version_arn TEXT COLLATE \"C\";
+    ALTER TABLE executions ADD COLUMN alias_arn TEXT COLLATE \"C\";
+    CREATE INDEX executions_by_version ON executions (version_arn, start_date, arn) WHERE version_arn IS NOT NULL;
+    CREATE INDEX executions_by_alias ON executions (alias_arn, start_date, arn) WHERE alias_arn IS NOT NULL;
+",
 ];
 
 /// The newest schema version this build knows.

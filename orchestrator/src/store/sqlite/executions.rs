@@ -19,7 +19,7 @@ use super::{SqliteStore, from_sql_int, json, sql_limit, to_sql_int};
 
 /// An execution's columns, from `executions e JOIN definitions d`.
 const EXECUTION_COLUMNS: &str = "e.arn, e.state_machine_arn, e.name, d.definition, e.status, e.input, e.output, \
-     e.error, e.cause, e.start_date, e.stop_date";
+     e.error, e.cause, e.start_date, e.stop_date, e.version_arn, e.alias_arn";
 
 const EXECUTIONS: &str = "executions e JOIN definitions d ON d.id = e.definition_id";
 
@@ -38,6 +38,8 @@ fn execution_row(row: &Row<'_>) -> rusqlite::Result<(ExecutionRecord, String)> {
         cause: row.get(8)?,
         start_date: row.get(9)?,
         stop_date: row.get(10)?,
+        version_arn: row.get(11)?,
+        alias_arn: row.get(12)?,
     };
     Ok((record, status))
 }
@@ -83,8 +85,8 @@ fn insert_execution(
     let inserted = conn
         .prepare_cached(
             "INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, input, output, error, \
-             cause, start_date, stop_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-             ON CONFLICT (arn) DO NOTHING",
+             cause, start_date, stop_date, version_arn, alias_arn) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (arn) DO NOTHING",
         )?
         .execute(params![
             created.arn,
@@ -98,6 +100,8 @@ fn insert_execution(
             created.cause,
             created.start_date,
             created.stop_date,
+            created.version_arn,
+            created.alias_arn,
         ])?;
     if inserted == 0 {
         let existing = conn
@@ -328,6 +332,14 @@ impl SqliteStore {
         if let Some(status) = filter.status {
             args.push(SqlValue::Text(status.as_str().to_owned()));
             conditions.push(format!("e.status = ?{}", args.len()));
+        }
+        if let Some(version) = &filter.version_arn {
+            args.push(SqlValue::Text(version.clone()));
+            conditions.push(format!("e.version_arn = ?{}", args.len()));
+        }
+        if let Some(alias) = &filter.alias_arn {
+            args.push(SqlValue::Text(alias.clone()));
+            conditions.push(format!("e.alias_arn = ?{}", args.len()));
         }
         // Newest first by default, so "after" means an older key.
         let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };

@@ -38,6 +38,7 @@ mod callbacks;
 mod executions;
 mod functions;
 mod schema;
+mod versions;
 
 use super::encoding::{from_sql_int, json, to_sql_int};
 use super::memory::{name_position, paginate, parse_name_position};
@@ -446,6 +447,15 @@ impl StoredMachine {
     }
 }
 
+/// The state machine with this ARN, read on `conn`.
+fn state_machine_in(conn: &Connection, arn: &str) -> StoreResult<Option<StateMachineRecord>> {
+    conn.prepare_cached(&format!("SELECT {STATE_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"))?
+        .query_row([arn], state_machine_row)
+        .optional()?
+        .map(StoredMachine::decode)
+        .transpose()
+}
+
 /// SQLite's `LIMIT` for a page: one more than asked, to learn whether another page follows;
 /// -1 (no limit) for a limit of 0.
 fn sql_limit(limit: usize) -> i64 {
@@ -614,13 +624,7 @@ fn activity_row(row: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
 /// The stores' answers, computed on the calling thread; the trait methods wrap them in ready futures.
 impl SqliteStore {
     fn state_machine_blocking(&self, arn: &str) -> StoreResult<Option<StateMachineRecord>> {
-        self.readers.with(|conn| {
-            conn.prepare_cached(&format!("SELECT {STATE_MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"))?
-                .query_row([arn], state_machine_row)
-                .optional()?
-                .map(StoredMachine::decode)
-                .transpose()
-        })
+        self.readers.with(|conn| state_machine_in(conn, arn))
     }
 
     fn list_state_machines_blocking(&self, page: &PageRequest) -> StoreResult<Page<StateMachineRecord>> {
@@ -634,8 +638,10 @@ impl SqliteStore {
     fn delete_state_machine_blocking(&self, arn: &str) -> StoreResult<bool> {
         let arn = arn.to_owned();
         self.write(move |conn| {
-            // A deleted resource's tags go with it, as on AWS; its executions stay.
+            // A deleted resource's tags, versions and aliases go with it, as on AWS; its
+            // executions stay.
             conn.prepare_cached("DELETE FROM tags WHERE arn = ?1")?.execute([&arn])?;
+            versions::delete_versions_and_aliases(conn, &arn)?;
             Ok(conn.prepare_cached("DELETE FROM state_machines WHERE arn = ?1")?.execute([&arn])? == 1)
         })
     }

@@ -236,6 +236,41 @@ const MIGRATIONS: &[Migration] = &[
         ) WITHOUT ROWID;
         ",
     ),
+    // 6: published versions of state machines and their aliases, and which version and alias
+    // an execution was started through.
+    Migration::Script(
+        "
+        ALTER TABLE state_machines ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE state_machine_versions (
+            machine_arn TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            definition TEXT NOT NULL,
+            role_arn TEXT NOT NULL,
+            revision_id TEXT NOT NULL,
+            description TEXT,
+            created INTEGER NOT NULL,
+            logging_configuration TEXT NOT NULL,
+            tracing_configuration TEXT NOT NULL,
+            PRIMARY KEY (machine_arn, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE state_machine_aliases (
+            arn TEXT PRIMARY KEY,
+            machine_arn TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            -- JSON: the routes, each a version and its weight.
+            routes TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            updated INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX state_machine_aliases_by_machine ON state_machine_aliases (machine_arn, name);
+        ALTER TABLE executions ADD COLUMN version_arn TEXT;
+        ALTER TABLE executions ADD COLUMN alias_arn TEXT;
+        CREATE INDEX executions_by_version ON executions (version_arn, start_date, arn)
+            WHERE version_arn IS NOT NULL;
+        CREATE INDEX executions_by_alias ON executions (alias_arn, start_date, arn) WHERE alias_arn IS NOT NULL;
+        ",
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -19,6 +19,11 @@ use super::{
 };
 use crate::store::postgres::test_server::TestServer;
 
+mod versions;
+use versions::{
+    aliases_route_to_versions_that_exist_and_keep_them, versions_are_numbered_once_and_listed_newest_first,
+};
+
 const REGION: &str = "arn:aws:states:us-east-1:123456789012";
 
 fn machine(name: &str, created: Millis) -> StateMachineRecord {
@@ -49,6 +54,8 @@ fn execution(machine: &str, name: &str, start_date: Millis) -> ExecutionRecord {
         cause: None,
         start_date,
         stop_date: None,
+        version_arn: None,
+        alias_arn: None,
     }
 }
 
@@ -384,18 +391,25 @@ async fn execution_listing_pages(store: &dyn Store) {
     for i in 0..30i64 {
         let machine = if i % 4 == 0 { "other" } else { "main" };
         // Start dates with ties, so the ARN must break them.
-        let record = execution(machine, &format!("run-{i:02}"), 1_000 + i / 3);
+        let mut record = execution(machine, &format!("run-{i:02}"), 1_000 + i / 3);
+        // Some started through version 1 or 2, and some of those through an alias.
+        if i % 5 != 0 {
+            record.version_arn = Some(format!("{}:{}", record.state_machine_arn, 1 + i % 2));
+        }
+        if i % 3 == 1 {
+            record.alias_arn = Some(format!("{}:live", record.state_machine_arn));
+        }
         start(store, &record).await;
-        let status = statuses[i as usize % 3];
-        if status != ExecutionStatus::Running {
+        record.status = statuses[i as usize % 3];
+        if record.status != ExecutionStatus::Running {
             let mut end = step(&record.arn, 1, 3, 1);
-            end.completion = Some(Completion { status, ..succeeded(2_000) });
+            end.completion = Some(Completion { status: record.status, ..succeeded(2_000) });
             store.append(end).await.unwrap();
         }
-        all.push((record.start_date, record.arn, record.state_machine_arn, status));
+        all.push(record);
     }
     // Newest first: start date descending, ties by ARN descending.
-    all.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+    all.sort_by(|a, b| (b.start_date, &b.arn).cmp(&(a.start_date, &a.arn)));
 
     let cases = [
         ExecutionFilter::default(),
@@ -404,16 +418,22 @@ async fn execution_listing_pages(store: &dyn Store) {
         ExecutionFilter {
             state_machine_arn: Some(format!("{REGION}:stateMachine:main")),
             status: Some(ExecutionStatus::Running),
+            ..Default::default()
+        },
+        ExecutionFilter {
+            state_machine_arn: Some(format!("{REGION}:stateMachine:main")),
+            version_arn: Some(format!("{REGION}:stateMachine:main:2")),
+            ..Default::default()
+        },
+        ExecutionFilter {
+            state_machine_arn: Some(format!("{REGION}:stateMachine:main")),
+            alias_arn: Some(format!("{REGION}:stateMachine:main:live")),
+            status: Some(ExecutionStatus::Succeeded),
+            ..Default::default()
         },
     ];
     for filter in &cases {
-        let expected: Vec<&String> = all
-            .iter()
-            .filter(|(_, _, m, s)| {
-                filter.state_machine_arn.as_ref().is_none_or(|f| f == m) && filter.status.is_none_or(|f| f == *s)
-            })
-            .map(|(_, arn, _, _)| arn)
-            .collect();
+        let expected: Vec<&String> = all.iter().filter(|e| filter.admits(e)).map(|e| &e.arn).collect();
         assert!(!expected.is_empty());
         for limit in [1, 4, 7, 100] {
             let listed = all_pages(
@@ -438,6 +458,10 @@ async fn execution_listing_pages(store: &dyn Store) {
     }
     let listed = store.list_executions(&ExecutionFilter::default(), &page(1, None, false)).await.unwrap();
     assert_eq!(store.execution(&listed.items[0].arn).await.unwrap().as_ref(), Some(&listed.items[0]));
+    for record in all.iter().filter(|e| e.alias_arn.is_some()).take(3) {
+        let stored = store.execution(&record.arn).await.unwrap().expect("stored");
+        assert_eq!((&stored.version_arn, &stored.alias_arn), (&record.version_arn, &record.alias_arn));
+    }
 }
 
 async fn bad_page_positions_are_rejected(store: &dyn Store) {
@@ -718,6 +742,8 @@ suite!(
     posted_signals_wait_until_deleted,
     activity_tasks_are_taken_once_in_order,
     functions_are_replaced_by_name_and_keep_their_components,
+    versions_are_numbered_once_and_listed_newest_first,
+    aliases_route_to_versions_that_exist_and_keep_them,
 );
 
 #[tokio::test]

@@ -4,7 +4,8 @@ Usage: aws_clients.py ENDPOINT FUNCTIONS_DIR
 
 The server must have the sample task functions deployed. This script creates the state
 machines itself, runs the order pipeline on three samples, approves and rejects the manual step
-of the approval variant, pages through executions, and checks the error replies for bad input.
+of the approval variant, pages through executions, publishes versions and routes starts through
+a weighted alias, and checks the error replies for bad input.
 It exits non-zero on the first failed check and prints one line per check.
 """
 
@@ -238,6 +239,90 @@ sync = sfn.start_sync_execution(stateMachineArn=express, input="{}")
 check(sync["status"] == "SUCCEEDED" and json.loads(sync["output"]) == {"ok": True}, "start_sync_execution on EXPRESS")
 expect_error("StateMachineTypeNotSupported", lambda: sfn.start_sync_execution(stateMachineArn=pipeline), "start_sync_execution on STANDARD")
 
+# --- versions and aliases -------------------------------------------------------------------------
+def pass_machine(tag):
+    return json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"version": tag}, "End": True}}})
+
+
+expect_error(
+    "ValidationException",
+    lambda: sfn.create_state_machine(name="versioned", definition=pass_machine("one"), roleArn=ROLE, versionDescription="x"),
+    "versionDescription without publish",
+)
+created = sfn.create_state_machine(
+    name="versioned", definition=pass_machine("one"), roleArn=ROLE, publish=True, versionDescription="first"
+)
+versioned, v1 = created["stateMachineArn"], created["stateMachineVersionArn"]
+check(v1 == versioned + ":1", "create_state_machine(publish=True) publishes version 1")
+check(sfn.publish_state_machine_version(stateMachineArn=versioned)["stateMachineVersionArn"] == v1, "publishing the same revision again returns its version")
+check(sfn.publish_state_machine_version(stateMachineArn=versioned, revisionId="INITIAL")["stateMachineVersionArn"] == v1, "revisionId INITIAL matches a machine never updated")
+updated = sfn.update_state_machine(stateMachineArn=versioned, definition=pass_machine("two"), publish=True, versionDescription="second")
+v2 = updated["stateMachineVersionArn"]
+check(v2 == versioned + ":2" and updated["revisionId"], "update_state_machine(publish=True) publishes version 2")
+expect_error("ConflictException", lambda: sfn.publish_state_machine_version(stateMachineArn=versioned, revisionId="INITIAL"), "revisionId INITIAL after an update")
+expect_error("ConflictException", lambda: sfn.publish_state_machine_version(stateMachineArn=versioned, revisionId="stale"), "a stale revisionId")
+sfn.update_state_machine(stateMachineArn=versioned, definition=pass_machine("three"))
+listed = [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=versioned)["stateMachineVersions"]]
+check(listed == [v2, v1], "list_state_machine_versions is newest first (Terraform reads the first as the latest)")
+paged, token = [], None
+while True:
+    page = sfn.list_state_machine_versions(stateMachineArn=versioned, maxResults=1, **({"nextToken": token} if token else {}))
+    paged += [v["stateMachineVersionArn"] for v in page["stateMachineVersions"]]
+    token = page.get("nextToken")
+    if not token:
+        break
+check(paged == [v2, v1], "list_state_machine_versions pages one at a time with nextToken")
+described = sfn.describe_state_machine(stateMachineArn=v1)
+check(json.loads(described["definition"])["States"]["P"]["Result"] == {"version": "one"} and described["description"] == "first", "describe_state_machine on a version shows that version")
+check(json.loads(sfn.describe_state_machine(stateMachineArn=versioned)["definition"])["States"]["P"]["Result"] == {"version": "three"}, "the machine itself is at its latest definition")
+
+run = sfn.start_execution(stateMachineArn=v1, input="{}")["executionArn"]
+result = wait(run)
+check(json.loads(result["output"]) == {"version": "one"} and result["stateMachineVersionArn"] == v1 and "stateMachineAliasArn" not in result, "an execution started on a version runs it and reports it")
+
+alias = sfn.create_state_machine_alias(
+    name="live",
+    description="70/30 canary",
+    routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 70}, {"stateMachineVersionArn": v2, "weight": 30}],
+)["stateMachineAliasArn"]
+check(alias == versioned + ":live", "create_state_machine_alias")
+again = sfn.create_state_machine_alias(
+    name="live",
+    description="70/30 canary",
+    routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 70}, {"stateMachineVersionArn": v2, "weight": 30}],
+)["stateMachineAliasArn"]
+check(again == alias, "create_state_machine_alias is idempotent")
+expect_error("ConflictException", lambda: sfn.create_state_machine_alias(name="live", routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}]), "the same alias name with other routes")
+expect_error("ValidationException", lambda: sfn.create_state_machine_alias(name="bad", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 60}, {"stateMachineVersionArn": v2, "weight": 30}]), "weights that do not sum to 100")
+expect_error("ResourceNotFound", lambda: sfn.create_state_machine_alias(name="ghost", routingConfiguration=[{"stateMachineVersionArn": versioned + ":9", "weight": 100}]), "an alias to a version that does not exist")
+expect_error("InvalidName", lambda: sfn.create_state_machine_alias(name="42", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}]), "an alias name of digits only")
+described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+check(described["name"] == "live" and described["description"] == "70/30 canary" and described["routingConfiguration"] == [{"stateMachineVersionArn": v1, "weight": 70}, {"stateMachineVersionArn": v2, "weight": 30}], "describe_state_machine_alias")
+check([a["stateMachineAliasArn"] for a in sfn.list_state_machine_aliases(stateMachineArn=versioned)["stateMachineAliases"]] == [alias], "list_state_machine_aliases")
+
+STARTS = 1000
+for n in range(STARTS):
+    sfn.start_execution(stateMachineArn=alias, name=f"routed-{n}", input="{}")
+through_alias = [e for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=alias) for e in page["executions"]]
+on_v1 = sum(1 for e in through_alias if e["stateMachineVersionArn"] == v1)
+on_v2 = sum(1 for e in through_alias if e["stateMachineVersionArn"] == v2)
+check(len(through_alias) == STARTS and all(e["stateMachineAliasArn"] == alias for e in through_alias), f"list_executions on the alias ARN lists the {STARTS} executions started through it")
+check(on_v1 + on_v2 == STARTS and abs(on_v1 - 0.7 * STARTS) <= 0.05 * STARTS, f"a 70/30 alias routes {STARTS} starts within 5% of 70/30 ({on_v1}/{on_v2})")
+on_v2_listed = sum(1 for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=v2) for e in page["executions"])
+check(on_v2_listed == on_v2, "list_executions on a version ARN lists the executions of that version")
+outputs = {json.loads(wait(e["executionArn"])["output"])["version"] for e in through_alias[:40]}
+check(outputs <= {"one", "two"}, "executions through the alias run the versions' definitions, not the latest")
+
+expect_error("ConflictException", lambda: sfn.delete_state_machine_version(stateMachineVersionArn=v1), "a version an alias routes to cannot be deleted")
+sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}])
+check(sfn.describe_state_machine_alias(stateMachineAliasArn=alias)["routingConfiguration"] == [{"stateMachineVersionArn": v2, "weight": 100}], "update_state_machine_alias")
+check(wait(sfn.start_execution(stateMachineArn=alias, input="{}")["executionArn"])["stateMachineVersionArn"] == v2, "an updated alias routes to its new version")
+sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+check([v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=versioned)["stateMachineVersions"]] == [v2], "delete_state_machine_version once no alias routes to it")
+expect_error("StateMachineDoesNotExist", lambda: sfn.start_execution(stateMachineArn=v1), "starting a deleted version")
+sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+expect_error("ResourceNotFound", lambda: sfn.describe_state_machine_alias(stateMachineAliasArn=alias), "delete_state_machine_alias")
+
 # --- the AWS CLI v1 -------------------------------------------------------------------------------
 env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DISABLE_HOST_PREFIX_INJECTION="true")
 aws_cli = [str(Path(sys.executable).parent / "aws"), "--endpoint-url", ENDPOINT, "--region", "us-east-1", "stepfunctions"]
@@ -256,6 +341,8 @@ code, out, err = cli("get-execution-history", "--execution-arn", declined, "--ma
 check(code == 0 and len(json.loads(out)["events"]) == 3, f"aws stepfunctions get-execution-history --max-items 3 {err.strip()}")
 code, out, err = cli("start-sync-execution", "--state-machine-arn", express, "--input", "{}")
 check(code == 0 and json.loads(out)["status"] == "SUCCEEDED", f"aws stepfunctions start-sync-execution {err.strip()}")
+code, out, err = cli("create-state-machine", "--name", "cli-published", "--definition", pass_machine("cli"), "--role-arn", ROLE, "--publish")
+check(code == 0 and json.loads(out)["stateMachineVersionArn"].endswith(":cli-published:1"), f"aws stepfunctions create-state-machine --publish {err.strip()}")
 code, out, err = cli("describe-execution", "--execution-arn", "arn:aws:states:us-east-1:123456789012:execution:order-pipeline:nope")
 check(code == 255 and "ExecutionDoesNotExist" in err, "the CLI reports AWS errors by name")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import boto3
 import botocore.exceptions
+from botocore import xform_name
 from botocore.config import Config
 
 ENDPOINT = sys.argv[1]
@@ -322,6 +323,30 @@ check([v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stat
 expect_error("StateMachineDoesNotExist", lambda: sfn.start_execution(stateMachineArn=v1), "starting a deleted version")
 sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
 expect_error("ResourceNotFound", lambda: sfn.describe_state_machine_alias(stateMachineAliasArn=alias), "delete_state_machine_alias")
+
+# --- every operation answers -----------------------------------------------------------------------
+check(sfn.list_map_runs(executionArn=declined)["mapRuns"] == [], "list_map_runs: a Distributed Map runs inline, so there are none")
+expect_error("ResourceNotFound", lambda: sfn.describe_map_run(mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:order-pipeline/Map:1"), "describe_map_run names no Map Run")
+expect_error("ExecutionNotRedrivable", lambda: sfn.redrive_execution(executionArn=declined), "redrive_execution is refused")
+check(sfn.describe_execution(executionArn=declined)["redriveStatus"] == "NOT_REDRIVABLE", "describe_execution says it cannot be redriven")
+unchecked = boto3.client(
+    "stepfunctions",
+    endpoint_url=ENDPOINT,
+    region_name="us-east-1",
+    aws_access_key_id="test",
+    aws_secret_access_key="test",
+    # Sends requests with members missing, so each operation's own checks answer.
+    config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, parameter_validation=False),
+)
+operations = unchecked.meta.service_model.operation_names
+unknown = []
+for operation in operations:
+    try:
+        getattr(unchecked, xform_name(operation))()
+    except botocore.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] == "UnknownOperationException":
+            unknown.append(operation)
+check(len(operations) == 37 and unknown == ["TestState"], f"all 37 operations answer; only TestState is refused as unknown ({unknown})")
 
 # --- the AWS CLI v1 -------------------------------------------------------------------------------
 env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DISABLE_HOST_PREFIX_INJECTION="true")

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
-use crate::service::{ErrorKind, Service, ServiceError, check_description};
+use crate::service::{ErrorKind, Service, ServiceError, check_description, why_not_redrivable};
 use crate::store::{ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord};
 
 pub(super) type Reply = Result<Value, ApiError>;
@@ -129,9 +129,27 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
                 json!({ "tags": tags.into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect::<Vec<_>>() }),
             )
         }
+        "ListMapRuns" => {
+            let request: ArnRequest = parse(body)?;
+            service.list_map_runs(required(&request.execution_arn, "executionArn")?).await?;
+            Ok(json!({ "mapRuns": [] }))
+        }
+        "DescribeMapRun" | "UpdateMapRun" => {
+            let request: MapRunRequest = parse(body)?;
+            service.map_run(required(&request.map_run_arn, "mapRunArn")?)?;
+            Ok(json!({}))
+        }
+        "RedriveExecution" => {
+            let request: ArnRequest = parse(body)?;
+            let redrive_date = service.redrive_execution(required(&request.execution_arn, "executionArn")?).await?;
+            Ok(json!({ "redriveDate": seconds(redrive_date) }))
+        }
         other => Err(ApiError(ServiceError::new(
             ErrorKind::UnknownOperation,
-            format!("stepwasm does not implement the operation {other}"),
+            match other {
+                "TestState" => "stepwasm does not implement TestState yet".to_owned(),
+                _ => format!("{other} is not an AWS Step Functions operation"),
+            },
         ))),
     }
 }
@@ -155,6 +173,12 @@ pub(super) fn seconds(millis: i64) -> f64 {
 struct ArnRequest {
     state_machine_arn: Option<String>,
     execution_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MapRunRequest {
+    map_run_arn: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -409,8 +433,8 @@ fn describe_execution_reply(record: &ExecutionRecord) -> Value {
         "input": record.input,
         "inputDetails": {"included": true},
         "redriveCount": 0,
-        // Redrive is not implemented, so no execution is redrivable.
         "redriveStatus": "NOT_REDRIVABLE",
+        "redriveStatusReason": why_not_redrivable(record.status),
     });
     if let Some(stop) = record.stop_date {
         reply["stopDate"] = json!(seconds(stop));

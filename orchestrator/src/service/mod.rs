@@ -18,6 +18,7 @@ mod error;
 mod executions;
 mod functions;
 mod machines;
+mod map_runs;
 mod names;
 mod node;
 mod recorder;
@@ -43,6 +44,7 @@ pub use error::{ErrorKind, ServiceError};
 pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
 pub use functions::FunctionDescription;
 pub use machines::{StateMachineDescription, ValidationReport};
+pub use map_runs::why_not_redrivable;
 pub use versions::{MachineView, RouteRequest, check_description};
 
 /// The service's result type.

@@ -45,15 +45,19 @@ def expect_error(code, call, what):
     check(False, f"{what}: expected {code}, but the call succeeded")
 
 
-sfn = boto3.client(
-    "stepfunctions",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="test",
-    aws_secret_access_key="test",
-    # StartSyncExecution carries the `sync-` host prefix; a local endpoint needs it off.
-    config=Config(inject_host_prefix=False, retries={"max_attempts": 1}),
-)
+def client(**config):
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=ENDPOINT,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        # StartSyncExecution carries the `sync-` host prefix; a local endpoint needs it off.
+        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, **config),
+    )
+
+
+sfn = client()
 
 
 def wait(arn, timeout=60):
@@ -329,15 +333,8 @@ check(sfn.list_map_runs(executionArn=declined)["mapRuns"] == [], "list_map_runs:
 expect_error("ResourceNotFound", lambda: sfn.describe_map_run(mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:order-pipeline/Map:1"), "describe_map_run names no Map Run")
 expect_error("ExecutionNotRedrivable", lambda: sfn.redrive_execution(executionArn=declined), "redrive_execution is refused")
 check(sfn.describe_execution(executionArn=declined)["redriveStatus"] == "NOT_REDRIVABLE", "describe_execution says it cannot be redriven")
-unchecked = boto3.client(
-    "stepfunctions",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="test",
-    aws_secret_access_key="test",
-    # Sends requests with members missing, so each operation's own checks answer.
-    config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, parameter_validation=False),
-)
+# Sends requests with members missing, so each operation's own checks answer.
+unchecked = client(parameter_validation=False)
 operations = unchecked.meta.service_model.operation_names
 unknown = []
 for operation in operations:

@@ -386,4 +386,44 @@ describe("the web console", () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  test("publishes a version, shows an alias's routes, and starts through the alias", async () => {
+    const pass = (version) =>
+      JSON.stringify({ StartAt: "Which", States: { Which: { Type: "Pass", Result: { version }, End: true } } });
+    const { stateMachineArn: arn } = await aws(server.endpoint, "CreateStateMachine", {
+      name: "e2e-versions", definition: pass("one"), roleArn: "arn:aws:iam::123456789012:role/e2e",
+    });
+    const { page, errors } = await openPage(machinePage(arn));
+    await page.getByRole("tab", { name: "Versions and aliases" }).click();
+    assert.equal(await page.getByTestId("start-target").isVisible(), false, "nothing to choose before a version exists");
+    await page.getByTestId("version-description").fill("first cut");
+    await page.getByTestId("publish-version").click();
+    await page.locator(`[data-testid="versions"] tr[data-version-arn="${arn}:1"]`).getByText("first cut").waitFor();
+
+    // A second version and an alias made through the API appear once the page reads them again.
+    await aws(server.endpoint, "UpdateStateMachine", { stateMachineArn: arn, definition: pass("two"), publish: true });
+    await aws(server.endpoint, "CreateStateMachineAlias", {
+      name: "live",
+      routingConfiguration: [{ stateMachineVersionArn: `${arn}:1`, weight: 100 }],
+    });
+    await page.reload();
+    await page.getByRole("tab", { name: "Versions and aliases" }).click();
+    const alias = page.locator(`[data-testid="aliases"] tr[data-alias-arn="${arn}:live"]`);
+    await alias.getByText("version 1: 100%").waitFor();
+    assert.equal(await page.locator('[data-testid="versions"] tr').count(), 2);
+
+    await page.getByTestId("start-target").selectOption(`${arn}:live`);
+    await page.getByTestId("start-execution").click();
+    await page.waitForURL(/#\/executions\//);
+    const execution = decodeURIComponent(page.url().split("#/executions/")[1]);
+    const described = await aws(server.endpoint, "DescribeExecution", { executionArn: execution });
+    assert.equal(described.stateMachineAliasArn, `${arn}:live`);
+    assert.equal(described.stateMachineVersionArn, `${arn}:1`);
+
+    await page.goto(`${server.endpoint}${machinePage(arn)}`);
+    await page.getByRole("tab", { name: "Executions" }).click();
+    await page.getByTestId("execution-version").getByText("1 via live").waitFor();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

@@ -3,10 +3,19 @@
 
 import { routes, sfn } from '../api.js';
 import { durationBetween, errorAlert, formatDate, formatDuration, h, spinner, statusBadge } from '../dom.js';
+import { qualifierOf } from './versions.js';
 
 const PAGE = 25;
 const REFRESH_MS = 3000;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+
+/** "2 via live", "2", or "latest": what an execution was started on. */
+function startedThrough(execution) {
+  const version = qualifierOf(execution.stateMachineVersionArn);
+  if (!version) return 'latest';
+  const alias = qualifierOf(execution.stateMachineAliasArn);
+  return alias ? `${version} via ${alias}` : version;
+}
 
 export class ExecutionsTable {
   constructor(stateMachineArn) {
@@ -34,7 +43,7 @@ export class ExecutionsTable {
         this.live),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'table', 'data-testid': 'executions' },
-          h('thead', {}, h('tr', {}, ['Name', 'Status', 'Started', 'Ended', 'Duration'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('thead', {}, h('tr', {}, ['Name', 'Status', 'Version', 'Started', 'Ended', 'Duration'].map((c) => h('th', { scope: 'col' }, c)))),
           this.tbody)),
       this.message,
       h('div', { class: 'table-footer' }, this.more));
@@ -87,6 +96,7 @@ export class ExecutionsTable {
     this.tbody.replaceChildren(...this.items.map((e) => h('tr', { 'data-execution-arn': e.executionArn, 'data-status': e.status },
       h('td', {}, h('a', { href: routes.execution(e.executionArn) }, e.name)),
       h('td', {}, statusBadge(e.status)),
+      h('td', { class: 'nowrap', 'data-testid': 'execution-version' }, startedThrough(e)),
       h('td', { class: 'nowrap' }, formatDate(e.startDate)),
       h('td', { class: 'nowrap' }, e.stopDate ? formatDate(e.stopDate) : '–'),
       h('td', { class: 'nowrap' }, formatDuration(durationBetween(e.startDate, e.stopDate))))));

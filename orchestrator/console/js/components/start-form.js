@@ -15,7 +15,11 @@ export function jsonError(text) {
   }
 }
 
-export function startForm(stateMachineArn, { initialInput = '{}' } = {}) {
+/**
+ * `target`, if given, is a <select> of ARNs (the machine, its versions, its aliases) shown above
+ * the input: the execution starts on the one selected.
+ */
+export function startForm(stateMachineArn, { initialInput = '{}', target = null } = {}) {
   const input = h('textarea', {
     class: 'code-editor code-editor-small', id: 'start-input', 'data-testid': 'start-input',
     'aria-label': 'Execution input (JSON)', 'aria-describedby': 'start-input-error',
@@ -48,7 +52,7 @@ export function startForm(stateMachineArn, { initialInput = '{}' } = {}) {
     button.textContent = 'Starting…';
     message.replaceChildren();
     try {
-      const body = { stateMachineArn, input: input.value };
+      const body = { stateMachineArn: target?.value || stateMachineArn, input: input.value };
       if (name.value.trim()) body.name = name.value.trim();
       const result = await sfn('StartExecution', body);
       announce('Execution started');
@@ -62,6 +66,7 @@ export function startForm(stateMachineArn, { initialInput = '{}' } = {}) {
 
   check();
   return h('form', { class: 'start-form', 'data-testid': 'start-form', onSubmit: submit, novalidate: true },
+    target && h('div', { class: 'field' }, h('label', { for: target.id }, 'Run'), target),
     h('div', { class: 'field' },
       h('label', { for: 'start-input' }, 'Input'),
       h('div', { class: 'field-hint' }, 'JSON passed to the first state.'),

@@ -7,6 +7,7 @@ import { ExecutionsTable } from '../components/executions-table.js';
 import { setJson } from '../components/json-view.js';
 import { startForm } from '../components/start-form.js';
 import { tabs } from '../components/tabs.js';
+import { VersionsPanel, qualifierOf } from '../components/versions.js';
 import { GraphView } from '../graph/view.js';
 import { routeQuery, setBreadcrumbs, setRouteQuery } from '../nav.js';
 
@@ -112,6 +113,21 @@ export function machinePage(main, arn) {
     const executions = new ExecutionsTable(arn);
     cleanups.push(() => executions.destroy());
 
+    // What "Start execution" runs: the latest definition, a version, or an alias.
+    const target = h('select', { class: 'select', id: 'start-target', 'data-testid': 'start-target' });
+    function offerTargets({ versions: published, aliases }) {
+      const chosen = target.value;
+      target.replaceChildren(
+        h('option', { value: arn }, 'Latest definition'),
+        ...published.map((v) => h('option', { value: v.stateMachineVersionArn }, `Version ${qualifierOf(v.stateMachineVersionArn)}`)),
+        ...aliases.map((a) => h('option', { value: a.stateMachineAliasArn }, `Alias ${a.name}`)));
+      target.value = [...target.options].some((option) => option.value === chosen) ? chosen : arn;
+      // Only a machine with versions has a choice to offer.
+      target.closest('.field')?.toggleAttribute('hidden', target.options.length < 2);
+    }
+    const versions = new VersionsPanel(arn, { onChange: offerTargets });
+    cleanups.push(() => versions.destroy());
+
     const view = tabs([
       { id: 'graph', label: 'Graph', panel: h('div', { class: 'graph-layout' }, h('div', { class: 'graph-main' }, graphError, graphView.el), statePane) },
       {
@@ -121,6 +137,7 @@ export function machinePage(main, arn) {
           h('div', { class: 'form-actions form-actions-start' }, save, reset, dirty)),
       },
       { id: 'executions', label: 'Executions', panel: executions.el },
+      { id: 'versions', label: 'Versions and aliases', panel: versions.el },
     ], { selected: routeQuery().get('tab') || 'graph', onChange: (id) => setRouteQuery('tab', id), label: 'State machine views' });
 
     root.replaceChildren(
@@ -143,11 +160,13 @@ export function machinePage(main, arn) {
           ])),
         h('section', { class: 'card', 'aria-labelledby': 'start-title' },
           h('h2', { class: 'card-title', id: 'start-title' }, 'Start execution'),
-          startForm(arn))),
+          startForm(arn, { target }))),
       h('section', { class: 'card card-tabs' }, view.el));
 
+    offerTargets({ versions: [], aliases: [] });
     loadGraph();
     executions.load();
+    versions.load();
   })();
 
   return () => cleanups.forEach((fn) => fn());

@@ -14,6 +14,28 @@ use crate::jsonpath::{KeyOrIndex, Roots};
 use crate::template::Template;
 use crate::timestamp::Timestamp;
 
+/// AWS's limit on any state's input or output, and on a task's result: 256 KiB of JSON text.
+pub(crate) const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// Whether `value`, written as JSON, is longer than `limit` bytes. Stops writing at the limit, so a
+/// huge value costs no more than `limit` bytes of work.
+pub(crate) fn json_len_exceeds(value: &Value, limit: usize) -> bool {
+    struct Counter {
+        left: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.left = self.left.checked_sub(buf.len()).ok_or_else(|| std::io::Error::other("over the limit"))?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // Serialising a `Value` fails only when the counter refuses.
+    serde_json::to_writer(Counter { left: limit }, value).is_err()
+}
+
 impl Template {
     /// Evaluates the template; the error is a `States.Runtime` detail.
     pub(crate) fn eval(&self, roots: &dyn Roots, entropy: &mut dyn Entropy) -> Result<Value, String> {

@@ -12,7 +12,7 @@ use crate::history::{EventKind, HistoryEvent, StateType};
 use crate::ir::Transition;
 use crate::machine::{State, StateMachine};
 use crate::names;
-use crate::payload::{ContextSource, Env, Scope};
+use crate::payload::{ContextSource, Env, MAX_PAYLOAD_BYTES, Scope, json_len_exceeds};
 use crate::states::{self, Kind};
 use crate::timestamp::Timestamp;
 
@@ -495,6 +495,13 @@ impl<'x> Cx<'x> {
     /// Carries out what a state decided.
     pub(crate) fn handle(&mut self, fid: usize, flow: Flow) {
         match flow {
+            Flow::Exit { active, output, .. } if json_len_exceeds(&output, MAX_PAYLOAD_BYTES) => {
+                let name = self.machine().state(active.state).map(|st| st.name.clone()).unwrap_or_default();
+                let cause = format!(
+                    "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+                );
+                self.fail_state(fid, active, Failure::new(names::DATA_LIMIT_EXCEEDED, Some(cause)));
+            }
             Flow::Exit { active, output, next, assigned } => {
                 self.exit_state(fid, &active, output, next, assigned);
             }
@@ -886,6 +893,40 @@ mod tests {
             &mut SeededEntropy::new(1),
         );
         assert_eq!(late, Step::default());
+    }
+
+    #[test]
+    fn a_state_output_over_256_kib_fails_with_data_limit_exceeded() {
+        // Three copies of a 100 kB string: 300 kB out of one Pass state.
+        let triple = r#"{"Type":"Pass","Parameters":{"a.$":"$.text","b.$":"$.text","c.$":"$.text"},"End":true}"#;
+        let input = json!({"text": "x".repeat(100_000)});
+        let (exec, step) = start(&format!(r#"{{"StartAt":"Triple","States":{{"Triple":{triple}}}}}"#), input.clone());
+        let Some(ExecutionOutcome::Failed { error, cause }) = exec.outcome() else {
+            panic!("expected a failure, got {:?}", exec.outcome());
+        };
+        assert_eq!(error.as_deref(), Some(names::DATA_LIMIT_EXCEEDED));
+        assert!(cause.as_deref().is_some_and(|cause| cause.contains("'Triple'")), "{cause:?}");
+        assert!(
+            !step.history.iter().any(|event| matches!(event.kind, EventKind::StateExited { .. })),
+            "the oversized output is never recorded"
+        );
+
+        // As on AWS, States.ALL does not catch it, and a Catch that names it does.
+        let caught = |errors: &str| {
+            let def = format!(
+                r#"{{"StartAt":"Run","States":{{"Run":{{"Type":"Parallel","Branches":[{{"StartAt":"Triple","States":{{"Triple":{triple}}}}}],
+                "Catch":[{{"ErrorEquals":{errors},"ResultPath":null,"Next":"Recovered"}}],"End":true}},
+                "Recovered":{{"Type":"Pass","Result":"recovered","End":true}}}}}}"#
+            );
+            let (exec, _) = start(&def, input.clone());
+            matches!(exec.outcome(), Some(ExecutionOutcome::Succeeded(Value::String(text))) if text == "recovered")
+        };
+        assert!(caught(r#"["States.DataLimitExceeded"]"#));
+        assert!(!caught(r#"["States.ALL"]"#));
+
+        let (exec, _) =
+            start(&format!(r#"{{"StartAt":"Triple","States":{{"Triple":{triple}}}}}"#), json!({"text": "x"}));
+        assert!(matches!(exec.outcome(), Some(ExecutionOutcome::Succeeded(_))), "small outputs pass");
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Task: asks the driver to run a unit of work and waits for its reply.
 
-use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,11 +13,9 @@ use crate::ir::NumSource;
 use crate::machine::{Builder, State};
 use crate::model::TaskState;
 use crate::names;
+use crate::payload::{MAX_PAYLOAD_BYTES, json_len_exceeds};
 use crate::resource::{TaskResource, function_name};
 use crate::states::Kind;
-
-/// AWS's payload limit for a task result (256 KiB).
-const MAX_RESULT_BYTES: usize = 256 * 1024;
 
 /// A Task state's own fields.
 #[derive(Clone, Debug)]
@@ -186,23 +183,6 @@ fn invoke(
     sc.block()
 }
 
-fn json_len_exceeds(value: &Value, limit: usize) -> bool {
-    struct Counter {
-        left: usize,
-    }
-    impl io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.left = self.left.checked_sub(buf.len()).ok_or_else(|| io::Error::other("over the limit"))?;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    // Serialising a `Value` fails only when the counter refuses.
-    serde_json::to_writer(Counter { left: limit }, value).is_err()
-}
-
 /// The driver reported the task's outcome.
 pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Flow {
     let fid = sc.fid;
@@ -210,7 +190,7 @@ pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Fl
     let (resource_type, resource) = spec.resource.names();
     match reply {
         TaskReply::Succeeded(output) => {
-            if json_len_exceeds(&output, MAX_RESULT_BYTES) {
+            if json_len_exceeds(&output, MAX_PAYLOAD_BYTES) {
                 let what = if resource_type.is_empty() { "lambda" } else { resource_type.as_str() };
                 let cause = format!(
                     "The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit."

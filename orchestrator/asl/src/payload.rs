@@ -17,9 +17,15 @@ use crate::timestamp::Timestamp;
 /// AWS's limit on any state's input or output, and on a task's result: 256 KiB of JSON text.
 pub(crate) const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
-/// Whether `value`, written as JSON, is longer than `limit` bytes. Stops writing at the limit, so a
-/// huge value costs no more than `limit` bytes of work.
+/// Whether `value`, written as JSON, is longer than `limit` bytes.
+///
+/// Every state's output is checked, so the common case must be cheap: a generous bound, found
+/// without writing anything, settles nearly every document. Only one that may be over the limit
+/// is written out, and only up to the limit.
 pub(crate) fn json_len_exceeds(value: &Value, limit: usize) -> bool {
+    if written_len_bound(value, limit) <= limit {
+        return false;
+    }
     struct Counter {
         left: usize,
     }
@@ -34,6 +40,39 @@ pub(crate) fn json_len_exceeds(value: &Value, limit: usize) -> bool {
     }
     // Serialising a `Value` fails only when the counter refuses.
     serde_json::to_writer(Counter { left: limit }, value).is_err()
+}
+
+/// At least the length of `value` as JSON; once past `cap`, any number above it.
+fn written_len_bound(value: &Value, cap: usize) -> usize {
+    // Each byte of a string may be written as a six-byte `\u00XX` escape; a number as at most 24
+    // characters; `false` is the longest literal.
+    let text = |len: usize| 2usize.saturating_add(len.saturating_mul(6));
+    let mut total = 0usize;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        let own = match value {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 24,
+            Value::String(string) => text(string.len()),
+            Value::Array(items) => {
+                pending.extend(items);
+                2 + items.len()
+            }
+            Value::Object(fields) => {
+                let mut keys = 2 + fields.len();
+                for (key, item) in fields {
+                    keys = keys.saturating_add(text(key.len()) + 1);
+                    pending.push(item);
+                }
+                keys
+            }
+        };
+        total = total.saturating_add(own);
+        if total > cap {
+            break;
+        }
+    }
+    total
 }
 
 impl Template {
@@ -227,6 +266,25 @@ mod tests {
 
     fn rp(p: &str) -> ResultPath {
         ResultPath::Path(Path::parse(p).unwrap())
+    }
+
+    #[test]
+    fn the_size_bound_is_never_below_the_written_size() {
+        let values = [
+            json!(null),
+            json!(false),
+            json!(-1.234_567_890_123_456_7e-300),
+            json!(u64::MAX),
+            json!("\u{1}\"\\\n é 日本 🦀"),
+            json!({"\u{1f}key": [1, {"nested": ["", {}, []]}], "": null}),
+            json!([[[[[["deep"]]]]]]),
+        ];
+        for value in &values {
+            let written = serde_json::to_string(value).unwrap().len();
+            assert!(written_len_bound(value, usize::MAX) >= written, "{value}");
+            assert!(!json_len_exceeds(value, written), "{value} fits in its own length");
+            assert!(json_len_exceeds(value, written - 1), "{value} does not fit in one byte less");
+        }
     }
 
     #[test]

@@ -495,7 +495,10 @@ impl<'x> Cx<'x> {
     /// Carries out what a state decided.
     pub(crate) fn handle(&mut self, fid: usize, flow: Flow) {
         match flow {
-            Flow::Exit { active, output, .. } if json_len_exceeds(&output, MAX_PAYLOAD_BYTES) => {
+            // An output that is the state's input unchanged was checked when it was made.
+            Flow::Exit { active, output, .. }
+                if !std::ptr::eq(&*output, &*active.raw_input) && json_len_exceeds(&output, MAX_PAYLOAD_BYTES) =>
+            {
                 let name = self.machine().state(active.state).map(|st| st.name.clone()).unwrap_or_default();
                 let cause = format!(
                     "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."

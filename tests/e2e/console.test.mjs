@@ -420,10 +420,13 @@ describe("the web console", () => {
     assert.equal(described.stateMachineAliasArn, `${arn}:live`);
     assert.equal(described.stateMachineVersionArn, `${arn}:1`);
 
-    await page.goto(`${server.endpoint}${machinePage(arn)}`);
-    await page.getByRole("tab", { name: "Executions" }).click();
-    await page.getByTestId("execution-version").getByText("1 via live").waitFor();
     assert.deepEqual(errors, []);
     await page.close();
+
+    const listed = await openPage(machinePage(arn));
+    await listed.page.getByRole("tab", { name: "Executions" }).click();
+    await listed.page.getByTestId("execution-version").getByText("1 via live").waitFor();
+    assert.deepEqual(listed.errors, []);
+    await listed.page.close();
   });
 });

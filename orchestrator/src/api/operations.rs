@@ -14,10 +14,8 @@ pub(super) type Reply = Result<Value, ApiError>;
 
 /// Runs operation `name` with the JSON `body`.
 pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Reply {
-    if let Some(reply) = super::versions::dispatch(service, name, body.clone()).await {
-        return reply;
-    }
     match name {
+        name if super::versions::OPERATIONS.contains(&name) => super::versions::dispatch(service, name, body).await,
         "CreateStateMachine" => create_state_machine(service, parse(body)?).await,
         "DescribeStateMachine" => describe_state_machine(service, &parse(body)?).await,
         "UpdateStateMachine" => update_state_machine(service, parse(body)?).await,

@@ -9,9 +9,21 @@ use super::operations::{Reply, parse, required, seconds, with_token};
 use crate::service::{RouteRequest, Service};
 use crate::store::{AliasRecord, version_arn};
 
-/// Runs operation `name` if it is one of this module's; `None` if it is not.
-pub(super) async fn dispatch(service: &Service, name: &str, body: Value) -> Option<Reply> {
-    Some(match name {
+/// The operations this module answers.
+pub(super) const OPERATIONS: [&str; 8] = [
+    "PublishStateMachineVersion",
+    "ListStateMachineVersions",
+    "DeleteStateMachineVersion",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ListStateMachineAliases",
+];
+
+/// Runs operation `name`, one of [`OPERATIONS`].
+pub(super) async fn dispatch(service: &Service, name: &str, body: Value) -> Reply {
+    match name {
         "PublishStateMachineVersion" => publish(service, parse(body)).await,
         "ListStateMachineVersions" => list_versions(service, parse(body)).await,
         "DeleteStateMachineVersion" => delete_version(service, parse(body)).await,
@@ -20,8 +32,10 @@ pub(super) async fn dispatch(service: &Service, name: &str, body: Value) -> Opti
         "UpdateStateMachineAlias" => update_alias(service, parse(body)).await,
         "DeleteStateMachineAlias" => delete_alias(service, parse(body)).await,
         "ListStateMachineAliases" => list_aliases(service, parse(body)).await,
-        _ => return None,
-    })
+        other => {
+            Err(ApiError(crate::service::ServiceError::internal(format!("{other} was routed to the versions module"))))
+        }
+    }
 }
 
 #[derive(Deserialize)]

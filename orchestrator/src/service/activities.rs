@@ -11,9 +11,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::error::{ErrorKind, ServiceError};
-use super::names::{activity_arn, check_name, decode_page_token, encode_page_token, page_size};
+use super::names::{Listing, activity_arn, check_name};
 use super::{Service, ServiceResult};
-use crate::store::{ActivityRecord, ActivityTask, ExecutionStatus, PageRequest};
+use crate::store::{ActivityRecord, ActivityTask, ExecutionStatus};
 
 /// Per-activity wake-ups for long-polling workers.
 #[derive(Debug, Default)]
@@ -71,13 +71,10 @@ impl Service {
         max_results: Option<i64>,
         next_token: Option<&str>,
     ) -> ServiceResult<(Vec<ActivityRecord>, Option<String>)> {
-        let page = PageRequest {
-            limit: page_size(max_results)?,
-            after: next_token.map(|token| decode_page_token("activities", token)).transpose()?,
-            reverse: false,
-        };
+        let listing = Listing::new("activities");
+        let page = listing.request(max_results, next_token, false)?;
         let page = self.inner.store.list_activities(&page).await?;
-        Ok((page.items, page.next.map(|position| encode_page_token("activities", &position))))
+        Ok((page.items, listing.next_token(page.next)))
     }
 
     /// GetActivityTask: waits up to the poll duration for a task; `None` when none came.

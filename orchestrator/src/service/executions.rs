@@ -7,9 +7,7 @@ use stepwasm_asl::{ExecutionContext, ExecutionOutcome, Timestamp};
 use tokio::sync::mpsc;
 
 use super::error::{ErrorKind, ServiceError};
-use super::names::{
-    ACCOUNT, REGION, check_name, decode_page_token, encode_page_token, execution_parts, page_size, state_machine_name,
-};
+use super::names::{ACCOUNT, Listing, REGION, check_name, execution_parts, state_machine_name};
 use super::recorder::{completion, issue_tokens, to_append};
 use super::versions::{MachineRef, Qualifier};
 use super::{Service, ServiceResult};
@@ -282,13 +280,10 @@ impl Service {
         }
         let scope =
             format!("executions:{}:{}", state_machine_arn.unwrap_or(""), status.map_or("", ExecutionStatus::as_str));
-        let page = PageRequest {
-            limit: page_size(max_results)?,
-            after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
-            reverse: false,
-        };
+        let listing = Listing::new(scope);
+        let page = listing.request(max_results, next_token, false)?;
         let page = self.inner.store.list_executions(&filter, &page).await?;
-        Ok((page.items, page.next.map(|position| encode_page_token(&scope, &position))))
+        Ok((page.items, listing.next_token(page.next)))
     }
 
     /// StopExecution: the execution ends ABORTED with the given error and cause.
@@ -321,18 +316,15 @@ impl Service {
     ) -> ServiceResult<HistoryPage> {
         self.describe_execution(arn).await?;
         let scope = format!("history:{arn}:{reverse}");
-        let page = PageRequest {
-            limit: page_size(max_results)?,
-            after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
-            reverse,
-        };
+        let listing = Listing::new(scope);
+        let page = listing.request(max_results, next_token, reverse)?;
         let page = self.inner.store.history(arn, &page).await?;
         let events = page
             .items
             .into_iter()
             .map(|StoredEvent { event, .. }| if include_execution_data { event } else { without_data(event) })
             .collect();
-        Ok(HistoryPage { events, next_token: page.next.map(|position| encode_page_token(&scope, &position)) })
+        Ok(HistoryPage { events, next_token: listing.next_token(page.next) })
     }
 
     /// Each state's status, input, output and failures, for the console; states waiting for a

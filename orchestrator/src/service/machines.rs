@@ -6,11 +6,9 @@ use super::compiled;
 use serde_json::Value;
 
 use super::error::{ErrorKind, ServiceError};
-use super::names::{
-    check_name, decode_page_token, encode_page_token, page_size, state_machine_arn, state_machine_name,
-};
+use super::names::{Listing, check_name, state_machine_arn, state_machine_name};
 use super::{Service, ServiceResult};
-use crate::store::{MachineType, PageRequest, StateMachineRecord};
+use crate::store::{MachineType, StateMachineRecord};
 
 /// DescribeStateMachine's answer.
 #[derive(Debug, Clone)]
@@ -148,13 +146,10 @@ impl Service {
         max_results: Option<i64>,
         next_token: Option<&str>,
     ) -> ServiceResult<(Vec<StateMachineRecord>, Option<String>)> {
-        let page = PageRequest {
-            limit: page_size(max_results)?,
-            after: next_token.map(|token| decode_page_token("state-machines", token)).transpose()?,
-            reverse: false,
-        };
+        let listing = Listing::new("state-machines");
+        let page = listing.request(max_results, next_token, false)?;
         let page = self.inner.store.list_state_machines(&page).await?;
-        Ok((page.items, page.next.map(|position| encode_page_token("state-machines", &position))))
+        Ok((page.items, listing.next_token(page.next)))
     }
 
     /// ValidateStateMachineDefinition.

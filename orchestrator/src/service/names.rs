@@ -3,6 +3,7 @@
 use base64::Engine as _;
 
 use super::error::{ErrorKind, ServiceError};
+use crate::store::PageRequest;
 
 /// The region and account stepwasm puts in the ARNs it mints.
 pub(crate) const REGION: &str = "us-east-1";
@@ -99,6 +100,38 @@ pub(crate) fn decode_page_token(scope: &str, token: &str) -> Result<String, Serv
         return Err(ServiceError::invalid_token());
     }
     Ok(position.to_owned())
+}
+
+/// The paging of one AWS listing: `maxResults` and `nextToken` in, the store's page request out,
+/// and the store's position back out as the next token, bound to this listing.
+pub(crate) struct Listing {
+    scope: String,
+}
+
+impl Listing {
+    /// The listing named `scope`: a token from any other listing is refused.
+    pub(crate) fn new(scope: impl Into<String>) -> Self {
+        Self { scope: scope.into() }
+    }
+
+    /// The store's request for the page a caller asks for.
+    pub(crate) fn request(
+        &self,
+        max_results: Option<i64>,
+        next_token: Option<&str>,
+        reverse: bool,
+    ) -> Result<PageRequest, ServiceError> {
+        Ok(PageRequest {
+            limit: page_size(max_results)?,
+            after: next_token.map(|token| decode_page_token(&self.scope, token)).transpose()?,
+            reverse,
+        })
+    }
+
+    /// The `nextToken` for where the store's page ended.
+    pub(crate) fn next_token(&self, next: Option<String>) -> Option<String> {
+        next.map(|position| encode_page_token(&self.scope, &position))
+    }
 }
 
 /// FNV-1a: detects corrupted or hand-edited tokens; not a secret.

@@ -2,12 +2,12 @@
 //! update, list and delete aliases; and what a state machine ARN qualified by either names.
 
 use super::error::{ErrorKind, ServiceError};
-use super::names::{decode_page_token, encode_page_token, page_size, state_machine_qualified};
+use super::names::{Listing, state_machine_qualified};
 use super::{Service, ServiceResult};
 use crate::engine::SystemEntropy;
 use crate::store::{
-    AliasRecord, AliasWrite, PageRequest, PublishRequest, Published, Route, StateMachineRecord, VersionDeletion,
-    VersionRecord, version_arn,
+    AliasRecord, AliasWrite, PublishRequest, Published, Route, StateMachineRecord, VersionDeletion, VersionRecord,
+    version_arn,
 };
 use stepwasm_asl::Entropy as _;
 
@@ -130,13 +130,10 @@ impl Service {
     ) -> ServiceResult<(Vec<VersionRecord>, Option<String>)> {
         let machine_arn = unqualified(arn)?;
         let scope = format!("versions:{machine_arn}");
-        let page = PageRequest {
-            limit: page_size(max_results)?,
-            after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
-            reverse: false,
-        };
+        let listing = Listing::new(scope);
+        let page = listing.request(max_results, next_token, false)?;
         let page = self.inner.store.list_versions(&machine_arn, &page).await?;
-        Ok((page.items, page.next.map(|position| encode_page_token(&scope, &position))))
+        Ok((page.items, listing.next_token(page.next)))
     }
 
     /// DeleteStateMachineVersion. Refused while an alias routes to the version; a version that
@@ -269,13 +266,10 @@ impl Service {
             return Err(resource_not_found(&machine_arn));
         }
         let scope = format!("aliases:{machine_arn}");
-        let page = PageRequest {
-            limit: page_size(max_results)?,
-            after: next_token.map(|token| decode_page_token(&scope, token)).transpose()?,
-            reverse: false,
-        };
+        let listing = Listing::new(scope);
+        let page = listing.request(max_results, next_token, false)?;
         let page = self.inner.store.list_aliases(&machine_arn, &page).await?;
-        Ok((page.items, page.next.map(|position| encode_page_token(&scope, &position))))
+        Ok((page.items, listing.next_token(page.next)))
     }
 
     /// What a StartExecution on `arn` runs: the machine, a version, or a version an alias picks

@@ -116,6 +116,9 @@ pub enum EventKind<D = Arc<Value>> {
         error: Option<String>,
         cause: Option<String>,
     },
+    ExecutionRedriven {
+        redrive_count: u32,
+    },
     StateEntered {
         state_type: StateType,
         name: String,
@@ -224,6 +227,7 @@ impl<D> EventKind<D> {
             K::ExecutionTimedOut { error, cause } => {
                 K::ExecutionTimedOut { error: error.clone(), cause: cause.clone() }
             }
+            K::ExecutionRedriven { redrive_count } => K::ExecutionRedriven { redrive_count: *redrive_count },
             K::StateEntered { state_type, name, input } => {
                 K::StateEntered { state_type: *state_type, name: name.clone(), input: f(input) }
             }
@@ -315,6 +319,7 @@ impl EventKind {
             K::ExecutionFailed { .. } => "ExecutionFailed".into(),
             K::ExecutionAborted { .. } => "ExecutionAborted".into(),
             K::ExecutionTimedOut { .. } => "ExecutionTimedOut".into(),
+            K::ExecutionRedriven { .. } => "ExecutionRedriven".into(),
             K::StateEntered { state_type, .. } => format!("{}StateEntered", state_type.name()),
             K::StateExited { state_type, .. } => format!("{}StateExited", state_type.name()),
             K::TaskScheduled { family, .. } => fam(family, "Scheduled"),
@@ -385,6 +390,11 @@ impl EventKind {
             K::ExecutionFailed { error, cause } => ("executionFailedEventDetails".into(), err(error, cause)),
             K::ExecutionAborted { error, cause } => ("executionAbortedEventDetails".into(), err(error, cause)),
             K::ExecutionTimedOut { error, cause } => ("executionTimedOutEventDetails".into(), err(error, cause)),
+            K::ExecutionRedriven { redrive_count } => {
+                let mut m = Map::new();
+                m.insert("redriveCount".into(), Value::from(*redrive_count));
+                ("executionRedrivenEventDetails".into(), m)
+            }
             K::StateEntered { name, input, .. } => {
                 let mut m = payload("input", input);
                 m.insert("name".into(), Value::String(name.clone()));

@@ -216,7 +216,7 @@ impl ContextSource<'_> {
                 "Name": e.execution_name,
                 "RoleArn": e.role_arn,
                 "StartTime": e.start_time.to_rfc3339(),
-                "RedriveCount": 0,
+                "RedriveCount": e.redrive_count,
             },
             "State": {
                 "EnteredTime": self.entered_time.to_rfc3339(),
@@ -225,6 +225,9 @@ impl ContextSource<'_> {
             },
             "StateMachine": {"Id": e.state_machine_arn, "Name": e.state_machine_name},
         });
+        if let (Some(time), Some(execution)) = (e.redrive_time, ctx["Execution"].as_object_mut()) {
+            execution.insert("RedriveTime".into(), Value::String(time.to_rfc3339()));
+        }
         if let Some(obj) = ctx.as_object_mut() {
             if let Some((index, value)) = self.map_item {
                 obj.insert("Map".into(), json!({"Item": {"Index": index, "Value": value}}));

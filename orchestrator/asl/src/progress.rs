@@ -213,6 +213,8 @@ struct Entry {
     awaiting_callback: bool,
     /// What the latest `.waitForTaskToken` scheduling sent, as JSON text.
     callback_request: Option<String>,
+    /// How many redrives came before the entry.
+    redrive: u32,
 }
 
 struct StateDescription {
@@ -238,6 +240,10 @@ struct Fold {
     iteration_of: HashMap<u64, Option<Iteration>>,
     last_event_id: u64,
     transitions: u64,
+    /// How many `ExecutionRedriven` events so far.
+    redrives: u32,
+    /// The entries the execution's end closed, which a redrive may resume.
+    closed_by_end: BTreeSet<u64>,
 }
 
 impl Fold {
@@ -264,6 +270,8 @@ impl Fold {
             iteration_of: HashMap::new(),
             last_event_id: 0,
             transitions: 0,
+            redrives: 0,
+            closed_by_end: BTreeSet::new(),
         }
     }
 
@@ -274,6 +282,9 @@ impl Fold {
         let details = details(event);
         self.last_event_id = self.last_event_id.max(id);
         let inherited = self.owner.get(&previous).copied().flatten();
+        if let Some(entry) = inherited {
+            self.resume_closed(entry);
+        }
         let mut iteration = self.iteration_of.get(&previous).copied().flatten();
         let owner = if event_type.ends_with("StateEntered") {
             self.enter(id, inherited, iteration, event, details)
@@ -283,6 +294,9 @@ impl Fold {
             // Map itself ran in.
             iteration = exited_in;
             owner
+        } else if event_type == "ExecutionRedriven" {
+            self.redrives += 1;
+            None
         } else if event_type.starts_with("Execution") {
             self.end_execution(event_type, details);
             None
@@ -337,6 +351,7 @@ impl Fold {
                 iteration,
                 awaiting_callback: false,
                 callback_request: None,
+                redrive: self.redrives,
             },
         );
         self.entries_of.entry(state).or_default().push(id);
@@ -457,6 +472,20 @@ impl Fold {
         }
     }
 
+    /// A redrive resumed `entry` (a Parallel or Map the execution's end had closed), and the
+    /// entries it runs in: they run again.
+    fn resume_closed(&mut self, entry: u64) {
+        let mut next = Some(entry);
+        while let Some(id) = next.filter(|id| self.closed_by_end.remove(id)) {
+            let Some(entry) = self.entries.get_mut(&id) else { break };
+            entry.outcome = None;
+            entry.pending_failure = None;
+            entry.exited_at = None;
+            self.unfinished.insert(id);
+            next = entry.parent;
+        }
+    }
+
     /// The execution ended: whatever is still running ended with it.
     fn end_execution(&mut self, event_type: &str, details: &Value) {
         let ending = match event_type {
@@ -466,7 +495,8 @@ impl Fold {
             "ExecutionAborted" => StateStatus::Cancelled,
             _ => return,
         };
-        for entry_id in std::mem::take(&mut self.unfinished) {
+        self.closed_by_end = std::mem::take(&mut self.unfinished);
+        for &entry_id in &self.closed_by_end {
             if let Some(entry) = self.entries.get_mut(&entry_id) {
                 entry.outcome = Some(match (&entry.pending_failure, ending) {
                     (Some(failure), _) if failure.timed_out => StateStatus::TimedOut,
@@ -565,6 +595,10 @@ impl Fold {
                 && description.id.starts_with(prefix.as_str())
             {
                 entries.retain(|entry| self.runs_in(entry, *map_entry, *index));
+            }
+            // After a redrive ran a state again, its earlier unsuccessful entries are history.
+            if let Some(newest) = entries.iter().map(|entry| entry.redrive).max() {
+                entries.retain(|entry| entry.redrive == newest || entry.outcome == Some(StateStatus::Succeeded));
             }
             let Some(latest) = entries.last() else { continue };
             let status = aggregate_status(&entries);

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
-use crate::service::{ErrorKind, Service, ServiceError, check_description, why_not_redrivable};
+use crate::service::{ErrorKind, Service, ServiceError, check_description};
 use crate::store::{ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord};
 
 pub(super) type Reply = Result<Value, ApiError>;
@@ -31,7 +31,7 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         "DescribeExecution" => {
             let request: ArnRequest = parse(body)?;
             let record = service.describe_execution(required(&request.execution_arn, "executionArn")?).await?;
-            Ok(describe_execution_reply(&record))
+            Ok(describe_execution_reply(&record, service.redrive_status(&record)))
         }
         "DescribeStateMachineForExecution" => {
             let request: ArnRequest = parse(body)?;
@@ -138,8 +138,10 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
             Ok(json!({}))
         }
         "RedriveExecution" => {
-            let request: ArnRequest = parse(body)?;
-            let redrive_date = service.redrive_execution(required(&request.execution_arn, "executionArn")?).await?;
+            let request: RedriveRequest = parse(body)?;
+            let redrive_date = service
+                .redrive_execution(required(&request.execution_arn, "executionArn")?, request.client_token.as_deref())
+                .await?;
             Ok(json!({ "redriveDate": seconds(redrive_date) }))
         }
         other => Err(ApiError(ServiceError::new(
@@ -171,6 +173,13 @@ pub(super) fn seconds(millis: i64) -> f64 {
 struct ArnRequest {
     state_machine_arn: Option<String>,
     execution_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RedriveRequest {
+    execution_arn: Option<String>,
+    client_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -325,6 +334,7 @@ struct ListRequest {
     next_token: Option<String>,
     state_machine_arn: Option<String>,
     status_filter: Option<String>,
+    redrive_filter: Option<String>,
 }
 
 pub(super) fn with_token(mut reply: Value, next_token: Option<String>) -> Value {
@@ -421,7 +431,8 @@ async fn start_sync_execution(service: &Service, request: StartRequest) -> Reply
     Ok(Value::Object(reply))
 }
 
-fn describe_execution_reply(record: &ExecutionRecord) -> Value {
+/// `redrivable`: whether the execution can be redriven, or why not.
+fn describe_execution_reply(record: &ExecutionRecord, redrivable: Result<(), String>) -> Value {
     let mut reply = json!({
         "executionArn": record.arn,
         "stateMachineArn": record.state_machine_arn,
@@ -430,10 +441,18 @@ fn describe_execution_reply(record: &ExecutionRecord) -> Value {
         "startDate": seconds(record.start_date),
         "input": record.input,
         "inputDetails": {"included": true},
-        "redriveCount": 0,
-        "redriveStatus": "NOT_REDRIVABLE",
-        "redriveStatusReason": why_not_redrivable(record.status),
+        "redriveCount": record.redrive_count,
     });
+    match redrivable {
+        Ok(()) => reply["redriveStatus"] = json!("REDRIVABLE"),
+        Err(reason) => {
+            reply["redriveStatus"] = json!("NOT_REDRIVABLE");
+            reply["redriveStatusReason"] = json!(reason);
+        }
+    }
+    if let Some(date) = record.redrive_date {
+        reply["redriveDate"] = json!(seconds(date));
+    }
     if let Some(stop) = record.stop_date {
         reply["stopDate"] = json!(seconds(stop));
     }
@@ -470,10 +489,21 @@ async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
             ))
         })?),
     };
+    let redriven = match request.redrive_filter.as_deref() {
+        None => None,
+        Some("REDRIVEN") => Some(true),
+        Some("NOT_REDRIVEN") => Some(false),
+        Some(text) => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{text}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"
+            )));
+        }
+    };
     let (executions, next) = service
         .list_executions(
             request.state_machine_arn.as_deref(),
             status,
+            redriven,
             request.max_results,
             request.next_token.as_deref(),
         )
@@ -490,6 +520,10 @@ async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
             });
             if let Some(stop) = execution.stop_date {
                 item["stopDate"] = json!(seconds(stop));
+            }
+            if let Some(date) = execution.redrive_date {
+                item["redriveCount"] = json!(execution.redrive_count);
+                item["redriveDate"] = json!(seconds(date));
             }
             with_version_and_alias(&mut item, execution);
             item

@@ -131,6 +131,18 @@ pub struct ReplayEntry {
     pub entropy: Vec<u64>,
 }
 
+/// A redriven execution, and the step that redrove it.
+pub struct Redriven {
+    /// The execution, ready to be driven (once the step is stored).
+    pub prepared: Prepared,
+    /// The step's journal sequence number.
+    pub sequence: u64,
+    /// The step's journal entry.
+    pub entry: ReplayEntry,
+    /// The step's history events, `ExecutionRedriven` first.
+    pub history: Vec<HistoryEvent>,
+}
+
 /// An execution ready to be driven: just started, or rebuilt from its journal.
 pub struct Prepared {
     execution: Execution,
@@ -323,10 +335,14 @@ impl Engine {
                     outstanding.task_done(*task_id);
                 }
                 Input::TimerFired { timer_id } => outstanding.timer_done(*timer_id),
-                Input::Stop { .. } => {}
+                Input::Stop { .. } | Input::Redrive => {}
             }
+            let redrive = matches!(input, Input::Redrive);
             let mut step = execution.apply(input, entry.at, &mut ReplayEntropy::new(entry.entropy));
             outstanding.absorb(&step.actions);
+            if redrive && !step.history.is_empty() {
+                finished = None;
+            }
             finished = finished.or_else(|| completion(&step.actions));
             history.append(&mut step.history);
             next_sequence += 1;
@@ -339,6 +355,35 @@ impl Engine {
             start: None,
             finished,
             awaiting: Vec::new(),
+        })
+    }
+
+    /// Redrives an execution that [`Engine::resume`] rebuilt after it ended unsuccessfully: takes
+    /// the redrive step, to be stored with [`Redriven::entry`] before the execution is driven
+    /// again. `None` if the execution cannot be redriven.
+    pub fn redrive(&self, prepared: Prepared) -> Option<Redriven> {
+        let Prepared { mut execution, history, next_sequence, .. } = prepared;
+        if !execution.redrivable() {
+            return None;
+        }
+        let at = self.clock.now();
+        let mut entropy = RecordingEntropy::default();
+        let step = execution.apply(Input::Redrive, at, &mut entropy);
+        let entry = ReplayEntry { input: Some(Input::Redrive), at, entropy: entropy.take() };
+        let finished = completion(&step.actions);
+        Some(Redriven {
+            prepared: Prepared {
+                execution,
+                actions: step.actions,
+                history,
+                next_sequence: next_sequence + 1,
+                start: None,
+                finished,
+                awaiting: Vec::new(),
+            },
+            sequence: next_sequence,
+            entry,
+            history: step.history,
         })
     }
 
@@ -520,7 +565,7 @@ impl Engine {
                     announcing.remove(task_id);
                     unparkable.remove(task_id);
                 }
-                Input::Stop { .. } => {}
+                Input::Stop { .. } | Input::Redrive => {}
             }
             let at = self.clock.now();
             // A task's output can be a large document: copy it only when it must be journaled.
@@ -644,7 +689,7 @@ fn forget_work(input: &Input, handles: &mut HashMap<Work, AbortHandle>) {
         Input::TimerFired { timer_id } => {
             handles.remove(&Work::Timer(*timer_id));
         }
-        Input::Stop { .. } => {}
+        Input::Stop { .. } | Input::Redrive => {}
     }
 }
 

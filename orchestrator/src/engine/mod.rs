@@ -18,8 +18,8 @@ mod tasks;
 
 pub use clock::Clock;
 pub use driver::{
-    AwaitedCallback, Engine, ExecutionRecord, Interrupted, Parking, Prepared, ReplayEntry, Signal, StepRecord,
-    StepRecorder,
+    AwaitedCallback, Engine, ExecutionRecord, Interrupted, Parking, Prepared, Redriven, ReplayEntry, Signal,
+    StepRecord, StepRecorder,
 };
 pub use entropy::{SystemEntropy, random_uuid};
 pub(crate) use tasks::function_name;

@@ -109,6 +109,9 @@ impl Service {
             stop_date: None,
             version_arn: target.version_arn.clone(),
             alias_arn: target.alias_arn.clone(),
+            redrive_count: 0,
+            redrive_date: None,
+            redrive_token: None,
         };
         if let Some(outcome) = prepared.finished() {
             // Pass-only machines end within their first step: the row is final from the start.
@@ -262,10 +265,11 @@ impl Service {
         &self,
         state_machine_arn: Option<&str>,
         status: Option<ExecutionStatus>,
+        redriven: Option<bool>,
         max_results: Option<i64>,
         next_token: Option<&str>,
     ) -> ServiceResult<(Vec<ExecutionRecord>, Option<String>)> {
-        let mut filter = ExecutionFilter { status, ..ExecutionFilter::default() };
+        let mut filter = ExecutionFilter { status, redriven, ..ExecutionFilter::default() };
         if let Some(arn) = state_machine_arn {
             let reference = MachineRef::parse(arn)?;
             if self.inner.store.state_machine(&reference.machine_arn).await?.is_none() {
@@ -278,8 +282,11 @@ impl Service {
             }
             filter.state_machine_arn = Some(reference.machine_arn);
         }
-        let scope =
-            format!("executions:{}:{}", state_machine_arn.unwrap_or(""), status.map_or("", ExecutionStatus::as_str));
+        let scope = format!(
+            "executions:{}:{}:{redriven:?}",
+            state_machine_arn.unwrap_or(""),
+            status.map_or("", ExecutionStatus::as_str)
+        );
         let listing = Listing::new(scope);
         let page = listing.request(max_results, next_token, false)?;
         let page = self.inner.store.list_executions(&filter, &page).await?;

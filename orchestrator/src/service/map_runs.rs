@@ -1,13 +1,11 @@
-//! Map Runs and redrives, as far as stepwasm has them.
+//! Map Runs, as far as stepwasm has them.
 //!
 //! A Distributed Map runs its items inside its parent execution, as an inline Map does, so no
 //! execution has Map Runs: the Map Run operations answer as AWS does for an execution without
-//! any. RedriveExecution is refused with AWS's error for an execution that cannot be redriven.
+//! any.
 
 use super::error::{ErrorKind, ServiceError};
-use super::names::execution_parts;
 use super::{Service, ServiceResult};
-use crate::store::ExecutionStatus;
 
 impl Service {
     /// ListMapRuns: an execution's Map Runs, of which there are none (see the module docs).
@@ -29,23 +27,5 @@ impl Service {
             ));
         }
         Err(ServiceError::new(ErrorKind::ResourceNotFound, format!("Resource not found: '{arn}'")))
-    }
-
-    /// RedriveExecution: refused, with why.
-    pub async fn redrive_execution(&self, arn: &str) -> ServiceResult<i64> {
-        execution_parts(arn)?;
-        let execution = self.describe_execution(arn).await?;
-        Err(ServiceError::new(ErrorKind::ExecutionNotRedrivable, why_not_redrivable(execution.status)))
-    }
-}
-
-/// Why an execution in `status` cannot be redriven, as DescribeExecution's
-/// `redriveStatusReason` and RedriveExecution's error say it.
-pub fn why_not_redrivable(status: ExecutionStatus) -> String {
-    match status {
-        ExecutionStatus::Running | ExecutionStatus::Succeeded => {
-            format!("Execution is {} and cannot be redriven", status.as_str())
-        }
-        _ => "This stepwasm server does not redrive executions: start a new execution with the same input".to_owned(),
     }
 }

@@ -22,6 +22,7 @@ mod map_runs;
 mod names;
 mod node;
 mod recorder;
+mod redrive;
 mod versions;
 
 use std::collections::{HashMap, HashSet};
@@ -44,7 +45,6 @@ pub use error::{ErrorKind, ServiceError};
 pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
 pub use functions::FunctionDescription;
 pub use machines::{StateMachineDescription, ValidationReport};
-pub use map_runs::why_not_redrivable;
 pub use versions::{MachineView, RouteRequest, check_description};
 
 /// The service's result type.

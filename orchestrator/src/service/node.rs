@@ -17,7 +17,7 @@ use super::names::state_machine_name;
 use super::recorder::{StoreRecorder, awaited_callbacks, replay_entry};
 use super::{LiveDriver, Service, ServiceError, ServiceResult};
 use crate::engine::{Interrupted, Prepared, Signal};
-use crate::store::{ExecutionStatus, Notice, PostedSignal};
+use crate::store::{ExecutionRecord, ExecutionStatus, Notice, PostedSignal};
 
 impl Service {
     /// Resumes every RUNNING execution this node can claim, and keeps its leases alive.
@@ -242,6 +242,17 @@ impl Service {
                 return Ok(false);
             }
         };
+        let awaiting =
+            self.inner.store.parking(arn).await?.map(|parking| awaited_callbacks(&parking)).unwrap_or_default();
+        let posted = self.inner.store.signals(arn).await?;
+        let prepared = self.rebuild(&record).await?.awaiting(awaiting);
+        self.drive(arn.to_owned(), prepared, posted);
+        Ok(true)
+    }
+
+    /// Rebuilds an execution from its journal.
+    pub(super) async fn rebuild(&self, record: &ExecutionRecord) -> ServiceResult<Prepared> {
+        let arn = &record.arn;
         let machine = self.inner.machines.get(&record.definition)?;
         let machine_record = self.inner.store.state_machine(&record.state_machine_arn).await?;
         let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
@@ -256,17 +267,7 @@ impl Service {
             context.role_arn.clone_from(&machine_record.role_arn);
         }
         let journal = self.inner.store.journal(arn).await?.into_iter().map(replay_entry).collect();
-        let awaiting =
-            self.inner.store.parking(arn).await?.map(|parking| awaited_callbacks(&parking)).unwrap_or_default();
-        let posted = self.inner.store.signals(arn).await?;
-        let prepared = self
-            .inner
-            .engine
-            .resume(machine, input, context, journal)
-            .map_err(ServiceError::internal)?
-            .awaiting(awaiting);
-        self.drive(arn.to_owned(), prepared, posted);
-        Ok(true)
+        self.inner.engine.resume(machine, input, context, journal).map_err(ServiceError::internal)
     }
 
     /// Marks `arn` as about to be driven by this node: `false` when this node drives it already

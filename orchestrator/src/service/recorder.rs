@@ -124,6 +124,7 @@ fn journal_input(input: &Input) -> JournalInput {
         Input::TaskTimedOut { task_id } => JournalInput::TaskTimedOut { task_id: task_id.0 },
         Input::TimerFired { timer_id } => JournalInput::TimerFired { timer_id: timer_id.0 },
         Input::Stop { error, cause } => JournalInput::Stop { error: error.clone(), cause: cause.clone() },
+        Input::Redrive => JournalInput::Redrive,
     }
 }
 
@@ -140,6 +141,7 @@ pub(crate) fn replay_entry(entry: JournalEntry) -> ReplayEntry {
         JournalInput::TaskTimedOut { task_id } => Some(Input::TaskTimedOut { task_id: TaskId(task_id) }),
         JournalInput::TimerFired { timer_id } => Some(Input::TimerFired { timer_id: TimerId(timer_id) }),
         JournalInput::Stop { error, cause } => Some(Input::Stop { error, cause }),
+        JournalInput::Redrive => Some(Input::Redrive),
     };
     ReplayEntry { input, at: Timestamp(entry.at), entropy: entry.entropy }
 }

@@ -11,10 +11,10 @@ use stepwasm_asl::HistoryEvent;
 
 use super::{
     ActivityRecord, ActivityStore, ActivityTask, AliasRecord, AliasWrite, Append, CallbackStore, Completion, Created,
-    ExecutionFilter, ExecutionRecord, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken, JournalEntry,
-    JournalStore, Lease, LeaseStore, Millis, Notice, Page, PageRequest, Parking, PostedSignal, PublishRequest,
-    Published, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent,
-    VersionDeletion, VersionRecord, VersionStore, decide_alias_write, decide_publish, ready,
+    ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken,
+    JournalEntry, JournalStore, Lease, LeaseStore, Millis, Notice, Page, PageRequest, Parking, PostedSignal,
+    PublishRequest, Published, Redrive, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult,
+    StoredEvent, VersionDeletion, VersionRecord, VersionStore, decide_alias_write, decide_publish, ready,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -104,6 +104,17 @@ impl Tables {
 }
 
 impl Tables {
+    fn redrive(&mut self, append: &Append, redrive: &Redrive) -> StoreResult<()> {
+        let arn = &append.execution_arn;
+        let mut record = self.executions.get(arn).cloned().ok_or_else(|| no_execution(arn))?;
+        reopen(&mut record, redrive)?;
+        let journal_len = self.journals.get(arn).map_or(0, Vec::len);
+        let history_len = self.histories.get(arn).map_or(0, Vec::len);
+        check_append(append, journal_len as u64, history_len as u64 + 1)?;
+        self.executions.insert(arn.clone(), record);
+        self.append(append)
+    }
+
     fn unpark(&mut self, arn: &str) {
         if let Some(parking) = self.parked.remove(arn) {
             self.wake_order.remove(&(parking.wake_at.unwrap_or(Millis::MAX), arn.to_owned()));
@@ -270,6 +281,11 @@ impl ExecutionStore for MemoryStore {
 impl JournalStore for MemoryStore {
     fn append(&self, append: Append) -> StoreFuture<'_, ()> {
         let result = self.write().append(&append);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn redrive(&self, append: Append, redrive: Redrive) -> StoreFuture<'_, ()> {
+        let result = self.write().redrive(&append, &redrive);
         Box::pin(std::future::ready(result))
     }
 
@@ -688,6 +704,22 @@ pub(super) fn check_append(append: &Append, next_sequence: u64, next_event: u64)
             )));
         }
     }
+    Ok(())
+}
+
+/// Makes a finished execution RUNNING again for a redrive; refused while it runs.
+pub(super) fn reopen(record: &mut ExecutionRecord, redrive: &Redrive) -> StoreResult<()> {
+    if record.status == ExecutionStatus::Running {
+        return Err(StoreError::Refused(format!("execution {} is running: it cannot be redriven", record.arn)));
+    }
+    record.status = ExecutionStatus::Running;
+    record.output = None;
+    record.error = None;
+    record.cause = None;
+    record.stop_date = None;
+    record.redrive_count = redrive.count;
+    record.redrive_date = Some(redrive.date);
+    record.redrive_token.clone_from(&redrive.client_token);
     Ok(())
 }
 

@@ -263,6 +263,24 @@ pub struct ExecutionRecord {
     pub version_arn: Option<String>,
     /// The alias it was started through, if any.
     pub alias_arn: Option<String>,
+    /// How many times it was redriven.
+    pub redrive_count: u32,
+    /// When it was last redriven.
+    pub redrive_date: Option<Millis>,
+    /// The `clientToken` of its last redrive, so that a retried RedriveExecution is answered
+    /// rather than refused.
+    pub redrive_token: Option<String>,
+}
+
+/// What a redrive writes to an execution's row, with the step that redrives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redrive {
+    /// The execution's redrive count from now on.
+    pub count: u32,
+    /// When it was redriven.
+    pub date: Millis,
+    /// The request's `clientToken`.
+    pub client_token: Option<String>,
 }
 
 /// What creating an execution did.
@@ -326,6 +344,8 @@ pub enum JournalInput {
         /// The cause to record.
         cause: Option<String>,
     },
+    /// RedriveExecution.
+    Redrive,
 }
 
 /// One history event as read back, in AWS's `GetExecutionHistory` shape.
@@ -427,6 +447,8 @@ pub struct ExecutionFilter {
     pub version_arn: Option<String>,
     /// Only those started through this alias.
     pub alias_arn: Option<String>,
+    /// Only those redriven at least once (`true`) or never (`false`).
+    pub redriven: Option<bool>,
 }
 
 impl ExecutionFilter {
@@ -439,6 +461,7 @@ impl ExecutionFilter {
             && self.status.is_none_or(|status| status == execution.status)
             && matches(self.version_arn.as_ref(), execution.version_arn.as_ref())
             && matches(self.alias_arn.as_ref(), execution.alias_arn.as_ref())
+            && self.redriven.is_none_or(|redriven| redriven == (execution.redrive_count > 0))
     }
 }
 
@@ -515,6 +538,10 @@ pub trait JournalStore: Send + Sync {
     /// Appends one step atomically. The future resolves once it is durable; many appends share
     /// one commit (group commit).
     fn append(&self, append: Append) -> StoreFuture<'_, ()>;
+    /// Appends the step that redrives an execution and makes it RUNNING again, in one atomic
+    /// write. Refused ([`StoreError::Refused`]) while the execution runs, or if another writer
+    /// appended first: two redrives never both succeed.
+    fn redrive(&self, append: Append, redrive: Redrive) -> StoreFuture<'_, ()>;
     /// The whole journal of an execution, in order.
     fn journal(&self, execution_arn: &str) -> StoreFuture<'_, Vec<JournalEntry>>;
     /// History events, a page at a time (`after` is the last event id seen).

@@ -26,6 +26,10 @@ pub struct ExecutionContext {
     pub start_time: Timestamp,
     /// Region reported in `TaskScheduled` events.
     pub region: String,
+    /// `$$.Execution.RedriveCount`: how many times the execution was redriven.
+    pub redrive_count: u32,
+    /// `$$.Execution.RedriveTime`: when it was last redriven.
+    pub redrive_time: Option<Timestamp>,
 }
 
 impl ExecutionContext {
@@ -40,6 +44,8 @@ impl ExecutionContext {
             role_arn: "arn:aws:iam::000000000000:role/stepwasm".to_owned(),
             start_time,
             region: "us-east-1".to_owned(),
+            redrive_count: 0,
+            redrive_time: None,
         }
     }
 }
@@ -180,6 +186,10 @@ pub enum Input {
         /// Optional cause.
         cause: Option<String>,
     },
+    /// RedriveExecution: an execution that failed, timed out or was stopped runs again from the
+    /// states that did not succeed (see [`Execution::redrivable`](super::Execution::redrivable)).
+    /// Ignored while the execution runs or after it succeeded.
+    Redrive,
 }
 
 /// The result of starting an execution or applying one input.

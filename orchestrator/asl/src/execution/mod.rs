@@ -17,10 +17,12 @@ use crate::states::{self, Kind};
 use crate::timestamp::Timestamp;
 
 mod io;
+mod redrive;
 mod state_cx;
 
 pub use crate::resource::TaskResource;
 pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TimerId};
+use redrive::Leftovers;
 pub(crate) use state_cx::{Children, Flow, StateCx};
 
 /// AWS fails an execution whose history would exceed 25,000 events; the same bound guarantees that
@@ -176,6 +178,8 @@ pub struct Execution {
     next_task_id: u64,
     next_timer_id: u64,
     outcome: Option<ExecutionOutcome>,
+    /// The frames that failed or were stopped, where a redrive would resume them.
+    unfinished: Leftovers,
 }
 
 impl Execution {
@@ -189,7 +193,6 @@ impl Execution {
         entropy: &mut dyn Entropy,
     ) -> (Execution, Step) {
         let start = machine.start;
-        let timeout = machine.timeout_seconds;
         let input = Arc::new(input);
         let mut exec = Execution {
             machine,
@@ -205,6 +208,7 @@ impl Execution {
             next_task_id: 1,
             next_timer_id: 1,
             outcome: None,
+            unfinished: Leftovers::default(),
         };
         let mut cx = Cx { exec: &mut exec, now, entropy, out: Step::default() };
         let kind = EventKind::ExecutionStarted {
@@ -213,13 +217,7 @@ impl Execution {
             state_machine_arn: cx.exec.ctx.state_machine_arn.clone(),
         };
         cx.push_event(0, kind);
-        if let Some(secs) = timeout {
-            let id = cx.start_timer(
-                now.add_millis(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)),
-                TimerPurpose::ExecutionTimeout,
-            );
-            cx.exec.timeout_timer = Some(id);
-        }
+        cx.start_execution_timeout();
         cx.exec.frames.push(Some(Frame {
             parent: None,
             silent: false,
@@ -237,6 +235,10 @@ impl Execution {
     /// cancelled tasks and timers are ignored, as is everything after the execution ended.
     pub fn apply(&mut self, input: Input, now: Timestamp, entropy: &mut dyn Entropy) -> Step {
         let mut cx = Cx { exec: self, now, entropy, out: Step::default() };
+        if matches!(input, Input::Redrive) {
+            cx.redrive();
+            return cx.out;
+        }
         if cx.exec.outcome.is_some() {
             return cx.out;
         }
@@ -250,6 +252,7 @@ impl Execution {
                 cx.push_event(last, EventKind::ExecutionAborted { error: error.clone(), cause: cause.clone() });
                 cx.end(ExecutionOutcome::Aborted { error, cause });
             }
+            Input::Redrive => {}
         }
         cx.run();
         cx.out
@@ -301,7 +304,7 @@ impl<'x> Cx<'x> {
         let machine = self.machine();
         match machine.state(active.state) {
             Some(st) => f(StateCx { cx: self, fid, st, active }),
-            None => Flow::FailFrame(Failure::new(names::RUNTIME, Some("internal: unknown state".into()))),
+            None => Flow::FailFrame(None, Failure::new(names::RUNTIME, Some("internal: unknown state".into()))),
         }
     }
 
@@ -356,6 +359,15 @@ impl<'x> Cx<'x> {
             self.exec.tokens.insert(t.to_owned(), id);
         }
         id
+    }
+
+    /// Arms the machine's `TimeoutSeconds`, from now.
+    fn start_execution_timeout(&mut self) {
+        if let Some(secs) = self.exec.machine.timeout_seconds {
+            let fire_at = self.now.add_millis(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000));
+            let id = self.start_timer(fire_at, TimerPurpose::ExecutionTimeout);
+            self.exec.timeout_timer = Some(id);
+        }
     }
 
     fn start_timer(&mut self, fire_at: Timestamp, purpose: TimerPurpose) -> TimerId {
@@ -510,7 +522,12 @@ impl<'x> Cx<'x> {
             }
             Flow::Block(active) => self.set_cursor(fid, Cursor::Blocked(active)),
             Flow::Fail { active, failure } => self.fail_state(fid, active, failure),
-            Flow::FailFrame(failure) => self.finish_frame(fid, Err(failure)),
+            Flow::FailFrame(active, failure) => {
+                if let Some(active) = active {
+                    self.set_cursor(fid, Cursor::Blocked(active));
+                }
+                self.finish_frame(fid, Err(failure));
+            }
         }
     }
 
@@ -537,6 +554,7 @@ impl<'x> Cx<'x> {
                 },
             );
         }
+        self.forget_unfinished_under(fid);
         if let (Some(vars), Some(frame)) = (assigned, self.exec.frames.get_mut(fid).and_then(Option::as_mut)) {
             frame.scope.own.extend(vars);
         }
@@ -573,6 +591,7 @@ impl<'x> Cx<'x> {
                 }
                 active.retry_count += 1;
                 active.children_failed = false;
+                self.forget_unfinished_under(fid);
                 let timer = self.state_timer(fid, self.now.add_millis(delay_ms));
                 active.wait = Wait::Backoff(timer);
                 self.set_cursor(fid, Cursor::Blocked(active));
@@ -593,10 +612,13 @@ impl<'x> Cx<'x> {
                 error_output.insert("Cause".into(), Value::String(c.clone()));
             }
             let error_output = Value::Object(error_output);
+            self.forget_unfinished_under(fid);
             let flow = self.with_state(fid, active, |sc| sc.catch_output(catcher, &error_output));
             self.handle(fid, flow);
             return;
         }
+        // Kept as the frame's last cursor, for a redrive to resume from.
+        self.set_cursor(fid, Cursor::Blocked(active));
         self.finish_frame(fid, Err(failure));
     }
 
@@ -667,9 +689,13 @@ impl<'x> Cx<'x> {
         let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
             return;
         };
-        match frame.parent {
+        let (parent, silent, last_event) = (frame.parent, frame.silent, frame.last_event);
+        if result.is_err() {
+            self.keep_unfinished(fid, frame);
+        }
+        match parent {
             None => {
-                let last = frame.last_event;
+                let last = last_event;
                 match result {
                     Ok(output) => {
                         self.push_event(last, EventKind::ExecutionSucceeded { output: Arc::clone(&output) });
@@ -688,8 +714,8 @@ impl<'x> Cx<'x> {
                 let Some(parent) = self.exec.frames.get_mut(pfid).and_then(Option::as_mut) else {
                     return;
                 };
-                if !frame.silent {
-                    parent.last_event = parent.last_event.max(frame.last_event);
+                if !silent {
+                    parent.last_event = parent.last_event.max(last_event);
                 }
                 let Cursor::Blocked(active) = std::mem::replace(&mut parent.cursor, Cursor::Done) else {
                     return;
@@ -703,11 +729,23 @@ impl<'x> Cx<'x> {
 
     /// Abandons frame `fid` and everything under it, cancelling its tasks and timers.
     pub(crate) fn abort_frame(&mut self, fid: usize) {
-        let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
+        let Some(mut frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
             return;
         };
-        if let Cursor::Blocked(active) | Cursor::Run(active) = frame.cursor {
-            self.abort_wait(active.wait);
+        let children = match &mut frame.cursor {
+            Cursor::Blocked(active) | Cursor::Run(active) => match &active.wait {
+                Wait::Children(children) => children.running_frames(),
+                _ => {
+                    let wait = std::mem::replace(&mut active.wait, Wait::None);
+                    self.abort_wait(wait);
+                    Vec::new()
+                }
+            },
+            Cursor::Enter { .. } | Cursor::Done => Vec::new(),
+        };
+        self.keep_unfinished(fid, frame);
+        for child in children {
+            self.abort_frame(child);
         }
     }
 
@@ -744,6 +782,9 @@ impl<'x> Cx<'x> {
             self.out.actions.push(Action::CancelTimer { timer_id: t });
         }
         self.exec.ready.clear();
+        if matches!(outcome, ExecutionOutcome::Succeeded(_)) {
+            self.exec.unfinished.clear();
+        }
         self.out.actions.push(Action::Complete(outcome.clone()));
         self.exec.outcome = Some(outcome);
     }

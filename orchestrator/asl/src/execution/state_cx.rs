@@ -20,8 +20,9 @@ pub(crate) enum Flow {
     Block(Active),
     /// The state failed: Retry, then Catch, then propagate.
     Fail { active: Active, failure: Failure },
-    /// The frame fails without Retry/Catch (no state is active any more).
-    FailFrame(Failure),
+    /// The frame fails without Retry/Catch: the state's Catch itself failed, or (`None`) no
+    /// state is active.
+    FailFrame(Option<Active>, Failure),
 }
 
 /// Children of a Parallel or Map state.

@@ -87,11 +87,14 @@ fn eval(sc: &mut StateCx<'_, '_>, t: &JTemplate, field: &str, s: &States<'_>) ->
     let mut context = json!({
         "Execution": {
             "Id": ctx.execution_arn, "Name": ctx.execution_name, "RoleArn": ctx.role_arn,
-            "StartTime": ctx.start_time.to_rfc3339(), "RedriveCount": 0,
+            "StartTime": ctx.start_time.to_rfc3339(), "RedriveCount": ctx.redrive_count,
         },
         "State": {"EnteredTime": sc.active.entered_at.to_rfc3339(), "Name": sc.st.name, "RetryCount": sc.active.retry_count},
         "StateMachine": {"Id": ctx.state_machine_arn, "Name": ctx.state_machine_name},
     });
+    if let (Some(time), Some(execution)) = (ctx.redrive_time, context["Execution"].as_object_mut()) {
+        execution.insert("RedriveTime".into(), Value::String(time.to_rfc3339()));
+    }
     if let (Some((i, v)), Some(obj)) = (s.map_item, context.as_object_mut()) {
         obj.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
     }
@@ -204,12 +207,12 @@ pub(super) fn catch_output(
     let s = States { error_output: Some(error_output), ..States::of(&input) };
     let assigned = match assign(&mut sc, assign_template, &s) {
         Ok(a) => a,
-        Err(f) => return Flow::FailFrame(f),
+        Err(f) => return Flow::FailFrame(Some(sc.active), f),
     };
     let output = match output {
         Some(t) => match eval(&mut sc, t, "Output", &s) {
             Ok(v) => v,
-            Err(f) => return Flow::FailFrame(f),
+            Err(f) => return Flow::FailFrame(Some(sc.active), f),
         },
         None => error_output.clone(),
     };

@@ -125,11 +125,14 @@ pub(super) fn catch_output(
 ) -> Flow {
     let assigned = match assign(&mut sc, assign_template, error_output) {
         Ok(a) => a,
-        Err(failure) => return Flow::FailFrame(failure),
+        Err(failure) => return Flow::FailFrame(Some(sc.active), failure),
     };
     let error_output = Arc::new(error_output.clone());
     match payload::apply_result_path(result_path, &sc.active.raw_input.share(), error_output) {
         Ok(output) => sc.exit(output, Transition::Next(next), assigned),
-        Err(d) => Flow::FailFrame(result_path_failure(&sc, &d)),
+        Err(d) => {
+            let failure = result_path_failure(&sc, &d);
+            Flow::FailFrame(Some(sc.active), failure)
+        }
     }
 }

@@ -362,9 +362,31 @@ pub(crate) fn on_child(
                         EventKind::MapRunFailed { error: failure.error.clone(), cause: failure.cause.clone() },
                     );
                 }
+                // The finished iterations' results stay, for a redrive.
+                children.running.clear();
+                sc.active.wait = Wait::Children(children);
                 sc.active.children_failed = true;
                 return sc.fail(failure);
             }
+        }
+    }
+    fill(sc, spec, children)
+}
+
+/// A redrive runs the unsuccessful iterations again, then those never started.
+pub(crate) fn resume(mut sc: StateCx<'_, '_>, spec: &Spec, iterations: Vec<(usize, usize)>) -> Flow {
+    let Wait::Children(mut children) = std::mem::replace(&mut sc.active.wait, Wait::None) else {
+        return sc.block();
+    };
+    let fid = sc.fid;
+    children.running.clear();
+    children.failures = 0;
+    for (index, iteration) in iterations {
+        if !spec.distributed {
+            sc.cx.emit(fid, EventKind::MapIterationStarted { name: sc.st.name.clone(), index });
+        }
+        if sc.cx.restore(iteration) {
+            children.running.push((index, iteration));
         }
     }
     fill(sc, spec, children)

@@ -128,6 +128,16 @@ pub(crate) fn on_task_reply(sc: StateCx<'_, '_>, reply: TaskReply) -> Flow {
     }
 }
 
+/// A redrive resumes the Parallel or Map state: `children` (slot, frame) are the unsuccessful
+/// children it rebuilt, which run again; the others keep their results.
+pub(crate) fn resume(sc: StateCx<'_, '_>, children: Vec<(usize, usize)>) -> Flow {
+    match &sc.st.kind {
+        Kind::Parallel(_) => parallel::resume(sc, children),
+        Kind::Map(spec) => map::resume(sc, spec, children),
+        _ => sc.block(),
+    }
+}
+
 /// Child frame `child`, in `slot` of the Parallel or Map state, finished with `result`.
 pub(crate) fn on_child(sc: StateCx<'_, '_>, slot: usize, child: usize, result: Result<Value, Failure>) -> Flow {
     match &sc.st.kind {

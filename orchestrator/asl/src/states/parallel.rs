@@ -103,10 +103,28 @@ pub(crate) fn on_child(mut sc: StateCx<'_, '_>, slot: usize, child: usize, resul
             for other in children.running_frames() {
                 sc.cx.abort_frame(other);
             }
+            // The finished branches' results stay, for a redrive.
+            children.running.clear();
+            sc.active.wait = Wait::Children(children);
             sc.active.children_failed = true;
             sc.fail(failure)
         }
     }
+}
+
+/// A redrive runs the unsuccessful branches again.
+pub(crate) fn resume(mut sc: StateCx<'_, '_>, branches: Vec<(usize, usize)>) -> Flow {
+    let Wait::Children(mut children) = std::mem::replace(&mut sc.active.wait, Wait::None) else {
+        return sc.block();
+    };
+    children.running.clear();
+    for (slot, branch) in branches {
+        if sc.cx.restore(branch) {
+            children.running.push((slot, branch));
+        }
+    }
+    sc.active.wait = Wait::Children(children);
+    sc.block()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::super::memory::{
 };
 use super::super::{
     Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
-    Millis, Page, PageRequest, Parking, StoreError, StoreFuture, StoreResult, StoredEvent,
+    Millis, Page, PageRequest, Parking, Redrive, StoreError, StoreFuture, StoreResult, StoredEvent,
 };
 use super::group_commit::PendingAppend;
 use super::{PostgresStore, failed, from_sql_int, get, json, sql_limit, to_sql_int};
@@ -21,7 +21,8 @@ use sha2::{Digest, Sha256};
 
 /// An execution's columns, from `executions e JOIN definitions d`.
 const EXECUTION_COLUMNS: &str = "e.arn, e.state_machine_arn, e.name, d.definition, e.status, e.input, e.output, \
-     e.error, e.cause, e.start_date, e.stop_date, e.version_arn, e.alias_arn";
+     e.error, e.cause, e.start_date, e.stop_date, e.version_arn, e.alias_arn, e.redrive_count, e.redrive_date, \
+     e.redrive_token";
 
 const EXECUTIONS: &str = "executions e JOIN definitions d ON d.id = e.definition_id";
 
@@ -43,6 +44,10 @@ fn execution(row: &Row) -> StoreResult<ExecutionRecord> {
         stop_date: get(row, 10)?,
         version_arn: get(row, 11)?,
         alias_arn: get(row, 12)?,
+        redrive_count: u32::try_from(get::<i64>(row, 13)?)
+            .map_err(|_| StoreError::Corrupt(format!("execution {arn}: a redrive count out of range")))?,
+        redrive_date: get(row, 14)?,
+        redrive_token: get(row, 15)?,
         arn,
     })
 }
@@ -197,6 +202,57 @@ impl PostgresStore {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    async fn insert_redrive(&self, append: Append, redrive: Redrive, step: EncodedStep) -> StoreResult<()> {
+        let arn = &append.execution_arn;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(failed("starting a transaction"))?;
+        // The row lock makes a concurrent redrive wait, then find the execution running.
+        let reopened = query(
+            &tx,
+            "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL, \
+             redrive_count = $2, redrive_date = $3, redrive_token = $4 WHERE arn = $1 AND status <> 'RUNNING' \
+             RETURNING id",
+            &[arn, &i64::from(redrive.count), &redrive.date, &redrive.client_token],
+            "reopening an execution",
+        )
+        .await?;
+        let Some(row) = reopened.first() else {
+            let found = query(&tx, "SELECT id FROM executions WHERE arn = $1", &[arn], "reading an execution").await?;
+            return Err(match found.first() {
+                Some(_) => StoreError::Refused(format!("execution {arn} is running: it cannot be redriven")),
+                None => no_execution(arn),
+            });
+        };
+        let execution: i64 = get(row, 0)?;
+        let last = query(
+            &tx,
+            "SELECT sequence, first_event, event_count FROM steps WHERE execution_id = $1 \
+             ORDER BY sequence DESC LIMIT 1",
+            &[&execution],
+            "reading the last step",
+        )
+        .await?;
+        let (next_sequence, next_event) = match last.first() {
+            Some(row) => {
+                let (sequence, first, count): (i64, i64, i64) = (get(row, 0)?, get(row, 1)?, get(row, 2)?);
+                (sequence + 1, if count == 0 { first.max(1) } else { first + count })
+            }
+            None => (0, 1),
+        };
+        check_append(&append, from_sql_int(next_sequence, "sequence")?, from_sql_int(next_event, "event id")?)?;
+        insert_step(&tx, execution, &step, next_event).await?;
+        if let Some(c) = &append.completion {
+            execute(
+                &tx,
+                "UPDATE executions SET status = $2, output = $3, error = $4, cause = $5, stop_date = $6 WHERE id = $1",
+                &[&execution, &c.status.as_str(), &c.output, &c.error, &c.cause, &c.stop_date],
+                "completing an execution",
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(failed("committing a redrive"))
+    }
+
     async fn park_execution(&self, arn: &str, parking: &Parking) -> StoreResult<()> {
         let text = serde_json::to_string(parking)
             .map_err(|e| StoreError::database(format!("the parking of {arn} cannot be encoded"), e))?;
@@ -264,6 +320,11 @@ impl PostgresStore {
         if let Some(alias) = &filter.alias_arn {
             params.push(alias);
             conditions.push(format!("e.alias_arn = ${}", params.len()));
+        }
+        match filter.redriven {
+            Some(true) => conditions.push("e.redrive_count > 0".to_owned()),
+            Some(false) => conditions.push("e.redrive_count = 0".to_owned()),
+            None => {}
         }
         // Newest first by default, so "after" means an older key.
         let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };
@@ -426,6 +487,13 @@ impl JournalStore for PostgresStore {
         Box::pin(async move {
             let step = encode_step(&append)?;
             self.insert_append(append, step).await
+        })
+    }
+
+    fn redrive(&self, append: Append, redrive: Redrive) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let step = encode_step(&append)?;
+            self.insert_redrive(append, redrive, step).await
         })
     }
 

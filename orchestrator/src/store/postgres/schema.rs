@@ -218,6 +218,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX executions_by_version ON executions (version_arn, start_date, arn) WHERE version_arn IS NOT NULL;
     CREATE INDEX executions_by_alias ON executions (alias_arn, start_date, arn) WHERE alias_arn IS NOT NULL;
 ",
+    "
+    -- 6: how often each execution was redriven, when last, and with which client token.
+    ALTER TABLE executions ADD COLUMN redrive_count BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN redrive_date BIGINT;
+    ALTER TABLE executions ADD COLUMN redrive_token TEXT;
+",
 ];
 
 /// The newest schema version this build knows.

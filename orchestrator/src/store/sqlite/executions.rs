@@ -12,14 +12,15 @@ use super::super::memory::{
 };
 use super::super::{
     Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
-    Millis, Page, PageRequest, Parking, StoreError, StoreFuture, StoreResult, StoredEvent, ready,
+    Millis, Page, PageRequest, Parking, Redrive, StoreError, StoreFuture, StoreResult, StoredEvent, ready,
 };
 use super::schema::{definition_hash, definition_id};
 use super::{SqliteStore, from_sql_int, json, sql_limit, to_sql_int};
 
 /// An execution's columns, from `executions e JOIN definitions d`.
 const EXECUTION_COLUMNS: &str = "e.arn, e.state_machine_arn, e.name, d.definition, e.status, e.input, e.output, \
-     e.error, e.cause, e.start_date, e.stop_date, e.version_arn, e.alias_arn";
+     e.error, e.cause, e.start_date, e.stop_date, e.version_arn, e.alias_arn, e.redrive_count, e.redrive_date, \
+     e.redrive_token";
 
 const EXECUTIONS: &str = "executions e JOIN definitions d ON d.id = e.definition_id";
 
@@ -40,6 +41,9 @@ fn execution_row(row: &Row<'_>) -> rusqlite::Result<(ExecutionRecord, String)> {
         stop_date: row.get(10)?,
         version_arn: row.get(11)?,
         alias_arn: row.get(12)?,
+        redrive_count: row.get(13)?,
+        redrive_date: row.get(14)?,
+        redrive_token: row.get(15)?,
     };
     Ok((record, status))
 }
@@ -140,6 +144,25 @@ fn insert_append(conn: &Connection, append: &Append, step: &EncodedStep) -> Stor
     Ok(())
 }
 
+/// Reopens a finished execution and appends the step that redrives it.
+fn insert_redrive(conn: &Connection, append: &Append, redrive: &Redrive, step: &EncodedStep) -> StoreResult<()> {
+    let arn = &append.execution_arn;
+    let reopened = conn
+        .prepare_cached(
+            "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL, \
+             redrive_count = ?2, redrive_date = ?3, redrive_token = ?4 WHERE arn = ?1 AND status <> 'RUNNING'",
+        )?
+        .execute(params![arn, redrive.count, redrive.date, redrive.client_token])?;
+    if reopened == 0 {
+        return Err(match execution_id(conn, arn)? {
+            Some(_) => StoreError::Refused(format!("execution {arn} is running: it cannot be redriven")),
+            None => no_execution(arn),
+        });
+    }
+    // A refused step rolls the whole write back, reopening included.
+    insert_append(conn, append, step)
+}
+
 /// Ends a parking, if the execution is parked.
 fn unpark(conn: &Connection, execution: i64) -> StoreResult<()> {
     let unparked = conn
@@ -222,6 +245,13 @@ impl JournalStore for SqliteStore {
     fn append(&self, append: Append) -> StoreFuture<'_, ()> {
         match encode_step(&append) {
             Ok(step) => self.write_async(move |conn| insert_append(conn, &append, &step)),
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
+    }
+
+    fn redrive(&self, append: Append, redrive: Redrive) -> StoreFuture<'_, ()> {
+        match encode_step(&append) {
+            Ok(step) => self.write_async(move |conn| insert_redrive(conn, &append, &redrive, &step)),
             Err(error) => Box::pin(std::future::ready(Err(error))),
         }
     }
@@ -340,6 +370,11 @@ impl SqliteStore {
         if let Some(alias) = &filter.alias_arn {
             args.push(SqlValue::Text(alias.clone()));
             conditions.push(format!("e.alias_arn = ?{}", args.len()));
+        }
+        match filter.redriven {
+            Some(true) => conditions.push("e.redrive_count > 0".to_owned()),
+            Some(false) => conditions.push("e.redrive_count = 0".to_owned()),
+            None => {}
         }
         // Newest first by default, so "after" means an older key.
         let (direction, compare) = if page.reverse { ("ASC", ">") } else { ("DESC", "<") };

@@ -271,6 +271,14 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX executions_by_alias ON executions (alias_arn, start_date, arn) WHERE alias_arn IS NOT NULL;
         ",
     ),
+    // 7: how often each execution was redriven, when last, and with which client token.
+    Migration::Script(
+        "
+        ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE executions ADD COLUMN redrive_date INTEGER;
+        ALTER TABLE executions ADD COLUMN redrive_token TEXT;
+        ",
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -19,7 +19,9 @@ use super::{
 };
 use crate::store::postgres::test_server::TestServer;
 
+mod redrive;
 mod versions;
+use redrive::{a_redrive_with_a_step_out_of_order_changes_nothing, redrives_reopen_once_and_are_counted};
 use versions::{
     aliases_route_to_versions_that_exist_and_keep_them, versions_are_numbered_once_and_listed_newest_first,
 };
@@ -56,6 +58,9 @@ fn execution(machine: &str, name: &str, start_date: Millis) -> ExecutionRecord {
         stop_date: None,
         version_arn: None,
         alias_arn: None,
+        redrive_count: 0,
+        redrive_date: None,
+        redrive_token: None,
     }
 }
 
@@ -744,6 +749,8 @@ suite!(
     functions_are_replaced_by_name_and_keep_their_components,
     versions_are_numbered_once_and_listed_newest_first,
     aliases_route_to_versions_that_exist_and_keep_them,
+    redrives_reopen_once_and_are_counted,
+    a_redrive_with_a_step_out_of_order_changes_nothing,
 );
 
 #[tokio::test]

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import boto3
@@ -328,11 +329,54 @@ expect_error("StateMachineDoesNotExist", lambda: sfn.start_execution(stateMachin
 sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
 expect_error("ResourceNotFound", lambda: sfn.describe_state_machine_alias(stateMachineAliasArn=alias), "delete_state_machine_alias")
 
+# --- redrive ------------------------------------------------------------------------------------
+review = sfn.create_activity(name="redrive-review")["activityArn"]
+redrivable = sfn.create_state_machine(
+    name="redrivable",
+    definition=json.dumps({"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Pack", "States": {"Pack": {"Type": "Pass", "Result": "packed", "End": True}}},
+        {"StartAt": "Review", "States": {"Review": {"Type": "Task", "Resource": review, "End": True}}},
+    ]}}}),
+    roleArn=ROLE,
+)["stateMachineArn"]
+run = sfn.start_execution(stateMachineArn=redrivable, input='{"doc": 9}')["executionArn"]
+first = sfn.get_activity_task(activityArn=review, workerName="worker-1")
+sfn.send_task_failure(taskToken=first["taskToken"], error="Rejected", cause="not yet")
+failed = wait(run)
+check(failed["status"] == "FAILED" and failed["redriveStatus"] == "REDRIVABLE" and failed["redriveCount"] == 0, "a failed execution is REDRIVABLE")
+redrive_date = sfn.redrive_execution(executionArn=run)["redriveDate"]
+redriven = sfn.describe_execution(executionArn=run)
+check(redriven["status"] == "RUNNING" and redriven["redriveCount"] == 1 and redriven["redriveDate"] == redrive_date, "redrive_execution runs it again, counted and dated")
+expect_error("ExecutionNotRedrivable", lambda: sfn.redrive_execution(executionArn=run), "a running execution cannot be redriven")
+second = sfn.get_activity_task(activityArn=review, workerName="worker-1")
+check(json.loads(second["input"]) == {"doc": 9}, "the failed state runs again with its first input")
+sfn.send_task_success(taskToken=second["taskToken"], output='"approved"')
+done = wait(run)
+check(done["status"] == "SUCCEEDED" and json.loads(done["output"]) == ["packed", "approved"], "the redriven execution succeeds, keeping the branch that had")
+events = history(run)
+names = entered(events)
+redriven_events = [e for e in events if e["type"] == "ExecutionRedriven"]
+check(names.count("Pack") == 1 and names.count("Review") == 2, f"only the failed branch ran again ({names})")
+check(len(redriven_events) == 1 and redriven_events[0]["executionRedrivenEventDetails"] == {"redriveCount": 1}, "the history records ExecutionRedriven")
+check([e["id"] for e in events] == list(range(1, len(events) + 1)), "the history continues with the same ids")
+listed = [e for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=redrivable, redriveFilter="REDRIVEN") for e in page["executions"]]
+check([(e["executionArn"], e["redriveCount"]) for e in listed] == [(run, 1)], "list_executions filters redriven executions")
+expect_error("ExecutionNotRedrivable", lambda: sfn.redrive_execution(executionArn=run), "a succeeded execution cannot be redriven")
+check(sfn.describe_execution(executionArn=run)["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven", "describe_execution says why not")
+
+stopped = sfn.start_execution(stateMachineArn=redrivable, input='{"doc": 10}')["executionArn"]
+sfn.stop_execution(executionArn=stopped, error="Operator")
+check(wait(stopped)["status"] == "ABORTED", "stop_execution aborts")
+token = str(uuid.uuid4())
+date = sfn.redrive_execution(executionArn=stopped, clientToken=token)["redriveDate"]
+check(sfn.redrive_execution(executionArn=stopped, clientToken=token)["redriveDate"] == date, "a retried redrive_execution with its clientToken answers as the first")
+task = sfn.get_activity_task(activityArn=review, workerName="worker-1")
+sfn.send_task_success(taskToken=task["taskToken"], output='"late"')
+check(json.loads(wait(stopped)["output"]) == ["packed", "late"], "an aborted execution is redriven from where it stopped")
+
 # --- every operation answers -----------------------------------------------------------------------
 check(sfn.list_map_runs(executionArn=declined)["mapRuns"] == [], "list_map_runs: a Distributed Map runs inline, so there are none")
 expect_error("ResourceNotFound", lambda: sfn.describe_map_run(mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:order-pipeline/Map:1"), "describe_map_run names no Map Run")
-expect_error("ExecutionNotRedrivable", lambda: sfn.redrive_execution(executionArn=declined), "redrive_execution is refused")
-check(sfn.describe_execution(executionArn=declined)["redriveStatus"] == "NOT_REDRIVABLE", "describe_execution says it cannot be redriven")
 # Sends requests with members missing, so each operation's own checks answer.
 unchecked = client(parameter_validation=False)
 operations = unchecked.meta.service_model.operation_names

@@ -236,7 +236,7 @@ describe("the web console", () => {
     await page.close();
   });
 
-  test("stops a waiting execution and re-runs it with the same input", async () => {
+  test("stops a waiting execution, redrives it, and re-runs it with the same input", async () => {
     const input = JSON.stringify({ ...LARGE_ORDER, orderId: "ord-e2e-3" });
     const { executionArn } = await aws(server.endpoint, "StartExecution", {
       stateMachineArn: APPROVAL_MACHINE,
@@ -251,6 +251,17 @@ describe("the web console", () => {
     await node(page, "RequestApproval").and(page.locator('[data-status="cancelled"]')).waitFor();
     assert.equal(await page.getByTestId("stop-execution").isVisible(), false, "a stopped execution cannot be stopped again");
     assert.equal((await aws(server.endpoint, "DescribeExecution", { executionArn })).status, "ABORTED");
+
+    // Redrive resumes the stopped execution where it was, live, under the same ARN.
+    await page.getByTestId("redrive-execution").click();
+    await page.locator('[data-testid="execution-status"][data-status="RUNNING"]').waitFor();
+    await node(page, "RequestApproval").and(page.locator('[data-status="in-progress"]')).waitFor();
+    assert.equal(await page.getByTestId("redrive-execution").isVisible(), false, "a running execution cannot be redriven");
+    const redriven = await aws(server.endpoint, "DescribeExecution", { executionArn });
+    assert.equal(redriven.status, "RUNNING");
+    assert.equal(redriven.redriveCount, 1);
+    await aws(server.endpoint, "StopExecution", { executionArn });
+    await page.locator('[data-testid="execution-status"][data-status="ABORTED"]').waitFor();
 
     await page.getByTestId("rerun-execution").click();
     await page.waitForURL((url) => !decodeURIComponent(url.hash).endsWith(":e2e-stopped"));

@@ -22,7 +22,9 @@
 //!   [`StateMachine::describe`] renders its shape as JSON (states, transitions, Retry/Catch).
 //! - [`Execution`]: one run. [`Execution::start`] records `ExecutionStarted` and runs until every
 //!   branch waits for a task or timer; [`Execution::apply`] feeds one [`Input`] (a task result, a
-//!   fired timer, a stop request) and runs again. Both return a [`Step`].
+//!   fired timer, a stop request) and runs again. Both return a [`Step`]. An execution that
+//!   failed, timed out or was stopped keeps what did not succeed, and [`Input::Redrive`] runs it
+//!   again from there ([`Execution::redrivable`]).
 //! - [`HistoryEvent`]: what happened, in AWS `GetExecutionHistory` shape
 //!   ([`HistoryEvent::to_aws_json`]), with ids and `previousEventId` links.
 //! - [`Action`] / [`Input`]: the driver's side of the conversation. `InvokeTask` is answered with

@@ -179,8 +179,10 @@ async fn relay(
 }
 
 /// Sends the stored events after `last`. `Some(true)` when the execution has ended, `None`
-/// when the client is gone or the store failed.
+/// when the client is gone or the store failed. Only the last event can end it: a redriven
+/// execution's history goes on past its first end.
 async fn send_stored(service: &Service, arn: &str, last: &mut u64, sender: &mpsc::Sender<Event>) -> Option<bool> {
+    let mut ended = false;
     loop {
         let page = PageRequest { limit: 500, after: Some(last.to_string()), reverse: false };
         let page = service.store().history(arn, &page).await.ok()?;
@@ -190,12 +192,10 @@ async fn send_stored(service: &Service, arn: &str, last: &mut u64, sender: &mpsc
             }
             sender.send(to_sse(stored.id, &stored.event)).await.ok()?;
             *last = stored.id;
-            if is_final(&stored.event) {
-                return Some(true);
-            }
+            ended = is_final(&stored.event);
         }
         if page.next.is_none() {
-            return Some(false);
+            return Some(ended);
         }
     }
 }

@@ -168,7 +168,7 @@ impl Prepared {
         self
     }
 
-    /// What the start step does first: the tasks it schedules, say.
+    /// What driving does first: the tasks the start (or redrive) step schedules, say.
     pub fn start_actions(&self) -> &[Action] {
         &self.actions
     }

@@ -9,7 +9,7 @@
 //! [`JournalStore::redrive`]: crate::store::JournalStore::redrive
 
 use super::error::{ErrorKind, ServiceError};
-use super::recorder::completion;
+use super::recorder::{completion, issue_tokens};
 use super::{Service, ServiceResult};
 use crate::store::{Append, ExecutionRecord, ExecutionStatus, JournalEntry, JournalInput, Millis, Redrive, StoreError};
 
@@ -71,7 +71,12 @@ impl Service {
             date: at.0,
             client_token: client_token.map(str::to_owned),
         };
-        match self.inner.store.redrive(append, redrive).await {
+        // As for every step: the tokens it hands out are routable before it is stored.
+        let stored = match issue_tokens(&*self.inner.store, arn, redriven.prepared.start_actions()).await {
+            Ok(()) => self.inner.store.redrive(append, redrive).await,
+            Err(error) => Err(error),
+        };
+        match stored {
             Ok(()) => {}
             Err(StoreError::Refused(_)) => {
                 let _ = self.inner.store.release(arn, &self.inner.config.node_id).await;

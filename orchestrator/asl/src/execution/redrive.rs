@@ -247,8 +247,8 @@ mod tests {
         }
 
         /// Answers the task whose payload is `payload`.
-        fn answer(&mut self, payload: Value, ok: bool) -> Vec<String> {
-            let index = self.tasks.iter().position(|(_, p)| *p == payload).unwrap_or_else(|| {
+        fn answer(&mut self, payload: &Value, ok: bool) -> Vec<String> {
+            let index = self.tasks.iter().position(|(_, p)| p == payload).unwrap_or_else(|| {
                 panic!("no task for {payload}; waiting for {:?}", self.tasks);
             });
             let (task_id, payload) = self.tasks.remove(index);
@@ -281,7 +281,7 @@ mod tests {
         );
         let mut run = Run::start(&def, json!({}));
         assert_eq!(run.payloads(), [json!({"order": 7, "redrives": 0})]);
-        run.answer(json!({"order": 7, "redrives": 0}), false);
+        run.answer(&json!({"order": 7, "redrives": 0}), false);
         assert!(matches!(run.outcome(), Some(ExecutionOutcome::Failed { error: Some(e), .. }) if e == "Boom"));
         assert!(run.exec.redrivable());
 
@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(redriven.to_aws_json()["executionRedrivenEventDetails"], json!({"redriveCount": 1}));
         assert_eq!(redriven.previous_event_id, redriven.id - 1, "follows ExecutionFailed");
 
-        run.answer(json!({"order": 7, "redrives": 1}), true);
+        run.answer(&json!({"order": 7, "redrives": 1}), true);
         assert_eq!(run.outcome(), Some(&ExecutionOutcome::Succeeded(json!({"done": {"order": 7, "redrives": 1}}))));
         assert!(!run.exec.redrivable(), "a succeeded execution cannot be redriven");
         assert_eq!(run.apply(Input::Redrive), Vec::<String>::new());
@@ -312,8 +312,8 @@ mod tests {
             task(r#"{"branch":"b"}"#, r#""End":true"#)
         );
         let mut run = Run::start(&def, json!({}));
-        run.answer(json!({"branch": "a"}), true);
-        run.answer(json!({"branch": "b"}), false);
+        run.answer(&json!({"branch": "a"}), true);
+        run.answer(&json!({"branch": "b"}), false);
         assert!(matches!(run.outcome(), Some(ExecutionOutcome::Failed { .. })));
 
         let events = run.apply(Input::Redrive);
@@ -323,7 +323,7 @@ mod tests {
             "B only, B0 not again"
         );
         assert_eq!(run.payloads(), [json!({"branch": "b"})]);
-        run.answer(json!({"branch": "b"}), true);
+        run.answer(&json!({"branch": "b"}), true);
         assert_eq!(
             run.outcome(),
             Some(&ExecutionOutcome::Succeeded(json!([{"done": {"branch": "a"}}, {"done": {"branch": "b"}}]))),
@@ -346,12 +346,12 @@ mod tests {
             let progress = project(run.exec.machine(), &events);
             ["Both", "Both/0/A", "Both/1/B"].map(|id| progress.states[id].status)
         };
-        run.answer(json!({"branch": "a"}), true);
-        run.answer(json!({"branch": "b"}), false);
+        run.answer(&json!({"branch": "a"}), true);
+        run.answer(&json!({"branch": "b"}), false);
         assert_eq!(statuses(&run), [StateStatus::Failed, StateStatus::Succeeded, StateStatus::Failed]);
         run.apply(Input::Redrive);
         assert_eq!(statuses(&run), [StateStatus::InProgress, StateStatus::Succeeded, StateStatus::InProgress]);
-        run.answer(json!({"branch": "b"}), true);
+        run.answer(&json!({"branch": "b"}), true);
         assert_eq!(statuses(&run), [StateStatus::Succeeded; 3]);
     }
 
@@ -363,9 +363,9 @@ mod tests {
             task(r#"{"item.$":"$"}"#, r#""End":true"#)
         );
         let mut run = Run::start(&def, json!([0, 1, 2, 3]));
-        run.answer(json!({"item": 0}), true);
+        run.answer(&json!({"item": 0}), true);
         // Item 2 starts in item 0's place; item 1 fails, abandoning item 2, and item 3 never starts.
-        run.answer(json!({"item": 1}), false);
+        run.answer(&json!({"item": 1}), false);
         assert!(matches!(run.outcome(), Some(ExecutionOutcome::Failed { .. })));
 
         let events = run.apply(Input::Redrive);
@@ -375,10 +375,10 @@ mod tests {
             "iterations 1 and 2 start again: {events:?}"
         );
         assert_eq!(run.payloads(), [json!({"item": 1}), json!({"item": 2})]);
-        run.answer(json!({"item": 2}), true);
+        run.answer(&json!({"item": 2}), true);
         assert_eq!(run.payloads(), [json!({"item": 1}), json!({"item": 3})], "item 3 takes the free place");
-        run.answer(json!({"item": 3}), true);
-        run.answer(json!({"item": 1}), true);
+        run.answer(&json!({"item": 3}), true);
+        run.answer(&json!({"item": 1}), true);
         let done = |i: i64| json!({"done": {"item": i}});
         assert_eq!(run.outcome(), Some(&ExecutionOutcome::Succeeded(json!([done(0), done(1), done(2), done(3)]))));
     }
@@ -413,7 +413,7 @@ mod tests {
             "the Wait is not redone"
         );
         assert_eq!(run.exec.context().redrive_count, 2);
-        run.answer(json!({"step": "work"}), true);
+        run.answer(&json!({"step": "work"}), true);
         assert!(matches!(run.outcome(), Some(ExecutionOutcome::Succeeded(_))));
     }
 
@@ -429,11 +429,11 @@ mod tests {
             task(r#"{"step":"then"}"#, r#""End":true"#)
         );
         let mut run = Run::start(&def, json!({}));
-        run.answer(json!({"step": "risky"}), false);
+        run.answer(&json!({"step": "risky"}), false);
         let backoff = *run.timers.last().unwrap();
         run.apply(Input::TimerFired { timer_id: backoff });
-        run.answer(json!({"step": "risky"}), false);
-        run.answer(json!({"step": "then"}), false);
+        run.answer(&json!({"step": "risky"}), false);
+        run.answer(&json!({"step": "then"}), false);
         assert!(matches!(run.outcome(), Some(ExecutionOutcome::Failed { .. })));
 
         let events = run.apply(Input::Redrive);

@@ -93,6 +93,8 @@ class ExecutionPage {
     this.liveBadge = h('span', { class: 'live-badge', hidden: true, title: 'Receiving live updates' },
       h('span', { class: 'pulse', 'aria-hidden': 'true' }), 'Live');
     this.stopButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'stop-execution', hidden: true, onClick: () => this.confirmStop() }, 'Stop');
+    this.redriveButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'redrive-execution', hidden: true,
+      title: 'Run the execution again from the states that did not succeed', onClick: () => this.redrive() }, 'Redrive');
     this.rerunButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'rerun-execution', onClick: () => this.rerun() }, 'Re-run');
     this.actionMessage = h('div', { class: 'slot' });
     this.errorSlot = h('div', { class: 'slot' });
@@ -132,6 +134,7 @@ class ExecutionPage {
           h('div', { class: 'page-sub' }, this.statusSlot, this.liveBadge)),
         h('div', { class: 'actions' },
           this.stopButton,
+          this.redriveButton,
           this.rerunButton,
           h('button', { type: 'button', class: 'btn', 'data-testid': 'export-execution', onClick: () => this.exportJson() }, 'Export'),
           machineArn ? h('a', { class: 'btn btn-primary', href: routes.machine(machineArn, 'definition') }, 'Edit state machine') : null)),
@@ -154,6 +157,7 @@ class ExecutionPage {
     const running = ex.status === 'RUNNING';
     this.statusSlot.replaceChildren(statusBadge(ex.status, { 'data-testid': 'execution-status' }));
     this.stopButton.hidden = !running;
+    this.redriveButton.hidden = ex.redriveStatus !== 'REDRIVABLE';
     this.liveBadge.hidden = !running || !this.source;
     setJson(this.output.pre, ex.output, running ? 'Available when the execution succeeds' : 'No output');
     this.renderSummary();
@@ -355,8 +359,10 @@ class ExecutionPage {
       }
       this.events.add(event);
       if (TERMINAL_EVENTS.has(event.type)) {
-        this.closeStream();
-        this.onTerminal();
+        // A redriven execution's history goes on past an earlier end: only a describe tells.
+        this.onTerminal().then(() => {
+          if (this.source === source && this.execution.status !== 'RUNNING') this.closeStream();
+        });
       } else {
         this.requestProgress();
       }
@@ -430,6 +436,25 @@ class ExecutionPage {
         h('button', { type: 'button', class: 'btn btn-link', onClick: () => this.dialog.close() }, 'Cancel'),
         confirm)));
     return this.dialog;
+  }
+
+  /** RedriveExecution, then follow the execution live again. */
+  async redrive() {
+    this.redriveButton.disabled = true;
+    this.actionMessage.replaceChildren();
+    try {
+      await sfn('RedriveExecution', { executionArn: this.arn });
+      announce('Execution redriven');
+      this.execution = await sfn('DescribeExecution', { executionArn: this.arn });
+      if (!this.alive) return;
+      this.renderExecution();
+      if (!this.source) this.openStream();
+      this.requestProgress();
+    } catch (error) {
+      if (this.alive) this.actionMessage.replaceChildren(errorAlert(error, 'Could not redrive the execution'));
+    } finally {
+      this.redriveButton.disabled = false;
+    }
   }
 
   confirmStop() {

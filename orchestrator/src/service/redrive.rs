@@ -49,9 +49,18 @@ impl Service {
         if !self.claim_lease(arn).await? {
             return Err(not_redrivable(why_running()));
         }
+        let redriven = self.redrive_leased(record, client_token).await;
+        if redriven.is_err() {
+            let _ = self.inner.store.release(arn, &self.inner.config.node_id).await;
+        }
+        redriven
+    }
+
+    /// The redrive, once this node holds the execution's lease.
+    async fn redrive_leased(&self, record: &ExecutionRecord, client_token: Option<&str>) -> ServiceResult<Millis> {
+        let arn = &record.arn;
         let prepared = self.rebuild(record).await?;
         let Some(redriven) = self.inner.engine.redrive(prepared) else {
-            let _ = self.inner.store.release(arn, &self.inner.config.node_id).await;
             return Err(not_redrivable("Execution history event limit exceeded".to_owned()));
         };
         let at = redriven.entry.at;
@@ -72,20 +81,11 @@ impl Service {
             client_token: client_token.map(str::to_owned),
         };
         // As for every step: the tokens it hands out are routable before it is stored.
-        let stored = match issue_tokens(&*self.inner.store, arn, redriven.prepared.start_actions()).await {
-            Ok(()) => self.inner.store.redrive(append, redrive).await,
-            Err(error) => Err(error),
-        };
-        match stored {
+        issue_tokens(&*self.inner.store, arn, redriven.prepared.start_actions()).await?;
+        match self.inner.store.redrive(append, redrive).await {
             Ok(()) => {}
-            Err(StoreError::Refused(_)) => {
-                let _ = self.inner.store.release(arn, &self.inner.config.node_id).await;
-                return Err(not_redrivable(why_running()));
-            }
-            Err(error) => {
-                let _ = self.inner.store.release(arn, &self.inner.config.node_id).await;
-                return Err(error.into());
-            }
+            Err(StoreError::Refused(_)) => return Err(not_redrivable(why_running())),
+            Err(error) => return Err(error.into()),
         }
         self.publish(arn, &redriven.history);
         self.drive(arn.clone(), redriven.prepared, Vec::new());

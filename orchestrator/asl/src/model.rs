@@ -423,13 +423,13 @@ common_fields! {
         /// Legacy name of `ItemSelector`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Value>,
-        /// Reads items from a data source (accepted, not supported).
+        /// Reads the items from an object store (Distributed Map only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub item_reader: Option<Value>,
-        /// Batches items (accepted, not supported).
+        /// Hands the items to the processor in batches (Distributed Map only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub item_batcher: Option<Value>,
-        /// Writes results out (accepted, not supported).
+        /// Writes the results to an object store (refused when compiled: not supported yet).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub result_writer: Option<Value>,
         /// Iterations running at once (0 = unlimited).

@@ -22,3 +22,5 @@ pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
 pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
 /// A payload was larger than the service allows (256 KiB).
 pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
+/// A Distributed Map's `ItemReader` could not read or parse its items.
+pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";

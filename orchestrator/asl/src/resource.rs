@@ -34,6 +34,15 @@ pub enum TaskResource {
         /// The function name.
         name: String,
     },
+    /// A Distributed Map's `ItemReader` (`arn:aws:states:::s3:getObject` or
+    /// `arn:aws:states:::s3:listObjectsV2`): not a Task state, but work for the driver all the
+    /// same. The payload is `{"Arguments": {"Bucket": …, "Key" or "Prefix": …}, "ReaderConfig":
+    /// {…}}` (`MaxItems` resolved to a number); the reply is the array of items, or a failure
+    /// named `States.ItemReaderFailed`.
+    ItemReader {
+        /// The reader's `Resource`, as written.
+        arn: String,
+    },
     /// Any other service integration (`arn:aws:states:::sqs:sendMessage`, …), passed to the driver
     /// as written; produces `Task*` events.
     Other(String),
@@ -67,11 +76,26 @@ impl TaskResource {
         }
     }
 
+    /// `getObject` or `listObjectsV2`, when `arn` names one of the S3 actions an `ItemReader`
+    /// can use.
+    pub fn item_reader_action(arn: &str) -> Option<&str> {
+        match arn.split(':').collect::<Vec<_>>().as_slice() {
+            ["arn", partition, "states", "", "", "s3", action @ ("getObject" | "listObjectsV2")]
+                if partition.starts_with("aws") =>
+            {
+                Some(action)
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn family(&self) -> TaskFamily {
         match self {
             TaskResource::Lambda { .. } | TaskResource::Wasm { .. } => TaskFamily::Lambda,
             TaskResource::Activity { .. } => TaskFamily::Activity,
-            TaskResource::LambdaInvoke { .. } | TaskResource::Other(_) => TaskFamily::Service,
+            TaskResource::LambdaInvoke { .. } | TaskResource::ItemReader { .. } | TaskResource::Other(_) => {
+                TaskFamily::Service
+            }
         }
     }
 
@@ -83,7 +107,7 @@ impl TaskResource {
             TaskResource::LambdaInvoke { wait_for_task_token, .. } => {
                 ("lambda".into(), if *wait_for_task_token { "invoke.waitForTaskToken".into() } else { "invoke".into() })
             }
-            TaskResource::Other(arn) => {
+            TaskResource::ItemReader { arn } | TaskResource::Other(arn) => {
                 let parts: Vec<&str> = arn.splitn(7, ':').collect();
                 (
                     parts.get(5).copied().unwrap_or_default().to_owned(),
@@ -109,9 +133,10 @@ impl TaskResource {
 impl std::fmt::Display for TaskResource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TaskResource::Lambda { arn, .. } | TaskResource::Activity { arn } | TaskResource::Other(arn) => {
-                f.write_str(arn)
-            }
+            TaskResource::Lambda { arn, .. }
+            | TaskResource::Activity { arn }
+            | TaskResource::ItemReader { arn }
+            | TaskResource::Other(arn) => f.write_str(arn),
             TaskResource::Wasm { name } => write!(f, "wasm:{name}"),
             TaskResource::LambdaInvoke { wait_for_task_token, .. } => {
                 let suffix = if *wait_for_task_token { ".waitForTaskToken" } else { "" };

@@ -3,7 +3,10 @@
 //!
 //! INLINE iterations appear in the parent history (`MapIterationStarted` …); a DISTRIBUTED Map
 //! appears as `MapRunStarted` → `MapRunSucceeded`, its iterations being separate child executions
-//! on AWS, so their events are not recorded here.
+//! on AWS, so their events are not recorded here. A DISTRIBUTED Map may also read its items with
+//! an `ItemReader` and batch them with an `ItemBatcher` ([`distributed`]).
+
+mod distributed;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::compile::{Fields, Site};
 use crate::entropy;
-use crate::execution::{Children, Failure, Flow, StateCx, Wait};
+use crate::execution::{Action, Children, Failure, Flow, StateCx, TaskCallContext, TaskReply, Wait};
 use crate::history::EventKind;
 use crate::ir::{NumSource, Selector};
 use crate::machine::{Builder, State, StateMachine};
@@ -40,6 +43,10 @@ pub(crate) struct Spec {
     pub(crate) distributed: bool,
     /// `Label`: names the Map Runs of a distributed Map in their ARNs (default: the state name).
     pub(crate) label: Option<String>,
+    /// `ItemReader`: the items come from an object store instead of the input.
+    reader: Option<distributed::ItemReader>,
+    /// `ItemBatcher`: each processor run gets a batch of items.
+    batcher: Option<distributed::ItemBatcher>,
 }
 
 impl Spec {
@@ -135,6 +142,33 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, m: &MapState) -> State {
             "A Map 'Label' has 1 to 40 characters and no '/', ':' or space",
         );
     }
+    let own = m.query_language;
+    let reader = m.item_reader.as_ref().and_then(|v| distributed::ItemReader::compile(b, site, own, v));
+    let batcher = m.item_batcher.as_ref().and_then(|v| distributed::ItemBatcher::compile(b, site, own, v));
+    for (field, present) in [("ItemReader", reader.is_some()), ("ItemBatcher", batcher.is_some())] {
+        if present && !distributed {
+            b.diag(
+                "SCHEMA_VALIDATION_FAILED",
+                &site.at(field),
+                format!("'{field}' requires a DISTRIBUTED 'ItemProcessor.ProcessorConfig.Mode'"),
+            );
+        }
+    }
+    if reader.is_some() && (m.items_path.is_some() || m.items.is_some()) {
+        let field = if jsonata { "Items" } else { "ItemsPath" };
+        b.diag(
+            "SCHEMA_VALIDATION_FAILED",
+            &site.at(field),
+            format!("'{field}' cannot be used with an 'ItemReader': the reader gives the items"),
+        );
+    }
+    if m.result_writer.is_some() {
+        b.diag(
+            "SCHEMA_VALIDATION_FAILED",
+            &site.at("ResultWriter"),
+            "stepwasm does not support 'ResultWriter' yet: the Map's output is the array of its results",
+        );
+    }
     let spec = Spec {
         processor,
         items,
@@ -144,6 +178,8 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, m: &MapState) -> State {
         tolerated_percentage,
         distributed,
         label,
+        reader,
+        batcher,
     };
     let fields = Fields {
         input_path: m.input_path.as_ref(),
@@ -204,6 +240,26 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
         Ok(v) => v,
         Err(failure) => return sc.fail(failure),
     };
+    if let Some(reader) = &spec.reader {
+        let (resource, payload) = match reader.request(&mut sc, &input) {
+            Ok(request) => request,
+            Err(failure) => return sc.fail(failure),
+        };
+        let fid = sc.fid;
+        let task_id = sc.cx.new_task_id(fid, None);
+        let context = TaskCallContext {
+            state_name: sc.st.name.clone(),
+            state_id: sc.st.id.clone(),
+            attempt: sc.active.retry_count,
+            execution_arn: sc.cx.ctx().execution_arn.clone(),
+            task_token: None,
+        };
+        let payload = Arc::new(payload);
+        sc.cx.action(Action::InvokeTask { task_id, resource, payload, timeout: None, heartbeat: None, context });
+        sc.active.effective = Arc::unwrap_or_clone(input);
+        sc.active.wait = Wait::Task(task_id);
+        return sc.block();
+    }
     let items = match &spec.items {
         Some(selector) => match sc.select(selector, "Items", &input, None) {
             Ok(v) => v,
@@ -222,6 +278,30 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
         let failure = sc.invalid(&detail);
         return sc.fail(failure);
     };
+    start(sc, spec, input, items)
+}
+
+/// The `ItemReader` answered.
+pub(crate) fn on_items(mut sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Flow {
+    let input = Arc::new(std::mem::take(&mut sc.active.effective));
+    let result = match reply {
+        TaskReply::Succeeded(items) => Ok(items),
+        TaskReply::Failed(error, cause) => Err((error, cause)),
+        TaskReply::TimedOut => Err((names::TIMEOUT.to_owned(), Some("The item reader timed out".to_owned()))),
+    };
+    let limit = match spec.reader.as_ref().map(|reader| reader.limit(&mut sc, &input)) {
+        Some(Ok(limit)) => limit,
+        Some(Err(failure)) => return sc.fail(failure),
+        None => None,
+    };
+    match distributed::items_read(result, limit) {
+        Ok(items) => start(sc, spec, input, items),
+        Err(failure) => sc.fail(failure),
+    }
+}
+
+/// Starts the iterations over `items`; `input` is the state's effective input.
+fn start(mut sc: StateCx<'_, '_>, spec: &Spec, input: Arc<Value>, items: Vec<Value>) -> Flow {
     let max = match number(&mut sc, spec.max_concurrency.as_ref(), "MaxConcurrency", &input) {
         Ok(m) => m.unwrap_or(0.0),
         Err(failure) => return sc.fail(failure),
@@ -235,6 +315,19 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
         (Ok(c), Ok(p)) => (c.map(|c| c as u64), p),
         (Err(failure), _) | (_, Err(failure)) => return sc.fail(failure),
     };
+    let pending = match &spec.batcher {
+        Some(batcher) => {
+            let selected = match select_all(&mut sc, spec, &input, items) {
+                Ok(selected) => selected,
+                Err(failure) => return sc.fail(failure),
+            };
+            match batcher.batch(&mut sc, &input, selected) {
+                Ok(batches) => batches,
+                Err(failure) => return sc.fail(failure),
+            }
+        }
+        None => items.into_iter().enumerate().collect::<VecDeque<_>>(),
+    };
     if spec.distributed {
         let arn = format!(
             "{}/{}:{}",
@@ -247,8 +340,8 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
     let outer = sc.cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
     let children = Children {
         running: Vec::new(),
-        results: vec![None; items.len()],
-        pending: items.into_iter().enumerate().collect::<VecDeque<_>>(),
+        results: vec![None; pending.len()],
+        pending,
         max_concurrency: max as usize,
         failures: 0,
         tolerated_count,
@@ -257,6 +350,19 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
     };
     sc.active.effective = Arc::unwrap_or_clone(input);
     fill(sc, spec, Box::new(children))
+}
+
+/// Every item's processor input, for a batcher: `ItemSelector` applies to each item before the
+/// items are grouped.
+fn select_all(sc: &mut StateCx<'_, '_>, spec: &Spec, input: &Value, items: Vec<Value>) -> Result<Vec<Value>, Failure> {
+    let Some(selector) = &spec.item_selector else {
+        return Ok(items);
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| sc.select(selector, "ItemSelector", input, Some((index, &item))))
+        .collect()
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -278,6 +384,8 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
             break;
         };
         let input = match &spec.item_selector {
+            // A batch was built from selected items already.
+            Some(_) if spec.batcher.is_some() => Ok(item),
             Some(selector) => {
                 let effective = std::mem::take(&mut sc.active.effective);
                 let selected = sc.select(selector, "ItemSelector", &effective, Some((index, &item)));

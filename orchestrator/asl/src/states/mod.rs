@@ -120,10 +120,11 @@ pub(crate) fn on_timer(sc: StateCx<'_, '_>) -> Flow {
     }
 }
 
-/// The task the state waits for replied.
+/// The task the state waits for replied (for a Map, its `ItemReader`).
 pub(crate) fn on_task_reply(sc: StateCx<'_, '_>, reply: TaskReply) -> Flow {
     match &sc.st.kind {
         Kind::Task(spec) => task::on_reply(sc, spec, reply),
+        Kind::Map(spec) => map::on_items(sc, spec, reply),
         _ => sc.block(),
     }
 }

@@ -31,6 +31,8 @@
 //!   own state lives (the SQLite file, compiled artifacts); [`function_directory`] moves the
 //!   function files of older releases into the store; [`Client`] is how the CLI talks to a
 //!   server.
+//! - **Buckets** ([`objects::ObjectStore`]): where a Distributed Map's `ItemReader` reads its
+//!   items, a directory tree on the node or any S3-compatible endpoint.
 //!
 //! The library knows no particular function: the `stepwasm` binary (`orchestrator/cli`) embeds
 //! the sample pipeline and hands the conformance stand-ins to the `conformance` runner (feature
@@ -83,6 +85,7 @@ mod data_dir;
 pub mod engine;
 mod error;
 pub mod function_directory;
+pub mod objects;
 pub mod service;
 pub mod store;
 #[cfg(feature = "postgres-test-server")]

@@ -149,6 +149,10 @@ pub(crate) fn function_name(resource: &TaskResource) -> Result<String, TaskOutco
             error: stepwasm_asl::names::TASK_FAILED.into(),
             cause: Some(format!("Activity tasks need a worker polling through the API server ({arn})")),
         }),
+        TaskResource::ItemReader { arn } => Err(TaskOutcome::Failed {
+            error: stepwasm_asl::names::ITEM_READER_FAILED.into(),
+            cause: Some(format!("No buckets are configured here to read items from ({arn})")),
+        }),
         TaskResource::Other(resource) => Err(TaskOutcome::Failed {
             error: stepwasm_asl::names::TASK_FAILED.into(),
             cause: Some(format!("stepwasm does not support the resource {resource}")),

@@ -37,6 +37,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::engine::{
     BoxFuture, Clock, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
 };
+use crate::objects::{ItemReading, ObjectStore};
 use crate::store::{ActivityTask, Store};
 use activities::ActivityWakeups;
 use functions::FunctionSync;
@@ -68,6 +69,9 @@ pub struct ServiceConfig {
     /// memory, and rebuilt from its journal when the timer is due. `None` keeps every execution
     /// in memory. Default 500 ms: a shorter wait costs less than a rebuild.
     pub park_after: Option<Duration>,
+    /// The buckets Distributed Maps read their items from. Default: none, so an `ItemReader`
+    /// fails with `States.ItemReaderFailed` saying so.
+    pub objects: ObjectStore,
     /// Where the service reads the time. Default: the system clock. Tests pass a clock they can
     /// [`advance`](crate::engine::Clock::advance), to wake parked executions without waiting.
     pub clock: Clock,
@@ -82,6 +86,7 @@ impl Default for ServiceConfig {
             activity_poll: activities::DEFAULT_ACTIVITY_POLL,
             park_after: Some(Duration::from_millis(500)),
             clock: Clock::new(),
+            objects: ObjectStore::default(),
         }
     }
 }
@@ -156,7 +161,10 @@ impl Service {
                 store,
                 runtime,
                 functions,
-                engine: Engine::with_clock(Arc::new(tasks), config.clock.clone()),
+                engine: Engine::with_clock(
+                    Arc::new(ItemReading::new(Arc::new(tasks), config.objects.clone())),
+                    config.clock.clone(),
+                ),
                 machines: compiled::CompiledMachines::default(),
                 config,
                 live: Mutex::new(HashMap::new()),

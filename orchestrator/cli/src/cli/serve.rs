@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use stepwasm_orchestrator::api::{self, AppState};
+use stepwasm_orchestrator::objects::{ObjectStore, ObjectStoreConfig, S3Config};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use stepwasm_orchestrator::{Client, DataDir, function_directory};
@@ -43,6 +44,46 @@ pub(crate) struct ServeArgs {
     /// takeover, longer means fewer renewals and more patience with a slow or paused node.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=86_400))]
     lease_seconds: u32,
+
+    #[command(flatten)]
+    buckets: BucketArgs,
+}
+
+/// Where Distributed Maps read their items (`ItemReader`).
+#[derive(Debug, Args, Default)]
+pub(crate) struct BucketArgs {
+    /// A directory whose subdirectories are buckets: `s3://B/K` is the file `DIR/B/K`
+    /// [default: `buckets` in the data directory].
+    #[arg(long, value_name = "DIR")]
+    buckets: Option<PathBuf>,
+
+    /// An S3-compatible endpoint for the buckets that are not directories, such as
+    /// `https://s3.us-east-1.amazonaws.com` or a MinIO server. Requests are signed with the
+    /// standard AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION variables.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL_S3")]
+    s3_endpoint: Option<String>,
+}
+
+impl BucketArgs {
+    fn local_root(&self, data_dir: &DataDir) -> PathBuf {
+        self.buckets.clone().unwrap_or_else(|| data_dir.root().join("buckets"))
+    }
+
+    /// Where the buckets are, for the start-up banner.
+    fn describe(&self, data_dir: &DataDir) -> String {
+        let local = self.local_root(data_dir).display().to_string();
+        match &self.s3_endpoint {
+            Some(endpoint) => format!("directories in {local}, then S3 at {endpoint}"),
+            None => format!("directories in {local}"),
+        }
+    }
+
+    fn open(&self, data_dir: &DataDir) -> Result<ObjectStore> {
+        let local_root = self.local_root(data_dir);
+        let config =
+            ObjectStoreConfig { local_root: Some(local_root), s3: self.s3_endpoint.clone().map(S3Config::from_env) };
+        ObjectStore::open(&config).context("opening the buckets")
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +167,7 @@ pub(crate) async fn build_server(
     choice: &StoreChoice,
     node_id: Option<String>,
     lease_seconds: u32,
+    buckets: &BucketArgs,
 ) -> Result<Server> {
     let runtime =
         Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
@@ -142,7 +184,11 @@ pub(crate) async fn build_server(
             (Arc::new(store), format!("SQLite at {}", path.display()))
         }
     };
-    let mut config = ServiceConfig { lease_ttl_millis: i64::from(lease_seconds) * 1000, ..ServiceConfig::default() };
+    let mut config = ServiceConfig {
+        lease_ttl_millis: i64::from(lease_seconds) * 1000,
+        objects: buckets.open(data_dir)?,
+        ..ServiceConfig::default()
+    };
     match node_id {
         Some(node_id) => config.node_id = node_id,
         // The same node after a restart: it resumes its executions at once instead of waiting
@@ -210,7 +256,7 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         .init();
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
-        let server = build_server(data_dir, &choice, args.node_id.clone(), args.lease_seconds).await?;
+        let server = build_server(data_dir, &choice, args.node_id.clone(), args.lease_seconds, &args.buckets).await?;
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let address = listener.local_addr()?;
@@ -227,6 +273,7 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         }
         println!("AWS clients: --endpoint-url http://{address} (any region, any credentials)");
         println!("web console: http://{address}/console/");
+        println!("buckets for ItemReader: {}", args.buckets.describe(data_dir));
         api::run(listener, server.state, shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;

@@ -193,6 +193,10 @@ pub enum EventKind<D = Arc<Value>> {
         map_run_arn: String,
     },
     MapRunSucceeded,
+    MapRunRedriven {
+        map_run_arn: String,
+        redrive_count: u32,
+    },
     MapRunFailed {
         error: Option<String>,
         cause: Option<String>,
@@ -287,6 +291,9 @@ impl<D> EventKind<D> {
             K::MapIterationAborted { name, index } => K::MapIterationAborted { name: name.clone(), index: *index },
             K::MapRunStarted { map_run_arn } => K::MapRunStarted { map_run_arn: map_run_arn.clone() },
             K::MapRunSucceeded => K::MapRunSucceeded,
+            K::MapRunRedriven { map_run_arn, redrive_count } => {
+                K::MapRunRedriven { map_run_arn: map_run_arn.clone(), redrive_count: *redrive_count }
+            }
             K::MapRunFailed { error, cause } => K::MapRunFailed { error: error.clone(), cause: cause.clone() },
             K::ParallelStateStarted => K::ParallelStateStarted,
             K::ParallelStateSucceeded => K::ParallelStateSucceeded,
@@ -337,6 +344,7 @@ impl EventKind {
             K::MapIterationAborted { .. } => "MapIterationAborted".into(),
             K::MapRunStarted { .. } => "MapRunStarted".into(),
             K::MapRunSucceeded => "MapRunSucceeded".into(),
+            K::MapRunRedriven { .. } => "MapRunRedriven".into(),
             K::MapRunFailed { .. } => "MapRunFailed".into(),
             K::ParallelStateStarted => "ParallelStateStarted".into(),
             K::ParallelStateSucceeded => "ParallelStateSucceeded".into(),
@@ -483,6 +491,10 @@ impl EventKind {
                 ("mapRunStartedEventDetails".into(), json_map(json!({"mapRunArn": map_run_arn})))
             }
             K::MapRunFailed { error, cause } => ("mapRunFailedEventDetails".into(), err(error, cause)),
+            K::MapRunRedriven { map_run_arn, redrive_count } => (
+                "mapRunRedrivenEventDetails".into(),
+                json_map(json!({"mapRunArn": map_run_arn, "redriveCount": redrive_count})),
+            ),
             K::EvaluationFailed { error, cause, location, state } => {
                 let mut m = json_map(json!({"error": error, "cause": cause, "state": state}));
                 if let Some(l) = location {

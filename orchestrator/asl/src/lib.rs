@@ -112,12 +112,14 @@ pub use driver::{Completion, run_to_completion};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{Error, Result};
 pub use execution::{
-    Action, Execution, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TaskResource, TimerId,
+    Action, Execution, ExecutionContext, ExecutionOutcome, Input, MapRun, MapRunCounts, MapRunStatus, Step,
+    TaskCallContext, TaskId, TaskResource, TimerId,
 };
 pub use history::{EventKind, HistoryEvent, StateType, TaskFamily};
 pub use intrinsics::json_equal;
 pub use jsonata::{Bindings as JsonataBindings, EvalOptions, Jsonata, JsonataError};
 pub use machine::{StateInfo, StateMachine, compile, validate};
+pub use states::map::execution_of_map_run;
 pub use timestamp::Timestamp;
 
 #[cfg(test)]

@@ -17,11 +17,13 @@ use crate::states::{self, Kind};
 use crate::timestamp::Timestamp;
 
 mod io;
+mod map_runs;
 mod redrive;
 mod state_cx;
 
 pub use crate::resource::TaskResource;
 pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TimerId};
+pub use map_runs::{MapRun, MapRunCounts, MapRunStatus};
 use redrive::Leftovers;
 pub(crate) use state_cx::{Children, Flow, StateCx};
 
@@ -180,6 +182,8 @@ pub struct Execution {
     outcome: Option<ExecutionOutcome>,
     /// The frames that failed or were stopped, where a redrive would resume them.
     unfinished: Leftovers,
+    /// Every Distributed Map run so far, in the order they started.
+    map_runs: Vec<MapRun>,
 }
 
 impl Execution {
@@ -209,6 +213,7 @@ impl Execution {
             next_timer_id: 1,
             outcome: None,
             unfinished: Leftovers::default(),
+            map_runs: Vec::new(),
         };
         let mut cx = Cx { exec: &mut exec, now, entropy, out: Step::default() };
         let kind = EventKind::ExecutionStarted {
@@ -256,6 +261,11 @@ impl Execution {
         }
         cx.run();
         cx.out
+    }
+
+    /// The Distributed Map runs, in the order they started.
+    pub fn map_runs(&self) -> &[MapRun] {
+        &self.map_runs
     }
 
     /// How the execution ended, or `None` while it runs.
@@ -734,7 +744,11 @@ impl<'x> Cx<'x> {
         };
         let children = match &mut frame.cursor {
             Cursor::Blocked(active) | Cursor::Run(active) => match &active.wait {
-                Wait::Children(children) => children.running_frames(),
+                Wait::Children(children) => {
+                    let map_run = children.map_run;
+                    self.map_run(map_run, |run, now| run.end(MapRunStatus::Aborted, now));
+                    children.running_frames()
+                }
                 _ => {
                     let wait = std::mem::replace(&mut active.wait, Wait::None);
                     self.abort_wait(wait);

@@ -44,6 +44,8 @@ pub(crate) struct Children {
     pub(crate) tolerated_percentage: Option<f64>,
     /// The variables the children can read: the parent's, as they were when the state started.
     pub(crate) outer: Arc<BTreeMap<String, Value>>,
+    /// A Distributed Map's run, by its index in the execution's Map Runs.
+    pub(crate) map_run: Option<usize>,
 }
 
 impl Children {

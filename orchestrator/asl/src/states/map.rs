@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::compile::{Fields, Site};
 use crate::entropy;
-use crate::execution::{Action, Children, Failure, Flow, StateCx, TaskCallContext, TaskReply, Wait};
+use crate::execution::{
+    Action, Children, Failure, Flow, MapRun, MapRunCounts, MapRunStatus, StateCx, TaskCallContext, TaskReply, Wait,
+};
 use crate::history::EventKind;
 use crate::ir::{NumSource, Selector};
 use crate::machine::{Builder, State, StateMachine};
@@ -328,15 +330,26 @@ fn start(mut sc: StateCx<'_, '_>, spec: &Spec, input: Arc<Value>, items: Vec<Val
         }
         None => items.into_iter().enumerate().collect::<VecDeque<_>>(),
     };
-    if spec.distributed {
-        let arn = format!(
-            "{}/{}:{}",
-            sc.cx.ctx().state_machine_arn.replacen(":stateMachine:", ":mapRun:", 1),
-            spec.label.as_deref().unwrap_or(&sc.st.name),
-            entropy::uuid_v4(sc.cx.entropy)
-        );
-        sc.cx.emit(fid, EventKind::MapRunStarted { map_run_arn: arn });
-    }
+    let map_run = spec.distributed.then(|| {
+        let label = spec.label.as_deref().unwrap_or(&sc.st.name);
+        let uuid = entropy::uuid_v4(sc.cx.entropy);
+        let arn = map_run_arn(&sc.cx.ctx().execution_arn, label, &uuid);
+        sc.cx.emit(fid, EventKind::MapRunStarted { map_run_arn: arn.clone() });
+        let total = pending.len() as u64;
+        sc.cx.map_run_started(MapRun {
+            arn,
+            state_name: sc.st.name.clone(),
+            status: MapRunStatus::Running,
+            start: sc.cx.now,
+            stop: None,
+            max_concurrency: max as u64,
+            tolerated_failure_count: tolerated_count.unwrap_or(0),
+            tolerated_failure_percentage: tolerated_percentage.unwrap_or(0.0),
+            counts: MapRunCounts { pending: total, total, ..MapRunCounts::default() },
+            redrive_count: 0,
+            redrive_date: None,
+        })
+    });
     let outer = sc.cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
     let children = Children {
         running: Vec::new(),
@@ -347,6 +360,7 @@ fn start(mut sc: StateCx<'_, '_>, spec: &Spec, input: Arc<Value>, items: Vec<Val
         tolerated_count,
         tolerated_percentage,
         outer,
+        map_run,
     };
     sc.active.effective = Arc::unwrap_or_clone(input);
     fill(sc, spec, Box::new(children))
@@ -363,6 +377,26 @@ fn select_all(sc: &mut StateCx<'_, '_>, spec: &Spec, input: &Value, items: Vec<V
         .enumerate()
         .map(|(index, item)| sc.select(selector, "ItemSelector", input, Some((index, &item))))
         .collect()
+}
+
+/// `arn:…:mapRun:MACHINE/LABEL:EXECUTION:UUID`, from the execution's
+/// `arn:…:execution:MACHINE:EXECUTION`. AWS's Map Run ids are opaque; naming the execution in
+/// them lets DescribeMapRun find its execution without an index.
+fn map_run_arn(execution_arn: &str, label: &str, uuid: &str) -> String {
+    match execution_arn.split_once(":execution:").and_then(|(prefix, rest)| Some((prefix, rest.split_once(':')?))) {
+        Some((prefix, (machine, execution))) => format!("{prefix}:mapRun:{machine}/{label}:{execution}:{uuid}"),
+        None => format!("{execution_arn}/{label}:{uuid}"),
+    }
+}
+
+/// The execution a Map Run ARN of [`map_run_arn`]'s form belongs to.
+pub fn execution_of_map_run(map_run_arn: &str) -> Option<String> {
+    let (prefix, rest) = map_run_arn.split_once(":mapRun:")?;
+    let (machine, rest) = rest.split_once('/')?;
+    let (_label, rest) = rest.split_once(':')?;
+    let (execution, uuid) = rest.rsplit_once(':')?;
+    (!machine.is_empty() && !execution.is_empty() && !execution.contains(':') && !uuid.is_empty())
+        .then(|| format!("{prefix}:execution:{machine}:{execution}"))
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -400,6 +434,7 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
                 for other in children.running_frames() {
                     sc.cx.abort_frame(other);
                 }
+                sc.cx.map_run(children.map_run, |run, now| run.end(MapRunStatus::Failed, now));
                 return sc.fail(failure);
             }
         };
@@ -408,6 +443,10 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
         }
         let child = sc.cx.spawn(fid, index, spec.processor, Arc::new(input), children.outer.clone(), spec.distributed);
         children.running.push((index, child));
+        sc.cx.map_run(children.map_run, |run, _| {
+            run.counts.pending = run.counts.pending.saturating_sub(1);
+            run.counts.running += 1;
+        });
     }
     if !children.running.is_empty() {
         sc.active.wait = Wait::Children(children);
@@ -415,6 +454,7 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
     }
     if spec.distributed {
         sc.cx.emit(fid, EventKind::MapRunSucceeded);
+        sc.cx.map_run(children.map_run, |run, now| run.end(MapRunStatus::Succeeded, now));
     }
     sc.cx.emit(fid, EventKind::MapStateSucceeded);
     let outputs = Value::Array(children.results.into_iter().map(Option::unwrap_or_default).collect());
@@ -441,12 +481,20 @@ pub(crate) fn on_child(
             if !spec.distributed {
                 sc.cx.emit(fid, EventKind::MapIterationSucceeded { name: sc.st.name.clone(), index: slot });
             }
+            sc.cx.map_run(children.map_run, |run, _| {
+                run.counts.running = run.counts.running.saturating_sub(1);
+                run.counts.succeeded += 1;
+            });
         }
         Err(failure) => {
             if !spec.distributed {
                 sc.cx.emit(fid, EventKind::MapIterationFailed { name: sc.st.name.clone(), index: slot });
             }
             children.failures += 1;
+            sc.cx.map_run(children.map_run, |run, _| {
+                run.counts.running = run.counts.running.saturating_sub(1);
+                run.counts.failed += 1;
+            });
             let total = children.results.len().max(1) as f64;
             let tolerance_set = children.tolerated_count.is_some() || children.tolerated_percentage.is_some();
             let exceeded = !tolerance_set
@@ -469,6 +517,7 @@ pub(crate) fn on_child(
                         fid,
                         EventKind::MapRunFailed { error: failure.error.clone(), cause: failure.cause.clone() },
                     );
+                    sc.cx.map_run(children.map_run, |run, now| run.end(MapRunStatus::Failed, now));
                 }
                 // The finished iterations' results stay, for a redrive.
                 children.running.clear();
@@ -489,6 +538,11 @@ pub(crate) fn resume(mut sc: StateCx<'_, '_>, spec: &Spec, iterations: Vec<(usiz
     let fid = sc.fid;
     children.running.clear();
     children.failures = 0;
+    sc.cx.map_run(children.map_run, |run, now| run.redriven(iterations.len() as u64, now));
+    if let Some(run) = children.map_run.and_then(|index| sc.cx.map_runs().get(index)) {
+        let redriven = EventKind::MapRunRedriven { map_run_arn: run.arn.clone(), redrive_count: run.redrive_count };
+        sc.cx.emit(fid, redriven);
+    }
     for (index, iteration) in iterations {
         if !spec.distributed {
             sc.cx.emit(fid, EventKind::MapIterationStarted { name: sc.st.name.clone(), index });
@@ -555,7 +609,12 @@ mod tests {
                 .to_owned()
         };
         assert!(map_run_arn(r#""Label":"ship-batch","#).contains(":mapRun:test/ship-batch:"), "{}", map_run_arn(""));
-        assert!(map_run_arn("").contains(":mapRun:test/M:"), "{}", map_run_arn(""));
+        assert!(map_run_arn("").contains(":mapRun:test/M:exec:"), "{}", map_run_arn(""));
+        assert_eq!(
+            super::execution_of_map_run(&map_run_arn("")).as_deref(),
+            Some("arn:aws:states:us-east-1:000000000000:execution:test:exec")
+        );
+        assert_eq!(super::execution_of_map_run("arn:aws:states:us-east-1:1:mapRun:m/label:uuid-only"), None);
         let bad = crate::validate(
             r#"{"StartAt":"M","States":{"M":{"Type":"Map","Label":"a/b","End":true,
                 "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,

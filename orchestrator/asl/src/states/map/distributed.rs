@@ -516,6 +516,61 @@ mod tests {
     }
 
     #[test]
+    fn a_map_run_counts_its_children_through_failure_and_redrive() {
+        use std::sync::Arc;
+
+        use crate::{Execution, ExecutionContext, MapRunStatus, SeededEntropy, Step, TaskId, Timestamp};
+
+        let def = distributed(
+            r#""MaxConcurrency":2,"ToleratedFailureCount":1,"#,
+            r#"{"Type":"Task","Resource":"wasm:work","End":true}"#,
+        );
+        let machine = Arc::new(StateMachine::from_json(&def).unwrap());
+        let ctx = ExecutionContext::new("m", "e", Timestamp::from_millis(0));
+        let entropy = &mut SeededEntropy::new(1);
+        let tasks = |step: &Step| -> Vec<TaskId> {
+            step.actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::InvokeTask { task_id, .. } => Some(*task_id),
+                    _ => None,
+                })
+                .collect()
+        };
+        let fail = |task_id| Input::TaskFailed { task_id, error: "Boom".into(), cause: None };
+        let (mut execution, step) =
+            Execution::start(machine, json!([1, 2, 3, 4]), ctx, Timestamp::from_millis(5), entropy);
+        let counts = |e: &Execution| {
+            let c = e.map_runs()[0].counts;
+            [c.pending, c.running, c.succeeded, c.failed, c.aborted, c.total]
+        };
+        assert_eq!(counts(&execution), [2, 2, 0, 0, 0, 4]);
+        let first = tasks(&step);
+        execution.apply(
+            Input::TaskSucceeded { task_id: first[0], output: json!(1) },
+            Timestamp::from_millis(6),
+            entropy,
+        );
+        let step = execution.apply(fail(first[1]), Timestamp::from_millis(7), entropy);
+        assert_eq!(counts(&execution), [0, 2, 1, 1, 0, 4]);
+        let second = tasks(&step);
+        execution.apply(fail(second[0]), Timestamp::from_millis(8), entropy);
+        let run = &execution.map_runs()[0];
+        assert_eq!((run.status, run.stop), (MapRunStatus::Failed, Some(Timestamp::from_millis(8))));
+        assert_eq!(counts(&execution), [0, 0, 1, 2, 1, 4]);
+        assert!(run.arn.contains(":mapRun:m/M:e:"), "{}", run.arn);
+        let step = execution.apply(Input::Redrive, Timestamp::from_millis(9), entropy);
+        let types: Vec<_> = step.history.iter().map(|e| e.event_type()).collect();
+        assert_eq!(types[..2], ["ExecutionRedriven", "MapRunRedriven"]);
+        let run = &execution.map_runs()[0];
+        assert_eq!(
+            (run.status, run.redrive_count, run.redrive_date),
+            (MapRunStatus::Running, 1, Some(Timestamp::from_millis(9)))
+        );
+        assert_eq!(counts(&execution), [0, 3, 1, 0, 0, 4]);
+    }
+
+    #[test]
     fn faults_in_reader_and_batcher_fields_are_reported_with_their_paths() {
         let cases = [
             (

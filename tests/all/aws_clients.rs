@@ -11,10 +11,11 @@ use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::SqliteStore;
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
-const CLIENTS: &[&str] = &["boto3==1.44.8", "awscli==1.46.3"];
+/// moto's server is the S3 API of the Distributed Map test.
+const CLIENTS: &[&str] = &["boto3==1.44.8", "awscli==1.46.3", "moto[server]==5.2.5"];
 
 /// The virtualenv's python, created once per target directory.
-fn client_python() -> Result<PathBuf> {
+pub(crate) fn client_python() -> Result<PathBuf> {
     if let Some(python) = std::env::var_os("STEPWASM_TEST_PYTHON") {
         return Ok(PathBuf::from(python));
     }

@@ -4,6 +4,7 @@ mod aws_clients;
 mod concurrency;
 mod conformance;
 mod console_api;
+mod distributed_map;
 mod fake_invoker;
 mod functions;
 mod nodes;

@@ -375,7 +375,7 @@ sfn.send_task_success(taskToken=task["taskToken"], output='"late"')
 check(json.loads(wait(stopped)["output"]) == ["packed", "late"], "an aborted execution is redriven from where it stopped")
 
 # --- every operation answers -----------------------------------------------------------------------
-check(sfn.list_map_runs(executionArn=declined)["mapRuns"] == [], "list_map_runs: a Distributed Map runs inline, so there are none")
+check(sfn.list_map_runs(executionArn=declined)["mapRuns"] == [], "list_map_runs: the pipeline has no Distributed Map, so no Map Runs")
 expect_error("ResourceNotFound", lambda: sfn.describe_map_run(mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:order-pipeline/Map:1"), "describe_map_run names no Map Run")
 # Sends requests with members missing, so each operation's own checks answer.
 unchecked = client(parameter_validation=False)

@@ -128,14 +128,46 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
             )
         }
         "ListMapRuns" => {
-            let request: ArnRequest = parse(body)?;
-            service.list_map_runs(required(&request.execution_arn, "executionArn")?).await?;
-            Ok(json!({ "mapRuns": [] }))
+            let request: ListMapRunsRequest = parse(body)?;
+            let page = service
+                .list_map_runs(
+                    required(&request.execution_arn, "executionArn")?,
+                    request.max_results,
+                    request.next_token.as_deref(),
+                )
+                .await?;
+            let execution_arn = request.execution_arn.unwrap_or_default();
+            let runs: Vec<Value> = page
+                .map_runs
+                .iter()
+                .map(|run| {
+                    let mut item = json!({
+                        "executionArn": execution_arn,
+                        "mapRunArn": run.arn,
+                        "stateMachineArn": format!("{}/{}", page.state_machine_arn, map_run_label(&run.arn)),
+                        "startDate": seconds(run.start.as_millis()),
+                    });
+                    if let Some(stop) = run.stop {
+                        item["stopDate"] = json!(seconds(stop.as_millis()));
+                    }
+                    item
+                })
+                .collect();
+            let mut reply = json!({ "mapRuns": runs });
+            if let Some(token) = page.next_token {
+                reply["nextToken"] = json!(token);
+            }
+            Ok(reply)
         }
-        "DescribeMapRun" | "UpdateMapRun" => {
+        "DescribeMapRun" => {
             let request: MapRunRequest = parse(body)?;
-            service.map_run(required(&request.map_run_arn, "mapRunArn")?)?;
-            Ok(json!({}))
+            let (execution_arn, run) = service.describe_map_run(required(&request.map_run_arn, "mapRunArn")?).await?;
+            Ok(describe_map_run(&execution_arn, &run))
+        }
+        "UpdateMapRun" => {
+            let request: MapRunRequest = parse(body)?;
+            service.describe_map_run(required(&request.map_run_arn, "mapRunArn")?).await?;
+            Err(ApiError::validation("stepwasm cannot change a running Map Run yet".to_owned()))
         }
         "RedriveExecution" => {
             let request: RedriveRequest = parse(body)?;
@@ -152,6 +184,51 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
             },
         ))),
     }
+}
+
+/// The `LABEL` of `…:mapRun:MACHINE/LABEL:ID`.
+fn map_run_label(arn: &str) -> &str {
+    arn.split_once(":mapRun:")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .and_then(|(_, rest)| rest.split_once(':'))
+        .map_or("", |(label, _)| label)
+}
+
+fn describe_map_run(execution_arn: &str, run: &stepwasm_asl::MapRun) -> Value {
+    let c = run.counts;
+    // Each child is an item, or one batch of items; the children are not executions of their
+    // own here, so both counts are the children's.
+    let counts = json!({
+        "pending": c.pending,
+        "running": c.running,
+        "succeeded": c.succeeded,
+        "failed": c.failed,
+        "timedOut": 0,
+        "aborted": c.aborted,
+        "total": c.total,
+        "resultsWritten": 0,
+        "failuresNotRedrivable": 0,
+        "pendingRedrive": 0,
+    });
+    let mut reply = json!({
+        "mapRunArn": run.arn,
+        "executionArn": execution_arn,
+        "status": run.status.as_str(),
+        "startDate": seconds(run.start.as_millis()),
+        "maxConcurrency": run.max_concurrency,
+        "toleratedFailurePercentage": run.tolerated_failure_percentage,
+        "toleratedFailureCount": run.tolerated_failure_count,
+        "itemCounts": counts,
+        "executionCounts": counts,
+        "redriveCount": run.redrive_count,
+    });
+    if let Some(stop) = run.stop {
+        reply["stopDate"] = json!(seconds(stop.as_millis()));
+    }
+    if let Some(date) = run.redrive_date {
+        reply["redriveDate"] = json!(seconds(date.as_millis()));
+    }
+    reply
 }
 
 /// Parses a request body; a member of the wrong type is a ValidationException, as on AWS.
@@ -186,6 +263,14 @@ struct RedriveRequest {
 #[serde(rename_all = "camelCase")]
 struct MapRunRequest {
     map_run_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListMapRunsRequest {
+    execution_arn: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -232,6 +232,60 @@ check(
     "the history records MapRunRedriven",
 )
 
+# UpdateMapRun while children wait: one at a time at first, then all at once.
+slow = machine(
+    "slow-children",
+    {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "MaxConcurrency": 1,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Pause",
+                    "States": {"Pause": {"Type": "Wait", "Seconds": 5, "End": True}},
+                },
+                "End": True,
+            }
+        },
+    },
+)
+arn = sfn.start_execution(stateMachineArn=slow, input=json.dumps([1, 2, 3, 4]))["executionArn"]
+
+
+def map_run_when(arn, condition, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+        if runs:
+            described = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
+            if condition(described):
+                return described
+        time.sleep(0.05)
+    check(False, what)
+
+
+started = map_run_when(arn, lambda run: run["itemCounts"]["running"] == 1, "the slow Map Run starts one child")
+check(started["itemCounts"]["pending"] == 3, "with MaxConcurrency 1, three children wait")
+sfn.update_map_run(mapRunArn=started["mapRunArn"], maxConcurrency=4, toleratedFailureCount=2)
+updated = map_run_when(arn, lambda run: run["itemCounts"]["pending"] == 0, "after update_map_run, every child has started")
+check(
+    updated["maxConcurrency"] == 4 and updated["toleratedFailureCount"] == 2 and updated["status"] in ("RUNNING", "SUCCEEDED"),
+    f"describe_map_run shows the new limits ({updated['maxConcurrency']}, {updated['toleratedFailureCount']})",
+)
+check(wait(arn)["status"] == "SUCCEEDED", "the updated Map Run completes")
+expect_error(
+    "ValidationException",
+    lambda: sfn.update_map_run(mapRunArn=started["mapRunArn"], maxConcurrency=2),
+    "update_map_run of a finished Map Run",
+)
+expect_error(
+    "ValidationException",
+    lambda: sfn.update_map_run(mapRunArn=started["mapRunArn"], toleratedFailurePercentage=150),
+    "update_map_run with a percentage over 100",
+)
+
 # Errors, as AWS shapes them.
 expect_error(
     "ResourceNotFound",

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
-use crate::service::{ErrorKind, Service, ServiceError, check_description};
+use crate::service::{ErrorKind, MapRunLimits, Service, ServiceError, check_description};
 use crate::store::{ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord};
 
 pub(super) type Reply = Result<Value, ApiError>;
@@ -166,8 +166,13 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         }
         "UpdateMapRun" => {
             let request: MapRunRequest = parse(body)?;
-            service.describe_map_run(required(&request.map_run_arn, "mapRunArn")?).await?;
-            Err(ApiError::validation("stepwasm cannot change a running Map Run yet".to_owned()))
+            let limits = MapRunLimits {
+                max_concurrency: request.max_concurrency,
+                tolerated_failure_count: request.tolerated_failure_count,
+                tolerated_failure_percentage: request.tolerated_failure_percentage,
+            };
+            service.update_map_run(required(&request.map_run_arn, "mapRunArn")?, limits).await?;
+            Ok(json!({}))
         }
         "RedriveExecution" => {
             let request: RedriveRequest = parse(body)?;
@@ -263,6 +268,9 @@ struct RedriveRequest {
 #[serde(rename_all = "camelCase")]
 struct MapRunRequest {
     map_run_arn: Option<String>,
+    max_concurrency: Option<i64>,
+    tolerated_failure_count: Option<i64>,
+    tolerated_failure_percentage: Option<f64>,
 }
 
 #[derive(Deserialize)]

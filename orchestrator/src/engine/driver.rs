@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 use stepwasm_asl::{
-    Action, Execution, ExecutionContext, ExecutionOutcome, HistoryEvent, Input, StateMachine, Step, TaskId,
-    TaskResource, TimerId, Timestamp,
+    Action, Execution, ExecutionContext, ExecutionOutcome, HistoryEvent, Input, MapRunUpdate, StateMachine, Step,
+    TaskId, TaskResource, TimerId, Timestamp,
 };
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
@@ -40,6 +40,17 @@ pub enum Signal {
     TaskHeartbeat {
         /// The task token.
         token: String,
+    },
+    /// `UpdateMapRun`.
+    UpdateMapRun {
+        /// The Map Run.
+        map_run_arn: String,
+        /// New `MaxConcurrency`.
+        max_concurrency: Option<u64>,
+        /// New `ToleratedFailureCount`.
+        tolerated_failure_count: Option<u64>,
+        /// New `ToleratedFailurePercentage`.
+        tolerated_failure_percentage: Option<f64>,
     },
     /// `StopExecution`.
     Stop {
@@ -335,7 +346,7 @@ impl Engine {
                     outstanding.task_done(*task_id);
                 }
                 Input::TimerFired { timer_id } => outstanding.timer_done(*timer_id),
-                Input::Stop { .. } | Input::Redrive => {}
+                Input::Stop { .. } | Input::UpdateMapRun(_) | Input::Redrive => {}
             }
             let redrive = matches!(input, Input::Redrive);
             let mut step = execution.apply(input, entry.at, &mut ReplayEntropy::new(entry.entropy));
@@ -565,7 +576,7 @@ impl Engine {
                     announcing.remove(task_id);
                     unparkable.remove(task_id);
                 }
-                Input::Stop { .. } | Input::Redrive => {}
+                Input::Stop { .. } | Input::UpdateMapRun(_) | Input::Redrive => {}
             }
             let at = self.clock.now();
             // A task's output can be a large document: copy it only when it must be journaled.
@@ -689,7 +700,7 @@ fn forget_work(input: &Input, handles: &mut HashMap<Work, AbortHandle>) {
         Input::TimerFired { timer_id } => {
             handles.remove(&Work::Timer(*timer_id));
         }
-        Input::Stop { .. } | Input::Redrive => {}
+        Input::Stop { .. } | Input::UpdateMapRun(_) | Input::Redrive => {}
     }
 }
 
@@ -706,6 +717,17 @@ fn signal_input(execution: &Execution, signal: Signal) -> Option<Input> {
         // still applies, so a heartbeat changes nothing.
         Signal::TaskHeartbeat { .. } => None,
         Signal::Stop { error, cause } => Some(Input::Stop { error, cause }),
+        Signal::UpdateMapRun {
+            map_run_arn,
+            max_concurrency,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        } => Some(Input::UpdateMapRun(MapRunUpdate {
+            map_run_arn,
+            max_concurrency,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        })),
     }
 }
 

@@ -199,7 +199,10 @@ mod tests {
     use super::*;
 
     fn config(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap_or_default()
+        match value {
+            Value::Object(config) => config,
+            _ => Map::new(),
+        }
     }
 
     #[test]

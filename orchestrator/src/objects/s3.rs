@@ -154,6 +154,7 @@ impl S3 {
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // Called as `map_err(transport)`.
 fn transport(error: ureq::Error) -> ObjectError {
     ObjectError::Transport(error.to_string())
 }

@@ -1,11 +1,13 @@
-//! Map Runs: DescribeMapRun and ListMapRuns.
+//! Map Runs: DescribeMapRun, ListMapRuns and UpdateMapRun.
 //!
 //! A Map Run is part of its execution's state (the interpreter counts its children), so these
 //! operations rebuild the execution from its journal and read it there: nothing is stored twice,
 //! and what they report is exactly what a resume would continue from. A Map Run's ARN names its
 //! execution ([`stepwasm_asl::execution_of_map_run`]), so DescribeMapRun needs no index.
 
-use stepwasm_asl::{MapRun, execution_of_map_run};
+use stepwasm_asl::{MapRun, MapRunStatus, execution_of_map_run};
+
+use crate::engine::Signal;
 
 use super::error::{ErrorKind, ServiceError};
 use super::names::Listing;
@@ -57,6 +59,65 @@ impl Service {
         let prepared = self.rebuild(&record).await?;
         let run = prepared.execution().map_runs().iter().find(|run| run.arn == arn).cloned();
         Ok((execution_arn, run.ok_or_else(not_found)?))
+    }
+}
+
+/// What UpdateMapRun changes; at least one.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MapRunLimits {
+    /// `maxConcurrency`: 0 to 10,000 (0: no limit).
+    pub max_concurrency: Option<i64>,
+    /// `toleratedFailureCount`: 0 or more.
+    pub tolerated_failure_count: Option<i64>,
+    /// `toleratedFailurePercentage`: 0 to 100.
+    pub tolerated_failure_percentage: Option<f64>,
+}
+
+impl Service {
+    /// UpdateMapRun: new limits for a running Map Run, applied to the children still to come.
+    pub async fn update_map_run(&self, arn: &str, limits: MapRunLimits) -> ServiceResult<()> {
+        let invalid = |member: &str, constraint: &str, value: String| {
+            ServiceError::validation(format!(
+                "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must have value {constraint}"
+            ))
+        };
+        let max_concurrency = match limits.max_concurrency {
+            Some(n) if !(0..=10_000).contains(&n) => {
+                return Err(invalid("maxConcurrency", "between 0 and 10000", n.to_string()));
+            }
+            other => other.and_then(|n| u64::try_from(n).ok()),
+        };
+        let tolerated_failure_count = match limits.tolerated_failure_count {
+            Some(n) if n < 0 => {
+                return Err(invalid("toleratedFailureCount", "greater than or equal to 0", n.to_string()));
+            }
+            other => other.and_then(|n| u64::try_from(n).ok()),
+        };
+        let tolerated_failure_percentage = match limits.tolerated_failure_percentage {
+            Some(p) if !(0.0..=100.0).contains(&p) => {
+                return Err(invalid("toleratedFailurePercentage", "between 0 and 100", p.to_string()));
+            }
+            other => other,
+        };
+        if max_concurrency.is_none() && tolerated_failure_count.is_none() && tolerated_failure_percentage.is_none() {
+            return Err(ServiceError::validation(
+                "At least one of maxConcurrency, toleratedFailureCount or toleratedFailurePercentage must be given",
+            ));
+        }
+        let (execution_arn, run) = self.describe_map_run(arn).await?;
+        if run.status != MapRunStatus::Running {
+            return Err(ServiceError::validation(format!(
+                "The Map Run '{arn}' is {}: only a running Map Run can be updated",
+                run.status.as_str()
+            )));
+        }
+        let signal = Signal::UpdateMapRun {
+            map_run_arn: arn.to_owned(),
+            max_concurrency,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        };
+        self.post_signal(&execution_arn, &signal).await
     }
 }
 

@@ -46,7 +46,7 @@ pub use error::{ErrorKind, ServiceError};
 pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
 pub use functions::FunctionDescription;
 pub use machines::{StateMachineDescription, ValidationReport};
-pub use map_runs::MapRunPage;
+pub use map_runs::{MapRunLimits, MapRunPage};
 pub use versions::{MachineView, RouteRequest, check_description};
 
 /// The service's result type.

@@ -410,7 +410,7 @@ impl Service {
         };
         let (wanted, stale): (Vec<_>, Vec<_>) = posted.iter().partition(|posted| match decode_signal(posted) {
             Some(Signal::TaskSuccess { token, .. } | Signal::TaskFailure { token, .. }) => awaited.contains(&token),
-            Some(Signal::Stop { .. }) => true,
+            Some(Signal::Stop { .. } | Signal::UpdateMapRun { .. }) => true,
             Some(Signal::TaskHeartbeat { .. }) | None => false,
         });
         let stale: Vec<i64> = stale.iter().map(|posted| posted.id).collect();

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use stepwasm_asl::{Action, ExecutionOutcome, Input, TaskId, TimerId, Timestamp};
+use stepwasm_asl::{Action, ExecutionOutcome, Input, MapRunUpdate, TaskId, TimerId, Timestamp};
 
 use crate::engine::{AwaitedCallback, BoxFuture, Clock, Parking, ReplayEntry, StepRecord, StepRecorder};
 use crate::store::{
@@ -124,6 +124,12 @@ fn journal_input(input: &Input) -> JournalInput {
         Input::TaskTimedOut { task_id } => JournalInput::TaskTimedOut { task_id: task_id.0 },
         Input::TimerFired { timer_id } => JournalInput::TimerFired { timer_id: timer_id.0 },
         Input::Stop { error, cause } => JournalInput::Stop { error: error.clone(), cause: cause.clone() },
+        Input::UpdateMapRun(update) => JournalInput::UpdateMapRun {
+            map_run_arn: update.map_run_arn.clone(),
+            max_concurrency: update.max_concurrency,
+            tolerated_failure_count: update.tolerated_failure_count,
+            tolerated_failure_percentage: update.tolerated_failure_percentage,
+        },
         Input::Redrive => JournalInput::Redrive,
     }
 }
@@ -141,6 +147,17 @@ pub(crate) fn replay_entry(entry: JournalEntry) -> ReplayEntry {
         JournalInput::TaskTimedOut { task_id } => Some(Input::TaskTimedOut { task_id: TaskId(task_id) }),
         JournalInput::TimerFired { timer_id } => Some(Input::TimerFired { timer_id: TimerId(timer_id) }),
         JournalInput::Stop { error, cause } => Some(Input::Stop { error, cause }),
+        JournalInput::UpdateMapRun {
+            map_run_arn,
+            max_concurrency,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        } => Some(Input::UpdateMapRun(MapRunUpdate {
+            map_run_arn,
+            max_concurrency,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        })),
         JournalInput::Redrive => Some(Input::Redrive),
     };
     ReplayEntry { input, at: Timestamp(entry.at), entropy: entry.entropy }

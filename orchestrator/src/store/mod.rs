@@ -344,6 +344,17 @@ pub enum JournalInput {
         /// The cause to record.
         cause: Option<String>,
     },
+    /// UpdateMapRun.
+    UpdateMapRun {
+        /// The Map Run.
+        map_run_arn: String,
+        /// New `MaxConcurrency`.
+        max_concurrency: Option<u64>,
+        /// New `ToleratedFailureCount`.
+        tolerated_failure_count: Option<u64>,
+        /// New `ToleratedFailurePercentage`.
+        tolerated_failure_percentage: Option<f64>,
+    },
     /// RedriveExecution.
     Redrive,
 }

@@ -186,10 +186,26 @@ pub enum Input {
         /// Optional cause.
         cause: Option<String>,
     },
+    /// UpdateMapRun: a running Distributed Map takes new limits; each one given replaces the
+    /// definition's. Ignored unless the Map Run is running.
+    UpdateMapRun(MapRunUpdate),
     /// RedriveExecution: an execution that failed, timed out or was stopped runs again from the
     /// states that did not succeed (see [`Execution::redrivable`](super::Execution::redrivable)).
     /// Ignored while the execution runs or after it succeeded.
     Redrive,
+}
+
+/// New limits for a running Map Run ([`Input::UpdateMapRun`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapRunUpdate {
+    /// The Map Run, as `MapRunStarted` names it.
+    pub map_run_arn: String,
+    /// Children running at once (0: no limit). More start at once if it grew.
+    pub max_concurrency: Option<u64>,
+    /// Failed children tolerated, from the next failure on.
+    pub tolerated_failure_count: Option<u64>,
+    /// Percentage of failed children tolerated, from the next failure on.
+    pub tolerated_failure_percentage: Option<f64>,
 }
 
 /// The result of starting an execution or applying one input.

@@ -4,7 +4,8 @@
 //! start, succeed, fail or are abandoned. It is part of the execution's state, so a replay of the
 //! journal rebuilds it exactly.
 
-use super::Cx;
+use super::{Cursor, Cx, MapRunUpdate, Wait};
+use crate::states;
 use crate::timestamp::Timestamp;
 
 /// `RUNNING`, `SUCCEEDED`, `FAILED` or `ABORTED`.
@@ -95,6 +96,30 @@ impl Cx<'_> {
         if let Some(run) = index.and_then(|i| self.exec.map_runs.get_mut(i)) {
             change(run, now);
         }
+    }
+}
+
+impl Cx<'_> {
+    /// UpdateMapRun: the Map state whose run it is takes the new limits.
+    pub(crate) fn update_map_run(&mut self, update: &MapRunUpdate) {
+        let Some(index) = self.exec.map_runs.iter().position(|run| run.arn == update.map_run_arn) else {
+            return;
+        };
+        let holder = self.exec.frames.iter().position(|frame| {
+            matches!(frame, Some(frame) if matches!(&frame.cursor,
+                Cursor::Blocked(active) if matches!(&active.wait, Wait::Children(c) if c.map_run == Some(index))))
+        });
+        let Some(fid) = holder else {
+            return;
+        };
+        let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) else {
+            return;
+        };
+        let Cursor::Blocked(active) = std::mem::replace(&mut frame.cursor, Cursor::Done) else {
+            return;
+        };
+        let flow = self.with_state(fid, active, |sc| states::update_map_run(sc, update));
+        self.handle(fid, flow);
     }
 }
 

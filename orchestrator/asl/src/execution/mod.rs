@@ -22,7 +22,7 @@ mod redrive;
 mod state_cx;
 
 pub use crate::resource::TaskResource;
-pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, Step, TaskCallContext, TaskId, TimerId};
+pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, MapRunUpdate, Step, TaskCallContext, TaskId, TimerId};
 pub use map_runs::{MapRun, MapRunCounts, MapRunStatus};
 use redrive::Leftovers;
 pub(crate) use state_cx::{Children, Flow, StateCx};
@@ -257,6 +257,7 @@ impl Execution {
                 cx.push_event(last, EventKind::ExecutionAborted { error: error.clone(), cause: cause.clone() });
                 cx.end(ExecutionOutcome::Aborted { error, cause });
             }
+            Input::UpdateMapRun(update) => cx.update_map_run(&update),
             Input::Redrive => {}
         }
         cx.run();

@@ -16,7 +16,8 @@ use serde_json::{Map, Value};
 use crate::compile::{Fields, Site};
 use crate::entropy;
 use crate::execution::{
-    Action, Children, Failure, Flow, MapRun, MapRunCounts, MapRunStatus, StateCx, TaskCallContext, TaskReply, Wait,
+    Action, Children, Failure, Flow, MapRun, MapRunCounts, MapRunStatus, MapRunUpdate, StateCx, TaskCallContext,
+    TaskReply, Wait,
 };
 use crate::history::EventKind;
 use crate::ir::{NumSource, Selector};
@@ -527,6 +528,34 @@ pub(crate) fn on_child(
             }
         }
     }
+    fill(sc, spec, children)
+}
+
+/// UpdateMapRun: new limits for the children still to come.
+pub(crate) fn update(mut sc: StateCx<'_, '_>, spec: &Spec, update: &MapRunUpdate) -> Flow {
+    let Wait::Children(mut children) = std::mem::replace(&mut sc.active.wait, Wait::None) else {
+        return sc.block();
+    };
+    if let Some(max) = update.max_concurrency {
+        children.max_concurrency = usize::try_from(max).unwrap_or(usize::MAX);
+    }
+    if let Some(count) = update.tolerated_failure_count {
+        children.tolerated_count = Some(count);
+    }
+    if let Some(percentage) = update.tolerated_failure_percentage {
+        children.tolerated_percentage = Some(percentage);
+    }
+    sc.cx.map_run(children.map_run, |run, _| {
+        if let Some(max) = update.max_concurrency {
+            run.max_concurrency = max;
+        }
+        if let Some(count) = update.tolerated_failure_count {
+            run.tolerated_failure_count = count;
+        }
+        if let Some(percentage) = update.tolerated_failure_percentage {
+            run.tolerated_failure_percentage = percentage;
+        }
+    });
     fill(sc, spec, children)
 }
 

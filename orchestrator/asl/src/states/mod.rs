@@ -129,6 +129,14 @@ pub(crate) fn on_task_reply(sc: StateCx<'_, '_>, reply: TaskReply) -> Flow {
     }
 }
 
+/// UpdateMapRun reached the Distributed Map state that runs it.
+pub(crate) fn update_map_run(sc: StateCx<'_, '_>, update: &crate::execution::MapRunUpdate) -> Flow {
+    match &sc.st.kind {
+        Kind::Map(spec) => map::update(sc, spec, update),
+        _ => sc.block(),
+    }
+}
+
 /// A redrive resumes the Parallel or Map state: `children` (slot, frame) are the unsuccessful
 /// children it rebuilt, which run again; the others keep their results.
 pub(crate) fn resume(sc: StateCx<'_, '_>, children: Vec<(usize, usize)>) -> Flow {

@@ -571,6 +571,44 @@ mod tests {
     }
 
     #[test]
+    fn an_update_raises_the_concurrency_of_a_running_map_run() {
+        use std::sync::Arc;
+
+        use crate::{Execution, ExecutionContext, MapRunUpdate, SeededEntropy, Step, Timestamp};
+
+        let def = distributed(r#""MaxConcurrency":1,"#, r#"{"Type":"Task","Resource":"wasm:work","End":true}"#);
+        let machine = Arc::new(StateMachine::from_json(&def).unwrap());
+        let ctx = ExecutionContext::new("m", "e", Timestamp::from_millis(0));
+        let entropy = &mut SeededEntropy::new(1);
+        let invoked = |step: &Step| step.actions.iter().filter(|a| matches!(a, Action::InvokeTask { .. })).count();
+        let (mut execution, step) =
+            Execution::start(machine, json!([1, 2, 3, 4]), ctx, Timestamp::from_millis(1), entropy);
+        assert_eq!(invoked(&step), 1);
+        let update = |arn: &str| {
+            Input::UpdateMapRun(MapRunUpdate {
+                map_run_arn: arn.to_owned(),
+                max_concurrency: Some(3),
+                tolerated_failure_count: Some(2),
+                tolerated_failure_percentage: None,
+            })
+        };
+        let step = execution.apply(
+            update("arn:aws:states:us-east-1:1:mapRun:m/M:e:other"),
+            Timestamp::from_millis(2),
+            entropy,
+        );
+        assert_eq!(invoked(&step), 0, "another Map Run's update changes nothing");
+        let arn = execution.map_runs()[0].arn.clone();
+        let step = execution.apply(update(&arn), Timestamp::from_millis(3), entropy);
+        assert_eq!(invoked(&step), 2, "two more children start at once");
+        let run = &execution.map_runs()[0];
+        assert_eq!(
+            (run.max_concurrency, run.tolerated_failure_count, run.counts.running, run.counts.pending),
+            (3, 2, 3, 1)
+        );
+    }
+
+    #[test]
     fn faults_in_reader_and_batcher_fields_are_reported_with_their_paths() {
         let cases = [
             (

@@ -382,6 +382,59 @@ describe("the web console", () => {
     await page.close();
   });
 
+  test("shows a Distributed Map's Map Run and raises its concurrency", async () => {
+    const { stateMachineArn } = await aws(server.endpoint, "CreateStateMachine", {
+      name: "e2e-map-run",
+      definition: JSON.stringify({
+        StartAt: "Ship",
+        States: {
+          Ship: {
+            Type: "Map",
+            Label: "parcels",
+            MaxConcurrency: 1,
+            ItemProcessor: {
+              ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+              StartAt: "Pause",
+              States: { Pause: { Type: "Wait", Seconds: 4, End: true } },
+            },
+            End: true,
+          },
+        },
+      }),
+      roleArn: "arn:aws:iam::123456789012:role/stepwasm",
+    });
+    const { executionArn } = await aws(server.endpoint, "StartExecution", {
+      stateMachineArn,
+      name: "e2e-map-run",
+      input: JSON.stringify([1, 2, 3, 4, 5]),
+    });
+    const { page, errors } = await openPage(`/console/#/executions/${encodeURIComponent(executionArn)}`);
+    await node(page, "Ship").click();
+    const panel = page.getByTestId("map-run");
+    await panel.getByTestId("map-run-status").filter({ hasText: "RUNNING" }).waitFor({ timeout: 30_000 });
+    assert.equal(await panel.getByTestId("map-run-total").textContent(), "5");
+    assert.equal(await panel.getByTestId("map-run-running").textContent(), "1", "MaxConcurrency 1 runs one child");
+    assert.equal(await panel.getByTestId("map-run-max-concurrency").textContent(), "1");
+
+    // Raising the concurrency starts the waiting children at once.
+    await panel.getByTestId("map-run-concurrency").fill("5");
+    await panel.getByTestId("map-run-update").click();
+    await panel.getByTestId("map-run-max-concurrency").filter({ hasText: "5" }).waitFor();
+    await panel.getByTestId("map-run-pending").filter({ hasText: /^0$/ }).waitFor();
+    const run = await aws(server.endpoint, "DescribeMapRun", {
+      mapRunArn: (await aws(server.endpoint, "ListMapRuns", { executionArn })).mapRuns[0].mapRunArn,
+    });
+    assert.equal(run.maxConcurrency, 5);
+
+    // The panel follows the run to its end.
+    await page.locator('[data-testid="execution-status"][data-status="SUCCEEDED"]').waitFor({ timeout: 30_000 });
+    await panel.getByTestId("map-run-status").filter({ hasText: "SUCCEEDED" }).waitFor({ timeout: 10_000 });
+    assert.equal(await panel.getByTestId("map-run-succeeded").textContent(), "5");
+    assert.equal(await panel.getByTestId("map-run-form").count(), 0, "a finished Map Run cannot be updated");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("filters executions by status", async () => {
     const { page, errors } = await openPage(machinePage(PLAIN_MACHINE));
     await page.getByRole("tab", { name: "Executions" }).click();

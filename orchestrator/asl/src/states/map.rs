@@ -56,6 +56,9 @@ impl Spec {
     pub(crate) fn describe(&self, machine: &StateMachine, out: &mut Map<String, Value>) {
         out.insert("processor".into(), machine.id_value(self.processor));
         out.insert("mode".into(), if self.distributed { "DISTRIBUTED" } else { "INLINE" }.into());
+        if let Some(label) = &self.label {
+            out.insert("label".into(), label.as_str().into());
+        }
     }
 }
 

@@ -10,6 +10,7 @@ import { ApprovalCards } from '../components/approval.js';
 import { EventsTable } from '../components/events-table.js';
 import { jsonPane, setJson } from '../components/json-view.js';
 import { MapIterationBar } from '../components/map-iterations.js';
+import { MapRunPanel } from '../components/map-run.js';
 import { emptyDetails, stateDetails } from '../components/state-details.js';
 import { statesTable } from '../components/states-table.js';
 import { tabs } from '../components/tabs.js';
@@ -102,6 +103,7 @@ class ExecutionPage {
     this.input = jsonPane('Input', ex.input, { 'data-testid': 'execution-input' });
     this.output = jsonPane('Output', null, { 'data-testid': 'execution-output' });
     this.approvals = new ApprovalCards({ onSent: () => this.requestProgress() });
+    this.mapRun = new MapRunPanel();
 
     this.graph = new GraphView({ label: 'Execution graph', legend: 'status', onSelect: (id) => this.select(id) });
     this.graphNote = h('div', { class: 'slot graph-note' });
@@ -200,6 +202,9 @@ class ExecutionPage {
     if (this.execution?.status === 'RUNNING' && this.durationEl) {
       this.durationEl.textContent = formatDuration(durationBetween(this.execution.startDate, null));
     }
+    // A Distributed Map's children leave no trace in the execution's own history, so nothing
+    // else announces that its counts moved.
+    if (this.execution?.status === 'RUNNING' && this.mapRun.el.isConnected) this.mapRun.refresh();
   }
 
   async loadGraph() {
@@ -334,14 +339,18 @@ class ExecutionPage {
     const state = this.graphStates?.get(id) || { id, type: 'State' };
     // The progress shown is the projection that was fetched, which may lag the selector briefly.
     const scope = this.progressScope;
-    this.details.replaceChildren(stateDetails({
+    const details = stateDetails({
       state: { ...state, name: this.nameOf(id) },
       progress: this.progress?.states?.[id],
       iteration: scope && id.startsWith(`${scope.map}/`) ? { index: scope.index, map: this.nameOf(scope.map) } : null,
       payloadsLoading: this.progressDetails !== id,
       startTime: this.execution.startDate,
       onClose: () => this.select(null),
-    }));
+    });
+    if (state.type === 'Map' && state.mode === 'DISTRIBUTED') {
+      details.append(this.mapRun.show(this.arn, state.label || this.nameOf(id)));
+    }
+    this.details.replaceChildren(details);
   }
 
   // ---- live events ----

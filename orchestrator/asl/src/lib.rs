@@ -29,7 +29,10 @@
 //!   ([`HistoryEvent::to_aws_json`]), with ids and `previousEventId` links.
 //! - [`Action`] / [`Input`]: the driver's side of the conversation. `InvokeTask` is answered with
 //!   `TaskSucceeded` / `TaskFailed` / `TaskTimedOut`; `StartTimer` with `TimerFired`; `Complete`
-//!   carries the [`ExecutionOutcome`].
+//!   carries the [`ExecutionOutcome`]. A Distributed Map's `ItemReader` is work for the driver too:
+//!   an `InvokeTask` of [`TaskResource::ItemReader`], answered with the items.
+//! - [`MapRun`]: one run of a Distributed Map, its children counted as they start and end
+//!   ([`Execution::map_runs`]); [`Input::UpdateMapRun`] changes its limits while it runs.
 //!
 //! # Example
 //!

@@ -393,7 +393,8 @@ fn map_run_arn(execution_arn: &str, label: &str, uuid: &str) -> String {
     }
 }
 
-/// The execution a Map Run ARN of [`map_run_arn`]'s form belongs to.
+/// The execution a Map Run ARN belongs to, for the ARNs stepwasm makes
+/// (`arn:…:mapRun:MACHINE/LABEL:EXECUTION:UUID`).
 pub fn execution_of_map_run(map_run_arn: &str) -> Option<String> {
     let (prefix, rest) = map_run_arn.split_once(":mapRun:")?;
     let (machine, rest) = rest.split_once('/')?;

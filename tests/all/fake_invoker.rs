@@ -130,3 +130,87 @@ async fn executions_run_on_an_injected_invoker() -> Result<()> {
     );
     Ok(())
 }
+
+/// Answers every call of a `.waitForTaskToken` task as the function would (it only sends the
+/// token on), and counts the calls.
+#[derive(Default)]
+struct CountedCalls {
+    calls: Mutex<u32>,
+}
+
+impl TaskInvoker for CountedCalls {
+    fn invoke(&self, _call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
+        *self.calls.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        Box::pin(async move { (TaskOutcome::Succeeded(json!({"sent": true})), None) })
+    }
+}
+
+/// A callback task records `TaskSubmitted` once its call returns; an execution rebuilt from a
+/// journal that says so waits for the token instead of making the call again.
+#[tokio::test]
+async fn a_submitted_callback_is_not_called_again_after_a_resume() -> Result<()> {
+    use stepwasm_asl::{ExecutionContext, ExecutionOutcome, Input, StateMachine};
+    use stepwasm_orchestrator::engine::{Engine, ReplayEntry, Signal};
+
+    let machine = Arc::new(StateMachine::from_json(
+        r#"{"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters":{"FunctionName":"notify","Payload":{"token.$":"$$.Task.Token"}},"TimeoutSeconds":60,"End":true}}}"#,
+    )?);
+    let counted = Arc::new(CountedCalls::default());
+    let engine = Engine::new(counted.clone());
+    let context = ExecutionContext::new("ask", "run-1", engine.clock().now());
+
+    // Driven live, the call is made once and recorded as submitted; then the token answers.
+    let (signals, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let seen = Mutex::new(Vec::new());
+    let mut observe = |event: &stepwasm_asl::HistoryEvent| {
+        seen.lock().unwrap_or_else(PoisonError::into_inner).push(event.to_aws_json());
+    };
+    let live = engine.run(Arc::clone(&machine), json!({}), context.clone(), receiver, &mut observe);
+    let answer = async {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let token = loop {
+            let events = seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            if events.iter().any(|event| event["type"] == "TaskSubmitted") {
+                let scheduled = events.iter().find(|event| event["type"] == "TaskScheduled").cloned();
+                let parameters = scheduled.map(|e| e["taskScheduledEventDetails"]["parameters"].clone());
+                let parameters: Value = serde_json::from_str(
+                    parameters.and_then(|p| p.as_str().map(str::to_owned)).as_deref().unwrap_or("null"),
+                )
+                .unwrap_or_default();
+                break parameters["Payload"]["token"].as_str().unwrap_or_default().to_owned();
+            }
+            assert!(Instant::now() < deadline, "no TaskSubmitted: {events:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let _ = signals.send(Signal::TaskSuccess { token, output: json!({"approved": "live"}) });
+    };
+    let (record, ()) = tokio::join!(live, answer);
+    assert_eq!(record.outcome, ExecutionOutcome::Succeeded(json!({"approved": "live"})));
+    assert_eq!(*counted.calls.lock().unwrap_or_else(PoisonError::into_inner), 1);
+
+    // Rebuilt from a journal that records the submission: only the token is awaited.
+    let prepared = engine.start(Arc::clone(&machine), json!({}), context.clone());
+    let (at, entropy) = prepared.start_entry().map(|(at, entropy)| (at, entropy.to_vec())).expect("a start entry");
+    let (task_id, token) = match prepared.start_actions().first() {
+        Some(stepwasm_asl::Action::InvokeTask { task_id, context, .. }) => (*task_id, context.task_token.clone()),
+        other => bail!("expected the invocation, got {other:?}"),
+    };
+    let journal = vec![
+        ReplayEntry { input: None, at, entropy },
+        ReplayEntry {
+            input: Some(Input::TaskSubmitted { task_id, output: json!({"sent": true}) }),
+            at,
+            entropy: Vec::new(),
+        },
+    ];
+    let before = *counted.calls.lock().unwrap_or_else(PoisonError::into_inner);
+    let resumed = engine.resume(machine, json!({}), context, journal).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let (signals, receiver) = tokio::sync::mpsc::unbounded_channel();
+    signals.send(Signal::TaskSuccess { token: token.unwrap_or_default(), output: json!({"approved": true}) })?;
+    let record =
+        engine.drive(resumed, receiver, &mut |_| {}, None).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+    assert_eq!(record.outcome, ExecutionOutcome::Succeeded(json!({"approved": true})));
+    assert_eq!(*counted.calls.lock().unwrap_or_else(PoisonError::into_inner), before, "the call was not made again");
+    Ok(())
+}

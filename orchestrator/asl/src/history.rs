@@ -147,6 +147,12 @@ pub enum EventKind<D = Arc<Value>> {
         resource_type: String,
         resource: String,
     },
+    /// A `.waitForTaskToken` integration's call returned; the task now waits for its token.
+    TaskSubmitted {
+        resource_type: String,
+        resource: String,
+        output: D,
+    },
     TaskSucceeded {
         family: TaskFamily,
         resource_type: String,
@@ -261,6 +267,9 @@ impl<D> EventKind<D> {
             K::TaskStarted { family, resource_type, resource } => {
                 K::TaskStarted { family: *family, resource_type: resource_type.clone(), resource: resource.clone() }
             }
+            K::TaskSubmitted { resource_type, resource, output } => {
+                K::TaskSubmitted { resource_type: resource_type.clone(), resource: resource.clone(), output: f(output) }
+            }
             K::TaskSucceeded { family, resource_type, resource, output } => K::TaskSucceeded {
                 family: *family,
                 resource_type: resource_type.clone(),
@@ -331,6 +340,7 @@ impl EventKind {
             K::StateExited { state_type, .. } => format!("{}StateExited", state_type.name()),
             K::TaskScheduled { family, .. } => fam(family, "Scheduled"),
             K::TaskStarted { family, .. } => fam(family, "Started"),
+            K::TaskSubmitted { .. } => "TaskSubmitted".into(),
             K::TaskSucceeded { family, .. } => fam(family, "Succeeded"),
             K::TaskFailed { family, .. } => fam(family, "Failed"),
             K::TaskTimedOut { family, .. } => fam(family, "TimedOut"),
@@ -456,6 +466,11 @@ impl EventKind {
                 let mut m = Map::new();
                 svc(&mut m, family, resource_type, resource);
                 (fam_key(family, "Started"), m)
+            }
+            K::TaskSubmitted { resource_type, resource, output } => {
+                let mut m = payload("output", output);
+                svc(&mut m, &TaskFamily::Service, resource_type, resource);
+                ("taskSubmittedEventDetails".into(), m)
             }
             K::TaskSucceeded { family, resource_type, resource, output } => {
                 let mut m = payload("output", output);

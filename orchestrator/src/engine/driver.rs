@@ -175,7 +175,11 @@ impl Prepared {
     /// Marks `callbacks` as already announced: driving waits for them without running their
     /// functions again, and times them out at their original deadlines.
     pub fn awaiting(mut self, callbacks: Vec<AwaitedCallback>) -> Self {
-        self.awaiting = callbacks;
+        for callback in callbacks {
+            if !self.awaiting.iter().any(|known| known.task_id == callback.task_id) {
+                self.awaiting.push(callback);
+            }
+        }
         self
     }
 
@@ -332,7 +336,7 @@ impl Engine {
             Execution::start(machine, input, context, first.at, &mut ReplayEntropy::new(first.entropy));
         let mut outstanding = Outstanding::default();
         let mut history = step.history;
-        outstanding.absorb(&step.actions);
+        outstanding.absorb(&step.actions, first.at);
         let mut finished = completion(&step.actions);
         let mut next_sequence = 1;
         for entry in entries {
@@ -345,12 +349,14 @@ impl Engine {
                 | Input::TaskTimedOut { task_id } => {
                     outstanding.task_done(*task_id);
                 }
+                Input::TaskSubmitted { task_id, .. } => outstanding.task_submitted(*task_id),
                 Input::TimerFired { timer_id } => outstanding.timer_done(*timer_id),
                 Input::Stop { .. } | Input::UpdateMapRun(_) | Input::Redrive => {}
             }
             let redrive = matches!(input, Input::Redrive);
-            let mut step = execution.apply(input, entry.at, &mut ReplayEntropy::new(entry.entropy));
-            outstanding.absorb(&step.actions);
+            let at = entry.at;
+            let mut step = execution.apply(input, at, &mut ReplayEntropy::new(entry.entropy));
+            outstanding.absorb(&step.actions, at);
             if redrive && !step.history.is_empty() {
                 finished = None;
             }
@@ -358,6 +364,7 @@ impl Engine {
             history.append(&mut step.history);
             next_sequence += 1;
         }
+        let awaiting = outstanding.submitted();
         Ok(Prepared {
             execution,
             actions: outstanding.into_actions(),
@@ -365,7 +372,7 @@ impl Engine {
             next_sequence,
             start: None,
             finished,
-            awaiting: Vec::new(),
+            awaiting,
         })
     }
 
@@ -449,7 +456,7 @@ impl Engine {
         // activity's task lives in this node's memory until a worker takes it).
         let mut announcing: HashMap<TaskId, AwaitedCallback> = HashMap::new();
         let mut unparkable: std::collections::HashSet<TaskId> = std::collections::HashSet::new();
-        let (returned, mut callback_functions_returned) = mpsc::unbounded_channel::<TaskId>();
+        let (returned, mut callback_functions_returned) = mpsc::unbounded_channel::<(TaskId, Value)>();
 
         loop {
             let mut finished = None;
@@ -555,10 +562,15 @@ impl Engine {
                         }
                         None => signals_open = false,
                     },
-                    Some(task_id) = callback_functions_returned.recv() => {
+                    Some((task_id, output)) = callback_functions_returned.recv() => {
                         handles.remove(&Work::Task(task_id));
                         if let Some(callback) = announcing.remove(&task_id) {
                             callbacks.insert(task_id, callback);
+                        }
+                        // An activity's task was only queued; an integration's call was made,
+                        // and the journal must say so before anything could run it again.
+                        if !unparkable.contains(&task_id) {
+                            break Input::TaskSubmitted { task_id, output };
                         }
                     }
                     Some(_) = work.join_next(), if !work.is_empty() => {}
@@ -569,6 +581,8 @@ impl Engine {
                 Input::TimerFired { timer_id } => {
                     timers.remove(timer_id);
                 }
+                // Still awaited: `callbacks` has it since its function returned.
+                Input::TaskSubmitted { .. } => {}
                 Input::TaskSucceeded { task_id, .. }
                 | Input::TaskFailed { task_id, .. }
                 | Input::TaskTimedOut { task_id } => {
@@ -631,7 +645,7 @@ impl Engine {
         &self,
         action: Action,
         completed: &mpsc::UnboundedSender<Input>,
-        returned: &mpsc::UnboundedSender<TaskId>,
+        returned: &mpsc::UnboundedSender<(TaskId, Value)>,
         records: &Arc<Mutex<Vec<InvocationRecord>>>,
         work: &mut JoinSet<()>,
         handles: &mut HashMap<Work, AbortHandle>,
@@ -650,8 +664,8 @@ impl Engine {
                     }
                     let input = match outcome {
                         // The function only announced the task; SendTaskSuccess ends it.
-                        TaskOutcome::Succeeded(_) if waits_for_callback => {
-                            let _ = returned.send(task_id);
+                        TaskOutcome::Succeeded(output) if waits_for_callback => {
+                            let _ = returned.send((task_id, output));
                             return;
                         }
                         TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output },
@@ -699,6 +713,10 @@ fn forget_work(input: &Input, handles: &mut HashMap<Work, AbortHandle>) {
         }
         Input::TimerFired { timer_id } => {
             handles.remove(&Work::Timer(*timer_id));
+        }
+        // The call is over; its deadline still runs until the token answers.
+        Input::TaskSubmitted { task_id, .. } => {
+            handles.remove(&Work::Task(*task_id));
         }
         Input::Stop { .. } | Input::UpdateMapRun(_) | Input::Redrive => {}
     }

@@ -1,7 +1,8 @@
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use stepwasm_asl::{Action, Entropy, TaskId, TimerId};
+use stepwasm_asl::{Action, Entropy, TaskId, TimerId, Timestamp};
 
+use super::driver::AwaitedCallback;
 use super::entropy::SystemEntropy;
 
 /// Draws from the operating system and remembers every value, so the step can be journaled and
@@ -49,23 +50,27 @@ impl Entropy for ReplayEntropy {
 /// The actions emitted but not yet answered, while replaying a journal.
 #[derive(Debug, Default)]
 pub(crate) struct Outstanding {
-    tasks: BTreeMap<TaskId, Action>,
+    /// Each task's invocation, with when it was issued.
+    tasks: BTreeMap<TaskId, (Action, Timestamp)>,
     timers: BTreeMap<TimerId, Action>,
+    /// Callback tasks whose call was made (`TaskSubmitted`): they wait for their token only.
+    submitted: BTreeSet<TaskId>,
 }
 
 impl Outstanding {
-    /// Notes the actions of one replayed step.
-    pub(crate) fn absorb(&mut self, actions: &[Action]) {
+    /// Notes the actions of one replayed step, taken at `at`.
+    pub(crate) fn absorb(&mut self, actions: &[Action], at: Timestamp) {
         for action in actions {
             match action {
                 Action::InvokeTask { task_id, .. } => {
-                    self.tasks.insert(*task_id, action.clone());
+                    self.tasks.insert(*task_id, (action.clone(), at));
                 }
                 Action::StartTimer { timer_id, .. } => {
                     self.timers.insert(*timer_id, action.clone());
                 }
                 Action::CancelTask { task_id } => {
                     self.tasks.remove(task_id);
+                    self.submitted.remove(task_id);
                 }
                 Action::CancelTimer { timer_id } => {
                     self.timers.remove(timer_id);
@@ -75,9 +80,34 @@ impl Outstanding {
         }
     }
 
+    /// Notes that a callback task's call was made.
+    pub(crate) fn task_submitted(&mut self, task_id: TaskId) {
+        if self.tasks.contains_key(&task_id) {
+            self.submitted.insert(task_id);
+        }
+    }
+
+    /// The callback tasks whose call was made and that still wait, so that driving waits for
+    /// their tokens instead of calling again. Their deadlines run from when they were scheduled.
+    pub(crate) fn submitted(&self) -> Vec<AwaitedCallback> {
+        self.submitted
+            .iter()
+            .filter_map(|task_id| match self.tasks.get(task_id)? {
+                (Action::InvokeTask { context, timeout, .. }, issued) => Some(AwaitedCallback {
+                    task_id: *task_id,
+                    token: context.task_token.clone().unwrap_or_default(),
+                    deadline: timeout
+                        .map(|timeout| issued.add_millis(i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX))),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Notes that a task was answered.
     pub(crate) fn task_done(&mut self, task_id: TaskId) {
         self.tasks.remove(&task_id);
+        self.submitted.remove(&task_id);
     }
 
     /// Notes that a timer fired.
@@ -87,6 +117,6 @@ impl Outstanding {
 
     /// What must be carried out again after the replay, in the order it was first issued.
     pub(crate) fn into_actions(self) -> Vec<Action> {
-        self.tasks.into_values().chain(self.timers.into_values()).collect()
+        self.tasks.into_values().map(|(action, _)| action).chain(self.timers.into_values()).collect()
     }
 }

@@ -122,6 +122,9 @@ fn journal_input(input: &Input) -> JournalInput {
             JournalInput::TaskFailed { task_id: task_id.0, error: error.clone(), cause: cause.clone() }
         }
         Input::TaskTimedOut { task_id } => JournalInput::TaskTimedOut { task_id: task_id.0 },
+        Input::TaskSubmitted { task_id, output } => {
+            JournalInput::TaskSubmitted { task_id: task_id.0, output: output.clone() }
+        }
         Input::TimerFired { timer_id } => JournalInput::TimerFired { timer_id: timer_id.0 },
         Input::Stop { error, cause } => JournalInput::Stop { error: error.clone(), cause: cause.clone() },
         Input::UpdateMapRun(update) => JournalInput::UpdateMapRun {
@@ -145,6 +148,9 @@ pub(crate) fn replay_entry(entry: JournalEntry) -> ReplayEntry {
             Some(Input::TaskFailed { task_id: TaskId(task_id), error, cause })
         }
         JournalInput::TaskTimedOut { task_id } => Some(Input::TaskTimedOut { task_id: TaskId(task_id) }),
+        JournalInput::TaskSubmitted { task_id, output } => {
+            Some(Input::TaskSubmitted { task_id: TaskId(task_id), output })
+        }
         JournalInput::TimerFired { timer_id } => Some(Input::TimerFired { timer_id: TimerId(timer_id) }),
         JournalInput::Stop { error, cause } => Some(Input::Stop { error, cause }),
         JournalInput::UpdateMapRun {

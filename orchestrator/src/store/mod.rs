@@ -332,6 +332,13 @@ pub enum JournalInput {
         /// The task.
         task_id: u64,
     },
+    /// A `.waitForTaskToken` task's call returned; the task waits for its token.
+    TaskSubmitted {
+        /// The task.
+        task_id: u64,
+        /// What the call returned.
+        output: Value,
+    },
     /// A timer fired.
     TimerFired {
         /// The timer.

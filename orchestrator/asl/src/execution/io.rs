@@ -174,6 +174,15 @@ pub enum Input {
         /// From [`Action::InvokeTask`].
         task_id: TaskId,
     },
+    /// The call of a `.waitForTaskToken` service integration (`lambda:invoke.waitForTaskToken`)
+    /// returned `output`: recorded as `TaskSubmitted`, and the task goes on waiting for its token.
+    /// Journaled, so that a resume knows the call was made and does not make it again.
+    TaskSubmitted {
+        /// From [`Action::InvokeTask`].
+        task_id: TaskId,
+        /// What the call returned.
+        output: Value,
+    },
     /// A timer from [`Action::StartTimer`] fired.
     TimerFired {
         /// From [`Action::StartTimer`].

@@ -251,6 +251,7 @@ impl Execution {
             Input::TaskSucceeded { task_id, output } => cx.task_reply(task_id, TaskReply::Succeeded(output)),
             Input::TaskFailed { task_id, error, cause } => cx.task_reply(task_id, TaskReply::Failed(error, cause)),
             Input::TaskTimedOut { task_id } => cx.task_reply(task_id, TaskReply::TimedOut),
+            Input::TaskSubmitted { task_id, output } => cx.task_submitted(task_id, output),
             Input::TimerFired { timer_id } => cx.timer_fired(timer_id),
             Input::Stop { error, cause } => {
                 let last = cx.last_top_event();
@@ -674,6 +675,24 @@ impl<'x> Cx<'x> {
                 }
             }
         }
+    }
+
+    fn task_submitted(&mut self, task_id: TaskId, output: Value) {
+        let Some(&fid) = self.exec.tasks.get(&task_id) else {
+            return;
+        };
+        let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) else {
+            return;
+        };
+        let Cursor::Blocked(active) = std::mem::replace(&mut frame.cursor, Cursor::Done) else {
+            return;
+        };
+        if !matches!(active.wait, Wait::Task(t) if t == task_id) {
+            self.set_cursor(fid, Cursor::Blocked(active));
+            return;
+        }
+        let flow = self.with_state(fid, active, |sc| states::on_task_submitted(sc, output));
+        self.handle(fid, flow);
     }
 
     fn task_reply(&mut self, task_id: TaskId, reply: TaskReply) {

@@ -120,6 +120,14 @@ pub(crate) fn on_timer(sc: StateCx<'_, '_>) -> Flow {
     }
 }
 
+/// The call of the `.waitForTaskToken` task the state waits for returned.
+pub(crate) fn on_task_submitted(sc: StateCx<'_, '_>, output: serde_json::Value) -> Flow {
+    match &sc.st.kind {
+        Kind::Task(spec) => task::on_submitted(sc, spec, output),
+        _ => sc.block(),
+    }
+}
+
 /// The task the state waits for replied (for a Map, its `ItemReader`).
 pub(crate) fn on_task_reply(sc: StateCx<'_, '_>, reply: TaskReply) -> Flow {
     match &sc.st.kind {

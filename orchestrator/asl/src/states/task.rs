@@ -183,6 +183,50 @@ fn invoke(
     sc.block()
 }
 
+/// What Lambda's Invoke API answers, around the function's own result: the task's result for
+/// `lambda:invoke`, and the `TaskSubmitted` output of `lambda:invoke.waitForTaskToken`.
+fn lambda_invoke_response(output: Value, entropy: &mut dyn crate::Entropy) -> Value {
+    let request_id = entropy::uuid_v4(entropy);
+    let mut response = json!({
+        "ExecutedVersion": "$LATEST",
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "X-Amz-Executed-Version": ["$LATEST"],
+                "x-amzn-Remapped-Content-Length": ["0"],
+                "Connection": ["keep-alive"],
+                "x-amzn-RequestId": [request_id],
+                "Content-Type": ["application/json"],
+            },
+            "HttpHeaders": {
+                "Connection": "keep-alive",
+                "Content-Type": "application/json",
+                "X-Amz-Executed-Version": "$LATEST",
+                "x-amzn-Remapped-Content-Length": "0",
+                "x-amzn-RequestId": request_id,
+            },
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    });
+    response["Payload"] = output;
+    response
+}
+
+/// The call of a `.waitForTaskToken` integration returned: record it; the token still decides.
+pub(crate) fn on_submitted(sc: StateCx<'_, '_>, spec: &Spec, output: Value) -> Flow {
+    let submitted = match &spec.resource {
+        TaskResource::LambdaInvoke { wait_for_task_token: true, .. } => lambda_invoke_response(output, sc.cx.entropy),
+        TaskResource::Other(_) => output,
+        // Activities and plain functions have nothing submitted.
+        _ => return sc.block(),
+    };
+    let (resource_type, resource) = spec.resource.names();
+    let fid = sc.fid;
+    sc.cx.emit(fid, EventKind::TaskSubmitted { resource_type, resource, output: Arc::new(submitted) });
+    sc.block()
+}
+
 /// The driver reported the task's outcome.
 pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Flow {
     let fid = sc.fid;
@@ -210,30 +254,7 @@ pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Fl
             }
             let result = match &spec.resource {
                 TaskResource::LambdaInvoke { wait_for_task_token: false, .. } => {
-                    let request_id = entropy::uuid_v4(sc.cx.entropy);
-                    json!({
-                        "ExecutedVersion": "$LATEST",
-                        "Payload": output,
-                        "SdkHttpMetadata": {
-                            "AllHttpHeaders": {
-                                "X-Amz-Executed-Version": ["$LATEST"],
-                                "x-amzn-Remapped-Content-Length": ["0"],
-                                "Connection": ["keep-alive"],
-                                "x-amzn-RequestId": [request_id],
-                                "Content-Type": ["application/json"],
-                            },
-                            "HttpHeaders": {
-                                "Connection": "keep-alive",
-                                "Content-Type": "application/json",
-                                "X-Amz-Executed-Version": "$LATEST",
-                                "x-amzn-Remapped-Content-Length": "0",
-                                "x-amzn-RequestId": request_id,
-                            },
-                            "HttpStatusCode": 200,
-                        },
-                        "SdkResponseMetadata": {"RequestId": request_id},
-                        "StatusCode": 200,
-                    })
+                    lambda_invoke_response(output, sc.cx.entropy)
                 }
                 _ => output,
             };
@@ -338,5 +359,40 @@ mod tests {
         });
         assert_eq!(out.failure(), Some((Some("States.Timeout".into()), None)));
         assert_eq!(out.event_types()[4], "TaskTimedOut");
+    }
+
+    #[test]
+    fn a_callback_task_records_its_submission_then_waits_for_the_token() {
+        use crate::{Execution, ExecutionContext, SeededEntropy, Timestamp};
+
+        let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters":{"FunctionName":"notify","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}"#;
+        let machine = Arc::new(crate::StateMachine::from_json(def).unwrap());
+        let ctx = ExecutionContext::new("m", "e", Timestamp::from_millis(0));
+        let entropy = &mut SeededEntropy::new(3);
+        let (mut execution, step) = Execution::start(machine, json!({}), ctx, Timestamp::from_millis(1), entropy);
+        let Some(Action::InvokeTask { task_id, context, .. }) = step.actions.first() else { panic!("an invocation") };
+        let (task_id, token) = (*task_id, context.task_token.clone().unwrap());
+        let step =
+            execution.apply(Input::TaskSubmitted { task_id, output: json!(null) }, Timestamp::from_millis(2), entropy);
+        let submitted = step.history[0].to_aws_json();
+        assert_eq!(submitted["type"], "TaskSubmitted");
+        let details = &submitted["taskSubmittedEventDetails"];
+        assert_eq!(
+            (details["resourceType"].as_str(), details["resource"].as_str()),
+            (Some("lambda"), Some("invoke.waitForTaskToken"))
+        );
+        let output: Value = serde_json::from_str(details["output"].as_str().unwrap()).unwrap();
+        assert_eq!(output["StatusCode"], 200);
+        assert!(step.actions.is_empty() && execution.outcome().is_none(), "the token still decides");
+        assert_eq!(execution.task_for_token(&token), Some(task_id));
+        execution.apply(
+            Input::TaskSucceeded { task_id, output: json!({"ok": true}) },
+            Timestamp::from_millis(3),
+            entropy,
+        );
+        assert!(
+            matches!(execution.outcome(), Some(crate::ExecutionOutcome::Succeeded(v)) if v == &json!({"ok": true}))
+        );
     }
 }

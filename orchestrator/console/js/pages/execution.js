@@ -204,7 +204,9 @@ class ExecutionPage {
     }
     // A Distributed Map's children leave no trace in the execution's own history, so nothing
     // else announces that its counts moved.
-    if (this.execution?.status === 'RUNNING' && this.mapRun.el.isConnected) this.mapRun.refresh();
+    // The run shown may also still say RUNNING just after the execution ended.
+    const moving = this.execution?.status === 'RUNNING' || this.mapRun.run?.status === 'RUNNING';
+    if (moving && this.mapRun.el.isConnected) this.mapRun.refresh();
   }
 
   async loadGraph() {

@@ -14,6 +14,9 @@ use crate::engine::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutc
 /// replay never reads the object again: an object larger than this is a job for many maps, not
 /// one.
 pub const MAX_OBJECT_BYTES: u64 = 64 * 1024 * 1024;
+/// The most objects a listing reads, for the same reason: about as much journal as the largest
+/// object.
+pub const MAX_LISTED_OBJECTS: usize = 250_000;
 
 /// Serves `ItemReader`s from an [`ObjectStore`]; every other task goes to `inner`.
 pub struct ItemReading {
@@ -65,7 +68,7 @@ async fn read(objects: &ObjectStore, arn: &str, payload: &Value) -> Result<Vec<V
     let request = Request { bucket, arguments, config, max_items };
     match TaskResource::item_reader_action(arn) {
         Some("getObject") => get_object(objects, &request).await,
-        Some("listObjectsV2") => list_objects(objects, &request).await,
+        Some("listObjectsV2") => list_objects(objects, &request, MAX_LISTED_OBJECTS).await,
         _ => Err(format!("The ItemReader resource {arn} is not supported")),
     }
 }
@@ -85,7 +88,8 @@ async fn get_object(objects: &ObjectStore, request: &Request<'_>) -> Result<Vec<
     }
 }
 
-async fn list_objects(objects: &ObjectStore, request: &Request<'_>) -> Result<Vec<Value>, String> {
+/// Lists at most `most` objects, failing past that unless `MaxItems` stops first.
+async fn list_objects(objects: &ObjectStore, request: &Request<'_>, most: usize) -> Result<Vec<Value>, String> {
     let prefix = request.arguments.get("Prefix").and_then(Value::as_str).unwrap_or("");
     let mut items = Vec::new();
     let mut continuation = None;
@@ -94,6 +98,13 @@ async fn list_objects(objects: &ObjectStore, request: &Request<'_>) -> Result<Ve
         for object in page.objects {
             if request.max_items > 0 && items.len() >= request.max_items {
                 return Ok(items);
+            }
+            if items.len() >= most {
+                return Err(format!(
+                    "s3://{}/{prefix} holds more than {most} objects, the most an ItemReader lists: \
+                     narrow the Prefix or set ReaderConfig.MaxItems",
+                    request.bucket
+                ));
             }
             items.push(json!({
                 "Etag": object.etag,
@@ -198,7 +209,7 @@ mod tests {
 
     use super::*;
 
-    fn config(value: Value) -> Map<String, Value> {
+    fn config_of(value: Value) -> Map<String, Value> {
         match value {
             Value::Object(config) => config,
             _ => Map::new(),
@@ -207,15 +218,34 @@ mod tests {
 
     #[test]
     fn csv_rows_become_objects_of_strings() {
-        let items = csv_items(b"id,qty\na,1\n\"b,c\",2\n", &config(json!({})), 0, "x").unwrap();
+        let items = csv_items(b"id,qty\na,1\n\"b,c\",2\n", &config_of(json!({})), 0, "x").unwrap();
         assert_eq!(items, [json!({"id": "a", "qty": "1"}), json!({"id": "b,c", "qty": "2"})]);
-        let given = config(json!({"CSVHeaderLocation": "GIVEN", "CSVHeaders": ["k", "v"], "CSVDelimiter": "PIPE"}));
+        let given = config_of(json!({"CSVHeaderLocation": "GIVEN", "CSVHeaders": ["k", "v"], "CSVDelimiter": "PIPE"}));
         assert_eq!(
             csv_items(b"a|1\nb|2\nc|3\n", &given, 2, "x").unwrap(),
             [json!({"k": "a", "v": "1"}), json!({"k": "b", "v": "2"})]
         );
-        let ragged = csv_items(b"id,qty\na,1\nb\n", &config(json!({})), 0, "s3://in/o.csv").unwrap_err();
+        let ragged = csv_items(b"id,qty\na,1\nb\n", &config_of(json!({})), 0, "s3://in/o.csv").unwrap_err();
         assert_eq!(ragged, "Line 3 of s3://in/o.csv has 1 fields, but the header has 2");
+    }
+
+    #[tokio::test]
+    async fn a_listing_stops_at_max_items_and_fails_past_its_ceiling() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("b/p")).unwrap();
+        for name in ["x", "y", "z"] {
+            std::fs::write(root.path().join("b/p").join(name), name).unwrap();
+        }
+        let config = super::super::ObjectStoreConfig { local_root: Some(root.path().to_owned()), s3: None };
+        let objects = ObjectStore::open(&config).unwrap();
+        let arguments = config_of(json!({"Bucket": "b", "Prefix": "p/"}));
+        let empty = Map::new();
+        let request = |max_items| Request { bucket: "b", arguments: &arguments, config: &empty, max_items };
+        let keys = |items: Vec<Value>| items.iter().map(|item| item["Key"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(keys(list_objects(&objects, &request(0), 3).await.unwrap()), ["p/x", "p/y", "p/z"]);
+        assert_eq!(keys(list_objects(&objects, &request(2), 2).await.unwrap()), ["p/x", "p/y"]);
+        let refused = list_objects(&objects, &request(0), 2).await.unwrap_err();
+        assert!(refused.starts_with("s3://b/p/ holds more than 2 objects"), "{refused}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod s3;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use items::{ItemReading, MAX_OBJECT_BYTES};
+pub use items::{ItemReading, MAX_LISTED_OBJECTS, MAX_OBJECT_BYTES};
 pub use s3::S3Config;
 
 /// Where buckets are found.

@@ -757,6 +757,48 @@ impl<'x> Cx<'x> {
         }
     }
 
+    /// Stops the children still running because one of them failed: each records
+    /// `<Type>StateAborted` for the state it was in (inner frames first), and an inline Map's
+    /// iteration `MapIterationAborted`, as AWS records them. A stop or a time-out of the whole
+    /// execution records none of these: it uses [`Cx::abort_frame`] alone.
+    pub(crate) fn cancel_children(&mut self, parent: usize, parent_state: &State, children: &Children) {
+        self.cancel_running(parent, parent_state, &children.running);
+    }
+
+    fn cancel_running(&mut self, parent: usize, parent_state: &State, running: &[(usize, usize)]) {
+        let iterations = parent_state.kind.has_inline_iterations().then_some(&parent_state.name);
+        for &(slot, child) in running {
+            self.cancel_frame(child);
+            if let Some(name) = iterations {
+                self.emit(parent, EventKind::MapIterationAborted { name: name.clone(), index: slot });
+            }
+        }
+    }
+
+    /// [`Cx::abort_frame`], recording what was stopped (see [`Cx::cancel_children`]).
+    fn cancel_frame(&mut self, fid: usize) {
+        let active = match self.exec.frames.get(fid).and_then(Option::as_ref).map(|f| &f.cursor) {
+            Some(Cursor::Blocked(active) | Cursor::Run(active)) => {
+                let running = match &active.wait {
+                    Wait::Children(children) => children.running.clone(),
+                    _ => Vec::new(),
+                };
+                Some((active.state, running))
+            }
+            _ => None,
+        };
+        let machine = self.machine();
+        if let Some((state, running)) = active
+            && let Some(st) = machine.state(state)
+        {
+            self.cancel_running(fid, st, &running);
+            if let Some(event) = st.kind.aborted_event() {
+                self.emit(fid, event);
+            }
+        }
+        self.abort_frame(fid);
+    }
+
     /// Abandons frame `fid` and everything under it, cancelling its tasks and timers.
     pub(crate) fn abort_frame(&mut self, fid: usize) {
         let Some(mut frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
@@ -971,6 +1013,76 @@ mod tests {
             &mut SeededEntropy::new(1),
         );
         assert_eq!(late, Step::default());
+    }
+
+    fn types(step: &Step) -> Vec<String> {
+        step.history.iter().map(HistoryEvent::event_type).collect()
+    }
+
+    #[test]
+    fn siblings_stopped_by_a_failure_record_what_they_were_doing() {
+        // A Parallel branch waits while the other fails: its Wait is aborted, then the Parallel fails.
+        let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+            {"StartAt":"Sleep","States":{"Sleep":{"Type":"Wait","Seconds":60,"End":true}}},
+            {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wasm:fails","End":true}}}]}}}"#;
+        let (mut exec, step) = start(def, json!({}));
+        let calls = invocations(&step);
+        let step = exec.apply(
+            Input::TaskFailed { task_id: calls[0].0, error: "Boom".into(), cause: None },
+            Timestamp(1),
+            &mut SeededEntropy::new(1),
+        );
+        assert_eq!(
+            types(&step),
+            ["LambdaFunctionFailed", "WaitStateAborted", "ParallelStateFailed", "ExecutionFailed"],
+            "{:?}",
+            step.history
+        );
+
+        // A Map iteration fails while another runs a task and a third runs a nested Parallel.
+        let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"Route",
+            "States":{"Route":{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":2,"Next":"Both"}],"Default":"T"},
+            "T":{"Type":"Task","Resource":"wasm:f","End":true},
+            "Both":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"U","States":{"U":{"Type":"Task","Resource":"wasm:g","End":true}}}]}}}}}}"#;
+        let (mut exec, step) = start(def, json!([0, 1, 2]));
+        let calls = invocations(&step);
+        assert_eq!(calls.len(), 3);
+        let step = exec.apply(
+            Input::TaskFailed { task_id: calls[0].0, error: "Boom".into(), cause: None },
+            Timestamp(1),
+            &mut SeededEntropy::new(1),
+        );
+        assert_eq!(
+            types(&step),
+            [
+                "LambdaFunctionFailed",
+                "MapIterationFailed",
+                "TaskStateAborted",
+                "MapIterationAborted",
+                "TaskStateAborted",
+                "ParallelStateAborted",
+                "MapIterationAborted",
+                "MapStateFailed",
+                "ExecutionFailed"
+            ]
+        );
+        let aborted: Vec<usize> = step
+            .history
+            .iter()
+            .filter_map(|event| match &event.kind {
+                EventKind::MapIterationAborted { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(aborted, [1, 2]);
+        for call in &calls[1..] {
+            assert!(step.actions.contains(&Action::CancelTask { task_id: call.0 }));
+        }
+
+        // A stop ends the execution without recording what each branch was doing.
+        let (mut exec, _) = start(def, json!([0, 1]));
+        let step = exec.apply(Input::Stop { error: None, cause: None }, Timestamp(1), &mut SeededEntropy::new(1));
+        assert_eq!(types(&step), ["ExecutionAborted"]);
     }
 
     #[test]

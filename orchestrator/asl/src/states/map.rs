@@ -436,9 +436,7 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
         let input = match input {
             Ok(v) => v,
             Err(failure) => {
-                for other in children.running_frames() {
-                    sc.cx.abort_frame(other);
-                }
+                sc.cx.cancel_children(fid, sc.st, &children);
                 sc.cx.map_run(children.map_run, |run, now| run.end(MapRunStatus::Failed, now));
                 return sc.fail(failure);
             }
@@ -506,9 +504,7 @@ pub(crate) fn on_child(
                 || children.tolerated_count.is_some_and(|c| children.failures > c)
                 || children.tolerated_percentage.is_some_and(|p| children.failures as f64 * 100.0 / total > p);
             if exceeded {
-                for other in children.running_frames() {
-                    sc.cx.abort_frame(other);
-                }
+                sc.cx.cancel_children(fid, sc.st, &children);
                 let failure = if tolerance_set {
                     Failure::new(
                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,

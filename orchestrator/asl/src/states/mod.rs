@@ -82,6 +82,24 @@ impl Kind {
             _ => None,
         }
     }
+
+    /// The event recorded when the state is stopped midway because a sibling branch or
+    /// iteration failed, for the types that can be midway.
+    pub(crate) fn aborted_event(&self) -> Option<EventKind> {
+        match self {
+            Kind::Task(_) => Some(EventKind::TaskStateAborted),
+            Kind::Wait(_) => Some(EventKind::WaitStateAborted),
+            Kind::Map(_) => Some(EventKind::MapStateAborted),
+            Kind::Parallel(_) => Some(EventKind::ParallelStateAborted),
+            _ => None,
+        }
+    }
+
+    /// Whether the state runs its children as inline Map iterations, each recorded with
+    /// `MapIteration*` events.
+    pub(crate) fn has_inline_iterations(&self) -> bool {
+        matches!(self, Kind::Map(spec) if !spec.distributed)
+    }
 }
 
 /// Compiles one state of the authoring model.

@@ -101,9 +101,8 @@ pub(crate) fn on_child(mut sc: StateCx<'_, '_>, slot: usize, child: usize, resul
             sc.finish(Arc::new(outputs))
         }
         Err(failure) => {
-            for other in children.running_frames() {
-                sc.cx.abort_frame(other);
-            }
+            let fid = sc.fid;
+            sc.cx.cancel_children(fid, sc.st, &children);
             // The finished branches' results stay, for a redrive.
             children.running.clear();
             sc.active.wait = Wait::Children(children);

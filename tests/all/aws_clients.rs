@@ -44,7 +44,6 @@ pub(crate) fn client_python() -> Result<PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_and_the_aws_cli_drive_the_order_pipeline() -> Result<()> {
-    let python = tokio::task::spawn_blocking(client_python).await??;
     let data = tempfile::tempdir()?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
     for sample in stepwasm_functions::ALL {
@@ -52,6 +51,14 @@ async fn boto3_and_the_aws_cli_drive_the_order_pipeline() -> Result<()> {
     }
     let store = Arc::new(SqliteStore::open(&data.path().join("stepwasm.db"))?);
     let service = Service::new(store, runtime, ServiceConfig::default());
+    let functions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    run_client_script(service, "aws_clients.py", &[functions.as_os_str()]).await
+}
+
+/// Serves `service`'s API on a free port and runs `tests/api/SCRIPT ENDPOINT ARGS…` with the
+/// clients' python, which must print one line per check and end with "N passed, 0 failed".
+pub(crate) async fn run_client_script(service: Service, script: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
+    let python = tokio::task::spawn_blocking(client_python).await??;
     service.start_background_work().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let endpoint = format!("http://{}", listener.local_addr()?);
@@ -59,15 +66,13 @@ async fn boto3_and_the_aws_cli_drive_the_order_pipeline() -> Result<()> {
     let server = tokio::spawn(api::run(listener, AppState { service }, async move {
         let _ = stopped.await;
     }));
-
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("api/aws_clients.py");
-    let functions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
-    let output = tokio::process::Command::new(&python).arg(&script).arg(&endpoint).arg(&functions).output().await?;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("api").join(script);
+    let output = tokio::process::Command::new(&python).arg(&path).arg(&endpoint).args(args).output().await?;
     let _ = stop.send(());
     server.await??;
     let report = String::from_utf8_lossy(&output.stdout);
     eprintln!("{report}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the AWS client checks failed:\n{report}");
-    assert!(report.contains(" passed, 0 failed"), "the script did not finish:\n{report}");
+    assert!(output.status.success(), "the checks of {script} failed:\n{report}");
+    assert!(report.contains(" passed, 0 failed"), "{script} did not finish:\n{report}");
     Ok(())
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use stepwasm_orchestrator::api::{self, AppState};
 use stepwasm_orchestrator::objects::{ObjectStore, ObjectStoreConfig, S3Config};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::SqliteStore;
@@ -15,7 +14,7 @@ use stepwasm_runtime::{Runtime, RuntimeConfig};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::aws_clients::client_python;
+use crate::aws_clients::{client_python, run_client_script};
 
 /// Starts `moto_server` on a free port of 127.0.0.1 and returns it with its URL, read from the
 /// line it logs when it listens.
@@ -66,21 +65,6 @@ async fn boto3_runs_distributed_maps_over_local_and_s3_buckets() -> Result<()> {
         Runtime::new(RuntimeConfig::default())?,
         ServiceConfig { objects, ..ServiceConfig::default() },
     );
-    service.start_background_work().await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let endpoint = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(api::run(listener, AppState { service }, async move {
-        let _ = stopped.await;
-    }));
-
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("api/distributed_map.py");
-    let output = Command::new(&python).arg(&script).arg(&endpoint).arg(&s3_endpoint).arg(&buckets).output().await?;
-    let _ = stop.send(());
-    server.await??;
-    let report = String::from_utf8_lossy(&output.stdout);
-    eprintln!("{report}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the Distributed Map checks failed:\n{report}");
-    assert!(report.contains(" passed, 0 failed"), "the script did not finish:\n{report}");
-    Ok(())
+    let args = [std::ffi::OsStr::new(&s3_endpoint), buckets.as_os_str()];
+    run_client_script(service, "distributed_map.py", &args).await
 }

@@ -17,58 +17,25 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import botocore.exceptions
 from botocore import xform_name
-from botocore.config import Config
+
+from checking import ROLE, check, expect_error, finish, sfn_client
+from checking import wait as wait_for_end
 
 ENDPOINT = sys.argv[1]
 FUNCTIONS = Path(sys.argv[2])
-ROLE = "arn:aws:iam::123456789012:role/stepwasm"
-CHECKS = {"passed": 0}
-
-
-def check(condition, what):
-    if not condition:
-        print(f"FAIL {what}", flush=True)
-        sys.exit(1)
-    CHECKS["passed"] += 1
-    print(f"ok   {what}", flush=True)
-
-
-def expect_error(code, call, what):
-    try:
-        call()
-    except botocore.exceptions.ClientError as error:
-        got = error.response["Error"]["Code"]
-        check(got == code, f"{what}: {code} (got {got}: {error.response['Error'].get('Message')})")
-        return error
-    check(False, f"{what}: expected {code}, but the call succeeded")
 
 
 def client(**config):
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        # StartSyncExecution carries the `sync-` host prefix; a local endpoint needs it off.
-        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, **config),
-    )
+    return sfn_client(ENDPOINT, **config)
 
 
 sfn = client()
 
 
 def wait(arn, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        described = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.05)
-    raise AssertionError(f"{arn} still running")
+    return wait_for_end(sfn, arn, timeout)
 
 
 def history(arn, **extra):
@@ -412,4 +379,4 @@ check(code == 0 and json.loads(out)["stateMachineVersionArn"].endswith(":cli-pub
 code, out, err = cli("describe-execution", "--execution-arn", "arn:aws:states:us-east-1:123456789012:execution:order-pipeline:nope")
 check(code == 255 and "ExecutionDoesNotExist" in err, "the CLI reports AWS errors by name")
 
-print(f"{CHECKS['passed']} passed, 0 failed")
+finish()

@@ -14,47 +14,20 @@ import uuid
 from pathlib import Path
 
 import boto3
-import botocore.exceptions
-from botocore.config import Config
+
+from checking import CREDENTIALS, ROLE, check, expect_error, finish, sfn_client
+from checking import wait as wait_for_end
 
 ENDPOINT, S3_ENDPOINT, BUCKETS = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-ROLE = "arn:aws:iam::123456789012:role/stepwasm"
-CHECKS = {"passed": 0}
 ROWS = 10_000
 REGIONS = ["eu", "us", "ap"]
 
-
-def check(condition, what):
-    if not condition:
-        print(f"FAIL {what}", flush=True)
-        sys.exit(1)
-    CHECKS["passed"] += 1
-    print(f"ok   {what}", flush=True)
-
-
-def expect_error(code, call, what):
-    try:
-        call()
-    except botocore.exceptions.ClientError as error:
-        got = error.response["Error"]["Code"]
-        check(got == code, f"{what}: {code} (got {got}: {error.response['Error'].get('Message')})")
-        return error
-    check(False, f"{what}: expected {code}, but the call succeeded")
-
-
-credentials = dict(region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
-sfn = boto3.client("stepfunctions", endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1}), **credentials)
-s3 = boto3.client("s3", endpoint_url=S3_ENDPOINT, **credentials)
+sfn = sfn_client(ENDPOINT)
+s3 = boto3.client("s3", endpoint_url=S3_ENDPOINT, **CREDENTIALS)
 
 
 def wait(arn, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        described = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.05)
-    raise AssertionError(f"{arn} still running")
+    return wait_for_end(sfn, arn, timeout)
 
 
 def run(machine_arn, payload):
@@ -317,4 +290,4 @@ error = expect_error(
 )
 check("/States/M/ItemReader/ReaderConfig" in error.response["Error"]["Message"], "the fault is named by its path")
 
-print(f"{CHECKS['passed']} passed, 0 failed")
+finish()

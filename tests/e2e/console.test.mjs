@@ -435,6 +435,52 @@ describe("the web console", () => {
     await page.close();
   });
 
+  test("links a parent execution and the child it started, both ways", async () => {
+    const role = "arn:aws:iam::123456789012:role/stepwasm";
+    const child = await aws(server.endpoint, "CreateStateMachine", {
+      name: "e2e-child",
+      definition: JSON.stringify({ StartAt: "Echo", States: { Echo: { Type: "Pass", End: true } } }),
+      roleArn: role,
+    });
+    const parent = await aws(server.endpoint, "CreateStateMachine", {
+      name: "e2e-parent",
+      definition: JSON.stringify({
+        StartAt: "StartChild",
+        States: {
+          StartChild: {
+            Type: "Task",
+            Resource: "arn:aws:states:::states:startExecution.sync:2",
+            Parameters: {
+              StateMachineArn: child.stateMachineArn,
+              Input: { "order.$": "$.order", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id" },
+            },
+            End: true,
+          },
+        },
+      }),
+      roleArn: role,
+    });
+    const { executionArn } = await aws(server.endpoint, "StartExecution", {
+      stateMachineArn: parent.stateMachineArn,
+      name: "e2e-parent",
+      input: JSON.stringify({ order: "ord-7" }),
+    });
+    const { page, errors } = await openPage(`/console/#/executions/${encodeURIComponent(executionArn)}`);
+    await page.locator('[data-testid="execution-status"][data-status="SUCCEEDED"]').waitFor({ timeout: 30_000 });
+    await node(page, "StartChild").click();
+    const childLink = page.getByTestId("child-execution-link");
+    await childLink.waitFor();
+    await childLink.click();
+    await page.getByTestId("parent-execution-link").waitFor();
+    const childArn = await page.getByTestId("execution-arn").textContent();
+    assert.match(childArn, /:execution:e2e-child:/, "the link opens the child execution");
+    assert.equal(await page.getByTestId("summary-status").textContent(), "SUCCEEDED");
+    await page.getByTestId("parent-execution-link").click();
+    await page.getByTestId("execution-arn").filter({ hasText: executionArn }).waitFor();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("filters executions by status", async () => {
     const { page, errors } = await openPage(machinePage(PLAIN_MACHINE));
     await page.getByRole("tab", { name: "Executions" }).click();

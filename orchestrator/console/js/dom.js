@@ -94,6 +94,29 @@ export function durationBetween(start, stop) {
 }
 
 /** Pretty-prints JSON text; text that isn't JSON is shown as it is. */
+/**
+ * The executions a `states:startExecution` result names (its `ExecutionArn` fields, wherever
+ * ResultSelector or ResultPath put them), from a JSON document given as text or as a value.
+ */
+export function startedExecutionArns(text) {
+  let value = text;
+  if (typeof text === 'string') {
+    try { value = JSON.parse(text); } catch { return []; }
+  }
+  const found = new Set();
+  const walk = (v) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [key, inner] of Object.entries(v)) {
+        if (key === 'ExecutionArn' && typeof inner === 'string' && /:execution:[^:]+:[^:]+$/.test(inner)) found.add(inner);
+        else walk(inner);
+      }
+    }
+  };
+  walk(value);
+  return [...found];
+}
+
 export function prettyJson(text) {
   if (text == null) return '';
   if (typeof text !== 'string') return JSON.stringify(text, null, 2);

@@ -500,6 +500,7 @@ impl Engine {
                             Action::CancelTask { task_id } => {
                                 callbacks.remove(task_id);
                                 announcing.remove(task_id);
+                                self.tasks.cancel(&execution.context().execution_arn, *task_id);
                             }
                             _ => {}
                         }
@@ -653,7 +654,7 @@ impl Engine {
         match action {
             Action::InvokeTask { task_id, resource, payload, timeout, context, .. } => {
                 let waits_for_callback = waits_for_callback(&resource);
-                let call = TaskCall { resource, payload, timeout, context };
+                let call = TaskCall { task_id, resource, payload, timeout, context };
                 let tasks = Arc::clone(&self.tasks);
                 let (completed, returned) = (completed.clone(), returned.clone());
                 let records = Arc::clone(records);

@@ -24,7 +24,12 @@ impl Entropy for SystemEntropy {
 /// A random (version 4) UUID, as AWS names executions started without a name.
 pub fn random_uuid() -> String {
     let mut entropy = SystemEntropy;
-    let (high, low) = (entropy.next_u64(), entropy.next_u64());
+    uuid_from(entropy.next_u64(), entropy.next_u64())
+}
+
+/// A version-4-shaped UUID made of the given 128 bits (6 of them overwritten by the version and
+/// variant).
+pub(crate) fn uuid_from(high: u64, low: u64) -> String {
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
         high >> 32,

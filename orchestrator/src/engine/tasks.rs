@@ -4,12 +4,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use stepwasm_asl::{TaskCallContext, TaskResource};
+use stepwasm_asl::{TaskCallContext, TaskId, TaskResource};
 use stepwasm_runtime::{FailureKind, Invocation, InvocationReport, Runtime};
 
 /// One Task-state attempt, as the engine hands it to a [`TaskInvoker`].
 #[derive(Debug, Clone)]
 pub struct TaskCall {
+    /// Which task of its execution this is: unique within the execution, across retries and
+    /// redrives, and the same when a resumed execution asks again.
+    pub task_id: TaskId,
     /// The state's `Resource`, parsed.
     pub resource: TaskResource,
     /// The effective input (after `InputPath` and `Parameters`); for `lambda:invoke`, the
@@ -64,6 +67,13 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait TaskInvoker: Send + Sync {
     /// Runs one attempt.
     fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)>;
+
+    /// The execution no longer wants task `task_id`'s result: it was stopped, or the task's
+    /// branch failed. The attempt's future is dropped as well; this is for work that outlives
+    /// it, such as a child execution. Not called when a node merely lets an execution go.
+    fn cancel(&self, execution_arn: &str, task_id: TaskId) {
+        let _ = (execution_arn, task_id);
+    }
 }
 
 /// Runs Task states as Wasm task functions registered in a [`Runtime`].

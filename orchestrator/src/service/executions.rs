@@ -49,6 +49,20 @@ pub struct SyncOutcome {
     pub stop_date: i64,
 }
 
+/// What a start did.
+#[derive(Debug)]
+pub(super) enum Started {
+    /// Started this execution.
+    New {
+        /// Its ARN.
+        arn: String,
+        /// When it started, in milliseconds.
+        start_date: i64,
+    },
+    /// An execution of that name exists already; nothing was started.
+    Existing(Box<ExecutionRecord>),
+}
+
 /// One page of GetExecutionHistory.
 #[derive(Debug, Clone)]
 pub struct HistoryPage {
@@ -70,6 +84,19 @@ impl Service {
         name: Option<&str>,
         input: Option<&str>,
     ) -> ServiceResult<(String, i64)> {
+        match self.start_or_find(state_machine_arn, name, input).await? {
+            Started::New { arn, start_date } => Ok((arn, start_date)),
+            Started::Existing(existing) => repeat_start(&existing, input.unwrap_or("{}")),
+        }
+    }
+
+    /// Starts an execution, or finds the one of that name that exists already.
+    pub(super) async fn start_or_find(
+        &self,
+        state_machine_arn: &str,
+        name: Option<&str>,
+        input: Option<&str>,
+    ) -> ServiceResult<Started> {
         let target = self.start_target(state_machine_arn).await?;
         let machine_record = &target.machine;
         let input_text = input.unwrap_or("{}");
@@ -88,7 +115,7 @@ impl Service {
                 let run = engine.run(machine, input, context, signals, &mut ignore);
                 let _ = tokio::time::timeout(EXPRESS_LIMIT, run).await;
             });
-            return Ok((arn, start_date));
+            return Ok(Started::New { arn, start_date });
         }
 
         let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}", machine_record.name);
@@ -166,7 +193,7 @@ impl Service {
                     // Not this start's to drive: whoever resumes it claims it anew.
                     let _ = self.inner.store.release(&arn, &self.inner.config.node_id).await;
                 }
-                return repeat_start(&existing, input_text);
+                return Ok(Started::Existing(Box::new(existing)));
             }
             Err(error) => Err(error.into()),
         };
@@ -183,7 +210,7 @@ impl Service {
         if !finished {
             self.drive(arn, prepared, Vec::new());
         }
-        Ok((created.arn, created.start_date))
+        Ok(Started::New { arn: created.arn, start_date: created.start_date })
     }
 
     /// StartSyncExecution: EXPRESS machines only; runs to the end and answers with the outcome.

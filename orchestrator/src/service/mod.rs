@@ -20,6 +20,7 @@ mod functions;
 mod machines;
 mod map_runs;
 mod names;
+mod nested;
 mod node;
 mod recorder;
 mod redrive;
@@ -128,6 +129,8 @@ struct Inner {
     parked: tokio::sync::Notify,
     /// Whether the wake-up loop runs.
     waking: std::sync::atomic::AtomicBool,
+    /// The ARN of each execution that ends on this node, for parents waiting on a child.
+    endings: broadcast::Sender<String>,
 }
 
 impl Service {
@@ -157,15 +160,15 @@ impl Service {
             activity_executions: Arc::clone(&activity_executions),
         };
         let (events, _) = broadcast::channel(4096);
-        Self {
-            inner: Arc::new(Inner {
+        let (endings, _) = broadcast::channel(1024);
+        let inner = Arc::new_cyclic(|service| {
+            let tasks = Arc::new(ItemReading::new(Arc::new(tasks), config.objects.clone()));
+            let tasks = Arc::new(nested::NestedExecutions::new(service.clone(), tasks));
+            Inner {
                 store,
                 runtime,
                 functions,
-                engine: Engine::with_clock(
-                    Arc::new(ItemReading::new(Arc::new(tasks), config.objects.clone())),
-                    config.clock.clone(),
-                ),
+                engine: Engine::with_clock(tasks, config.clock.clone()),
                 machines: compiled::CompiledMachines::default(),
                 config,
                 live: Mutex::new(HashMap::new()),
@@ -174,8 +177,10 @@ impl Service {
                 activity_executions,
                 parked: tokio::sync::Notify::new(),
                 waking: std::sync::atomic::AtomicBool::new(false),
-            }),
-        }
+                endings,
+            }
+        });
+        Self { inner }
     }
 
     /// The Wasm runtime task functions are registered in.

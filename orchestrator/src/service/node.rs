@@ -364,6 +364,8 @@ impl Service {
             let driver = service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn).flatten();
             match driven {
                 Ok(_) => {
+                    // Only parents waiting on a child listen; with none, nothing is sent.
+                    let _ = service.inner.endings.send(arn.clone());
                     if driver.is_some_and(|driver| !driver.delivered.is_empty()) {
                         service.forget_signals(&arn).await;
                     }

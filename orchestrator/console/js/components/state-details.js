@@ -1,6 +1,7 @@
 // The "Step details" split panel for the state selected in the graph or the table.
 
-import { durationBetween, formatDate, formatDuration, h, keyValues, stateStatusBadge } from '../dom.js';
+import { routes } from '../api.js';
+import { durationBetween, formatDate, formatDuration, h, keyValues, startedExecutionArns, stateStatusBadge } from '../dom.js';
 import { catchLabel } from '../graph/model.js';
 import { iterationText } from '../graph/view.js';
 import { jsonPane } from './json-view.js';
@@ -26,6 +27,8 @@ export function stateDetails({ state, progress, startTime, onClose, iteration, p
     ? formatDuration(durationBetween(progress.enteredAt, progress.exitedAt)) : null;
 
   const failures = progress?.failures || [];
+  // A states:startExecution task names the execution it started in its result.
+  const children = /:states:startExecution/.test(state.resource || '') ? startedExecutionArns(progress?.output) : [];
   return h('section', {
     class: 'state-details', 'data-testid': 'state-details', 'data-state': state.id,
     'data-status': status, 'aria-label': `Details of ${state.name}`,
@@ -47,6 +50,8 @@ export function stateDetails({ state, progress, startTime, onClose, iteration, p
     duration && ['Duration', duration],
     progress?.enteredAt != null && ['Entered at', formatDate(progress.enteredAt)],
     progress?.iterations && ['Iterations', iterationText(progress.iterations) || '0', { 'data-testid': 'state-iterations' }],
+    children.length > 0 && ['Child execution', h('span', {}, ...children.map((arn) =>
+      h('a', { href: routes.execution(arn), class: 'arn', 'data-testid': 'child-execution-link' }, arn.split(':').pop())))],
   ]),
   progress?.error || progress?.cause ? h('div', { class: 'alert alert-error details-error' },
     h('div', {}, h('strong', {}, 'Error '), h('code', { 'data-testid': 'state-error' }, progress.error || '')),

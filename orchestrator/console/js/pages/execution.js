@@ -190,6 +190,8 @@ class ExecutionPage {
     this.summarySlot.replaceChildren(keyValues([
       ['Execution ARN', h('span', { class: 'arn', 'data-testid': 'execution-arn' }, this.arn), { class: 'kv-item kv-wide' }],
       ['State machine', machineArn ? h('a', { href: routes.machine(machineArn), 'data-testid': 'state-machine-link' }, lastSegment(machineArn)) : '–'],
+      startedBy(ex.input) && ['Started by', h('a', { href: routes.execution(startedBy(ex.input)), 'data-testid': 'parent-execution-link' },
+        lastSegment(startedBy(ex.input)))],
       ['Status', h('span', { 'data-testid': 'summary-status' }, ex.status)],
       ['Started', formatDate(ex.startDate)],
       ['Ended', ex.stopDate ? formatDate(ex.stopDate) : '–'],
@@ -505,5 +507,15 @@ class ExecutionPage {
     this.events?.destroy();
     this.graph?.destroy();
     if (this.dialog?.open) this.dialog.close();
+  }
+}
+
+/** The execution that started this one, as a `states:startExecution` task records it in the input. */
+function startedBy(input) {
+  try {
+    const parent = JSON.parse(input ?? 'null')?.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID;
+    return typeof parent === 'string' && /:execution:/.test(parent) ? parent : null;
+  } catch {
+    return null;
   }
 }

@@ -195,6 +195,37 @@ check(json.loads(task["input"]) == {"doc": 7}, "get_activity_task hands out the 
 sfn.send_task_success(taskToken=task["taskToken"], output='{"verdict": "ok"}')
 check(json.loads(wait(run)["output"]) == {"verdict": "ok"}, "the activity's answer becomes the output")
 
+# HeartbeatSeconds: a worker that keeps sending heartbeats keeps its task past the interval; one
+# that falls silent loses it with States.HeartbeatTimeout.
+beating = sfn.create_state_machine(
+    name="reviewed-with-heartbeats",
+    definition=json.dumps(
+        {"StartAt": "Review", "States": {"Review": {"Type": "Task", "Resource": activity, "HeartbeatSeconds": 2, "TimeoutSeconds": 30, "End": True}}}
+    ),
+    roleArn=ROLE,
+)["stateMachineArn"]
+run = sfn.start_execution(stateMachineArn=beating, input='{"doc": 8}')["executionArn"]
+task = sfn.get_activity_task(activityArn=activity, workerName="worker-1")
+for _ in range(10):
+    time.sleep(0.4)
+    sfn.send_task_heartbeat(taskToken=task["taskToken"])
+check(sfn.describe_execution(executionArn=run)["status"] == "RUNNING", "heartbeats keep an activity task alive past its HeartbeatSeconds")
+sfn.send_task_success(taskToken=task["taskToken"], output='{"verdict": "late but alive"}')
+check(json.loads(wait(run)["output"]) == {"verdict": "late but alive"}, "the heartbeating worker's answer is taken")
+run = sfn.start_execution(stateMachineArn=beating, input='{"doc": 9}')["executionArn"]
+task = sfn.get_activity_task(activityArn=activity, workerName="worker-1")
+silent = wait(run)
+check(
+    (silent["status"], silent.get("error")) == ("FAILED", "States.HeartbeatTimeout"),
+    f"a silent worker's task fails with States.HeartbeatTimeout ({silent['status']}, {silent.get('error')})",
+)
+timed_out = [e for e in history(run) if e["type"] == "ActivityTimedOut"]
+check(
+    len(timed_out) == 1 and timed_out[0]["activityTimedOutEventDetails"]["error"] == "States.HeartbeatTimeout",
+    "the history records ActivityTimedOut with States.HeartbeatTimeout",
+)
+expect_error("TaskTimedOut", lambda: sfn.send_task_heartbeat(taskToken=task["taskToken"]), "a heartbeat for a task that timed out")
+
 # --- tags ---------------------------------------------------------------------------------------
 sfn.tag_resource(resourceArn=pipeline, tags=[{"key": "team", "value": "orders"}])
 check(sfn.list_tags_for_resource(resourceArn=pipeline)["tags"] == [{"key": "team", "value": "orders"}], "tag and list tags")

@@ -180,6 +180,46 @@ check(
 )
 sfn.stop_execution(executionArn=token_child)
 
+# A parent parked on a callback with HeartbeatSeconds: each heartbeat wakes it to move the
+# deadline, and a missed one fails the task with States.HeartbeatTimeout.
+beating = machine(
+    "parent-heartbeat",
+    {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+                "HeartbeatSeconds": 3,
+                "Parameters": {"StateMachineArn": sleeper, "Input": {"token.$": "$$.Task.Token", f"{STARTED_BY}.$": "$$.Execution.Id"}},
+                "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.error", "Next": "Missed"}],
+                "End": True,
+            },
+            "Missed": {"Type": "Pass", "End": True},
+        },
+    },
+)
+arn = start(beating, {})
+token = None
+deadline = time.time() + 30
+while time.time() < deadline and token is None:
+    for item in children(sleeper):
+        child_input = json.loads(sfn.describe_execution(executionArn=item["executionArn"])["input"])
+        if child_input.get(STARTED_BY) == arn:
+            token, beating_child = child_input["token"], item["executionArn"]
+    time.sleep(0.05)
+check(token is not None, "HeartbeatSeconds: the child got the parent's token")
+started = time.time()
+while time.time() - started < 5:
+    time.sleep(0.7)
+    sfn.send_task_heartbeat(taskToken=token)
+check(sfn.describe_execution(executionArn=arn)["status"] == "RUNNING", "heartbeats kept the parked parent waiting past its HeartbeatSeconds")
+described = wait(arn, timeout=15)
+error = json.loads(described["output"])["error"]
+check(error["Error"] == "States.HeartbeatTimeout", f"without heartbeats the task fails with States.HeartbeatTimeout ({error})")
+check(time.time() - started >= 5 + 2.5, "it failed only after a full HeartbeatSeconds without a heartbeat")
+sfn.stop_execution(executionArn=beating_child)
+
 # Stopping a parent stops the .sync child it waits for.
 waiting = machine("parent-waits", parent_definition("arn:aws:states:::states:startExecution.sync:2", sleeper))
 arn = start(waiting, {"a": 1, "fail": False})

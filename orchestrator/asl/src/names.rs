@@ -10,8 +10,10 @@ pub const ALL: &str = "States.ALL";
 pub const RUNTIME: &str = "States.Runtime";
 /// Matches every error raised by a task's own work except [`TIMEOUT`] (only in Retry/Catch).
 pub const TASK_FAILED: &str = "States.TaskFailed";
-/// A task or the execution ran past its `TimeoutSeconds`, or missed a heartbeat.
+/// A task or the execution ran past its `TimeoutSeconds`.
 pub const TIMEOUT: &str = "States.Timeout";
+/// A task's worker sent no heartbeat (SendTaskHeartbeat) within its `HeartbeatSeconds`.
+pub const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
 /// A JSONata expression failed, or returned something its field cannot take.
 pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 /// No Choice rule matched and the state has no `Default`.

@@ -129,6 +129,18 @@ pub struct AwaitedCallback {
     pub token: String,
     /// When it times out, if it has a `TimeoutSeconds`.
     pub deadline: Option<Timestamp>,
+    /// Its `HeartbeatSeconds`, if it has one.
+    pub heartbeat: Option<Heartbeat>,
+}
+
+/// How long a callback task's worker may go without a SendTaskHeartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// `HeartbeatSeconds`.
+    pub interval: std::time::Duration,
+    /// When the task misses its heartbeat unless one arrives first; `None`: one interval from
+    /// when driving (re)starts, as after a crash, when the last heartbeat is not known.
+    pub deadline: Option<Timestamp>,
 }
 
 /// One journaled step, to replay.
@@ -176,8 +188,10 @@ impl Prepared {
     /// functions again, and times them out at their original deadlines.
     pub fn awaiting(mut self, callbacks: Vec<AwaitedCallback>) -> Self {
         for callback in callbacks {
-            if !self.awaiting.iter().any(|known| known.task_id == callback.task_id) {
-                self.awaiting.push(callback);
+            match self.awaiting.iter_mut().find(|known| known.task_id == callback.task_id) {
+                // A parking knows when the last heartbeat arrived; the journal does not.
+                Some(known) => known.heartbeat = callback.heartbeat.or(known.heartbeat),
+                None => self.awaiting.push(callback),
             }
         }
         self
@@ -254,6 +268,7 @@ enum Work {
     Task(TaskId),
     Timer(TimerId),
     CallbackDeadline(TaskId),
+    Heartbeat(TaskId),
 }
 
 impl Engine {
@@ -346,7 +361,8 @@ impl Engine {
             match &input {
                 Input::TaskSucceeded { task_id, .. }
                 | Input::TaskFailed { task_id, .. }
-                | Input::TaskTimedOut { task_id } => {
+                | Input::TaskTimedOut { task_id }
+                | Input::TaskHeartbeatTimedOut { task_id } => {
                     outstanding.task_done(*task_id);
                 }
                 Input::TaskSubmitted { task_id, .. } => outstanding.task_submitted(*task_id),
@@ -463,29 +479,32 @@ impl Engine {
             for action in std::mem::take(&mut step.actions) {
                 match action {
                     Action::Complete(outcome) => finished = Some(outcome),
-                    Action::InvokeTask { task_id, ref resource, timeout, ref context, .. }
+                    Action::InvokeTask { task_id, ref resource, timeout, heartbeat, ref context, .. }
                         if waits_for_callback(resource) =>
                     {
                         if matches!(resource, TaskResource::Activity { .. }) {
                             unparkable.insert(task_id);
                         }
                         // Announced before the execution was parked: wait, do not announce again.
-                        if let Some(callback) = announced.remove(&task_id) {
+                        if let Some(mut callback) = announced.remove(&task_id) {
                             if let Some(deadline) = callback.deadline {
                                 self.arm_callback_deadline(task_id, deadline, &completed, &mut work, &mut handles);
                             }
+                            self.arm_heartbeat(&mut callback, None, &completed, &mut work, &mut handles);
                             callbacks.insert(task_id, callback);
                             continue;
                         }
                         // The deadline runs from scheduling, across the function and the wait.
-                        let callback = AwaitedCallback {
+                        let mut callback = AwaitedCallback {
                             task_id,
                             token: context.task_token.clone().unwrap_or_default(),
                             deadline: timeout.map(|timeout| self.clock.after(timeout)),
+                            heartbeat: heartbeat.map(|interval| Heartbeat { interval, deadline: None }),
                         };
                         if let Some(deadline) = callback.deadline {
                             self.arm_callback_deadline(task_id, deadline, &completed, &mut work, &mut handles);
                         }
+                        self.arm_heartbeat(&mut callback, None, &completed, &mut work, &mut handles);
                         announcing.insert(task_id, callback);
                         self.perform(action, &completed, &returned, &records, &mut work, &mut handles);
                     }
@@ -517,7 +536,9 @@ impl Engine {
             let next = loop {
                 // Waiting on timers and callbacks alone, the execution needs no memory until one
                 // of them answers.
-                let waits_only = handles.keys().all(|work| matches!(work, Work::Timer(_) | Work::CallbackDeadline(_)))
+                let waits_only = handles
+                    .keys()
+                    .all(|work| matches!(work, Work::Timer(_) | Work::CallbackDeadline(_) | Work::Heartbeat(_)))
                     && !(handles.is_empty() && callbacks.is_empty())
                     && callbacks.keys().all(|task_id| !unparkable.contains(task_id));
                 if waits_only
@@ -527,8 +548,10 @@ impl Engine {
                     && let Some(recorder) = recorder.as_deref_mut()
                 {
                     let awaited: Vec<AwaitedCallback> = callbacks.values().cloned().collect();
-                    let wake_at =
-                        timers.values().copied().chain(awaited.iter().filter_map(|callback| callback.deadline)).min();
+                    let deadlines = awaited.iter().flat_map(|callback| {
+                        [callback.deadline, callback.heartbeat.and_then(|heartbeat| heartbeat.deadline)]
+                    });
+                    let wake_at = timers.values().copied().chain(deadlines.flatten()).min();
                     match recorder.park(Parking { wake_at, callbacks: &awaited }).await {
                         Ok(true) => {
                             work.abort_all();
@@ -556,6 +579,15 @@ impl Engine {
                 tokio::select! {
                     Some(input) = completions.recv() => break input,
                     signal = signals.recv(), if signals_open => match signal {
+                        // A heartbeat only moves a deadline: nothing for the interpreter.
+                        Some(Signal::TaskHeartbeat { token }) => {
+                            let now = self.clock.now();
+                            if let Some(task_id) = execution.task_for_token(&token)
+                                && let Some(callback) = callbacks.get_mut(&task_id).or(announcing.get_mut(&task_id))
+                            {
+                                self.arm_heartbeat(callback, Some(now), &completed, &mut work, &mut handles);
+                            }
+                        }
                         Some(signal) => {
                             if let Some(input) = signal_input(&execution, signal) {
                                 break input;
@@ -586,7 +618,8 @@ impl Engine {
                 Input::TaskSubmitted { .. } => {}
                 Input::TaskSucceeded { task_id, .. }
                 | Input::TaskFailed { task_id, .. }
-                | Input::TaskTimedOut { task_id } => {
+                | Input::TaskTimedOut { task_id }
+                | Input::TaskHeartbeatTimedOut { task_id } => {
                     callbacks.remove(task_id);
                     announcing.remove(task_id);
                     unparkable.remove(task_id);
@@ -640,6 +673,37 @@ impl Engine {
         handles.insert(Work::CallbackDeadline(task_id), handle);
     }
 
+    /// Arms `callback`'s heartbeat deadline, if it has a `HeartbeatSeconds`: one interval after
+    /// `beat` (a heartbeat that just arrived), or at the deadline it has, or one interval from
+    /// now. A deadline armed before is replaced.
+    fn arm_heartbeat(
+        &self,
+        callback: &mut AwaitedCallback,
+        beat: Option<Timestamp>,
+        completed: &mpsc::UnboundedSender<Input>,
+        work: &mut JoinSet<()>,
+        handles: &mut HashMap<Work, AbortHandle>,
+    ) {
+        let Some(heartbeat) = &mut callback.heartbeat else { return };
+        let interval = heartbeat.interval;
+        let deadline = match (beat, heartbeat.deadline) {
+            (Some(beat), _) => beat.add_millis(i64::try_from(interval.as_millis()).unwrap_or(i64::MAX)),
+            (None, Some(deadline)) => deadline,
+            (None, None) => self.clock.after(interval),
+        };
+        heartbeat.deadline = Some(deadline);
+        let task_id = callback.task_id;
+        let delay = self.clock.until(deadline);
+        let completed = completed.clone();
+        let handle = work.spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = completed.send(Input::TaskHeartbeatTimedOut { task_id });
+        });
+        if let Some(earlier) = handles.insert(Work::Heartbeat(task_id), handle) {
+            earlier.abort();
+        }
+    }
+
     /// Starts the work one action asks for; its result arrives on `completed`, or, for a
     /// callback task whose function has announced it, on `returned`.
     fn perform(
@@ -687,7 +751,7 @@ impl Engine {
                 handles.insert(Work::Timer(timer_id), handle);
             }
             Action::CancelTask { task_id } => {
-                for key in [Work::Task(task_id), Work::CallbackDeadline(task_id)] {
+                for key in [Work::Task(task_id), Work::CallbackDeadline(task_id), Work::Heartbeat(task_id)] {
                     if let Some(handle) = handles.remove(&key) {
                         handle.abort();
                     }
@@ -706,10 +770,15 @@ impl Engine {
 /// Drops the bookkeeping for work that has just answered.
 fn forget_work(input: &Input, handles: &mut HashMap<Work, AbortHandle>) {
     match input {
-        Input::TaskSucceeded { task_id, .. } | Input::TaskFailed { task_id, .. } | Input::TaskTimedOut { task_id } => {
+        Input::TaskSucceeded { task_id, .. }
+        | Input::TaskFailed { task_id, .. }
+        | Input::TaskTimedOut { task_id }
+        | Input::TaskHeartbeatTimedOut { task_id } => {
             handles.remove(&Work::Task(*task_id));
-            if let Some(deadline) = handles.remove(&Work::CallbackDeadline(*task_id)) {
-                deadline.abort();
+            for deadline in [Work::CallbackDeadline(*task_id), Work::Heartbeat(*task_id)] {
+                if let Some(deadline) = handles.remove(&deadline) {
+                    deadline.abort();
+                }
             }
         }
         Input::TimerFired { timer_id } => {
@@ -732,8 +801,7 @@ fn signal_input(execution: &Execution, signal: Signal) -> Option<Input> {
         Signal::TaskFailure { token, error, cause } => {
             execution.task_for_token(&token).map(|task_id| Input::TaskFailed { task_id, error, cause })
         }
-        // Heartbeat deadlines are not tracked separately yet; the task's overall deadline
-        // still applies, so a heartbeat changes nothing.
+        // The driver moves the heartbeat deadline itself.
         Signal::TaskHeartbeat { .. } => None,
         Signal::Stop { error, cause } => Some(Input::Stop { error, cause }),
         Signal::UpdateMapRun {

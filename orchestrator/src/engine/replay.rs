@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use stepwasm_asl::{Action, Entropy, TaskId, TimerId, Timestamp};
 
-use super::driver::AwaitedCallback;
+use super::driver::{AwaitedCallback, Heartbeat};
 use super::entropy::SystemEntropy;
 
 /// Draws from the operating system and remembers every value, so the step can be journaled and
@@ -93,11 +93,12 @@ impl Outstanding {
         self.submitted
             .iter()
             .filter_map(|task_id| match self.tasks.get(task_id)? {
-                (Action::InvokeTask { context, timeout, .. }, issued) => Some(AwaitedCallback {
+                (Action::InvokeTask { context, timeout, heartbeat, .. }, issued) => Some(AwaitedCallback {
                     task_id: *task_id,
                     token: context.task_token.clone().unwrap_or_default(),
                     deadline: timeout
                         .map(|timeout| issued.add_millis(i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX))),
+                    heartbeat: heartbeat.map(|interval| Heartbeat { interval, deadline: None }),
                 }),
                 _ => None,
             })

@@ -471,11 +471,24 @@ impl Service {
             ));
         }
         if matches!(signal, Signal::TaskHeartbeat { .. }) {
-            // Heartbeat deadlines are not tracked apart from the task's own deadline, so a
-            // heartbeat needs no delivery: that the task still waits is the whole answer.
-            return Ok(());
+            return self.deliver_heartbeat(&execution, token, signal).await;
         }
         self.post_signal(&execution, &signal).await
+    }
+
+    /// SendTaskHeartbeat moves the task's heartbeat deadline. A driver on this node takes it at
+    /// once; an execution parked without a heartbeat to keep needs nothing; any other is posted
+    /// the heartbeat like any signal (a parked one wakes to move its deadline, and parks again).
+    async fn deliver_heartbeat(&self, execution: &str, token: &str, signal: Signal) -> ServiceResult<()> {
+        if self.send_to_driver(execution, &signal) {
+            return Ok(());
+        }
+        if let Some(parking) = self.inner.store.parking(execution).await?
+            && !parking.callbacks.iter().any(|callback| callback.token == token && callback.heartbeat_seconds.is_some())
+        {
+            return Ok(());
+        }
+        self.post_signal(execution, &signal).await
     }
 
     fn parse_input(&self, input: &str) -> ServiceResult<Value> {

@@ -120,18 +120,42 @@ impl Service {
     /// Hands posted signals to the execution's driver, if it is live on this node, skipping
     /// those it was handed before; `false` if this node does not drive it (or it is parking).
     fn hand_to_driver(&self, execution_arn: &str, posted: Vec<PostedSignal>) -> bool {
-        let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(Some(driver)) = live.get_mut(execution_arn) else { return false };
-        for posted in posted {
-            if !driver.delivered.insert(posted.id) {
-                continue;
-            }
-            let Some(signal) = decode_signal(&posted) else { continue };
-            if driver.sender.send(signal).is_err() {
-                return false;
-            }
+        let mut heartbeats = Vec::new();
+        let handed = {
+            let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(Some(driver)) = live.get_mut(execution_arn) else { return false };
+            posted.into_iter().all(|posted| {
+                if !driver.delivered.insert(posted.id) {
+                    return true;
+                }
+                let Some(signal) = decode_signal(&posted) else { return true };
+                if matches!(signal, Signal::TaskHeartbeat { .. }) {
+                    heartbeats.push(posted.id);
+                }
+                driver.sender.send(signal).is_ok()
+            })
+        };
+        self.forget_heartbeats(heartbeats);
+        handed
+    }
+
+    /// Sends `signal` to the execution's driver if it is live on this node, without posting it.
+    pub(super) fn send_to_driver(&self, execution_arn: &str, signal: &Signal) -> bool {
+        let live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
+        matches!(live.get(execution_arn), Some(Some(driver)) if driver.sender.send(signal.clone()).is_ok())
+    }
+
+    /// Deletes heartbeats that have been handed to a driver. A heartbeat only moves a deadline
+    /// in memory (a parking records the new one), so once handed over it has done its work, and
+    /// kept it would wake a parked execution again and again.
+    fn forget_heartbeats(&self, ids: Vec<i64>) {
+        if ids.is_empty() {
+            return;
         }
-        true
+        let store = Arc::clone(&self.inner.store);
+        tokio::spawn(async move {
+            let _ = store.delete_signals(&ids).await;
+        });
     }
 
     /// Wakes this node for signals posted by any node: the driver of their execution, if it is
@@ -306,9 +330,13 @@ impl Service {
         let (sender, signals) = mpsc::unbounded_channel();
         let abandon = Arc::new(Notify::new());
         let mut delivered = HashSet::new();
+        let mut heartbeats = Vec::new();
         for posted in posted {
             delivered.insert(posted.id);
             if let Some(signal) = decode_signal(&posted) {
+                if matches!(signal, Signal::TaskHeartbeat { .. }) {
+                    heartbeats.push(posted.id);
+                }
                 let _ = sender.send(signal);
             }
         }
@@ -325,6 +353,10 @@ impl Service {
         self.ensure_waker();
         let service = self.clone();
         tokio::spawn(async move {
+            // Before driving, so that the parking that may follow cannot find them again.
+            if !heartbeats.is_empty() {
+                let _ = service.inner.store.delete_signals(&heartbeats).await;
+            }
             let parked = {
                 let service = service.clone();
                 Arc::new(move || service.inner.parked.notify_one()) as Arc<dyn Fn() + Send + Sync>
@@ -374,7 +406,14 @@ impl Service {
                 Err(interrupted) => {
                     // Its tasks stay queued for the node that drives it next.
                     service.inner.activity_executions.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
-                    if matches!(interrupted, Interrupted::Parked { .. }) {
+                    if let Interrupted::Parked { pending } = interrupted {
+                        // Heartbeats go to a live driver without being posted: those it got as it
+                        // parked are posted now, for the parked execution to take.
+                        for heartbeat in pending.iter().filter(|signal| matches!(signal, Signal::TaskHeartbeat { .. })) {
+                            if let Ok(encoded) = serde_json::to_string(heartbeat) {
+                                let _ = service.inner.store.post_signal(&arn, &encoded).await;
+                            }
+                        }
                         service.after_parking(&arn).await;
                     }
                 }
@@ -405,15 +444,24 @@ impl Service {
         if posted.is_empty() {
             return;
         }
-        let awaited: HashSet<String> = match self.inner.store.parking(arn).await {
-            Ok(Some(parking)) => parking.callbacks.into_iter().map(|callback| callback.token).collect(),
+        let (awaited, beating): (HashSet<String>, HashSet<String>) = match self.inner.store.parking(arn).await {
+            Ok(Some(parking)) => (
+                parking.callbacks.iter().map(|callback| callback.token.clone()).collect(),
+                parking
+                    .callbacks
+                    .into_iter()
+                    .filter(|callback| callback.heartbeat_seconds.is_some())
+                    .map(|callback| callback.token)
+                    .collect(),
+            ),
             // Woken already, by another node or a timer: its driver reads the signals.
             Ok(None) | Err(_) => return,
         };
         let (wanted, stale): (Vec<_>, Vec<_>) = posted.iter().partition(|posted| match decode_signal(posted) {
             Some(Signal::TaskSuccess { token, .. } | Signal::TaskFailure { token, .. }) => awaited.contains(&token),
+            Some(Signal::TaskHeartbeat { token }) => beating.contains(&token),
             Some(Signal::Stop { .. } | Signal::UpdateMapRun { .. }) => true,
-            Some(Signal::TaskHeartbeat { .. }) | None => false,
+            None => false,
         });
         let stale: Vec<i64> = stale.iter().map(|posted| posted.id).collect();
         let _ = self.inner.store.delete_signals(&stale).await;

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use stepwasm_asl::{Action, ExecutionOutcome, Input, MapRunUpdate, TaskId, TimerId, Timestamp};
 
-use crate::engine::{AwaitedCallback, BoxFuture, Clock, Parking, ReplayEntry, StepRecord, StepRecorder};
+use crate::engine::{AwaitedCallback, BoxFuture, Clock, Heartbeat, Parking, ReplayEntry, StepRecord, StepRecorder};
 use crate::store::{
     self, Append, Completion, ExecutionStatus, IssuedToken, JournalEntry, JournalInput, Store, StoreError,
 };
@@ -46,6 +46,8 @@ impl StepRecorder for StoreRecorder {
                         task_id: callback.task_id.0,
                         token: callback.token.clone(),
                         deadline: callback.deadline.map(|at| at.0),
+                        heartbeat_seconds: callback.heartbeat.map(|heartbeat| heartbeat.interval.as_secs()),
+                        heartbeat_deadline: callback.heartbeat.and_then(|heartbeat| heartbeat.deadline).map(|at| at.0),
                     })
                     .collect(),
             };
@@ -84,6 +86,10 @@ pub(crate) fn awaited_callbacks(parking: &store::Parking) -> Vec<AwaitedCallback
             task_id: TaskId(callback.task_id),
             token: callback.token.clone(),
             deadline: callback.deadline.map(Timestamp),
+            heartbeat: callback.heartbeat_seconds.map(|seconds| Heartbeat {
+                interval: std::time::Duration::from_secs(seconds),
+                deadline: callback.heartbeat_deadline.map(Timestamp),
+            }),
         })
         .collect()
 }
@@ -122,6 +128,7 @@ fn journal_input(input: &Input) -> JournalInput {
             JournalInput::TaskFailed { task_id: task_id.0, error: error.clone(), cause: cause.clone() }
         }
         Input::TaskTimedOut { task_id } => JournalInput::TaskTimedOut { task_id: task_id.0 },
+        Input::TaskHeartbeatTimedOut { task_id } => JournalInput::TaskHeartbeatTimedOut { task_id: task_id.0 },
         Input::TaskSubmitted { task_id, output } => {
             JournalInput::TaskSubmitted { task_id: task_id.0, output: output.clone() }
         }
@@ -148,6 +155,9 @@ pub(crate) fn replay_entry(entry: JournalEntry) -> ReplayEntry {
             Some(Input::TaskFailed { task_id: TaskId(task_id), error, cause })
         }
         JournalInput::TaskTimedOut { task_id } => Some(Input::TaskTimedOut { task_id: TaskId(task_id) }),
+        JournalInput::TaskHeartbeatTimedOut { task_id } => {
+            Some(Input::TaskHeartbeatTimedOut { task_id: TaskId(task_id) })
+        }
         JournalInput::TaskSubmitted { task_id, output } => {
             Some(Input::TaskSubmitted { task_id: TaskId(task_id), output })
         }

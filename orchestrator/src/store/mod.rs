@@ -332,6 +332,11 @@ pub enum JournalInput {
         /// The task.
         task_id: u64,
     },
+    /// A task's worker missed its heartbeat.
+    TaskHeartbeatTimedOut {
+        /// The task.
+        task_id: u64,
+    },
     /// A `.waitForTaskToken` task's call returned; the task waits for its token.
     TaskSubmitted {
         /// The task.
@@ -432,6 +437,12 @@ pub struct AwaitedCallback {
     pub token: String,
     /// When it times out (`TimeoutSeconds` from when it was scheduled), if ever.
     pub deadline: Option<Millis>,
+    /// Its `HeartbeatSeconds`, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_seconds: Option<u64>,
+    /// When it misses its heartbeat unless one arrives first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_deadline: Option<Millis>,
 }
 
 /// A page request: at most `limit` items after the opaque `after` position.

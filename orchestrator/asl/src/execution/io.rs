@@ -77,7 +77,8 @@ pub struct TaskCallContext {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Run a task and report its result with [`Input::TaskSucceeded`], [`Input::TaskFailed`] or
-    /// [`Input::TaskTimedOut`]. The driver enforces `timeout` and `heartbeat`.
+    /// [`Input::TaskTimedOut`]. The driver enforces `timeout` and `heartbeat`
+    /// ([`Input::TaskHeartbeatTimedOut`]).
     InvokeTask {
         /// Echo this in the reply.
         task_id: TaskId,
@@ -169,8 +170,14 @@ pub enum Input {
         /// Human-readable cause.
         cause: Option<String>,
     },
-    /// The task exceeded its `TimeoutSeconds` or `HeartbeatSeconds` (error `States.Timeout`).
+    /// The task exceeded its `TimeoutSeconds` (error `States.Timeout`).
     TaskTimedOut {
+        /// From [`Action::InvokeTask`].
+        task_id: TaskId,
+    },
+    /// The task's worker sent no heartbeat within its `HeartbeatSeconds` (error
+    /// `States.HeartbeatTimeout`).
+    TaskHeartbeatTimedOut {
         /// From [`Action::InvokeTask`].
         task_id: TaskId,
     },

@@ -251,6 +251,7 @@ impl Execution {
             Input::TaskSucceeded { task_id, output } => cx.task_reply(task_id, TaskReply::Succeeded(output)),
             Input::TaskFailed { task_id, error, cause } => cx.task_reply(task_id, TaskReply::Failed(error, cause)),
             Input::TaskTimedOut { task_id } => cx.task_reply(task_id, TaskReply::TimedOut),
+            Input::TaskHeartbeatTimedOut { task_id } => cx.task_reply(task_id, TaskReply::HeartbeatTimedOut),
             Input::TaskSubmitted { task_id, output } => cx.task_submitted(task_id, output),
             Input::TimerFired { timer_id } => cx.timer_fired(timer_id),
             Input::Stop { error, cause } => {
@@ -300,6 +301,7 @@ pub(crate) enum TaskReply {
     Succeeded(Value),
     Failed(String, Option<String>),
     TimedOut,
+    HeartbeatTimedOut,
 }
 
 /// One `start` / `apply` in progress: the execution plus the step being built.

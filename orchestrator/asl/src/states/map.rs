@@ -293,7 +293,9 @@ pub(crate) fn on_items(mut sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -
     let result = match reply {
         TaskReply::Succeeded(items) => Ok(items),
         TaskReply::Failed(error, cause) => Err((error, cause)),
-        TaskReply::TimedOut => Err((names::TIMEOUT.to_owned(), Some("The item reader timed out".to_owned()))),
+        TaskReply::TimedOut | TaskReply::HeartbeatTimedOut => {
+            Err((names::TIMEOUT.to_owned(), Some("The item reader timed out".to_owned())))
+        }
     };
     let limit = match spec.reader.as_ref().map(|reader| reader.limit(&mut sc, &input)) {
         Some(Ok(limit)) => limit,

@@ -275,8 +275,9 @@ pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Fl
             );
             sc.fail(Failure { error: Some(error), cause, from_task: true })
         }
-        TaskReply::TimedOut => {
-            let error = Some(names::TIMEOUT.to_owned());
+        TaskReply::TimedOut | TaskReply::HeartbeatTimedOut => {
+            let name = if matches!(reply, TaskReply::TimedOut) { names::TIMEOUT } else { names::HEARTBEAT_TIMEOUT };
+            let error = Some(name.to_owned());
             sc.cx.emit(
                 fid,
                 EventKind::TaskTimedOut { family, resource_type, resource, error: error.clone(), cause: None },
@@ -359,6 +360,29 @@ mod tests {
         });
         assert_eq!(out.failure(), Some((Some("States.Timeout".into()), None)));
         assert_eq!(out.event_types()[4], "TaskTimedOut");
+    }
+
+    #[test]
+    fn a_missed_heartbeat_fails_with_heartbeat_timeout_which_task_failed_catches() {
+        let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "HeartbeatSeconds":5,"TimeoutSeconds":60,"Parameters":{"MessageBody.$":"$$.Task.Token"},"End":true}}}"#;
+        let mut heartbeat = None;
+        let out = run_with(def, json!({}), &mut |a: &Action| {
+            let Action::InvokeTask { task_id, heartbeat: h, .. } = a else { unreachable!() };
+            heartbeat = *h;
+            Input::TaskHeartbeatTimedOut { task_id: *task_id }
+        });
+        assert_eq!(heartbeat, Some(Duration::from_secs(5)), "the driver is told the heartbeat to enforce");
+        assert_eq!(out.failure(), Some((Some("States.HeartbeatTimeout".into()), None)));
+        let timed_out = out.history.iter().find(|event| event.event_type() == "TaskTimedOut").unwrap().to_aws_json();
+        assert_eq!(timed_out["taskTimedOutEventDetails"]["error"], "States.HeartbeatTimeout");
+
+        let caught = def.replace(r#""End":true}}}"#, r#""Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#);
+        let out = run_with(&caught, json!({}), &mut |a: &Action| {
+            let Action::InvokeTask { task_id, .. } = a else { unreachable!() };
+            Input::TaskHeartbeatTimedOut { task_id: *task_id }
+        });
+        assert_eq!(out.output(), Some(json!({"Error": "States.HeartbeatTimeout"})));
     }
 
     #[test]

@@ -264,6 +264,7 @@ async fn journal_reads_back_equal(store: &dyn Store) {
         },
         JournalInput::TaskFailed { task_id: 3, error: "NoCause".to_owned(), cause: None },
         JournalInput::TaskTimedOut { task_id: 4 },
+        JournalInput::TaskHeartbeatTimedOut { task_id: 5 },
         JournalInput::TimerFired { timer_id: 5 },
         JournalInput::Stop { error: Some("Stopped".to_owned()), cause: None },
     ];
@@ -366,7 +367,13 @@ async fn parked_executions_are_found_by_the_tokens_they_await(store: &dyn Store)
     let (approval, other) = (execution("m", "approval", 1), execution("m", "other", 2));
     start(store, &approval).await;
     start(store, &other).await;
-    let callback = |task_id: u64, token: &str, deadline| AwaitedCallback { task_id, token: token.to_owned(), deadline };
+    let callback = |task_id: u64, token: &str, deadline| AwaitedCallback {
+        task_id,
+        token: token.to_owned(),
+        deadline,
+        heartbeat_seconds: deadline.map(|_| 30),
+        heartbeat_deadline: deadline.map(|at| at - 1),
+    };
     let parking =
         Parking { wake_at: None, callbacks: vec![callback(3, "token-a", None), callback(4, "token-b", None)] };
     store.park(&approval.arn, &parking).await.unwrap();

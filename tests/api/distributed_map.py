@@ -114,6 +114,39 @@ for bucket in ["orders-local", "orders-s3"]:
         f"{bucket}: the history's MapRunStarted names the same Map Run",
     )
     check(any(e["type"] == "MapRunSucceeded" for e in events), f"{bucket}: the history records MapRunSucceeded")
+    check(not any(e["type"].startswith("Pass") for e in events), f"{bucket}: the children's states are not in the parent's history")
+
+    # Each batch ran as a child execution of its own.
+    children, token = [], None
+    while True:
+        page = sfn.list_executions(mapRunArn=runs[0]["mapRunArn"], maxResults=30, **({"nextToken": token} if token else {}))
+        children += page["executions"]
+        token = page.get("nextToken")
+        if not token:
+            break
+    check(
+        len(children) == 100 and len({c["executionArn"] for c in children}) == 100,
+        f"{bucket}: list_executions(mapRunArn) pages through 100 child executions ({len(children)})",
+    )
+    check(
+        all(c["status"] == "SUCCEEDED" and c["mapRunArn"] == runs[0]["mapRunArn"] for c in children),
+        f"{bucket}: every child SUCCEEDED and names its Map Run",
+    )
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    batch = json.loads(child["input"])
+    check(
+        child["mapRunArn"] == runs[0]["mapRunArn"] and len(batch["Items"]) == 100 and batch["BatchInput"] == {"source": bucket},
+        f"{bucket}: describe_execution of a child: its batch as input, and its Map Run",
+    )
+    check(json.loads(child["output"])["count"] == 100, f"{bucket}: the child's output is its batch's sum")
+    check(child["stateMachineArn"].endswith(":stateMachine:sum-orders/orders"), f"{bucket}: the child runs the Map's processor ({child['stateMachineArn']})")
+    child_events = [e["type"] for e in sfn.get_execution_history(executionArn=child["executionArn"])["events"]]
+    check(
+        child_events == ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"],
+        f"{bucket}: the child's history is its own ({child_events})",
+    )
+    backwards = [e["id"] for e in sfn.get_execution_history(executionArn=child["executionArn"], reverseOrder=True)["events"]]
+    check(backwards == [4, 3, 2, 1], "a child's history reads backwards too")
 
 arn, described = run(summing, {"bucket": "orders-local", "limit": 250})
 check(json.loads(described["output"])["orders"] == 250, "ReaderConfig.MaxItems (a JSONata expression) reads only the first 250 rows")
@@ -203,6 +236,20 @@ events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
 check(
     [e["mapRunRedrivenEventDetails"]["redriveCount"] for e in events if e["type"] == "MapRunRedriven"] == [1],
     "the history records MapRunRedriven",
+)
+failed_children = sfn.list_executions(mapRunArn=map_run_arn, statusFilter="FAILED")["executions"]
+check(len(failed_children) == 1, f"list_executions(mapRunArn, statusFilter=FAILED) finds the unlucky child ({len(failed_children)})")
+unlucky = sfn.describe_execution(executionArn=failed_children[0]["executionArn"])
+check(
+    (unlucky["error"], unlucky["cause"], unlucky["redriveCount"], unlucky["redriveStatus"]) == ("Unlucky", "13", 1, "REDRIVABLE_BY_MAP_RUN"),
+    f"the failed child ran again as the same execution, redriven once ({unlucky['redriveCount']}, {unlucky['redriveStatus']})",
+)
+unlucky_events = [e["type"] for e in sfn.get_execution_history(executionArn=unlucky["executionArn"])["events"]]
+check(unlucky_events.count("ExecutionRedriven") == 1 and unlucky_events.count("ExecutionFailed") == 2, f"its history shows both runs ({unlucky_events})")
+expect_error(
+    "ExecutionDoesNotExist",
+    lambda: sfn.describe_execution(executionArn=unlucky["executionArn"][:-4] + "0000"),
+    "describe_execution of a child that does not exist",
 )
 
 # UpdateMapRun while children wait: one at a time at first, then all at once.

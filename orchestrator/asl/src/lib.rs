@@ -115,8 +115,8 @@ pub use driver::{Completion, run_to_completion};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{Error, Result};
 pub use execution::{
-    Action, Execution, ExecutionContext, ExecutionOutcome, Input, MapRun, MapRunCounts, MapRunStatus, MapRunUpdate,
-    Step, TaskCallContext, TaskId, TaskResource, TimerId,
+    Action, ChildExecution, Execution, ExecutionContext, ExecutionOutcome, Input, MapRun, MapRunCounts, MapRunStatus,
+    MapRunUpdate, Step, TaskCallContext, TaskId, TaskResource, TimerId, parent_of_child,
 };
 pub use history::{EventKind, HistoryEvent, StateType, TaskFamily};
 pub use intrinsics::json_equal;

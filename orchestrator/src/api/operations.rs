@@ -30,8 +30,22 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         "StartSyncExecution" => start_sync_execution(service, parse(body)?).await,
         "DescribeExecution" => {
             let request: ArnRequest = parse(body)?;
-            let record = service.describe_execution(required(&request.execution_arn, "executionArn")?).await?;
-            Ok(describe_execution_reply(&record, service.redrive_status(&record)))
+            let described = service.describe(required(&request.execution_arn, "executionArn")?).await?;
+            let record = &described.record;
+            let Some(map_run_arn) = &described.map_run_arn else {
+                return Ok(describe_execution_reply(record, service.redrive_status(record)));
+            };
+            // A Map Run's child is redriven with its Map Run, by redriving the parent.
+            let redrivable = match record.status {
+                ExecutionStatus::Running | ExecutionStatus::Succeeded => service.redrive_status(record),
+                _ => Ok(()),
+            };
+            let mut reply = describe_execution_reply(record, redrivable);
+            reply["mapRunArn"] = json!(map_run_arn);
+            if reply["redriveStatus"] == "REDRIVABLE" {
+                reply["redriveStatus"] = json!("REDRIVABLE_BY_MAP_RUN");
+            }
+            Ok(reply)
         }
         "DescribeStateMachineForExecution" => {
             let request: ArnRequest = parse(body)?;
@@ -426,6 +440,7 @@ struct ListRequest {
     max_results: Option<i64>,
     next_token: Option<String>,
     state_machine_arn: Option<String>,
+    map_run_arn: Option<String>,
     status_filter: Option<String>,
     redrive_filter: Option<String>,
 }
@@ -592,15 +607,25 @@ async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
             )));
         }
     };
-    let (executions, next) = service
-        .list_executions(
-            request.state_machine_arn.as_deref(),
-            status,
-            redriven,
-            request.max_results,
-            request.next_token.as_deref(),
-        )
-        .await?;
+    let (executions, next) = match (&request.map_run_arn, &request.state_machine_arn) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation("Only one of stateMachineArn and mapRunArn can be given"));
+        }
+        (Some(map_run_arn), None) => {
+            service.map_run_children(map_run_arn, status, request.max_results, request.next_token.as_deref()).await?
+        }
+        (None, state_machine_arn) => {
+            service
+                .list_executions(
+                    state_machine_arn.as_deref(),
+                    status,
+                    redriven,
+                    request.max_results,
+                    request.next_token.as_deref(),
+                )
+                .await?
+        }
+    };
     let items: Vec<Value> = executions
         .iter()
         .map(|execution| {
@@ -619,6 +644,9 @@ async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
                 item["redriveDate"] = json!(seconds(date));
             }
             with_version_and_alias(&mut item, execution);
+            if let Some(map_run_arn) = &request.map_run_arn {
+                item["mapRunArn"] = json!(map_run_arn);
+            }
             item
         })
         .collect();

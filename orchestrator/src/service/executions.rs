@@ -20,8 +20,10 @@ use crate::store::{
 /// DescribeExecution's answer.
 #[derive(Debug, Clone)]
 pub struct ExecutionDescription {
-    /// The stored execution.
+    /// The execution: as stored, or for a Distributed Map's child, as its parent ran it.
     pub record: ExecutionRecord,
+    /// The Map Run, for a Distributed Map's child.
+    pub map_run_arn: Option<String>,
 }
 
 /// StartSyncExecution's answer.
@@ -348,7 +350,12 @@ impl Service {
         next_token: Option<&str>,
         include_execution_data: bool,
     ) -> ServiceResult<HistoryPage> {
-        self.describe_execution(arn).await?;
+        if let Err(not_found) = self.describe_execution(arn).await {
+            return match self.child_history(arn, max_results, reverse, next_token, include_execution_data).await? {
+                Some(page) => Ok(page),
+                None => Err(not_found),
+            };
+        }
         let scope = format!("history:{arn}:{reverse}");
         let listing = Listing::new(scope);
         let page = listing.request(max_results, next_token, reverse)?;
@@ -541,7 +548,7 @@ fn repeat_start(existing: &ExecutionRecord, input: &str) -> ServiceResult<(Strin
 }
 
 /// Removes inputs and outputs from an event's details, for `includeExecutionData: false`.
-fn without_data(mut event: Value) -> Value {
+pub(super) fn without_data(mut event: Value) -> Value {
     if let Some(object) = event.as_object_mut() {
         for (key, details) in object.iter_mut() {
             if key.ends_with("EventDetails")

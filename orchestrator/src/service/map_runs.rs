@@ -123,7 +123,7 @@ impl Service {
 
 /// The execution a Map Run ARN names: an error for what is not a Map Run ARN at all, `None` for
 /// a well-formed one that no stepwasm execution can have made.
-fn map_run_execution(arn: &str) -> ServiceResult<Option<String>> {
+pub(super) fn map_run_execution(arn: &str) -> ServiceResult<Option<String>> {
     let parts: Vec<&str> = arn.splitn(7, ':').collect();
     let well_formed = matches!(parts.as_slice(),
         ["arn", partition, "states", _, _, "mapRun", rest]

@@ -13,6 +13,7 @@
 //! the store's notices. A node that resumes an execution reads what was posted to it.
 
 mod activities;
+mod children;
 mod compiled;
 mod error;
 mod executions;

@@ -276,6 +276,12 @@ impl Service {
 
     /// Rebuilds an execution from its journal.
     pub(super) async fn rebuild(&self, record: &ExecutionRecord) -> ServiceResult<Prepared> {
+        self.rebuild_as(record, false).await
+    }
+
+    /// Rebuilds an execution from its journal, keeping its Distributed Map children's
+    /// executions too if `child_executions`, to inspect them.
+    pub(super) async fn rebuild_as(&self, record: &ExecutionRecord, child_executions: bool) -> ServiceResult<Prepared> {
         let arn = &record.arn;
         let machine = self.inner.machines.get(&record.definition)?;
         let machine_record = self.inner.store.state_machine(&record.state_machine_arn).await?;
@@ -287,6 +293,7 @@ impl Service {
         );
         arn.clone_into(&mut context.execution_arn);
         context.state_machine_arn.clone_from(&record.state_machine_arn);
+        context.child_executions = child_executions;
         if let Some(machine_record) = &machine_record {
             context.role_arn.clone_from(&machine_record.role_arn);
         }

@@ -30,6 +30,10 @@ pub struct ExecutionContext {
     pub redrive_count: u32,
     /// `$$.Execution.RedriveTime`: when it was last redriven.
     pub redrive_time: Option<Timestamp>,
+    /// Keep each Distributed Map child as an execution of its own, with its history
+    /// ([`Execution::child_executions`](super::Execution::child_executions)), to inspect them.
+    /// It changes nothing the execution does; drivers leave it off, since it costs memory.
+    pub child_executions: bool,
 }
 
 impl ExecutionContext {
@@ -46,6 +50,7 @@ impl ExecutionContext {
             region: "us-east-1".to_owned(),
             redrive_count: 0,
             redrive_time: None,
+            child_executions: false,
         }
     }
 }

@@ -16,12 +16,15 @@ use crate::payload::{ContextSource, Env, MAX_PAYLOAD_BYTES, Scope, json_len_exce
 use crate::states::{self, Kind};
 use crate::timestamp::Timestamp;
 
+mod children;
 mod io;
 mod map_runs;
 mod redrive;
 mod state_cx;
 
 pub use crate::resource::TaskResource;
+use children::ChildLine;
+pub use children::{ChildExecution, parent_of_child};
 pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, MapRunUpdate, Step, TaskCallContext, TaskId, TimerId};
 pub use map_runs::{MapRun, MapRunCounts, MapRunStatus};
 use redrive::Leftovers;
@@ -149,6 +152,8 @@ struct Frame {
     /// Distributed Map children run as separate executions on AWS: nothing they do appears in
     /// the parent's history.
     silent: bool,
+    /// Inside a Distributed Map child whose execution is kept: where its events go.
+    child: Option<ChildLine>,
     scope: Scope,
     last_event: u64,
     cursor: Cursor,
@@ -184,6 +189,9 @@ pub struct Execution {
     unfinished: Leftovers,
     /// Every Distributed Map run so far, in the order they started.
     map_runs: Vec<MapRun>,
+    /// The Distributed Map children as executions, when kept
+    /// ([`ExecutionContext::child_executions`]).
+    children: Option<Vec<ChildExecution>>,
 }
 
 impl Execution {
@@ -198,6 +206,7 @@ impl Execution {
     ) -> (Execution, Step) {
         let start = machine.start;
         let input = Arc::new(input);
+        let children = ctx.child_executions.then(Vec::new);
         let mut exec = Execution {
             machine,
             ctx,
@@ -214,6 +223,7 @@ impl Execution {
             outcome: None,
             unfinished: Leftovers::default(),
             map_runs: Vec::new(),
+            children,
         };
         let mut cx = Cx { exec: &mut exec, now, entropy, out: Step::default() };
         let kind = EventKind::ExecutionStarted {
@@ -226,6 +236,7 @@ impl Execution {
         cx.exec.frames.push(Some(Frame {
             parent: None,
             silent: false,
+            child: None,
             scope: Scope::default(),
             last_event: 0,
             cursor: Cursor::Enter { state: start, input },
@@ -269,6 +280,12 @@ impl Execution {
     /// The Distributed Map runs, in the order they started.
     pub fn map_runs(&self) -> &[MapRun] {
         &self.map_runs
+    }
+
+    /// The Distributed Map children as executions, in the order they started; empty unless the
+    /// execution was started with [`ExecutionContext::child_executions`].
+    pub fn child_executions(&self) -> &[ChildExecution] {
+        self.children.as_deref().unwrap_or_default()
     }
 
     /// How the execution ended, or `None` while it runs.
@@ -343,6 +360,11 @@ impl<'x> Cx<'x> {
             return 0;
         };
         if frame.silent {
+            // What a Distributed Map child does belongs to the child's own history, if kept.
+            // The id stays 0 either way: keeping children must change nothing else.
+            if frame.child.is_some() {
+                self.child_event(fid, kind);
+            }
             return 0;
         }
         let prev = frame.last_event;
@@ -438,11 +460,15 @@ impl<'x> Cx<'x> {
         outer: Arc<BTreeMap<String, Value>>,
         silent: bool,
     ) -> usize {
-        let last_event = self.exec.frames.get(parent).and_then(Option::as_ref).map_or(0, |f| f.last_event);
+        let parent_frame = self.exec.frames.get(parent).and_then(Option::as_ref);
+        let last_event = parent_frame.map_or(0, |f| f.last_event);
+        let child = parent_frame.and_then(|f| f.child);
         let parent_silent = self.is_silent(parent);
         let frame = Frame {
             parent: Some((parent, slot)),
             silent: silent || parent_silent,
+            // A new Distributed Map child starts a line of its own (`child_started`).
+            child: if silent { None } else { child },
             scope: Scope { outer, own: BTreeMap::new() },
             last_event,
             cursor: Cursor::Enter { state: start, input },
@@ -722,6 +748,12 @@ impl<'x> Cx<'x> {
             return;
         };
         let (parent, silent, last_event) = (frame.parent, frame.silent, frame.last_event);
+        if frame.child.is_some() {
+            self.child_ended(fid, &frame, Some(&result));
+            if let Some((pfid, _)) = parent {
+                self.child_frame_finished(&frame, pfid);
+            }
+        }
         if result.is_err() {
             self.keep_unfinished(fid, frame);
         }
@@ -806,6 +838,7 @@ impl<'x> Cx<'x> {
         let Some(mut frame) = self.exec.frames.get_mut(fid).and_then(Option::take) else {
             return;
         };
+        self.child_ended(fid, &frame, None);
         let children = match &mut frame.cursor {
             Cursor::Blocked(active) | Cursor::Run(active) => match &active.wait {
                 Wait::Children(children) => {

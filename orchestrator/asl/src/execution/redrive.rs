@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Active, Cursor, Cx, ExecutionOutcome, Frame, MAX_HISTORY_EVENTS, Wait};
+use super::{Active, ChildLine, Cursor, Cx, ExecutionOutcome, Frame, MAX_HISTORY_EVENTS, Wait};
 use crate::history::EventKind;
 use crate::payload::Scope;
 use crate::states;
@@ -30,6 +30,7 @@ use crate::states;
 struct Unfinished {
     parent: Option<(usize, usize)>,
     silent: bool,
+    child: Option<ChildLine>,
     scope: Scope,
     resume: Resume,
 }
@@ -113,7 +114,7 @@ impl super::Execution {
 impl Cx<'_> {
     /// Keeps what a redrive needs of `frame`, which has just failed or been abandoned.
     pub(super) fn keep_unfinished(&mut self, fid: usize, frame: Frame) {
-        let Frame { parent, silent, scope, cursor, .. } = frame;
+        let Frame { parent, silent, child, scope, cursor, .. } = frame;
         let resume = match cursor {
             Cursor::Enter { state, input } => Resume::Enter { state, input },
             Cursor::Run(active) | Cursor::Blocked(active) => match active.wait {
@@ -122,7 +123,7 @@ impl Cx<'_> {
             },
             Cursor::Done => return,
         };
-        self.exec.unfinished.insert(fid, Unfinished { parent, silent, scope, resume });
+        self.exec.unfinished.insert(fid, Unfinished { parent, silent, child, scope, resume });
     }
 
     /// Frame `fid`'s failure was handled, or its state finished: what its children left behind
@@ -161,6 +162,8 @@ impl Cx<'_> {
             None => self.exec.next_event_id - 1,
         };
         let children = self.exec.unfinished.children_of(fid);
+        // A Distributed Map child runs again as the same child execution, redriven.
+        let child = self.child_redriven(fid, left.child).or(left.child);
         let cursor = match left.resume {
             Resume::Children(active) if !children.is_empty() => {
                 // What the children do next follows on from the state's entry, so a reader of
@@ -169,6 +172,7 @@ impl Cx<'_> {
                 let frame = Frame {
                     parent: left.parent,
                     silent: left.silent,
+                    child,
                     scope: left.scope,
                     last_event,
                     cursor: Cursor::Done,
@@ -184,7 +188,8 @@ impl Cx<'_> {
             Resume::Children(active) => Cursor::Enter { state: active.state, input: active.raw_input.share() },
             Resume::Enter { state, input } => Cursor::Enter { state, input },
         };
-        self.put_frame(fid, Frame { parent: left.parent, silent: left.silent, scope: left.scope, last_event, cursor });
+        let frame = Frame { parent: left.parent, silent: left.silent, child, scope: left.scope, last_event, cursor };
+        self.put_frame(fid, frame);
         self.exec.ready.push_back(fid);
         true
     }

@@ -446,7 +446,11 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
         if !spec.distributed {
             sc.cx.emit(fid, EventKind::MapIterationStarted { name: sc.st.name.clone(), index });
         }
-        let child = sc.cx.spawn(fid, index, spec.processor, Arc::new(input), children.outer.clone(), spec.distributed);
+        let input = Arc::new(input);
+        let child = sc.cx.spawn(fid, index, spec.processor, Arc::clone(&input), children.outer.clone(), spec.distributed);
+        if spec.distributed {
+            sc.cx.child_started(child, children.map_run, index, &input);
+        }
         children.running.push((index, child));
         sc.cx.map_run(children.map_run, |run, _| {
             run.counts.pending = run.counts.pending.saturating_sub(1);

@@ -18,8 +18,8 @@ mod tasks;
 
 pub use clock::Clock;
 pub use driver::{
-    AwaitedCallback, Engine, ExecutionRecord, Heartbeat, Interrupted, Parking, Prepared, Redriven, ReplayEntry,
-    Signal, StepRecord, StepRecorder,
+    AwaitedCallback, Engine, ExecutionRecord, Heartbeat, Interrupted, Parking, Prepared, Redriven, ReplayEntry, Signal,
+    StepRecord, StepRecorder,
 };
 pub(crate) use entropy::uuid_from;
 pub use entropy::{SystemEntropy, random_uuid};

@@ -241,7 +241,8 @@ mod tests {
         let arguments = config_of(json!({"Bucket": "b", "Prefix": "p/"}));
         let empty = Map::new();
         let request = |max_items| Request { bucket: "b", arguments: &arguments, config: &empty, max_items };
-        let keys = |items: Vec<Value>| items.iter().map(|item| item["Key"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let keys =
+            |items: Vec<Value>| items.iter().map(|item| item["Key"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
         assert_eq!(keys(list_objects(&objects, &request(0), 3).await.unwrap()), ["p/x", "p/y", "p/z"]);
         assert_eq!(keys(list_objects(&objects, &request(2), 2).await.unwrap()), ["p/x", "p/y"]);
         let refused = list_objects(&objects, &request(0), 2).await.unwrap_err();

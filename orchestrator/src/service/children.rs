@@ -22,7 +22,10 @@ impl Service {
         match self.describe_execution(arn).await {
             Ok(record) => Ok(ExecutionDescription { record, map_run_arn: None }),
             Err(not_found) => match self.child_execution(arn).await? {
-                Some(child) => Ok(ExecutionDescription { map_run_arn: Some(child.map_run_arn.clone()), record: child_record(&child) }),
+                Some(child) => Ok(ExecutionDescription {
+                    map_run_arn: Some(child.map_run_arn.clone()),
+                    record: child_record(&child),
+                }),
                 None => Err(not_found),
             },
         }
@@ -36,7 +39,8 @@ impl Service {
         max_results: Option<i64>,
         next_token: Option<&str>,
     ) -> ServiceResult<(Vec<ExecutionRecord>, Option<String>)> {
-        let not_found = || ServiceError::new(super::ErrorKind::ResourceNotFound, format!("Resource not found: '{map_run_arn}'"));
+        let not_found =
+            || ServiceError::new(super::ErrorKind::ResourceNotFound, format!("Resource not found: '{map_run_arn}'"));
         let listing = Listing::new(format!("map-run-children {map_run_arn} {status:?}"));
         let page = listing.request(max_results, next_token, false)?;
         let parent = map_run_execution(map_run_arn)?.ok_or_else(not_found)?;
@@ -107,9 +111,13 @@ fn child_record(child: &ChildExecution) -> ExecutionRecord {
     let (status, output, error, cause) = match &child.outcome {
         None => (ExecutionStatus::Running, None, None, None),
         Some(ExecutionOutcome::Succeeded(output)) => (ExecutionStatus::Succeeded, Some(output.to_string()), None, None),
-        Some(ExecutionOutcome::Failed { error, cause }) => (ExecutionStatus::Failed, None, error.clone(), cause.clone()),
+        Some(ExecutionOutcome::Failed { error, cause }) => {
+            (ExecutionStatus::Failed, None, error.clone(), cause.clone())
+        }
         Some(ExecutionOutcome::TimedOut) => (ExecutionStatus::TimedOut, None, None, None),
-        Some(ExecutionOutcome::Aborted { error, cause }) => (ExecutionStatus::Aborted, None, error.clone(), cause.clone()),
+        Some(ExecutionOutcome::Aborted { error, cause }) => {
+            (ExecutionStatus::Aborted, None, error.clone(), cause.clone())
+        }
     };
     ExecutionRecord {
         arn: child.arn.clone(),

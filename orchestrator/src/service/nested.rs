@@ -148,7 +148,9 @@ impl NestedExecutions {
             Err(error) => return integration_failure(&error),
         };
         if target.machine.machine_type == MachineType::Express && matches!(pattern, Pattern::Sync { .. }) {
-            return match service.start_sync_execution(&request.state_machine_arn, Some(&name), Some(&request.input)).await
+            return match service
+                .start_sync_execution(&request.state_machine_arn, Some(&name), Some(&request.input))
+                .await
             {
                 Ok(done) => sync_outcome(&description(&express_record(done)), pattern),
                 Err(error) => integration_failure(&error),
@@ -241,9 +243,8 @@ impl Drop for Waiting {
 /// task asks.
 fn child_name(parent_arn: &str, task_id: TaskId) -> String {
     let digest = Sha256::new().chain_update(parent_arn).chain_update(task_id.0.to_le_bytes()).finalize();
-    let half = |range: std::ops::Range<usize>| {
-        digest[range].iter().fold(0u64, |value, byte| (value << 8) | u64::from(*byte))
-    };
+    let half =
+        |range: std::ops::Range<usize>| digest[range].iter().fold(0u64, |value, byte| (value << 8) | u64::from(*byte));
     uuid_from(half(0..8), half(8..16))
 }
 
@@ -421,8 +422,12 @@ mod tests {
         else {
             panic!("a succeeded child failed its task")
         };
-        assert_eq!((&text["Output"], &text["StopDate"], &text["Status"]), (&json!(r#"{"b":2}"#), &json!(2000), &json!("SUCCEEDED")));
-        let TaskOutcome::Succeeded(documents) = sync_outcome(&description(&record), Pattern::Sync { json_documents: true })
+        assert_eq!(
+            (&text["Output"], &text["StopDate"], &text["Status"]),
+            (&json!(r#"{"b":2}"#), &json!(2000), &json!("SUCCEEDED"))
+        );
+        let TaskOutcome::Succeeded(documents) =
+            sync_outcome(&description(&record), Pattern::Sync { json_documents: true })
         else {
             panic!("a succeeded child failed its task")
         };
@@ -435,11 +440,15 @@ mod tests {
             cause: Some("it broke".into()),
             ..record
         };
-        let TaskOutcome::Failed { error, cause } = sync_outcome(&description(&failed), Pattern::Sync { json_documents: true })
+        let TaskOutcome::Failed { error, cause } =
+            sync_outcome(&description(&failed), Pattern::Sync { json_documents: true })
         else {
             panic!("a failed child succeeded its task")
         };
         let cause: Value = serde_json::from_str(&cause.unwrap()).unwrap();
-        assert_eq!((error.as_str(), &cause["Error"], &cause["Status"]), ("States.TaskFailed", &json!("Boom"), &json!("FAILED")));
+        assert_eq!(
+            (error.as_str(), &cause["Error"], &cause["Status"]),
+            ("States.TaskFailed", &json!("Boom"), &json!("FAILED"))
+        );
     }
 }

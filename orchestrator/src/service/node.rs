@@ -416,7 +416,8 @@ impl Service {
                     if let Interrupted::Parked { pending } = interrupted {
                         // Heartbeats go to a live driver without being posted: those it got as it
                         // parked are posted now, for the parked execution to take.
-                        for heartbeat in pending.iter().filter(|signal| matches!(signal, Signal::TaskHeartbeat { .. })) {
+                        for heartbeat in pending.iter().filter(|signal| matches!(signal, Signal::TaskHeartbeat { .. }))
+                        {
                             if let Ok(encoded) = serde_json::to_string(heartbeat) {
                                 let _ = service.inner.store.post_signal(&arn, &encoded).await;
                             }

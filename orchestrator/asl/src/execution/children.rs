@@ -246,7 +246,9 @@ mod tests {
                     Action::InvokeTask { task_id, payload, .. } if payload["n"] == 1 && !redriven => {
                         Input::TaskFailed { task_id, error: "Boom".into(), cause: Some("item 1".into()) }
                     }
-                    Action::InvokeTask { task_id, payload, .. } => Input::TaskSucceeded { task_id, output: payload["n"].clone() },
+                    Action::InvokeTask { task_id, payload, .. } => {
+                        Input::TaskSucceeded { task_id, output: payload["n"].clone() }
+                    }
                     _ => continue,
                 };
                 let step: Step = exec.apply(input, Timestamp(now), entropy);
@@ -272,11 +274,10 @@ mod tests {
         assert!(plain.child_executions().is_empty());
 
         let children = kept.child_executions();
-        assert_eq!(children.iter().map(|c| (c.index, c.status())).collect::<Vec<_>>(), [
-            (0, "SUCCEEDED"),
-            (1, "FAILED"),
-            (2, "SUCCEEDED")
-        ]);
+        assert_eq!(
+            children.iter().map(|c| (c.index, c.status())).collect::<Vec<_>>(),
+            [(0, "SUCCEEDED"), (1, "FAILED"), (2, "SUCCEEDED")]
+        );
         let map_run = &kept.map_runs()[0].arn;
         for child in children {
             assert_eq!(&child.map_run_arn, map_run);
@@ -302,7 +303,10 @@ mod tests {
             ]
         );
         assert_eq!(types(1).last().map(String::as_str), Some("ExecutionFailed"));
-        assert_eq!(children[1].outcome, Some(ExecutionOutcome::Failed { error: Some("Boom".into()), cause: Some("item 1".into()) }));
+        assert_eq!(
+            children[1].outcome,
+            Some(ExecutionOutcome::Failed { error: Some("Boom".into()), cause: Some("item 1".into()) })
+        );
         assert_eq!(children[0].outcome, Some(ExecutionOutcome::Succeeded(json!(0))));
     }
 

@@ -447,7 +447,8 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
             sc.cx.emit(fid, EventKind::MapIterationStarted { name: sc.st.name.clone(), index });
         }
         let input = Arc::new(input);
-        let child = sc.cx.spawn(fid, index, spec.processor, Arc::clone(&input), children.outer.clone(), spec.distributed);
+        let child =
+            sc.cx.spawn(fid, index, spec.processor, Arc::clone(&input), children.outer.clone(), spec.distributed);
         if spec.distributed {
             sc.cx.child_started(child, children.map_run, index, &input);
         }

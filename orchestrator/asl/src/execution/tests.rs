@@ -1,0 +1,248 @@
+//! The interpreter's own tests: frames, tasks, timers, stops and limits.
+
+use serde_json::json;
+
+use super::*;
+use crate::entropy::SeededEntropy;
+
+fn start(def: &str, input: Value) -> (Execution, Step) {
+    let machine = Arc::new(StateMachine::from_json(def).unwrap());
+    let ctx = ExecutionContext::new("sm", "ex", Timestamp(0));
+    Execution::start(machine, input, ctx, Timestamp(0), &mut SeededEntropy::new(1))
+}
+
+fn invocations(step: &Step) -> Vec<(TaskId, Value, Option<String>)> {
+    step.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::InvokeTask { task_id, payload, context, .. } => {
+                Some((*task_id, Value::clone(payload), context.task_token.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn machine_timeout_and_stop() {
+    let def = r#"{"StartAt":"W","TimeoutSeconds":5,"States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#;
+    let (mut exec, step) = start(def, json!({}));
+    let timers: Vec<(TimerId, Timestamp)> = step
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::StartTimer { timer_id, fire_at } => Some((*timer_id, *fire_at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timers.iter().map(|t| t.1.as_millis()).collect::<Vec<_>>(), [5_000, 60_000]);
+    let step = exec.apply(Input::TimerFired { timer_id: timers[0].0 }, Timestamp(5_000), &mut SeededEntropy::new(1));
+    assert_eq!(step.history.iter().map(HistoryEvent::event_type).collect::<Vec<_>>(), ["ExecutionTimedOut"]);
+    assert!(step.actions.contains(&Action::CancelTimer { timer_id: timers[1].0 }));
+    assert_eq!(step.actions.last(), Some(&Action::Complete(ExecutionOutcome::TimedOut)));
+    assert_eq!(exec.outcome(), Some(&ExecutionOutcome::TimedOut));
+    // Nothing happens after the end.
+    let late = exec.apply(Input::TimerFired { timer_id: timers[1].0 }, Timestamp(60_000), &mut SeededEntropy::new(1));
+    assert_eq!(late, Step::default());
+
+    let (mut exec, _) = start(def, json!({}));
+    let step =
+        exec.apply(Input::Stop { error: Some("E".into()), cause: None }, Timestamp(1), &mut SeededEntropy::new(1));
+    assert_eq!(step.history[0].event_type(), "ExecutionAborted");
+    assert_eq!(step.history[0].previous_event_id, 2);
+    assert!(matches!(step.actions.last(), Some(Action::Complete(ExecutionOutcome::Aborted { .. }))));
+}
+
+#[test]
+fn task_tokens_and_concurrent_map_invocations() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters":{"FunctionName":"f","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}"#;
+    let (mut exec, step) = start(def, json!({}));
+    let calls = invocations(&step);
+    let (task_id, payload, token) = calls[0].clone();
+    let token = token.unwrap();
+    assert_eq!(payload, json!({ "token": token }));
+    assert_eq!(exec.task_for_token(&token), Some(task_id));
+    let step = exec.apply(
+        Input::TaskSucceeded { task_id, output: json!({"ok": 1}) },
+        Timestamp(9),
+        &mut SeededEntropy::new(1),
+    );
+    assert_eq!(step.actions.last(), Some(&Action::Complete(ExecutionOutcome::Succeeded(json!({"ok": 1})))));
+    assert_eq!(exec.task_for_token(&token), None);
+
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":2,"End":true,
+        "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wasm:f","End":true}}}}}}"#;
+    let (mut exec, step) = start(def, json!([1, 2, 3]));
+    let first = invocations(&step);
+    assert_eq!(first.iter().map(|c| c.1.clone()).collect::<Vec<_>>(), [json!(1), json!(2)]);
+    // Completing the second item first starts the third; output order follows the items.
+    let step = exec.apply(
+        Input::TaskSucceeded { task_id: first[1].0, output: json!("b") },
+        Timestamp(1),
+        &mut SeededEntropy::new(1),
+    );
+    let third = invocations(&step);
+    assert_eq!(third[0].1, json!(3));
+    exec.apply(
+        Input::TaskSucceeded { task_id: third[0].0, output: json!("c") },
+        Timestamp(2),
+        &mut SeededEntropy::new(1),
+    );
+    let step = exec.apply(
+        Input::TaskSucceeded { task_id: first[0].0, output: json!("a") },
+        Timestamp(3),
+        &mut SeededEntropy::new(1),
+    );
+    assert_eq!(step.actions.last(), Some(&Action::Complete(ExecutionOutcome::Succeeded(json!(["a", "b", "c"])))));
+}
+
+#[test]
+fn failing_branch_cancels_siblings_and_ids_chain() {
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+        {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wasm:slow","End":true}}},
+        {"StartAt":"U","States":{"U":{"Type":"Task","Resource":"wasm:fails","End":true}}}]}}}"#;
+    let (mut exec, step) = start(def, json!({}));
+    let calls = invocations(&step);
+    let mut history = step.history;
+    let step = exec.apply(
+        Input::TaskFailed { task_id: calls[1].0, error: "Boom".into(), cause: None },
+        Timestamp(1),
+        &mut SeededEntropy::new(1),
+    );
+    assert!(step.actions.contains(&Action::CancelTask { task_id: calls[0].0 }));
+    assert!(
+        matches!(step.actions.last(), Some(Action::Complete(ExecutionOutcome::Failed { error: Some(e), .. })) if e == "Boom")
+    );
+    history.extend(step.history);
+    for (n, e) in history.iter().enumerate() {
+        assert_eq!(e.id, n as u64 + 1);
+        assert!(e.previous_event_id < e.id);
+    }
+    // A late reply for the cancelled task is ignored.
+    let late = exec.apply(
+        Input::TaskSucceeded { task_id: calls[0].0, output: json!(1) },
+        Timestamp(2),
+        &mut SeededEntropy::new(1),
+    );
+    assert_eq!(late, Step::default());
+}
+
+fn types(step: &Step) -> Vec<String> {
+    step.history.iter().map(HistoryEvent::event_type).collect()
+}
+
+#[test]
+fn siblings_stopped_by_a_failure_record_what_they_were_doing() {
+    // A Parallel branch waits while the other fails: its Wait is aborted, then the Parallel fails.
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+        {"StartAt":"Sleep","States":{"Sleep":{"Type":"Wait","Seconds":60,"End":true}}},
+        {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wasm:fails","End":true}}}]}}}"#;
+    let (mut exec, step) = start(def, json!({}));
+    let calls = invocations(&step);
+    let step = exec.apply(
+        Input::TaskFailed { task_id: calls[0].0, error: "Boom".into(), cause: None },
+        Timestamp(1),
+        &mut SeededEntropy::new(1),
+    );
+    assert_eq!(
+        types(&step),
+        ["LambdaFunctionFailed", "WaitStateAborted", "ParallelStateFailed", "ExecutionFailed"],
+        "{:?}",
+        step.history
+    );
+
+    // A Map iteration fails while another runs a task and a third runs a nested Parallel.
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"Route",
+        "States":{"Route":{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":2,"Next":"Both"}],"Default":"T"},
+        "T":{"Type":"Task","Resource":"wasm:f","End":true},
+        "Both":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"U","States":{"U":{"Type":"Task","Resource":"wasm:g","End":true}}}]}}}}}}"#;
+    let (mut exec, step) = start(def, json!([0, 1, 2]));
+    let calls = invocations(&step);
+    assert_eq!(calls.len(), 3);
+    let step = exec.apply(
+        Input::TaskFailed { task_id: calls[0].0, error: "Boom".into(), cause: None },
+        Timestamp(1),
+        &mut SeededEntropy::new(1),
+    );
+    assert_eq!(
+        types(&step),
+        [
+            "LambdaFunctionFailed",
+            "MapIterationFailed",
+            "TaskStateAborted",
+            "MapIterationAborted",
+            "TaskStateAborted",
+            "ParallelStateAborted",
+            "MapIterationAborted",
+            "MapStateFailed",
+            "ExecutionFailed"
+        ]
+    );
+    let aborted: Vec<usize> = step
+        .history
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::MapIterationAborted { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(aborted, [1, 2]);
+    for call in &calls[1..] {
+        assert!(step.actions.contains(&Action::CancelTask { task_id: call.0 }));
+    }
+
+    // A stop ends the execution without recording what each branch was doing.
+    let (mut exec, _) = start(def, json!([0, 1]));
+    let step = exec.apply(Input::Stop { error: None, cause: None }, Timestamp(1), &mut SeededEntropy::new(1));
+    assert_eq!(types(&step), ["ExecutionAborted"]);
+}
+
+#[test]
+fn a_state_output_over_256_kib_fails_with_data_limit_exceeded() {
+    // Three copies of a 100 kB string: 300 kB out of one Pass state.
+    let triple = r#"{"Type":"Pass","Parameters":{"a.$":"$.text","b.$":"$.text","c.$":"$.text"},"End":true}"#;
+    let input = json!({"text": "x".repeat(100_000)});
+    let (exec, step) = start(&format!(r#"{{"StartAt":"Triple","States":{{"Triple":{triple}}}}}"#), input.clone());
+    let Some(ExecutionOutcome::Failed { error, cause }) = exec.outcome() else {
+        panic!("expected a failure, got {:?}", exec.outcome());
+    };
+    assert_eq!(error.as_deref(), Some(names::DATA_LIMIT_EXCEEDED));
+    assert!(cause.as_deref().is_some_and(|cause| cause.contains("'Triple'")), "{cause:?}");
+    assert!(
+        !step.history.iter().any(|event| matches!(event.kind, EventKind::StateExited { .. })),
+        "the oversized output is never recorded"
+    );
+
+    // As on AWS, States.ALL does not catch it, and a Catch that names it does.
+    let caught = |errors: &str| {
+        let def = format!(
+            r#"{{"StartAt":"Run","States":{{"Run":{{"Type":"Parallel","Branches":[{{"StartAt":"Triple","States":{{"Triple":{triple}}}}}],
+            "Catch":[{{"ErrorEquals":{errors},"ResultPath":null,"Next":"Recovered"}}],"End":true}},
+            "Recovered":{{"Type":"Pass","Result":"recovered","End":true}}}}}}"#
+        );
+        let (exec, _) = start(&def, input.clone());
+        matches!(exec.outcome(), Some(ExecutionOutcome::Succeeded(Value::String(text))) if text == "recovered")
+    };
+    assert!(caught(r#"["States.DataLimitExceeded"]"#));
+    assert!(!caught(r#"["States.ALL"]"#));
+
+    let (exec, _) = start(&format!(r#"{{"StartAt":"Triple","States":{{"Triple":{triple}}}}}"#), json!({"text": "x"}));
+    assert!(matches!(exec.outcome(), Some(ExecutionOutcome::Succeeded(_))), "small outputs pass");
+}
+
+#[test]
+fn endless_loops_stop_at_the_history_limit() {
+    let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}"#;
+    let (exec, step) = start(def, json!({}));
+    // AWS's error and cause, word for word.
+    assert_eq!(
+        exec.outcome(),
+        Some(&ExecutionOutcome::Failed {
+            error: Some("States.Runtime".into()),
+            cause: Some("The execution reached the maximum number of history events (25000).".into()),
+        })
+    );
+    assert!(step.history.len() <= MAX_HISTORY_EVENTS as usize + 1);
+    assert_eq!(step.history.last().map(HistoryEvent::event_type).as_deref(), Some("ExecutionFailed"));
+}

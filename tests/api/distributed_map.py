@@ -148,6 +148,68 @@ for bucket in ["orders-local", "orders-s3"]:
     backwards = [e["id"] for e in sfn.get_execution_history(executionArn=child["executionArn"], reverseOrder=True)["events"]]
     check(backwards == [4, 3, 2, 1], "a child's history reads backwards too")
 
+# A ResultWriter exports the children's results, to a local bucket and to S3.
+(BUCKETS / "results-local").mkdir()
+s3.create_bucket(Bucket="results-s3")
+exporting = machine(
+    "export-results",
+    {
+        "StartAt": "Tally",
+        "States": {
+            "Tally": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Parameters": {"Bucket": "orders-local", "Key": "2026/12/orders.csv"},
+                    "ReaderConfig": {"InputType": "CSV", "MaxItems": 40},
+                },
+                "ItemBatcher": {"MaxItemsPerBatch": 10},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Count",
+                    "States": {"Count": {"Type": "Pass", "Parameters": {"count.$": "States.ArrayLength($.Items)"}, "End": True}},
+                },
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket.$": "$.bucket", "Prefix": "tallies"},
+                },
+                "End": True,
+            }
+        },
+    },
+)
+for bucket in ["results-local", "results-s3"]:
+    arn, described = run(exporting, {"bucket": bucket})
+    output = json.loads(described["output"])
+    details = output.get("ResultWriterDetails", {})
+    check(
+        described["status"] == "SUCCEEDED" and details.get("Bucket") == bucket and details.get("Key", "").endswith("/manifest.json"),
+        f"{bucket}: the Map's output names the manifest the ResultWriter wrote ({output})",
+    )
+    check(output["MapRunArn"] == sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"], f"{bucket}: and its Map Run")
+
+    def read(key):
+        if bucket == "results-local":
+            return (BUCKETS / bucket / key).read_bytes()
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    manifest = json.loads(read(details["Key"]))
+    files = manifest["ResultFiles"]
+    check(
+        manifest["DestinationBucket"] == bucket and len(files["SUCCEEDED"]) == 1 and files["FAILED"] == [] and files["PENDING"] == [],
+        f"{bucket}: the manifest lists one SUCCEEDED file ({files})",
+    )
+    succeeded = json.loads(read(files["SUCCEEDED"][0]["Key"]))
+    check(files["SUCCEEDED"][0]["Size"] == len(read(files["SUCCEEDED"][0]["Key"])), f"{bucket}: the manifest gives the file's size")
+    check(
+        len(succeeded) == 4 and all(json.loads(r["Output"]) == {"count": 10} and r["Status"] == "SUCCEEDED" for r in succeeded),
+        f"{bucket}: SUCCEEDED_0.json holds the 4 children with their outputs",
+    )
+    check(
+        sfn.describe_execution(executionArn=succeeded[0]["ExecutionArn"])["status"] == "SUCCEEDED",
+        f"{bucket}: each written result names its child execution",
+    )
+
 arn, described = run(summing, {"bucket": "orders-local", "limit": 250})
 check(json.loads(described["output"])["orders"] == 250, "ReaderConfig.MaxItems (a JSONata expression) reads only the first 250 rows")
 

@@ -26,3 +26,5 @@ pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFail
 pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
 /// A Distributed Map's `ItemReader` could not read or parse its items.
 pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
+/// A Distributed Map's `ResultWriter` could not write its results.
+pub const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";

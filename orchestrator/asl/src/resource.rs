@@ -43,6 +43,15 @@ pub enum TaskResource {
         /// The reader's `Resource`, as written.
         arn: String,
     },
+    /// A Distributed Map's `ResultWriter` (`arn:aws:states:::s3:putObject`): writes the
+    /// children's results to a bucket. The payload is `{"Arguments": {"Bucket", "Prefix"},
+    /// "OutputType": "JSON" | "JSONL", "MapRunArn", "Results": {"SUCCEEDED": […], "FAILED": […],
+    /// "PENDING": […]}}`; the reply is `{"Bucket", "Key"}` of the manifest written, or a failure
+    /// named `States.ResultWriterFailed`.
+    ResultWriter {
+        /// The writer's `Resource`, as written.
+        arn: String,
+    },
     /// Any other service integration (`arn:aws:states:::sqs:sendMessage`, …), passed to the driver
     /// as written; produces `Task*` events.
     Other(String),
@@ -76,6 +85,16 @@ impl TaskResource {
         }
     }
 
+    /// `putObject`, when `arn` names the S3 action a `ResultWriter` uses.
+    pub fn result_writer_action(arn: &str) -> Option<&str> {
+        match arn.split(':').collect::<Vec<_>>().as_slice() {
+            ["arn", partition, "states", "", "", "s3", action @ "putObject"] if partition.starts_with("aws") => {
+                Some(action)
+            }
+            _ => None,
+        }
+    }
+
     /// `getObject` or `listObjectsV2`, when `arn` names one of the S3 actions an `ItemReader`
     /// can use.
     pub fn item_reader_action(arn: &str) -> Option<&str> {
@@ -93,9 +112,10 @@ impl TaskResource {
         match self {
             TaskResource::Lambda { .. } | TaskResource::Wasm { .. } => TaskFamily::Lambda,
             TaskResource::Activity { .. } => TaskFamily::Activity,
-            TaskResource::LambdaInvoke { .. } | TaskResource::ItemReader { .. } | TaskResource::Other(_) => {
-                TaskFamily::Service
-            }
+            TaskResource::LambdaInvoke { .. }
+            | TaskResource::ItemReader { .. }
+            | TaskResource::ResultWriter { .. }
+            | TaskResource::Other(_) => TaskFamily::Service,
         }
     }
 
@@ -107,7 +127,7 @@ impl TaskResource {
             TaskResource::LambdaInvoke { wait_for_task_token, .. } => {
                 ("lambda".into(), if *wait_for_task_token { "invoke.waitForTaskToken".into() } else { "invoke".into() })
             }
-            TaskResource::ItemReader { arn } | TaskResource::Other(arn) => {
+            TaskResource::ItemReader { arn } | TaskResource::ResultWriter { arn } | TaskResource::Other(arn) => {
                 let parts: Vec<&str> = arn.splitn(7, ':').collect();
                 (
                     parts.get(5).copied().unwrap_or_default().to_owned(),
@@ -136,6 +156,7 @@ impl std::fmt::Display for TaskResource {
             TaskResource::Lambda { arn, .. }
             | TaskResource::Activity { arn }
             | TaskResource::ItemReader { arn }
+            | TaskResource::ResultWriter { arn }
             | TaskResource::Other(arn) => f.write_str(arn),
             TaskResource::Wasm { name } => write!(f, "wasm:{name}"),
             TaskResource::LambdaInvoke { wait_for_task_token, .. } => {

@@ -163,6 +163,10 @@ pub(crate) fn function_name(resource: &TaskResource) -> Result<String, TaskOutco
             error: stepwasm_asl::names::ITEM_READER_FAILED.into(),
             cause: Some(format!("No buckets are configured here to read items from ({arn})")),
         }),
+        TaskResource::ResultWriter { arn } => Err(TaskOutcome::Failed {
+            error: stepwasm_asl::names::RESULT_WRITER_FAILED.into(),
+            cause: Some(format!("No buckets are configured here to write results to ({arn})")),
+        }),
         TaskResource::Other(resource) => Err(TaskOutcome::Failed {
             error: stepwasm_asl::names::TASK_FAILED.into(),
             cause: Some(format!("stepwasm does not support the resource {resource}")),

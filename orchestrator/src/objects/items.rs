@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 use stepwasm_asl::TaskResource;
-use stepwasm_asl::names::ITEM_READER_FAILED;
+use stepwasm_asl::names::{ITEM_READER_FAILED, RESULT_WRITER_FAILED};
 
 use super::ObjectStore;
 use crate::engine::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
@@ -18,32 +18,42 @@ pub const MAX_OBJECT_BYTES: u64 = 64 * 1024 * 1024;
 /// object.
 pub const MAX_LISTED_OBJECTS: usize = 250_000;
 
-/// Serves `ItemReader`s from an [`ObjectStore`]; every other task goes to `inner`.
-pub struct ItemReading {
+/// Serves a Distributed Map's `ItemReader` and `ResultWriter` from an [`ObjectStore`]; every
+/// other task goes to `inner`.
+pub struct BucketTasks {
     inner: Arc<dyn TaskInvoker>,
     objects: ObjectStore,
 }
 
-impl ItemReading {
-    /// Reads items from `objects`, and hands other tasks to `inner`.
+impl BucketTasks {
+    /// Reads items from and writes results to `objects`, and hands other tasks to `inner`.
     pub fn new(inner: Arc<dyn TaskInvoker>, objects: ObjectStore) -> Self {
-        ItemReading { inner, objects }
+        BucketTasks { inner, objects }
     }
 }
 
-impl TaskInvoker for ItemReading {
+impl TaskInvoker for BucketTasks {
     fn invoke(&self, call: TaskCall) -> BoxFuture<'_, (TaskOutcome, Option<InvocationRecord>)> {
-        let TaskResource::ItemReader { arn } = &call.resource else {
-            return self.inner.invoke(call);
-        };
-        let arn = arn.clone();
-        Box::pin(async move {
-            let outcome = match read(&self.objects, &arn, &call.payload).await {
-                Ok(items) => TaskOutcome::Succeeded(Value::Array(items)),
-                Err(cause) => TaskOutcome::Failed { error: ITEM_READER_FAILED.to_owned(), cause: Some(cause) },
-            };
-            (outcome, None)
-        })
+        match &call.resource {
+            TaskResource::ItemReader { arn } => {
+                let arn = arn.clone();
+                Box::pin(async move {
+                    let outcome = match read(&self.objects, &arn, &call.payload).await {
+                        Ok(items) => TaskOutcome::Succeeded(Value::Array(items)),
+                        Err(cause) => TaskOutcome::Failed { error: ITEM_READER_FAILED.to_owned(), cause: Some(cause) },
+                    };
+                    (outcome, None)
+                })
+            }
+            TaskResource::ResultWriter { .. } => Box::pin(async move {
+                let outcome = match super::results::write(&self.objects, &call.payload).await {
+                    Ok(manifest) => TaskOutcome::Succeeded(manifest),
+                    Err(cause) => TaskOutcome::Failed { error: RESULT_WRITER_FAILED.to_owned(), cause: Some(cause) },
+                };
+                (outcome, None)
+            }),
+            _ => self.inner.invoke(call),
+        }
     }
 }
 

@@ -59,6 +59,25 @@ impl LocalBuckets {
         Ok(bytes)
     }
 
+    /// Writes the object, creating the directories its key names; a key that would leave the
+    /// bucket is refused.
+    pub(super) fn put(&self, bucket: &str, key: &str, bytes: &[u8]) -> Result<(), ObjectError> {
+        let invalid = || ObjectError::InvalidName(format!("The key '{key}' cannot name an object in bucket {bucket}"));
+        if key.is_empty() || key.ends_with('/') {
+            return Err(invalid());
+        }
+        let dir = self.bucket(bucket)?;
+        let written = match key.rsplit_once('/') {
+            Some((parent, _)) => dir.create_dir_all(parent).and_then(|()| dir.write(key, bytes)),
+            None => dir.write(key, bytes),
+        };
+        written.map_err(|error| match error.kind() {
+            ErrorKind::PermissionDenied => invalid(),
+            _ if escapes(&error) => invalid(),
+            _ => io(&format!("writing s3://{bucket}/{key}"), &error),
+        })
+    }
+
     /// Every file under the bucket whose key starts with `prefix`, in key order, on one page.
     /// Symbolic links are not followed.
     pub(super) fn list(&self, bucket: &str, prefix: &str) -> Result<Listing, ObjectError> {

@@ -6,17 +6,18 @@
 //! the bucket. The local root is opened with cap-std, so no key (`../x`, an absolute path, a
 //! symbolic link out of the tree) reaches a file outside it.
 //!
-//! [`ItemReading`] is the [`TaskInvoker`](crate::engine::TaskInvoker) that serves a Distributed
-//! Map's `ItemReader` from an [`ObjectStore`] and hands every other task on.
+//! [`BucketTasks`] is the [`TaskInvoker`](crate::engine::TaskInvoker) that serves a Distributed
+//! Map's `ItemReader` and `ResultWriter` from an [`ObjectStore`] and hands every other task on.
 
 mod items;
 mod local;
+mod results;
 mod s3;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use items::{ItemReading, MAX_LISTED_OBJECTS, MAX_OBJECT_BYTES};
+pub use items::{BucketTasks, MAX_LISTED_OBJECTS, MAX_OBJECT_BYTES};
 pub use s3::S3Config;
 
 /// Where buckets are found.
@@ -137,6 +138,18 @@ impl ObjectStore {
         let s3 = self.s3(bucket)?;
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         blocking(move || s3.get(&bucket, &key, limit)).await
+    }
+
+    /// Writes the object, replacing any of that key.
+    pub async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), ObjectError> {
+        validate_bucket(bucket)?;
+        if let Some(local) = self.local_bucket(bucket) {
+            let (bucket, key) = (bucket.to_owned(), key.to_owned());
+            return blocking(move || local.put(&bucket, &key, &bytes)).await;
+        }
+        let s3 = self.s3(bucket)?;
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        blocking(move || s3.put(&bucket, &key, &bytes)).await
     }
 
     /// One page of the objects whose keys start with `prefix`, after `continuation`.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rusty_s3::actions::{GetObject, ListObjectsV2};
+use rusty_s3::actions::{GetObject, ListObjectsV2, PutObject};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use url::Url;
 
@@ -113,6 +113,18 @@ impl S3 {
             }
             Err(error) => Err(transport(error)),
         }
+    }
+
+    pub(super) fn put(&self, bucket_name: &str, key: &str, bytes: &[u8]) -> Result<(), ObjectError> {
+        let bucket = self.bucket(bucket_name)?;
+        let url = PutObject::new(&bucket, self.credentials.as_ref(), key).sign(SIGNED_FOR);
+        let mut response = self.agent.put(url.as_str()).send(bytes).map_err(transport)?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let body = response.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
+            return Err(refused(status, &body, bucket_name, Some(key)));
+        }
+        Ok(())
     }
 
     pub(super) fn list(

@@ -39,7 +39,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::engine::{
     BoxFuture, Clock, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
 };
-use crate::objects::{ItemReading, ObjectStore};
+use crate::objects::{BucketTasks, ObjectStore};
 use crate::store::{ActivityTask, Store};
 use activities::ActivityWakeups;
 use functions::FunctionSync;
@@ -163,7 +163,7 @@ impl Service {
         let (events, _) = broadcast::channel(4096);
         let (endings, _) = broadcast::channel(1024);
         let inner = Arc::new_cyclic(|service| {
-            let tasks = Arc::new(ItemReading::new(Arc::new(tasks), config.objects.clone()));
+            let tasks = Arc::new(BucketTasks::new(Arc::new(tasks), config.objects.clone()));
             let tasks = Arc::new(nested::NestedExecutions::new(service.clone(), tasks));
             Inner {
                 store,

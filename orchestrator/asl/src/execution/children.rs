@@ -81,7 +81,7 @@ pub fn parent_of_child(child_arn: &str) -> Option<String> {
 
 /// The child's ARN, its state machine's ARN and its name, from its Map Run's
 /// (`arn:…:mapRun:MACHINE/LABEL:EXECUTION:UUID`) and its index.
-fn child_names(map_run_arn: &str, index: usize) -> Option<(String, String, String)> {
+pub(crate) fn child_names(map_run_arn: &str, index: usize) -> Option<(String, String, String)> {
     let (prefix, rest) = map_run_arn.split_once(":mapRun:")?;
     let (machine_and_label, rest) = rest.split_once(':')?;
     let (execution, _uuid) = rest.rsplit_once(':')?;

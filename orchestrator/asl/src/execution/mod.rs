@@ -24,6 +24,7 @@ mod state_cx;
 
 pub use crate::resource::TaskResource;
 use children::ChildLine;
+pub(crate) use children::child_names;
 pub use children::{ChildExecution, parent_of_child};
 pub use io::{Action, ExecutionContext, ExecutionOutcome, Input, MapRunUpdate, Step, TaskCallContext, TaskId, TimerId};
 pub use map_runs::{MapRun, MapRunCounts, MapRunStatus};
@@ -118,6 +119,9 @@ pub(crate) struct Active {
     /// which it does not for the state's own runtime errors).
     pub(crate) children_failed: bool,
     pub(crate) wait: Wait,
+    /// A Distributed Map whose children have ended waits for its `ResultWriter` (`wait` is the
+    /// writing task): what it goes on with once the results are written.
+    pub(crate) writing: Option<Box<crate::states::Writing>>,
 }
 
 impl Clone for Active {
@@ -133,6 +137,7 @@ impl Clone for Active {
             task_token: self.task_token.clone(),
             children_failed: self.children_failed,
             wait: self.wait.clone(),
+            writing: self.writing.clone(),
         }
     }
 }
@@ -539,6 +544,7 @@ impl<'x> Cx<'x> {
             task_token: None,
             children_failed: false,
             wait: Wait::None,
+            writing: None,
         };
         self.set_cursor(fid, Cursor::Run(active));
         self.exec.ready.push_back(fid);

@@ -46,6 +46,8 @@ pub(crate) struct Children {
     pub(crate) outer: Arc<BTreeMap<String, Value>>,
     /// A Distributed Map's run, by its index in the execution's Map Runs.
     pub(crate) map_run: Option<usize>,
+    /// Each child's input and outcome, by slot, for a Distributed Map's `ResultWriter`.
+    pub(crate) log: Option<Vec<Option<crate::states::ChildLog>>>,
 }
 
 impl Children {

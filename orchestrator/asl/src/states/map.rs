@@ -7,6 +7,9 @@
 //! an `ItemReader` and batch them with an `ItemBatcher` ([`distributed`]).
 
 mod distributed;
+mod results;
+
+pub(crate) use results::ChildLog;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -50,6 +53,17 @@ pub(crate) struct Spec {
     reader: Option<distributed::ItemReader>,
     /// `ItemBatcher`: each processor run gets a batch of items.
     batcher: Option<distributed::ItemBatcher>,
+    /// `ResultWriter`: the results are written to a bucket, or transformed.
+    writer: Option<results::ResultWriter>,
+}
+
+/// A Distributed Map whose children have ended, waiting for its `ResultWriter`.
+#[derive(Clone, Debug)]
+pub(crate) struct Writing {
+    /// The children, kept for a redrive if the Map fails.
+    children: Box<Children>,
+    /// The Map fails with this once the results are written.
+    failure: Option<Failure>,
 }
 
 impl Spec {
@@ -168,11 +182,12 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, m: &MapState) -> State {
             format!("'{field}' cannot be used with an 'ItemReader': the reader gives the items"),
         );
     }
-    if m.result_writer.is_some() {
+    let writer = m.result_writer.as_ref().and_then(|v| results::ResultWriter::compile(b, site, own, v));
+    if writer.is_some() && !distributed {
         b.diag(
             "SCHEMA_VALIDATION_FAILED",
             &site.at("ResultWriter"),
-            "stepwasm does not support 'ResultWriter' yet: the Map's output is the array of its results",
+            "'ResultWriter' requires a DISTRIBUTED 'ItemProcessor.ProcessorConfig.Mode'",
         );
     }
     let spec = Spec {
@@ -186,6 +201,7 @@ pub(crate) fn compile(b: &mut Builder, site: &Site<'_>, m: &MapState) -> State {
         label,
         reader,
         batcher,
+        writer,
     };
     let fields = Fields {
         input_path: m.input_path.as_ref(),
@@ -289,6 +305,9 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
 
 /// The `ItemReader` answered.
 pub(crate) fn on_items(mut sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Flow {
+    if let Some(writing) = sc.active.writing.take() {
+        return on_written(sc, *writing, reply);
+    }
     let input = Arc::new(std::mem::take(&mut sc.active.effective));
     let result = match reply {
         TaskReply::Succeeded(items) => Ok(items),
@@ -357,6 +376,7 @@ fn start(mut sc: StateCx<'_, '_>, spec: &Spec, input: Arc<Value>, items: Vec<Val
         })
     });
     let outer = sc.cx.scope(fid).map(|s| s.flattened()).unwrap_or_default();
+    let pending_len = pending.len();
     let children = Children {
         running: Vec::new(),
         results: vec![None; pending.len()],
@@ -366,6 +386,7 @@ fn start(mut sc: StateCx<'_, '_>, spec: &Spec, input: Arc<Value>, items: Vec<Val
         tolerated_count,
         tolerated_percentage,
         outer,
+        log: spec.writer.as_ref().map(|_| vec![None; pending_len]),
         map_run,
     };
     sc.active.effective = Arc::unwrap_or_clone(input);
@@ -452,6 +473,9 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
         if spec.distributed {
             sc.cx.child_started(child, children.map_run, index, &input);
         }
+        if let Some(entry) = children.log.as_mut().and_then(|log| log.get_mut(index)) {
+            *entry = Some(ChildLog { input, start: sc.cx.now, end: None });
+        }
         children.running.push((index, child));
         sc.cx.map_run(children.map_run, |run, _| {
             run.counts.pending = run.counts.pending.saturating_sub(1);
@@ -466,9 +490,78 @@ fn fill(mut sc: StateCx<'_, '_>, spec: &Spec, mut children: Box<Children>) -> Fl
         sc.cx.emit(fid, EventKind::MapRunSucceeded);
         sc.cx.map_run(children.map_run, |run, now| run.end(MapRunStatus::Succeeded, now));
     }
+    let map_run_arn = map_run_arn_of(&sc, &children);
+    let outputs = match (&spec.writer, &children.log) {
+        (Some(writer), _) if writer.exports() => return write_results(sc, writer, children, None),
+        (Some(writer), Some(log)) => writer.output(&map_run_arn, log),
+        _ => Value::Array(children.results.into_iter().map(Option::unwrap_or_default).collect()),
+    };
     sc.cx.emit(fid, EventKind::MapStateSucceeded);
-    let outputs = Value::Array(children.results.into_iter().map(Option::unwrap_or_default).collect());
     sc.finish(Arc::new(outputs))
+}
+
+fn map_run_arn_of(sc: &StateCx<'_, '_>, children: &Children) -> String {
+    children.map_run.and_then(|run| sc.cx.map_runs().get(run)).map(|run| run.arn.clone()).unwrap_or_default()
+}
+
+/// Asks the driver to write the children's results; the Map then ends as [`on_written`] says.
+fn write_results(
+    mut sc: StateCx<'_, '_>,
+    writer: &results::ResultWriter,
+    children: Box<Children>,
+    failure: Option<Failure>,
+) -> Flow {
+    let map_run_arn = map_run_arn_of(&sc, &children);
+    let effective = std::mem::take(&mut sc.active.effective);
+    let request = writer.request(&mut sc, &effective, &map_run_arn, children.log.as_deref().unwrap_or_default());
+    sc.active.effective = effective;
+    let (resource, payload) = match request {
+        Ok(request) => request,
+        Err(failure) => return sc.fail(failure),
+    };
+    let fid = sc.fid;
+    let task_id = sc.cx.new_task_id(fid, None);
+    let context = TaskCallContext {
+        state_name: sc.st.name.clone(),
+        state_id: sc.st.id.clone(),
+        attempt: sc.active.retry_count,
+        execution_arn: sc.cx.ctx().execution_arn.clone(),
+        task_token: None,
+    };
+    let payload = Arc::new(payload);
+    sc.cx.action(Action::InvokeTask { task_id, resource, payload, timeout: None, heartbeat: None, context });
+    sc.active.writing = Some(Box::new(Writing { children, failure }));
+    sc.active.wait = Wait::Task(task_id);
+    sc.block()
+}
+
+/// The `ResultWriter` answered: the Map's output names where the results went, or the Map fails.
+fn on_written(mut sc: StateCx<'_, '_>, writing: Writing, reply: TaskReply) -> Flow {
+    let Writing { children, failure } = writing;
+    let map_run_arn = map_run_arn_of(&sc, &children);
+    let failure = match reply {
+        TaskReply::Succeeded(details) => match failure {
+            None => {
+                let fid = sc.fid;
+                sc.cx.emit(fid, EventKind::MapStateSucceeded);
+                let output = serde_json::json!({"MapRunArn": map_run_arn, "ResultWriterDetails": details});
+                return sc.finish(Arc::new(output));
+            }
+            Some(failure) => failure,
+        },
+        TaskReply::Failed(error, cause) if error == names::RESULT_WRITER_FAILED => Failure::new(&error, cause),
+        TaskReply::Failed(error, cause) => {
+            let cause = cause.map_or_else(|| error.clone(), |cause| format!("{error}: {cause}"));
+            Failure::new(names::RESULT_WRITER_FAILED, Some(cause))
+        }
+        TaskReply::TimedOut | TaskReply::HeartbeatTimedOut => {
+            Failure::new(names::RESULT_WRITER_FAILED, Some("The result writer timed out".into()))
+        }
+    };
+    // As when a child fails it: a redrive runs the unsuccessful children again.
+    sc.active.wait = Wait::Children(children);
+    sc.active.children_failed = true;
+    sc.fail(failure)
 }
 
 pub(crate) fn on_child(
@@ -483,6 +576,11 @@ pub(crate) fn on_child(
         return sc.block();
     };
     children.running.retain(|(_, f)| *f != child);
+    let now = sc.cx.now;
+    if let Some(ChildLog { end, .. }) = children.log.as_mut().and_then(|log| log.get_mut(slot)).and_then(Option::as_mut)
+    {
+        *end = Some((now, result.clone()));
+    }
     match result {
         Ok(output) => {
             if let Some(r) = children.results.get_mut(slot) {
@@ -529,6 +627,9 @@ pub(crate) fn on_child(
                 }
                 // The finished iterations' results stay, for a redrive.
                 children.running.clear();
+                if let Some(writer) = spec.writer.as_ref().filter(|writer| writer.exports()) {
+                    return write_results(sc, writer, children, Some(failure));
+                }
                 sc.active.wait = Wait::Children(children);
                 sc.active.children_failed = true;
                 return sc.fail(failure);

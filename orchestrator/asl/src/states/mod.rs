@@ -10,6 +10,7 @@
 pub(crate) mod choice;
 pub(crate) mod fail;
 pub(crate) mod map;
+pub(crate) use map::{ChildLog, Writing};
 pub(crate) mod parallel;
 pub(crate) mod pass;
 pub(crate) mod succeed;

@@ -74,6 +74,7 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
         tolerated_percentage: None,
         outer: outer.clone(),
         map_run: None,
+        log: None,
     };
     for (slot, start) in spec.branches.iter().enumerate() {
         let child = sc.cx.spawn(fid, slot, *start, Arc::clone(&input), outer.clone(), false);

@@ -282,7 +282,7 @@ async fn journal_reads_back_equal(store: &dyn Store) {
             .await
             .unwrap();
     }
-    assert_eq!(expected.len(), 7);
+    assert_eq!(expected.len(), 8);
     assert_eq!(store.journal(&record.arn).await.unwrap(), expected);
     assert!(store.journal("arn:none").await.unwrap().is_empty());
 }

@@ -431,6 +431,18 @@ describe("the web console", () => {
     await panel.getByTestId("map-run-status").filter({ hasText: "SUCCEEDED" }).waitFor({ timeout: 10_000 });
     assert.equal(await panel.getByTestId("map-run-succeeded").textContent(), "5");
     assert.equal(await panel.getByTestId("map-run-form").count(), 0, "a finished Map Run cannot be updated");
+
+    // Each child is an execution of its own, with its input and history.
+    await panel.getByTestId("map-run-show-children").click();
+    const children = panel.getByTestId("map-run-child");
+    await children.first().waitFor();
+    assert.equal(await children.count(), 5);
+    assert.equal(await panel.locator('[data-testid="map-run-child"][data-status="SUCCEEDED"]').count(), 5);
+    await children.nth(2).getByRole("button").click();
+    await panel.getByTestId("child-status").filter({ hasText: "SUCCEEDED" }).waitFor();
+    assert.equal(JSON.parse(await panel.getByTestId("child-input").textContent()), 3);
+    const events = await panel.getByTestId("child-events").locator("li").allTextContents();
+    assert.deepEqual(events, ["1 ExecutionStarted", "2 WaitStateEntered", "3 WaitStateExited", "4 ExecutionSucceeded"]);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -1,8 +1,13 @@
 // The Map Run of a Distributed Map, in the step details: its status, how many children are in
-// each state, its limits, and (while it runs) a form to change its concurrency (UpdateMapRun).
+// each state, its limits, (while it runs) a form to change its concurrency (UpdateMapRun), and
+// its children, each an execution of its own, with their input, output and history.
 
 import { sfn } from '../api.js';
-import { announce, errorAlert, h, keyValues } from '../dom.js';
+import { announce, errorAlert, formatDate, h, keyValues, statusBadge } from '../dom.js';
+import { jsonPane } from './json-view.js';
+
+/** How many children the list shows; the rest are counted, not listed. */
+const LISTED_CHILDREN = 100;
 
 /** The ARN's `LABEL` (`…:mapRun:MACHINE/LABEL:…`). */
 export function mapRunLabel(arn) {
@@ -23,6 +28,7 @@ export class MapRunPanel {
     this.inFlight = false;
     this.lastFetch = 0;
     this.typed = null; // what the person typed into the concurrency field, kept across refreshes
+    this.children = new ChildList();
   }
 
   /** Shows the newest Map Run of the Map labelled `label` in `executionArn`. */
@@ -32,6 +38,7 @@ export class MapRunPanel {
       this.key = key;
       this.run = null;
       this.typed = null;
+      this.children = new ChildList();
       this.el.replaceChildren(h('h3', {}, 'Map Run'), h('p', { class: 'muted' }, 'Loading…'));
     }
     this.refresh();
@@ -88,7 +95,8 @@ export class MapRunPanel {
         run.redriveCount ? ['Redriven', `${run.redriveCount} times`] : null,
         ['Map Run ARN', h('code', { class: 'break' }, run.mapRunArn)],
       ]),
-      run.status === 'RUNNING' ? this.updateForm(run) : null);
+      // replaceChildren would show a null as the text "null".
+      ...[run.status === 'RUNNING' ? this.updateForm(run) : null, this.children.show(run.mapRunArn)].filter(Boolean));
   }
 
   updateForm(run) {
@@ -120,5 +128,99 @@ export class MapRunPanel {
     };
     return h('form', { class: 'inline-form', 'data-testid': 'map-run-form', onSubmit: submit },
       h('label', { for: 'map-run-concurrency' }, 'Max concurrency'), field, button, message);
+  }
+}
+
+/**
+ * A Map Run's children, listed on request: each is read by rebuilding the parent from its
+ * journal, too much work to repeat on every refresh of a running Map.
+ */
+class ChildList {
+  constructor() {
+    this.el = h('div', { class: 'map-run-children', 'data-testid': 'map-run-children' });
+    this.mapRunArn = null;
+    this.listed = null; // the children as last listed
+    this.selected = null; // the ARN of the child whose details are open
+    this.details = h('div', { 'data-testid': 'child-details' });
+  }
+
+  show(mapRunArn) {
+    if (mapRunArn !== this.mapRunArn) {
+      this.mapRunArn = mapRunArn;
+      this.listed = null;
+      this.selected = null;
+      this.details.replaceChildren();
+    }
+    this.render();
+    return this.el;
+  }
+
+  render() {
+    const label = this.listed ? 'Refresh children' : 'Show children';
+    const button = h('button', { type: 'button', class: 'btn', 'data-testid': 'map-run-show-children', onClick: () => this.load() }, label);
+    const parts = [h('h4', {}, 'Child executions'), button, this.listed ? this.table() : null, this.details];
+    this.el.replaceChildren(...parts.filter(Boolean));
+  }
+
+  async load() {
+    const mapRunArn = this.mapRunArn;
+    try {
+      const { executions, nextToken } = await sfn('ListExecutions', { mapRunArn, maxResults: LISTED_CHILDREN });
+      if (mapRunArn !== this.mapRunArn) return;
+      this.listed = { executions: executions || [], more: Boolean(nextToken) };
+      this.render();
+    } catch (error) {
+      this.el.replaceChildren(h('h4', {}, 'Child executions'), errorAlert(error, 'Could not list the children'));
+    }
+  }
+
+  table() {
+    const { executions, more } = this.listed;
+    if (!executions.length) return h('p', { class: 'muted' }, 'No child has started yet.');
+    // The names are UUIDs: their first part tells them apart, the whole one is in the title.
+    const rows = executions.map((child, index) => h('tr', { 'data-testid': 'map-run-child', 'data-status': child.status },
+      h('td', {}, String(index)),
+      h('td', {}, h('button', {
+        type: 'button', class: 'btn btn-link', title: child.name, 'aria-expanded': String(this.selected === child.executionArn),
+        'aria-label': `Child ${child.name}`, onClick: () => this.open(child.executionArn),
+      }, child.name.split('-')[0])),
+      h('td', {}, statusBadge(child.status)),
+      h('td', {}, formatDate(child.startDate))));
+    return h('div', { class: 'table-wrap' },
+      h('table', { class: 'table table-compact' },
+        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Child'), h('th', {}, 'Status'), h('th', {}, 'Started'))),
+        h('tbody', {}, rows)),
+      more ? h('p', { class: 'muted' }, `The first ${LISTED_CHILDREN} children are listed.`) : null);
+  }
+
+  /** Opens a child's details: its input, output or error, and its own history's events. */
+  async open(arn) {
+    this.selected = arn;
+    this.render();
+    this.details.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+    try {
+      const [child, history] = await Promise.all([
+        sfn('DescribeExecution', { executionArn: arn }),
+        sfn('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }),
+      ]);
+      if (arn !== this.selected) return;
+      const parts = [
+        h('h4', {}, `Child ${child.name}`),
+        keyValues([
+          ['Status', h('span', { 'data-testid': 'child-status' }, child.status)],
+          ['Execution ARN', h('code', { class: 'break' }, child.executionArn)],
+          child.error ? ['Error', h('code', { 'data-testid': 'child-error' }, child.error)] : null,
+          child.cause ? ['Cause', child.cause] : null,
+        ]),
+        jsonPane('Input', child.input, { 'data-testid': 'child-input' }),
+        child.output != null ? jsonPane('Output', child.output, { 'data-testid': 'child-output' }) : null,
+        h('h4', {}, 'Events'),
+        h('ul', { class: 'plain-list', 'data-testid': 'child-events' },
+          (history.events || []).map((event) => h('li', {}, `${event.id} ${event.type}`))),
+      ];
+      this.details.replaceChildren(...parts.filter(Boolean));
+    } catch (error) {
+      this.details.replaceChildren(errorAlert(error, 'Could not load the child'));
+    }
   }
 }

@@ -32,7 +32,10 @@
 //!   function files of older releases into the store; [`Client`] is how the CLI talks to a
 //!   server.
 //! - **Buckets** ([`objects::ObjectStore`]): where a Distributed Map's `ItemReader` reads its
-//!   items, a directory tree on the node or any S3-compatible endpoint.
+//!   items and its `ResultWriter` writes its results, a directory tree on the node or any
+//!   S3-compatible endpoint.
+//! - **Mocks** ([`mocks::MockConfig`]): mocked task responses in Step Functions Local's
+//!   `MockConfigFile` format, for tests of workflows (`stepwasm test`).
 //!
 //! The library knows no particular function: the `stepwasm` binary (`orchestrator/cli`) embeds
 //! the sample pipeline and hands the conformance stand-ins to the `conformance` runner (feature
@@ -85,6 +88,7 @@ mod data_dir;
 pub mod engine;
 mod error;
 pub mod function_directory;
+pub mod mocks;
 pub mod objects;
 pub mod service;
 pub mod store;

@@ -12,6 +12,7 @@ mod demo;
 mod invoke;
 mod run;
 mod serve;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check state machine definitions and print every problem found.
     Validate(run::ValidateArgs),
+    /// Run workflow test files (cases with inputs, mocks and expectations) in virtual time.
+    Test(test::TestArgs),
     /// Invoke one task function once, in a fresh sandbox, and report what happened.
     Invoke(invoke::InvokeArgs),
     /// Run AWS-recorded executions and compare stepwasm's results with AWS's.
@@ -67,6 +70,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Deploy(args) => serve::deploy(&args),
         Command::Run(args) => run::run(&args, &data_dir),
         Command::Validate(args) => run::validate(&args),
+        Command::Test(args) => test::run(&args, &data_dir),
         Command::Invoke(args) => invoke::run(&args, &data_dir),
         Command::Conformance(args) => conformance::run(&args, &data_dir),
         Command::Bench(command) => bench::run(&command),

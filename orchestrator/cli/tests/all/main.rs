@@ -2,3 +2,4 @@
 
 mod console_browser;
 mod crash;
+mod workflow_tests;

@@ -142,6 +142,19 @@ impl MockConfig {
         Ok(MockConfig { state_machines, responses })
     }
 
+    /// Adds the state machines and responses of `other`, which must use names of its own.
+    pub fn merge(&mut self, other: MockConfig) -> Result<(), MockConfigError> {
+        if let Some(name) = other.state_machines.keys().find(|name| self.state_machines.contains_key(*name)) {
+            return Err(fault(format!("/StateMachines/{name}"), "is configured twice"));
+        }
+        if let Some(name) = other.responses.keys().find(|name| self.responses.contains_key(*name)) {
+            return Err(fault(format!("/MockedResponses/{name}"), "is configured twice"));
+        }
+        self.state_machines.extend(other.state_machines);
+        self.responses.extend(other.responses);
+        Ok(())
+    }
+
     /// Whether the configuration has `test_case` for the state machine `machine`.
     pub fn has_test_case(&self, machine: &str, test_case: &str) -> bool {
         self.state_machines.get(machine).is_some_and(|cases| cases.contains_key(test_case))
@@ -242,11 +255,16 @@ pub struct MockedExecution {
     pub test_case: String,
 }
 
+/// Finds the test case of an execution this process has not registered (one started before a
+/// restart, say), from wherever it was recorded.
+pub type TestCaseLookup = Arc<dyn Fn(String) -> BoxFuture<'static, Option<MockedExecution>> + Send + Sync>;
+
 /// Answers the tasks of executions started with a test case from a [`MockConfig`]; every other
 /// task goes to `inner`.
 pub struct MockedTasks {
     config: Arc<MockConfig>,
     inner: Arc<dyn TaskInvoker>,
+    lookup: Option<TestCaseLookup>,
     /// The executions that run a test case.
     executions: Mutex<HashMap<String, MockedExecution>>,
     /// How many times each (execution, state) was invoked.
@@ -254,9 +272,10 @@ pub struct MockedTasks {
 }
 
 impl MockedTasks {
-    /// Mocks from `config`, over `inner`.
-    pub fn new(config: Arc<MockConfig>, inner: Arc<dyn TaskInvoker>) -> Self {
-        MockedTasks { config, inner, executions: Mutex::default(), invocations: Mutex::default() }
+    /// Mocks from `config`, over `inner`; `lookup` finds the test cases of executions not
+    /// registered here.
+    pub fn new(config: Arc<MockConfig>, inner: Arc<dyn TaskInvoker>, lookup: Option<TestCaseLookup>) -> Self {
+        MockedTasks { config, inner, lookup, executions: Mutex::default(), invocations: Mutex::default() }
     }
 
     /// The configuration.
@@ -269,10 +288,8 @@ impl MockedTasks {
         self.executions.lock().unwrap_or_else(PoisonError::into_inner).insert(execution_arn.to_owned(), mocked);
     }
 
-    /// The answer for this call, counting it, if its execution runs a test case.
-    fn answer(&self, call: &TaskCall) -> Option<Mocked> {
-        let mocked =
-            self.executions.lock().unwrap_or_else(PoisonError::into_inner).get(&call.context.execution_arn).cloned()?;
+    /// The answer for this call, counting it, if its execution runs `mocked`.
+    fn answer(&self, call: &TaskCall, mocked: &MockedExecution) -> Mocked {
         let state = &call.context.state_name;
         let invocation = {
             let mut invocations = self.invocations.lock().unwrap_or_else(PoisonError::into_inner);
@@ -280,7 +297,18 @@ impl MockedTasks {
             *count += 1;
             *count - 1
         };
-        Some(self.config.answer(&mocked.machine, &mocked.test_case, state, invocation))
+        self.config.answer(&mocked.machine, &mocked.test_case, state, invocation)
+    }
+
+    /// The test case `execution_arn` runs, if any.
+    async fn test_case_of(&self, execution_arn: &str) -> Option<MockedExecution> {
+        let known = self.executions.lock().unwrap_or_else(PoisonError::into_inner).get(execution_arn).cloned();
+        if known.is_some() {
+            return known;
+        }
+        let found = (self.lookup.as_ref()?)(execution_arn.to_owned()).await?;
+        self.register(execution_arn, found.clone());
+        Some(found)
     }
 }
 
@@ -290,22 +318,23 @@ impl TaskInvoker for MockedTasks {
         if matches!(call.resource, TaskResource::ItemReader { .. } | TaskResource::ResultWriter { .. }) {
             return self.inner.invoke(call);
         }
-        match self.answer(&call) {
-            None | Some(Mocked::NotMocked) => self.inner.invoke(call),
-            Some(Mocked::Answer(answer)) => {
-                let outcome = mocked_outcome(&call.resource, answer);
-                Box::pin(std::future::ready((outcome, None)))
+        Box::pin(async move {
+            let Some(mocked) = self.test_case_of(&call.context.execution_arn).await else {
+                return self.inner.invoke(call).await;
+            };
+            match self.answer(&call, &mocked) {
+                Mocked::NotMocked => self.inner.invoke(call).await,
+                Mocked::Answer(answer) => (mocked_outcome(&call.resource, answer), None),
+                Mocked::Exhausted { response, invocation } => {
+                    let cause = format!(
+                        "The mocked response '{response}' has no answer for invocation {invocation} of state '{}'",
+                        call.context.state_name
+                    );
+                    let error = stepwasm_asl::names::TASK_FAILED.to_owned();
+                    (TaskOutcome::Failed { error, cause: Some(cause) }, None)
+                }
             }
-            Some(Mocked::Exhausted { response, invocation }) => {
-                let cause = format!(
-                    "The mocked response '{response}' has no answer for invocation {invocation} of state '{}'",
-                    call.context.state_name
-                );
-                let outcome =
-                    TaskOutcome::Failed { error: stepwasm_asl::names::TASK_FAILED.to_owned(), cause: Some(cause) };
-                Box::pin(std::future::ready((outcome, None)))
-            }
-        }
+        })
     }
 
     fn cancel(&self, execution_arn: &str, task_id: TaskId) {

@@ -7,6 +7,7 @@ mod console_api;
 mod distributed_map;
 mod fake_invoker;
 mod functions;
+mod mocked_executions;
 mod nested_executions;
 mod nodes;
 mod parking;

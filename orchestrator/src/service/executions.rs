@@ -12,6 +12,7 @@ use super::recorder::{completion, issue_tokens, to_append};
 use super::versions::{MachineRef, Qualifier};
 use super::{Service, ServiceResult};
 use crate::engine::{Signal, StepRecord, random_uuid};
+use crate::mocks::MockedExecution;
 use crate::store::{
     Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, IssuedToken, MachineType, PageRequest,
     StateMachineRecord, StoredEvent,
@@ -86,10 +87,46 @@ impl Service {
         name: Option<&str>,
         input: Option<&str>,
     ) -> ServiceResult<(String, i64)> {
-        match self.start_or_find(state_machine_arn, name, input).await? {
+        let (state_machine_arn, name) = match state_machine_arn.split_once('#') {
+            Some((machine_arn, test_case)) => {
+                let name = self.start_test_case(machine_arn, test_case, name).await?;
+                (machine_arn, Some(name))
+            }
+            None => (state_machine_arn, name.map(str::to_owned)),
+        };
+        match self.start_or_find(state_machine_arn, name.as_deref(), input).await? {
             Started::New { arn, start_date } => Ok((arn, start_date)),
             Started::Existing(existing) => repeat_start(&existing, input.unwrap_or("{}")),
         }
+    }
+
+    /// `STATE_MACHINE_ARN#TEST_CASE`: the execution about to start (named `name`, or by a fresh
+    /// UUID, which is returned) has its tasks answered by the test case of the mock
+    /// configuration, as on Step Functions Local.
+    async fn start_test_case(&self, machine_arn: &str, test_case: &str, name: Option<&str>) -> ServiceResult<String> {
+        let Some(mocked) = &self.inner.mocked else {
+            return Err(ServiceError::new(
+                ErrorKind::InvalidArn,
+                format!(
+                    "Invalid Arn: '{machine_arn}#{test_case}': a test case needs a server started with --mock-config"
+                ),
+            ));
+        };
+        let machine = state_machine_name(machine_arn)?;
+        if !mocked.config().has_test_case(machine, test_case) {
+            return Err(ServiceError::validation(format!(
+                "The mock configuration has no test case '{test_case}' for the state machine '{machine}'"
+            )));
+        }
+        let name = execution_name(name)?;
+        let arn = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:{name}");
+        let mocked_execution = MockedExecution { machine: machine.to_owned(), test_case: test_case.to_owned() };
+        // Before the start, so that its first task is already answered by the test case; kept
+        // in the store too, for a resume after a restart.
+        let tags = std::collections::BTreeMap::from([(super::TEST_CASE_TAG.to_owned(), test_case.to_owned())]);
+        self.inner.store.tag_resource(&arn, &tags).await?;
+        mocked.register(&arn, mocked_execution);
+        Ok(name)
     }
 
     /// Starts an execution, or finds the one of that name that exists already.
@@ -519,6 +556,7 @@ impl Service {
         context.state_machine_arn.clone_from(&machine.arn);
         context.role_arn.clone_from(&machine.role_arn);
         context.region = REGION.to_owned();
+        context.wait_time_scale = self.inner.config.wait_time_scale;
         context
     }
 }

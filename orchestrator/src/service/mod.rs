@@ -39,6 +39,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::engine::{
     BoxFuture, Clock, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
 };
+use crate::mocks::{MockConfig, MockedExecution, MockedTasks, TestCaseLookup};
 use crate::objects::{BucketTasks, ObjectStore};
 use crate::store::{ActivityTask, Store};
 use activities::ActivityWakeups;
@@ -78,6 +79,12 @@ pub struct ServiceConfig {
     /// Where the service reads the time. Default: the system clock. Tests pass a clock they can
     /// [`advance`](crate::engine::Clock::advance), to wake parked executions without waiting.
     pub clock: Clock,
+    /// Mocked task responses: an execution started as `STATE_MACHINE_ARN#TEST_CASE` has its
+    /// tasks answered by that test case, as on Step Functions Local. Default: none.
+    pub mocks: Option<Arc<MockConfig>>,
+    /// How long waits really take, as a fraction of what definitions say
+    /// ([`stepwasm_asl::ExecutionContext::wait_time_scale`]). Default 1; test servers use less.
+    pub wait_time_scale: f64,
 }
 
 impl Default for ServiceConfig {
@@ -90,6 +97,8 @@ impl Default for ServiceConfig {
             park_after: Some(Duration::from_millis(500)),
             clock: Clock::new(),
             objects: ObjectStore::default(),
+            mocks: None,
+            wait_time_scale: 1.0,
         }
     }
 }
@@ -132,6 +141,8 @@ struct Inner {
     waking: std::sync::atomic::AtomicBool,
     /// The ARN of each execution that ends on this node, for parents waiting on a child.
     endings: broadcast::Sender<String>,
+    /// Answers the tasks of executions that run a test case, when mocks are configured.
+    mocked: Option<Arc<MockedTasks>>,
 }
 
 impl Service {
@@ -164,7 +175,15 @@ impl Service {
         let (endings, _) = broadcast::channel(1024);
         let inner = Arc::new_cyclic(|service| {
             let tasks = Arc::new(BucketTasks::new(Arc::new(tasks), config.objects.clone()));
-            let tasks = Arc::new(nested::NestedExecutions::new(service.clone(), tasks));
+            let tasks: Arc<dyn TaskInvoker> = Arc::new(nested::NestedExecutions::new(service.clone(), tasks));
+            let mocked = config.mocks.as_ref().map(|mocks| {
+                let lookup = test_case_lookup(Arc::clone(&store));
+                Arc::new(MockedTasks::new(Arc::clone(mocks), Arc::clone(&tasks), Some(lookup)))
+            });
+            let tasks = match &mocked {
+                Some(mocked) => Arc::clone(mocked) as Arc<dyn TaskInvoker>,
+                None => tasks,
+            };
             Inner {
                 store,
                 runtime,
@@ -179,6 +198,7 @@ impl Service {
                 parked: tokio::sync::Notify::new(),
                 waking: std::sync::atomic::AtomicBool::new(false),
                 endings,
+                mocked,
             }
         });
         Self { inner }
@@ -268,4 +288,21 @@ impl TaskInvoker for TaskRouting {
             (TaskOutcome::Succeeded(Value::Null), None)
         })
     }
+}
+
+/// The tag that records which test case an execution runs, so that a restarted server still
+/// answers its tasks from it.
+const TEST_CASE_TAG: &str = "stepwasm:testCase";
+
+/// Finds an execution's test case in its tags.
+fn test_case_lookup(store: Arc<dyn Store>) -> TestCaseLookup {
+    Arc::new(move |execution_arn: String| {
+        let store = Arc::clone(&store);
+        Box::pin(async move {
+            let tags = store.tags(&execution_arn).await.ok()?;
+            let test_case = tags.get(TEST_CASE_TAG)?.clone();
+            let machine = names::execution_parts(&execution_arn).ok()?.0.to_owned();
+            Some(MockedExecution { machine, test_case })
+        })
+    })
 }

@@ -294,6 +294,7 @@ impl Service {
         arn.clone_into(&mut context.execution_arn);
         context.state_machine_arn.clone_from(&record.state_machine_arn);
         context.child_executions = child_executions;
+        context.wait_time_scale = self.inner.config.wait_time_scale;
         if let Some(machine_record) = &machine_record {
             context.role_arn.clone_from(&machine_record.role_arn);
         }

@@ -10,7 +10,7 @@ use crate::resource::TaskResource;
 use crate::timestamp::Timestamp;
 
 /// Who and what an execution is: the data behind `$$.Execution` and `$$.StateMachine`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ExecutionContext {
     /// `$$.Execution.Id`.
     pub execution_arn: String,
@@ -34,6 +34,11 @@ pub struct ExecutionContext {
     /// ([`Execution::child_executions`](super::Execution::child_executions)), to inspect them.
     /// It changes nothing the execution does; drivers leave it off, since it costs memory.
     pub child_executions: bool,
+    /// How long waits really take, as a fraction of what the definition says: 1 (the default)
+    /// as written, 0.1 ten times faster, 0 at once. It scales Wait states, retry back-offs, the
+    /// machine's `TimeoutSeconds` and the timeouts and heartbeats the driver is asked to enforce,
+    /// for tests that must not sleep; the history records the times things really happened.
+    pub wait_time_scale: f64,
 }
 
 impl ExecutionContext {
@@ -51,6 +56,7 @@ impl ExecutionContext {
             redrive_count: 0,
             redrive_time: None,
             child_executions: false,
+            wait_time_scale: 1.0,
         }
     }
 }

@@ -412,11 +412,28 @@ impl<'x> Cx<'x> {
     }
 
     fn start_timer(&mut self, fire_at: Timestamp, purpose: TimerPurpose) -> TimerId {
+        let fire_at = self.now.add_millis(self.scaled_millis(fire_at.0.saturating_sub(self.now.0)));
         let id = TimerId(self.exec.next_timer_id);
         self.exec.next_timer_id += 1;
         self.exec.timers.insert(id, purpose);
         self.out.actions.push(Action::StartTimer { timer_id: id, fire_at });
         id
+    }
+
+    /// `millis` of waiting, as [`ExecutionContext::wait_time_scale`] has it really take.
+    fn scaled_millis(&self, millis: i64) -> i64 {
+        let scale = self.exec.ctx.wait_time_scale;
+        if scale == 1.0 || millis <= 0 {
+            return millis;
+        }
+        let scaled = millis as f64 * scale.max(0.0);
+        if scaled.is_finite() { scaled.round().min(i64::MAX as f64) as i64 } else { i64::MAX / 4 }
+    }
+
+    /// A task's `TimeoutSeconds` or `HeartbeatSeconds`, as the driver is to enforce it.
+    pub(crate) fn scaled_duration(&self, duration: std::time::Duration) -> std::time::Duration {
+        let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+        std::time::Duration::from_millis(u64::try_from(self.scaled_millis(millis)).unwrap_or(0))
     }
 
     pub(crate) fn state_timer(&mut self, fid: usize, fire_at: Timestamp) -> TimerId {

@@ -246,3 +246,44 @@ fn endless_loops_stop_at_the_history_limit() {
     assert!(step.history.len() <= MAX_HISTORY_EVENTS as usize + 1);
     assert_eq!(step.history.last().map(HistoryEvent::event_type).as_deref(), Some("ExecutionFailed"));
 }
+
+#[test]
+fn a_wait_time_scale_shortens_every_wait_the_driver_keeps() {
+    let def = r#"{"StartAt":"W","TimeoutSeconds":1000,"States":{
+        "W":{"Type":"Wait","Seconds":60,"Next":"T"},
+        "T":{"Type":"Task","Resource":"wasm:f","TimeoutSeconds":30,"HeartbeatSeconds":10,
+             "Retry":[{"ErrorEquals":["Boom"],"IntervalSeconds":8,"MaxAttempts":1}],"End":true}}}"#;
+    let fire_times = |step: &Step| -> Vec<i64> {
+        step.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::StartTimer { fire_at, .. } => Some(fire_at.as_millis()),
+                _ => None,
+            })
+            .collect()
+    };
+    for (scale, expected) in [(1.0, [1_000_000, 60_000]), (0.5, [500_000, 30_000]), (0.0, [0, 0])] {
+        let machine = Arc::new(StateMachine::from_json(def).unwrap());
+        let mut ctx = ExecutionContext::new("sm", "ex", Timestamp(0));
+        ctx.wait_time_scale = scale;
+        let entropy = &mut SeededEntropy::new(1);
+        let (mut exec, step) = Execution::start(machine, json!({}), ctx, Timestamp(0), entropy);
+        assert_eq!(fire_times(&step), expected, "the execution timeout, then the Wait, at scale {scale}");
+        let Some(Action::StartTimer { timer_id, fire_at }) = step.actions.get(1).cloned() else {
+            panic!("a Wait timer")
+        };
+        let step = exec.apply(Input::TimerFired { timer_id }, fire_at, entropy);
+        let Some(Action::InvokeTask { task_id, timeout, heartbeat, .. }) = step.actions.first().cloned() else {
+            panic!("the task")
+        };
+        let seconds = |s: f64| Some(std::time::Duration::from_millis((s * 1000.0 * scale) as u64));
+        assert_eq!((timeout, heartbeat), (seconds(30.0), seconds(10.0)), "at scale {scale}");
+        // The history records what the definition says, not what was waited.
+        let scheduled =
+            step.history.iter().find(|e| e.event_type() == "LambdaFunctionScheduled").unwrap().to_aws_json();
+        assert_eq!(scheduled["lambdaFunctionScheduledEventDetails"]["timeoutInSeconds"], 30);
+        let at = fire_at.add_millis(1);
+        let step = exec.apply(Input::TaskFailed { task_id, error: "Boom".into(), cause: None }, at, entropy);
+        assert_eq!(fire_times(&step), [at.as_millis() + (8_000.0 * scale) as i64], "the back-off at scale {scale}");
+    }
+}

@@ -175,8 +175,8 @@ fn invoke(
         task_id,
         resource,
         payload,
-        timeout: timeout.map(Duration::from_secs),
-        heartbeat: heartbeat.map(Duration::from_secs),
+        timeout: timeout.map(|seconds| sc.cx.scaled_duration(Duration::from_secs(seconds))),
+        heartbeat: heartbeat.map(|seconds| sc.cx.scaled_duration(Duration::from_secs(seconds))),
         context,
     });
     sc.active.wait = Wait::Task(task_id);

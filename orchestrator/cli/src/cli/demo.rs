@@ -13,7 +13,7 @@ use stepwasm_orchestrator::api;
 
 use stepwasm_orchestrator::Client;
 
-use super::serve::{BucketArgs, StoreChoice, build_server, shutdown_signal};
+use super::serve::{BucketArgs, StoreChoice, TestingArgs, build_server, shutdown_signal};
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
@@ -35,7 +35,14 @@ const ORDERS: &[(&str, &str, &str)] = &[
 
 pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let server = tokio.block_on(build_server(data_dir, &StoreChoice::Sqlite, None, 30, &BucketArgs::default()))?;
+    let server = tokio.block_on(build_server(
+        data_dir,
+        &StoreChoice::Sqlite,
+        None,
+        30,
+        &BucketArgs::default(),
+        &TestingArgs::default(),
+    ))?;
     let store = server.describe_store.clone();
     let listener = tokio.block_on(async {
         match tokio::net::TcpListener::bind(args.listen).await {

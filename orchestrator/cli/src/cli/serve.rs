@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use stepwasm_orchestrator::api::{self, AppState};
+use stepwasm_orchestrator::mocks::MockConfig;
 use stepwasm_orchestrator::objects::{ObjectStore, ObjectStoreConfig, S3Config};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{MemoryStore, PostgresStore, SqliteStore, Store};
@@ -47,6 +48,48 @@ pub(crate) struct ServeArgs {
 
     #[command(flatten)]
     buckets: BucketArgs,
+
+    #[command(flatten)]
+    testing: TestingArgs,
+}
+
+/// What a server for tests does differently.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct TestingArgs {
+    /// Mocked task responses, in Step Functions Local's MockConfigFile format: an execution
+    /// started as `STATE_MACHINE_ARN#TEST_CASE` has its tasks answered by that test case.
+    /// Repeatable, for files that name different state machines.
+    #[arg(long, value_name = "FILE", env = "SFN_MOCK_CONFIG", value_delimiter = ',')]
+    mock_config: Vec<PathBuf>,
+
+    /// How long waits really take, as a fraction of what definitions say: 0.1 runs Wait states,
+    /// retry back-offs, timeouts and heartbeats ten times faster, and 0 skips them. For test
+    /// servers; histories record the times things really happened.
+    #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value_t = 1.0)]
+    wait_time_scale: f64,
+}
+
+impl TestingArgs {
+    fn apply(&self, config: &mut ServiceConfig) -> Result<()> {
+        if !(self.wait_time_scale.is_finite() && self.wait_time_scale >= 0.0) {
+            bail!("--wait-time-scale takes a number from 0 (no waiting) up, not {}", self.wait_time_scale);
+        }
+        config.wait_time_scale = self.wait_time_scale;
+        let mut mocks: Option<MockConfig> = None;
+        for path in &self.mock_config {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let file =
+                MockConfig::parse(&text).with_context(|| format!("the mock configuration {}", path.display()))?;
+            match &mut mocks {
+                Some(mocks) => {
+                    mocks.merge(file).with_context(|| format!("the mock configuration {}", path.display()))?
+                }
+                None => mocks = Some(file),
+            }
+        }
+        config.mocks = mocks.map(Arc::new);
+        Ok(())
+    }
 }
 
 /// Where Distributed Maps read their items (`ItemReader`).
@@ -168,6 +211,7 @@ pub(crate) async fn build_server(
     node_id: Option<String>,
     lease_seconds: u32,
     buckets: &BucketArgs,
+    testing: &TestingArgs,
 ) -> Result<Server> {
     let runtime =
         Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
@@ -189,6 +233,7 @@ pub(crate) async fn build_server(
         objects: buckets.open(data_dir)?,
         ..ServiceConfig::default()
     };
+    testing.apply(&mut config)?;
     match node_id {
         Some(node_id) => config.node_id = node_id,
         // The same node after a restart: it resumes its executions at once instead of waiting
@@ -256,7 +301,9 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         .init();
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
-        let server = build_server(data_dir, &choice, args.node_id.clone(), args.lease_seconds, &args.buckets).await?;
+        let server =
+            build_server(data_dir, &choice, args.node_id.clone(), args.lease_seconds, &args.buckets, &args.testing)
+                .await?;
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let address = listener.local_addr()?;

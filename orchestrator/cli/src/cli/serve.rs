@@ -321,6 +321,12 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         println!("AWS clients: --endpoint-url http://{address} (any region, any credentials)");
         println!("web console: http://{address}/console/");
         println!("buckets for ItemReader: {}", args.buckets.describe(data_dir));
+        for path in &args.testing.mock_config {
+            println!("mocks: start an execution on STATE_MACHINE_ARN#TEST_CASE to use {}", path.display());
+        }
+        if args.testing.wait_time_scale != 1.0 {
+            println!("waits take {} times as long as definitions say", args.testing.wait_time_scale);
+        }
         api::run(listener, server.state, shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;

@@ -14,3 +14,4 @@ mod parking;
 mod pipeline;
 mod runtime;
 mod support;
+mod test_state;

@@ -195,12 +195,28 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
                 .await?;
             Ok(json!({ "redriveDate": seconds(redrive_date) }))
         }
+        "TestState" => {
+            let reply = service.test_state(parse(body)?).await?;
+            let mut out = json!({ "status": reply.status });
+            let fields = [
+                ("nextState", reply.next_state),
+                ("output", reply.output),
+                ("error", reply.error),
+                ("cause", reply.cause),
+            ];
+            for (field, value) in fields {
+                if let Some(value) = value {
+                    out[field] = json!(value);
+                }
+            }
+            if let Some(data) = reply.inspection_data {
+                out["inspectionData"] = data;
+            }
+            Ok(out)
+        }
         other => Err(ApiError(ServiceError::new(
             ErrorKind::UnknownOperation,
-            match other {
-                "TestState" => "stepwasm does not implement TestState yet".to_owned(),
-                _ => format!("{other} is not an AWS Step Functions operation"),
-            },
+            format!("{other} is not an AWS Step Functions operation"),
         ))),
     }
 }

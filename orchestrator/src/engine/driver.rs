@@ -282,6 +282,11 @@ impl Engine {
         Self { tasks, clock }
     }
 
+    /// What runs the tasks.
+    pub fn tasks(&self) -> &Arc<dyn TaskInvoker> {
+        &self.tasks
+    }
+
     /// The engine's clock: use it to stamp [`ExecutionContext::start_time`].
     pub fn clock(&self) -> &Clock {
         &self.clock

@@ -25,6 +25,7 @@ mod nested;
 mod node;
 mod recorder;
 mod redrive;
+mod test_state;
 mod versions;
 
 use std::collections::{HashMap, HashSet};
@@ -50,6 +51,7 @@ pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
 pub use functions::FunctionDescription;
 pub use machines::{StateMachineDescription, ValidationReport};
 pub use map_runs::{MapRunLimits, MapRunPage};
+pub use test_state::{MockError, TestStateMock, TestStateReply, TestStateRequest};
 pub use versions::{MachineView, RouteRequest, check_description};
 
 /// The service's result type.

@@ -39,6 +39,12 @@ pub struct ExecutionContext {
     /// machine's `TimeoutSeconds` and the timeouts and heartbeats the driver is asked to enforce,
     /// for tests that must not sleep; the history records the times things really happened.
     pub wait_time_scale: f64,
+    /// Keep what each step of a state's data flow made of its input (`afterInputPath`,
+    /// `afterParameters` or `afterArguments`, `result`, `afterResultSelector`, `afterResultPath`),
+    /// as TestState's DEBUG inspection level shows it ([`Execution::inspection`](super::Execution::inspection)).
+    pub inspect: bool,
+    /// The workflow variables the execution starts with (TestState's `variables`).
+    pub variables: serde_json::Map<String, Value>,
 }
 
 impl ExecutionContext {
@@ -57,6 +63,8 @@ impl ExecutionContext {
             redrive_time: None,
             child_executions: false,
             wait_time_scale: 1.0,
+            inspect: false,
+            variables: serde_json::Map::new(),
         }
     }
 }

@@ -197,6 +197,8 @@ pub struct Execution {
     /// The Distributed Map children as executions, when kept
     /// ([`ExecutionContext::child_executions`]).
     children: Option<Vec<ChildExecution>>,
+    /// What each step of the data flow made, when kept ([`ExecutionContext::inspect`]).
+    inspection: Option<Map<String, Value>>,
 }
 
 impl Execution {
@@ -212,6 +214,8 @@ impl Execution {
         let start = machine.start;
         let input = Arc::new(input);
         let children = ctx.child_executions.then(Vec::new);
+        let inspection = ctx.inspect.then(Map::new);
+        let variables: BTreeMap<String, Value> = ctx.variables.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut exec = Execution {
             machine,
             ctx,
@@ -229,6 +233,7 @@ impl Execution {
             unfinished: Leftovers::default(),
             map_runs: Vec::new(),
             children,
+            inspection,
         };
         let mut cx = Cx { exec: &mut exec, now, entropy, out: Step::default() };
         let kind = EventKind::ExecutionStarted {
@@ -242,7 +247,7 @@ impl Execution {
             parent: None,
             silent: false,
             child: None,
-            scope: Scope::default(),
+            scope: Scope { own: variables, ..Scope::default() },
             last_event: 0,
             cursor: Cursor::Enter { state: start, input },
         }));
@@ -285,6 +290,13 @@ impl Execution {
     /// The Distributed Map runs, in the order they started.
     pub fn map_runs(&self) -> &[MapRun] {
         &self.map_runs
+    }
+
+    /// What the data flow of the states made of their input, by step, as TestState's DEBUG
+    /// inspection level names them; the last state's steps when several ran. `None` unless the
+    /// execution was started with [`ExecutionContext::inspect`].
+    pub fn inspection(&self) -> Option<&Map<String, Value>> {
+        self.inspection.as_ref()
     }
 
     /// The Distributed Map children as executions, in the order they started; empty unless the
@@ -382,6 +394,13 @@ impl<'x> Cx<'x> {
 
     pub(crate) fn is_silent(&self, fid: usize) -> bool {
         self.exec.frames.get(fid).and_then(Option::as_ref).is_none_or(|f| f.silent)
+    }
+
+    /// Notes what step `name` of a state's data flow made, when the execution keeps that.
+    pub(crate) fn inspect(&mut self, name: &str, value: &Value) {
+        if let Some(inspection) = self.exec.inspection.as_mut() {
+            inspection.insert(name.to_owned(), value.clone());
+        }
     }
 
     pub(crate) fn action(&mut self, action: Action) {

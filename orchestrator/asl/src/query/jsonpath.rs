@@ -71,6 +71,7 @@ pub(super) fn finish(mut sc: StateCx<'_, '_>, io: &JsonPathIo, result: Arc<Value
         },
         None => result,
     };
+    sc.cx.inspect("afterResultSelector", &selected);
     let assigned = match assign(&mut sc, io.assign.as_ref(), &selected) {
         Ok(a) => a,
         Err(failure) => return sc.fail(failure),
@@ -82,6 +83,7 @@ pub(super) fn finish(mut sc: StateCx<'_, '_>, io: &JsonPathIo, result: Arc<Value
             return sc.fail(failure);
         }
     };
+    sc.cx.inspect("afterResultPath", &combined);
     let next = sc.st.next;
     leave(sc, assigned, &io.output_path, combined, next)
 }

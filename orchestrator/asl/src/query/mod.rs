@@ -31,7 +31,11 @@ impl StateCx<'_, '_> {
         let st = self.st;
         let raw = self.active.raw_input.share();
         match &st.io {
-            StateIo::JsonPath(io) => jsonpath::select(self, &io.input_path, raw),
+            StateIo::JsonPath(io) => {
+                let input = jsonpath::select(self, &io.input_path, raw)?;
+                self.cx.inspect("afterInputPath", &input);
+                Ok(input)
+            }
             StateIo::Jsonata(_) => Ok(raw),
         }
     }
@@ -40,16 +44,18 @@ impl StateCx<'_, '_> {
     /// `Parameters` over `input`, or JSONata's `Arguments`; without either, `input` itself.
     pub(crate) fn arguments(&mut self, input: &Arc<Value>) -> Result<Arc<Value>, Failure> {
         let st = self.st;
-        match &st.io {
+        let (step, arguments) = match &st.io {
             StateIo::JsonPath(io) => match &io.parameters {
-                Some(t) => jsonpath::template(self, t, input, None).map(Arc::new),
-                None => Ok(Arc::clone(input)),
+                Some(t) => ("afterParameters", jsonpath::template(self, t, input, None).map(Arc::new)?),
+                None => ("afterParameters", Arc::clone(input)),
             },
             StateIo::Jsonata(io) => match &io.arguments {
-                Some(t) => jsonata::state_value(self, t, "Arguments", input, None).map(Arc::new),
-                None => Ok(Arc::clone(input)),
+                Some(t) => ("afterArguments", jsonata::state_value(self, t, "Arguments", input, None).map(Arc::new)?),
+                None => ("afterArguments", Arc::clone(input)),
             },
-        }
+        };
+        self.cx.inspect(step, &arguments);
+        Ok(arguments)
     }
 
     /// Evaluates `selector` with `$` (or `$states.input`) = `input`; `map_item` is the Map item
@@ -102,6 +108,7 @@ impl StateCx<'_, '_> {
     /// `Output`.
     pub(crate) fn finish(self, result: Arc<Value>) -> Flow {
         let st = self.st;
+        self.cx.inspect("result", &result);
         match &st.io {
             StateIo::JsonPath(io) => jsonpath::finish(self, io, result),
             StateIo::Jsonata(io) => {

@@ -54,7 +54,7 @@ pub(crate) struct ServeArgs {
 }
 
 /// What a server for tests does differently.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct TestingArgs {
     /// Mocked task responses, in Step Functions Local's MockConfigFile format: an execution
     /// started as `STATE_MACHINE_ARN#TEST_CASE` has its tasks answered by that test case.
@@ -67,6 +67,13 @@ pub(crate) struct TestingArgs {
     /// servers; histories record the times things really happened.
     #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value_t = 1.0)]
     wait_time_scale: f64,
+}
+
+/// What a server that is not for tests does: no mocks, waits as long as definitions say.
+impl Default for TestingArgs {
+    fn default() -> Self {
+        TestingArgs { mock_config: Vec::new(), wait_time_scale: 1.0 }
+    }
 }
 
 impl TestingArgs {

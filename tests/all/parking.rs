@@ -443,3 +443,36 @@ async fn a_token_is_answerable_as_soon_as_the_history_shows_it() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_timer_fires_at_once_in_memory_or_parked() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let service = service(&dir.path().join("store.db"))?;
+    service.start_background_work().await?;
+    // Two hour-long Waits one after the other: each nudge skips one.
+    let definition = json!({
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Wait", "Seconds": 3600, "Next": "Second"},
+            "Second": {"Type": "Wait", "Seconds": 3600, "End": true}
+        }
+    });
+    let machine = create(&service, "two-hours", &definition).await?;
+    let (arn, _) = service.start_execution(&machine, None, Some("{}")).await?;
+    eventually(Duration::from_secs(5), "parking the execution", || async { Ok(service.executions_in_progress() == 0) })
+        .await?;
+    service.next_timer(&arn).await?;
+    eventually(Duration::from_secs(5), "the first Wait ending", || async {
+        Ok(history_types(&service, &arn).await?.iter().filter(|t| *t == "WaitStateEntered").count() == 2)
+    })
+    .await?;
+    ensure!(service.describe_execution(&arn).await?.status == ExecutionStatus::Running, "one nudge fires one timer");
+    service.next_timer(&arn).await?;
+    eventually(Duration::from_secs(5), "the second Wait ending", || async {
+        Ok(service.describe_execution(&arn).await?.status == ExecutionStatus::Succeeded)
+    })
+    .await?;
+    let error = service.next_timer(&arn).await.expect_err("an ended execution has no timers");
+    ensure!(error.kind.name() == "ValidationException", "{error}");
+    Ok(())
+}

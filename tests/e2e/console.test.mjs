@@ -493,6 +493,22 @@ describe("the web console", () => {
     await page.close();
   });
 
+  test("skips an hour-long Wait with the next-timer button", async () => {
+    const { stateMachineArn } = await aws(server.endpoint, "CreateStateMachine", {
+      name: "e2e-hour",
+      definition: JSON.stringify({ StartAt: "Hour", States: { Hour: { Type: "Wait", Seconds: 3600, End: true } } }),
+      roleArn: "arn:aws:iam::123456789012:role/stepwasm",
+    });
+    const { executionArn } = await aws(server.endpoint, "StartExecution", { stateMachineArn, name: "e2e-hour" });
+    const { page, errors } = await openPage(`/console/#/executions/${encodeURIComponent(executionArn)}`);
+    await node(page, "Hour").and(page.locator('[data-status="in-progress"]')).waitFor();
+    await page.getByTestId("next-timer").click();
+    await page.locator('[data-testid="execution-status"][data-status="SUCCEEDED"]').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId("next-timer").isHidden(), true, "an ended execution has no timers to skip");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("filters executions by status", async () => {
     const { page, errors } = await openPage(machinePage(PLAIN_MACHINE));
     await page.getByRole("tab", { name: "Executions" }).click();

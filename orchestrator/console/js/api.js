@@ -74,6 +74,8 @@ export const consoleApi = {
     body: definition,
   }).then((r) => r.graph),
   eventsUrl: (arn) => `/console/api/executions/${enc(arn)}/events`,
+  /** Fires the execution's earliest timer now (a Wait, a retry back-off). */
+  nextTimer: (arn) => send(`/console/api/executions/${enc(arn)}/next-timer`, { method: 'POST' }),
 };
 
 export const TERMINAL_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);

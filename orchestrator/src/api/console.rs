@@ -65,6 +65,15 @@ pub(crate) struct ProgressQuery {
 /// state's status, input, output, attempts and failures, folded from the history; a state
 /// waiting for a callback carries its task token. Payloads can be large, so a page that
 /// refetches this as an execution runs asks for the inputs and outputs of the state it shows.
+/// `POST /console/api/executions/{arn}/next-timer`: fires the execution's earliest timer now.
+pub(crate) async fn next_timer(
+    State(state): State<AppState>,
+    Path(arn): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.service.next_timer(&arn).await?;
+    Ok(Json(serde_json::json!({ "executionArn": arn })))
+}
+
 pub(crate) async fn execution_progress(
     State(state): State<AppState>,
     Path(arn): Path<String>,

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/api/executions/{arn}/graph", get(console::execution_graph))
         .route("/console/api/executions/{arn}/progress", get(console::execution_progress))
         .route("/console/api/executions/{arn}/events", get(console::execution_events))
+        .route("/console/api/executions/{arn}/next-timer", post(console::next_timer))
         // AWS's request quota is 1 MB; components are larger, so /functions gets its own.
         .layer(DefaultBodyLimit::max(64 << 20))
         .layer(middleware::from_fn(request_ids))

@@ -41,6 +41,9 @@ pub enum Signal {
         /// The task token.
         token: String,
     },
+    /// Fire the execution's earliest timer now (a Wait, a retry's back-off): for stepping through
+    /// a long workflow by hand.
+    NextTimer,
     /// `UpdateMapRun`.
     UpdateMapRun {
         /// The Map Run.
@@ -59,6 +62,15 @@ pub enum Signal {
         /// The cause to record.
         cause: Option<String>,
     },
+}
+
+impl Signal {
+    /// A heartbeat or a timer fired by hand acts on what a driver holds in memory (a deadline, a
+    /// sleep), not on the journal: once a driver has it, it has done its work, and kept it would
+    /// act again at every resume.
+    pub fn is_ephemeral(&self) -> bool {
+        matches!(self, Signal::TaskHeartbeat { .. } | Signal::NextTimer)
+    }
 }
 
 /// A finished execution.
@@ -593,6 +605,15 @@ impl Engine {
                                 self.arm_heartbeat(callback, Some(now), &completed, &mut work, &mut handles);
                             }
                         }
+                        Some(Signal::NextTimer) => {
+                            let earliest = timers.iter().min_by_key(|(id, at)| (**at, **id)).map(|(id, _)| *id);
+                            if let Some(timer_id) = earliest {
+                                if let Some(sleep) = handles.remove(&Work::Timer(timer_id)) {
+                                    sleep.abort();
+                                }
+                                break Input::TimerFired { timer_id };
+                            }
+                        }
                         Some(signal) => {
                             if let Some(input) = signal_input(&execution, signal) {
                                 break input;
@@ -806,8 +827,8 @@ fn signal_input(execution: &Execution, signal: Signal) -> Option<Input> {
         Signal::TaskFailure { token, error, cause } => {
             execution.task_for_token(&token).map(|task_id| Input::TaskFailed { task_id, error, cause })
         }
-        // The driver moves the heartbeat deadline itself.
-        Signal::TaskHeartbeat { .. } => None,
+        // The driver moves the heartbeat deadline, or fires the timer, itself.
+        Signal::TaskHeartbeat { .. } | Signal::NextTimer => None,
         Signal::Stop { error, cause } => Some(Input::Stop { error, cause }),
         Signal::UpdateMapRun {
             map_run_arn,

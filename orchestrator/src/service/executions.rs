@@ -378,6 +378,20 @@ impl Service {
         Ok(self.inner.engine.clock().now().0)
     }
 
+    /// Fires the execution's earliest pending timer now (a Wait, a retry's back-off, its own
+    /// `TimeoutSeconds`), to step through a long workflow without waiting; an execution that
+    /// waits for no timer is not changed. Not an AWS operation.
+    pub async fn next_timer(&self, arn: &str) -> ServiceResult<()> {
+        let execution = self.describe_execution(arn).await?;
+        if execution.status != ExecutionStatus::Running {
+            return Err(ServiceError::validation(format!(
+                "The execution {arn} is {}: only a running execution has timers",
+                execution.status.as_str()
+            )));
+        }
+        self.post_signal(arn, &Signal::NextTimer).await
+    }
+
     /// GetExecutionHistory.
     pub async fn history(
         &self,

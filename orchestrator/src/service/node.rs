@@ -120,7 +120,7 @@ impl Service {
     /// Hands posted signals to the execution's driver, if it is live on this node, skipping
     /// those it was handed before; `false` if this node does not drive it (or it is parking).
     fn hand_to_driver(&self, execution_arn: &str, posted: Vec<PostedSignal>) -> bool {
-        let mut heartbeats = Vec::new();
+        let mut ephemeral = Vec::new();
         let handed = {
             let mut live = self.inner.live.lock().unwrap_or_else(PoisonError::into_inner);
             let Some(Some(driver)) = live.get_mut(execution_arn) else { return false };
@@ -129,13 +129,13 @@ impl Service {
                     return true;
                 }
                 let Some(signal) = decode_signal(&posted) else { return true };
-                if matches!(signal, Signal::TaskHeartbeat { .. }) {
-                    heartbeats.push(posted.id);
+                if signal.is_ephemeral() {
+                    ephemeral.push(posted.id);
                 }
                 driver.sender.send(signal).is_ok()
             })
         };
-        self.forget_heartbeats(heartbeats);
+        self.forget_ephemeral(ephemeral);
         handed
     }
 
@@ -145,10 +145,8 @@ impl Service {
         matches!(live.get(execution_arn), Some(Some(driver)) if driver.sender.send(signal.clone()).is_ok())
     }
 
-    /// Deletes heartbeats that have been handed to a driver. A heartbeat only moves a deadline
-    /// in memory (a parking records the new one), so once handed over it has done its work, and
-    /// kept it would wake a parked execution again and again.
-    fn forget_heartbeats(&self, ids: Vec<i64>) {
+    /// Deletes [ephemeral](Signal::is_ephemeral) signals that have been handed to a driver.
+    fn forget_ephemeral(&self, ids: Vec<i64>) {
         if ids.is_empty() {
             return;
         }
@@ -338,12 +336,12 @@ impl Service {
         let (sender, signals) = mpsc::unbounded_channel();
         let abandon = Arc::new(Notify::new());
         let mut delivered = HashSet::new();
-        let mut heartbeats = Vec::new();
+        let mut ephemeral = Vec::new();
         for posted in posted {
             delivered.insert(posted.id);
             if let Some(signal) = decode_signal(&posted) {
-                if matches!(signal, Signal::TaskHeartbeat { .. }) {
-                    heartbeats.push(posted.id);
+                if signal.is_ephemeral() {
+                    ephemeral.push(posted.id);
                 }
                 let _ = sender.send(signal);
             }
@@ -362,8 +360,8 @@ impl Service {
         let service = self.clone();
         tokio::spawn(async move {
             // Before driving, so that the parking that may follow cannot find them again.
-            if !heartbeats.is_empty() {
-                let _ = service.inner.store.delete_signals(&heartbeats).await;
+            if !ephemeral.is_empty() {
+                let _ = service.inner.store.delete_signals(&ephemeral).await;
             }
             let parked = {
                 let service = service.clone();
@@ -415,10 +413,10 @@ impl Service {
                     // Its tasks stay queued for the node that drives it next.
                     service.inner.activity_executions.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn);
                     if let Interrupted::Parked { pending } = interrupted {
-                        // Heartbeats go to a live driver without being posted: those it got as it
-                        // parked are posted now, for the parked execution to take.
-                        for heartbeat in pending.iter().filter(|signal| matches!(signal, Signal::TaskHeartbeat { .. }))
-                        {
+                        // Heartbeats go to a live driver without being posted, and a timer nudge
+                        // is deleted once handed over: those it got as it parked are posted
+                        // (again), for the parked execution to take.
+                        for heartbeat in pending.iter().filter(|signal| signal.is_ephemeral()) {
                             if let Ok(encoded) = serde_json::to_string(heartbeat) {
                                 let _ = service.inner.store.post_signal(&arn, &encoded).await;
                             }
@@ -469,7 +467,7 @@ impl Service {
         let (wanted, stale): (Vec<_>, Vec<_>) = posted.iter().partition(|posted| match decode_signal(posted) {
             Some(Signal::TaskSuccess { token, .. } | Signal::TaskFailure { token, .. }) => awaited.contains(&token),
             Some(Signal::TaskHeartbeat { token }) => beating.contains(&token),
-            Some(Signal::Stop { .. } | Signal::UpdateMapRun { .. }) => true,
+            Some(Signal::Stop { .. } | Signal::UpdateMapRun { .. } | Signal::NextTimer) => true,
             None => false,
         });
         let stale: Vec<i64> = stale.iter().map(|posted| posted.id).collect();

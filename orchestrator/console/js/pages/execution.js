@@ -94,6 +94,11 @@ class ExecutionPage {
     this.liveBadge = h('span', { class: 'live-badge', hidden: true, title: 'Receiving live updates' },
       h('span', { class: 'pulse', 'aria-hidden': 'true' }), 'Live');
     this.stopButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'stop-execution', hidden: true, onClick: () => this.confirmStop() }, 'Stop');
+    this.nextTimerButton = h('button', {
+      type: 'button', class: 'btn', 'data-testid': 'next-timer', hidden: true,
+      title: 'Fire the earliest timer now (a Wait, a retry back-off) instead of waiting for it',
+      onClick: () => this.nextTimer(),
+    }, 'Skip to next timer');
     this.redriveButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'redrive-execution', hidden: true,
       title: 'Run the execution again from the states that did not succeed', onClick: () => this.redrive() }, 'Redrive');
     this.rerunButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'rerun-execution', onClick: () => this.rerun() }, 'Re-run');
@@ -135,6 +140,7 @@ class ExecutionPage {
           h('h1', { class: 'execution-title' }, ex.name || lastSegment(this.arn)),
           h('div', { class: 'page-sub' }, this.statusSlot, this.liveBadge)),
         h('div', { class: 'actions' },
+          this.nextTimerButton,
           this.stopButton,
           this.redriveButton,
           this.rerunButton,
@@ -159,6 +165,7 @@ class ExecutionPage {
     const running = ex.status === 'RUNNING';
     this.statusSlot.replaceChildren(statusBadge(ex.status, { 'data-testid': 'execution-status' }));
     this.stopButton.hidden = !running;
+    this.nextTimerButton.hidden = !running;
     this.redriveButton.hidden = ex.redriveStatus !== 'REDRIVABLE';
     this.liveBadge.hidden = !running || !this.source;
     setJson(this.output.pre, ex.output, running ? 'Available when the execution succeeds' : 'No output');
@@ -467,6 +474,20 @@ class ExecutionPage {
       if (this.alive) this.actionMessage.replaceChildren(errorAlert(error, 'Could not redrive the execution'));
     } finally {
       this.redriveButton.disabled = false;
+    }
+  }
+
+  async nextTimer() {
+    this.nextTimerButton.disabled = true;
+    this.actionMessage.replaceChildren();
+    try {
+      await consoleApi.nextTimer(this.arn);
+      announce('Fired the next timer');
+      this.requestProgress();
+    } catch (error) {
+      if (this.alive) this.actionMessage.replaceChildren(errorAlert(error, 'Could not fire the next timer'));
+    } finally {
+      this.nextTimerButton.disabled = false;
     }
   }
 

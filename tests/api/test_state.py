@@ -144,6 +144,26 @@ context = test(
 )
 check(json.loads(context["output"]) == {"id": "arn:aws:states:us-east-1:123456789012:execution:m:e"}, "the context given is $$")
 
+# A Parallel state, tested with a mock of its branches' results.
+screened = test(
+    definition=pipeline,
+    stateName="AuthorizeAndScreen",
+    input=json.dumps(placed),
+    inspectionLevel="DEBUG",
+    mock={"result": json.dumps([{"authorizationId": "auth_1", "amountCents": 7194}, {"score": 3, "triggeredRules": []}])},
+)
+check(
+    (screened["status"], screened["nextState"]) == ("SUCCEEDED", "CheckInventory")
+    and json.loads(screened["output"])["checks"] == {"authorization": {"authorizationId": "auth_1", "amountCents": 7194}, "fraud": {"score": 3, "triggeredRules": []}},
+    "a Parallel state's mocked result goes through its ResultSelector and ResultPath",
+)
+check(json.loads(screened["inspectionData"]["result"])[1]["score"] == 3, "DEBUG shows the mocked result")
+expect_error(
+    "ValidationException",
+    lambda: test(definition=pipeline, stateName="AuthorizeAndScreen", input=json.dumps(placed)),
+    "a Parallel state without a mock",
+)
+
 # Errors, as AWS shapes them.
 expect_error("InvalidDefinition", lambda: test(definition='{"Type": "Pass", "Nxt": "A"}'), "an invalid state")
 expect_error("InvalidDefinition", lambda: test(definition="{"), "a definition that is not JSON")

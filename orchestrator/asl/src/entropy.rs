@@ -36,8 +36,15 @@ impl Entropy for SeededEntropy {
 
 /// A random version-4 UUID in its canonical text form.
 pub(crate) fn uuid_v4(entropy: &mut dyn Entropy) -> String {
-    let hi = (entropy.next_u64() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
-    let lo = (entropy.next_u64() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    let high = entropy.next_u64();
+    uuid_from_bits(high, entropy.next_u64())
+}
+
+/// A version-4-shaped UUID made of the given 128 bits, 6 of them overwritten by the version and
+/// the variant.
+pub fn uuid_from_bits(high: u64, low: u64) -> String {
+    let hi = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+    let lo = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
     format!(
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
         hi >> 32,

@@ -32,7 +32,13 @@
 //!   carries the [`ExecutionOutcome`]. A Distributed Map's `ItemReader` is work for the driver too:
 //!   an `InvokeTask` of [`TaskResource::ItemReader`], answered with the items.
 //! - [`MapRun`]: one run of a Distributed Map, its children counted as they start and end
-//!   ([`Execution::map_runs`]); [`Input::UpdateMapRun`] changes its limits while it runs.
+//!   ([`Execution::map_runs`]); [`Input::UpdateMapRun`] changes its limits while it runs. Each
+//!   child runs inside its parent, and is kept as a [`ChildExecution`] with a history of its own
+//!   when [`ExecutionContext::child_executions`] asks for it.
+//! - Testing aids, each a field of [`ExecutionContext`] that changes nothing else:
+//!   `wait_time_scale` (waits take a fraction of their time), `inspect` (each step of a state's
+//!   data flow, [`Execution::inspection`]) and `variables` (the variables an execution starts
+//!   with).
 //!
 //! # Example
 //!
@@ -112,7 +118,7 @@ mod timestamp;
 pub use compile::{definition_from_value, parse_definition};
 pub use diagnostic::Diagnostic;
 pub use driver::{Completion, run_to_completion};
-pub use entropy::{Entropy, SeededEntropy};
+pub use entropy::{Entropy, SeededEntropy, uuid_from_bits};
 pub use error::{Error, Result};
 pub use execution::{
     Action, ChildExecution, Execution, ExecutionContext, ExecutionOutcome, Input, MapRun, MapRunCounts, MapRunStatus,

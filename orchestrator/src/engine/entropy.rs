@@ -24,20 +24,7 @@ impl Entropy for SystemEntropy {
 /// A random (version 4) UUID, as AWS names executions started without a name.
 pub fn random_uuid() -> String {
     let mut entropy = SystemEntropy;
-    uuid_from(entropy.next_u64(), entropy.next_u64())
-}
-
-/// A version-4-shaped UUID made of the given 128 bits (6 of them overwritten by the version and
-/// variant).
-pub(crate) fn uuid_from(high: u64, low: u64) -> String {
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0x0fff,
-        ((low >> 48) & 0x3fff) | 0x8000,
-        low & 0xffff_ffff_ffff
-    )
+    stepwasm_asl::uuid_from_bits(entropy.next_u64(), entropy.next_u64())
 }
 
 #[cfg(test)]

@@ -21,7 +21,6 @@ pub use driver::{
     AwaitedCallback, Engine, ExecutionRecord, Heartbeat, Interrupted, Parking, Prepared, Redriven, ReplayEntry, Signal,
     StepRecord, StepRecorder,
 };
-pub(crate) use entropy::uuid_from;
 pub use entropy::{SystemEntropy, random_uuid};
 pub(crate) use tasks::function_name;
 pub use tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome, WasmTasks};

@@ -30,7 +30,7 @@ use tokio::sync::broadcast;
 use super::error::{ErrorKind, ServiceError};
 use super::executions::{Started, SyncOutcome};
 use super::{Inner, Service};
-use crate::engine::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome, uuid_from};
+use crate::engine::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
 use crate::store::{ExecutionRecord, ExecutionStatus, MachineType};
 
 /// How often a parent reads the store for a `.sync` child that another node may be driving.
@@ -245,7 +245,7 @@ fn child_name(parent_arn: &str, task_id: TaskId) -> String {
     let digest = Sha256::new().chain_update(parent_arn).chain_update(task_id.0.to_le_bytes()).finalize();
     let half =
         |range: std::ops::Range<usize>| digest[range].iter().fold(0u64, |value, byte| (value << 8) | u64::from(*byte));
-    uuid_from(half(0..8), half(8..16))
+    stepwasm_asl::uuid_from_bits(half(0..8), half(8..16))
 }
 
 /// Waits until `arn` has ended, and returns it as stored then.

@@ -116,7 +116,7 @@ impl Service {
             .definition
             .as_deref()
             .ok_or_else(|| ServiceError::new(ErrorKind::MissingRequiredParameter, "TestState needs a 'definition'"))?;
-        let plan = Plan::new(definition, request.state_name.as_deref())?;
+        let plan = Plan::new(definition, request.state_name.as_deref(), request.mock.is_some())?;
         let machine = Arc::new(compile(&plan.machine.to_string())?);
         let input = json_text(request.input.as_deref().unwrap_or("{}"), "input")?;
         let mut context =
@@ -227,7 +227,8 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(definition: &str, state_name: Option<&str>) -> ServiceResult<Plan> {
+    /// `mocked`: the request has a mock, which a Map or Parallel state needs.
+    fn new(definition: &str, state_name: Option<&str>, mocked: bool) -> ServiceResult<Plan> {
         let invalid = |message: String| {
             ServiceError::new(ErrorKind::InvalidDefinition, format!("Invalid State Machine Definition: '{message}'"))
         };
@@ -246,9 +247,13 @@ impl Plan {
             None => (SINGLE_STATE.to_owned(), document, None),
         };
         let kind = state.get("Type").and_then(Value::as_str).unwrap_or_default().to_owned();
-        if matches!(kind.as_str(), "Map" | "Parallel") {
-            return Err(validation(format!("stepwasm does not test {kind} states with TestState yet")));
-        }
+        let state = match kind.as_str() {
+            "Map" | "Parallel" if !mocked => {
+                return Err(validation(format!("A {kind} state is tested with a 'mock' of its result, as on AWS")));
+            }
+            "Map" | "Parallel" => as_mocked_task(&kind, state),
+            _ => state,
+        };
         let mut states = Map::new();
         for target in targets(&state) {
             if target != name {
@@ -266,6 +271,7 @@ impl Plan {
     }
 
     fn resource(&self) -> Option<TaskResource> {
+        // A Map or Parallel state runs as a Task whose result is the mock (see `as_mocked_task`).
         (self.state.get("Type")? == "Task").then_some(())?;
         TaskResource::parse(self.state.get("Resource")?.as_str()?).ok()
     }
@@ -314,6 +320,41 @@ impl Plan {
             _ => Err(validation("A 'mock' has either a 'result' or an 'errorOutput'")),
         }
     }
+}
+
+/// The Task that stands for a mocked Map or Parallel state: the mock is the result its children
+/// would have made, so it keeps the fields that shape its input and output, and its Retry and
+/// Catch, and drops those that run children.
+fn as_mocked_task(kind: &str, mut state: Map<String, Value>) -> Map<String, Value> {
+    let children = [
+        "Branches",
+        "ItemsPath",
+        "Items",
+        "ItemSelector",
+        "ItemProcessor",
+        "Iterator",
+        "MaxConcurrency",
+        "MaxConcurrencyPath",
+        "ToleratedFailureCount",
+        "ToleratedFailureCountPath",
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+        "ItemReader",
+        "ItemBatcher",
+        "ResultWriter",
+        "Label",
+    ];
+    for field in children {
+        state.remove(field);
+    }
+    // A Map's `Parameters` is its legacy ItemSelector, not what a Task's would be.
+    if kind == "Map" {
+        state.remove("Parameters");
+        state.remove("Arguments");
+    }
+    state.insert("Type".into(), "Task".into());
+    state.insert("Resource".into(), format!("wasm:mocked-{}", kind.to_lowercase()).into());
+    state
 }
 
 /// The fields of Lambda's Invoke response, and whether each is a number.
@@ -548,6 +589,7 @@ mod tests {
         let plan = Plan::new(
             r#"{"Type":"Choice","Choices":[{"Variable":"$.a","NumericEquals":1,"Next":"One"}],"Default":"Other"}"#,
             None,
+            false,
         )
         .unwrap();
         assert_eq!(plan.name, SINGLE_STATE);
@@ -557,12 +599,15 @@ mod tests {
 
         let whole = r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Parallel","End":true,
             "Branches":[{"StartAt":"Inner","States":{"Inner":{"Type":"Pass","Next":"Last"},"Last":{"Type":"Succeed"}}}]}}}"#;
-        let plan = Plan::new(whole, Some("Inner")).unwrap();
+        let plan = Plan::new(whole, Some("Inner"), false).unwrap();
         assert_eq!(plan.machine["QueryLanguage"], "JSONata", "the machine's query language carries over");
         assert_eq!(plan.machine["StartAt"], "Inner");
-        assert!(Plan::new(whole, Some("Nowhere")).is_err());
-        assert!(Plan::new(whole, None).is_err(), "a whole machine needs a state name");
-        assert!(Plan::new(whole, Some("P")).is_err(), "a Parallel state is not tested yet");
+        assert!(Plan::new(whole, Some("Nowhere"), false).is_err());
+        assert!(Plan::new(whole, None, false).is_err(), "a whole machine needs a state name");
+        assert!(Plan::new(whole, Some("P"), false).is_err(), "a Parallel state needs a mock");
+        let mocked = Plan::new(whole, Some("P"), true).unwrap();
+        let state = &mocked.machine["States"]["P"];
+        assert_eq!((&state["Type"], state.get("Branches")), (&json!("Task"), None));
     }
 
     #[test]

@@ -106,15 +106,7 @@ fn child_uuid(map_run_arn: &str, index: usize) -> String {
         h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         h ^ (h >> 31)
     };
-    let (high, low) = (mix(0xcbf2_9ce4_8422_2325), mix(0x8422_2325_cbf2_9ce4));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0x0fff,
-        ((low >> 48) & 0x3fff) | 0x8000,
-        low & 0xffff_ffff_ffff
-    )
+    crate::entropy::uuid_from_bits(mix(0xcbf2_9ce4_8422_2325), mix(0x8422_2325_cbf2_9ce4))
 }
 
 impl Cx<'_> {

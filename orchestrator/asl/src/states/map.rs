@@ -267,20 +267,8 @@ pub(crate) fn run(mut sc: StateCx<'_, '_>, spec: &Spec) -> Flow {
             Ok(request) => request,
             Err(failure) => return sc.fail(failure),
         };
-        let fid = sc.fid;
-        let task_id = sc.cx.new_task_id(fid, None);
-        let context = TaskCallContext {
-            state_name: sc.st.name.clone(),
-            state_id: sc.st.id.clone(),
-            attempt: sc.active.retry_count,
-            execution_arn: sc.cx.ctx().execution_arn.clone(),
-            task_token: None,
-        };
-        let payload = Arc::new(payload);
-        sc.cx.action(Action::InvokeTask { task_id, resource, payload, timeout: None, heartbeat: None, context });
         sc.active.effective = Arc::unwrap_or_clone(input);
-        sc.active.wait = Wait::Task(task_id);
-        return sc.block();
+        return ask_driver(sc, resource, payload);
     }
     let items = match &spec.items {
         Some(selector) => match sc.select(selector, "Items", &input, None) {
@@ -519,8 +507,15 @@ fn write_results(
         Ok(request) => request,
         Err(failure) => return sc.fail(failure),
     };
-    let fid = sc.fid;
-    let task_id = sc.cx.new_task_id(fid, None);
+    sc.active.writing = Some(Box::new(Writing { children, failure }));
+    ask_driver(sc, resource, payload)
+}
+
+/// Asks the driver for the Map's own I/O (reading its items, writing its results), and waits
+/// for the answer ([`on_items`]).
+fn ask_driver(sc: StateCx<'_, '_>, resource: crate::resource::TaskResource, payload: Value) -> Flow {
+    let mut sc = sc;
+    let task_id = sc.cx.new_task_id(sc.fid, None);
     let context = TaskCallContext {
         state_name: sc.st.name.clone(),
         state_id: sc.st.id.clone(),
@@ -530,7 +525,6 @@ fn write_results(
     };
     let payload = Arc::new(payload);
     sc.cx.action(Action::InvokeTask { task_id, resource, payload, timeout: None, heartbeat: None, context });
-    sc.active.writing = Some(Box::new(Writing { children, failure }));
     sc.active.wait = Wait::Task(task_id);
     sc.block()
 }

@@ -35,6 +35,11 @@ pub(crate) use state_cx::{Children, Flow, StateCx};
 /// a loop of Pass and Choice states cannot make one `apply` run forever.
 const MAX_HISTORY_EVENTS: u64 = 25_000;
 
+/// The most states one step (a start, or one input applied) may enter, across all its frames: a
+/// bound on what one step can cost whatever the definition, far beyond any real step (100,000
+/// Distributed Map children of a hundred states each, all at once).
+const MAX_ENTRIES_PER_STEP: u64 = 10_000_000;
+
 /// An error raised inside a state.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Failure {
@@ -159,6 +164,10 @@ struct Frame {
     silent: bool,
     /// Inside a Distributed Map child whose execution is kept: where its events go.
     child: Option<ChildLine>,
+    /// States entered in this frame. A Distributed Map child records no events in the
+    /// execution's history, so the history limit cannot end a loop of its states; on AWS such a
+    /// child is an execution of its own and meets that limit there: this counts for it.
+    entries: u64,
     scope: Scope,
     last_event: u64,
     cursor: Cursor,
@@ -247,6 +256,7 @@ impl Execution {
             parent: None,
             silent: false,
             child: None,
+            entries: 0,
             scope: Scope { own: variables, ..Scope::default() },
             last_event: 0,
             cursor: Cursor::Enter { state: start, input },
@@ -510,6 +520,7 @@ impl<'x> Cx<'x> {
             silent: silent || parent_silent,
             // A new Distributed Map child starts a line of its own (`child_started`).
             child: if silent { None } else { child },
+            entries: 0,
             scope: Scope { outer, own: BTreeMap::new() },
             last_event,
             cursor: Cursor::Enter { state: start, input },
@@ -522,25 +533,41 @@ impl<'x> Cx<'x> {
     }
 
     fn run(&mut self) {
+        let mut entered = 0u64;
         while self.exec.outcome.is_none() {
             let Some(fid) = self.exec.ready.pop_front() else {
                 break;
             };
             if self.exec.next_event_id > MAX_HISTORY_EVENTS {
-                let last = self.last_top_event();
-                let (error, cause) = (
-                    Some(names::RUNTIME.to_owned()),
-                    Some(format!("The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).")),
-                );
-                self.push_event(last, EventKind::ExecutionFailed { error: error.clone(), cause: cause.clone() });
-                self.end(ExecutionOutcome::Failed { error, cause });
+                self.fail_execution(format!(
+                    "The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+                ));
                 break;
             }
             let Some(frame) = self.exec.frames.get_mut(fid).and_then(Option::as_mut) else {
                 continue;
             };
+            if matches!(frame.cursor, Cursor::Enter { .. }) {
+                frame.entries += 1;
+                if frame.entries > MAX_HISTORY_EVENTS {
+                    // Only a silent frame gets here: any other met the history limit first.
+                    let cause =
+                        format!("The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).");
+                    self.finish_frame(fid, Err(Failure::new(names::RUNTIME, Some(cause))));
+                    continue;
+                }
+            }
             match std::mem::replace(&mut frame.cursor, Cursor::Done) {
-                Cursor::Enter { state, input } => self.enter(fid, state, input),
+                Cursor::Enter { .. } if entered >= MAX_ENTRIES_PER_STEP => {
+                    self.fail_execution(format!(
+                        "The execution entered {MAX_ENTRIES_PER_STEP} states without waiting for anything: a loop of states that never ends?"
+                    ));
+                    break;
+                }
+                Cursor::Enter { state, input } => {
+                    entered += 1;
+                    self.enter(fid, state, input);
+                }
                 Cursor::Run(active) => {
                     let flow = self.with_state(fid, active, states::run);
                     self.handle(fid, flow);
@@ -548,6 +575,14 @@ impl<'x> Cx<'x> {
                 other => frame.cursor = other,
             }
         }
+    }
+
+    /// Ends the execution with `States.Runtime` and `cause`: a limit of the service was reached.
+    fn fail_execution(&mut self, cause: String) {
+        let last = self.last_top_event();
+        let (error, cause) = (Some(names::RUNTIME.to_owned()), Some(cause));
+        self.push_event(last, EventKind::ExecutionFailed { error: error.clone(), cause: cause.clone() });
+        self.end(ExecutionOutcome::Failed { error, cause });
     }
 
     fn set_cursor(&mut self, fid: usize, cursor: Cursor) {

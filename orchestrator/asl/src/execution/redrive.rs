@@ -173,6 +173,7 @@ impl Cx<'_> {
                     parent: left.parent,
                     silent: left.silent,
                     child,
+                    entries: 0,
                     scope: left.scope,
                     last_event,
                     cursor: Cursor::Done,
@@ -188,7 +189,15 @@ impl Cx<'_> {
             Resume::Children(active) => Cursor::Enter { state: active.state, input: active.raw_input.share() },
             Resume::Enter { state, input } => Cursor::Enter { state, input },
         };
-        let frame = Frame { parent: left.parent, silent: left.silent, child, scope: left.scope, last_event, cursor };
+        let frame = Frame {
+            parent: left.parent,
+            silent: left.silent,
+            child,
+            entries: 0,
+            scope: left.scope,
+            last_event,
+            cursor,
+        };
         self.put_frame(fid, frame);
         self.exec.ready.push_back(fid);
         true

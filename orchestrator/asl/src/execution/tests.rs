@@ -287,3 +287,28 @@ fn a_wait_time_scale_shortens_every_wait_the_driver_keeps() {
         assert_eq!(fire_times(&step), [at.as_millis() + (8_000.0 * scale) as i64], "the back-off at scale {scale}");
     }
 }
+
+#[test]
+fn a_loop_inside_a_distributed_map_child_ends_instead_of_running_forever() {
+    // Found by probing: the children record no events, so the history limit never stopped it.
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{
+        "ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+        "StartAt":"A","States":{"A":{"Type":"Pass","Next":"A"}}}}}}"#;
+    let (exec, step) = start(def, json!([1]));
+    let Some(ExecutionOutcome::Failed { error, cause }) = exec.outcome() else {
+        panic!("expected a failure, got {:?}", exec.outcome())
+    };
+    // As on AWS, where the child is an execution of its own: it meets the history limit, and
+    // its failure fails the Map.
+    assert_eq!(error.as_deref(), Some("States.Runtime"));
+    assert_eq!(cause.as_deref(), Some("The execution reached the maximum number of history events (25000)."));
+    let types: Vec<String> = step.history.iter().map(HistoryEvent::event_type).collect();
+    assert_eq!(types[types.len() - 3..], ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]);
+
+    // A tolerated child failure leaves the Map to go on.
+    let tolerant = def.replace(r#""End":true,"#, r#""End":true,"ToleratedFailureCount":1,"#);
+    let (exec, _) = start(&tolerant, json!([1, 2]));
+    assert!(matches!(exec.outcome(), Some(ExecutionOutcome::Failed { .. })), "both children loop: over the threshold");
+    let (exec, _) = start(&tolerant.replace(r#""Next":"A""#, r#""End":true"#), json!([1, 2]));
+    assert!(matches!(exec.outcome(), Some(ExecutionOutcome::Succeeded(_))));
+}

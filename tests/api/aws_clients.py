@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -386,6 +388,31 @@ for operation in operations:
         if error.response["Error"]["Code"] == "UnknownOperationException":
             unknown.append(operation)
 check(len(operations) == 37 and unknown == [], f"all 37 operations answer ({unknown} refused as unknown)")
+
+# --- requests AWS refuses are refused here too (found by probing: each was accepted) -------------
+definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+for role, code in [("", "ValidationException"), ("r" * 300, "ValidationException"), ("not-an-arn", "InvalidArn"), ("arn:aws:s3:::bucket", "InvalidArn")]:
+    expect_error(code, lambda: unchecked.create_state_machine(name="bad-role", definition=definition, roleArn=role), f"create_state_machine with roleArn {role[:20]!r}")
+expect_error("ValidationException", lambda: unchecked.update_state_machine(stateMachineArn=pipeline, roleArn=""), "update_state_machine with an empty roleArn")
+expect_error("InvalidArn", lambda: unchecked.delete_activity(activityArn="garbage"), "delete_activity of a malformed ARN")
+expect_error("ValidationException", lambda: unchecked.tag_resource(resourceArn=pipeline), "tag_resource without tags")
+expect_error("ValidationException", lambda: unchecked.untag_resource(resourceArn=pipeline), "untag_resource without tagKeys")
+expect_error("ValidationException", lambda: unchecked.list_executions(), "list_executions without a state machine or Map Run")
+running = sfn.start_execution(stateMachineArn=reviewed, input="{}")["executionArn"]
+expect_error("ValidationException", lambda: unchecked.stop_execution(executionArn=running, error="e" * 257), "stop_execution with an error over 256 characters")
+expect_error("ValidationException", lambda: unchecked.stop_execution(executionArn=running, cause="c" * 32_769), "stop_execution with a cause over 32,768 characters")
+sfn.stop_execution(executionArn=running)
+oversized = urllib.request.Request(
+    ENDPOINT,
+    data=b" " * (65 << 20),
+    headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListStateMachines"},
+)
+try:
+    urllib.request.urlopen(oversized)
+    check(False, "a body over 64 MiB is refused")
+except urllib.error.HTTPError as error:
+    body = json.loads(error.read())
+    check(body["__type"].endswith("#ValidationException"), f"a body over 64 MiB is refused in AWS's shape ({error.code}, {body})")
 
 # --- the AWS CLI v1 -------------------------------------------------------------------------------
 env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DISABLE_HOST_PREFIX_INJECTION="true")

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,8 +22,9 @@ pub(crate) async fn deploy(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| super::too_large(&rejection))?;
     let config = FunctionConfig { limits: limits_from(&query)?, read_only_directory: None };
     let deployed = state.service.deploy_function(&name, body.to_vec(), config).await?;
     Ok((StatusCode::OK, Json(describe(&deployed))).into_response())

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
@@ -71,7 +72,11 @@ pub async fn run(
 /// The largest request body of an AWS operation.
 const MAX_REQUEST_BYTES: usize = 1 << 20;
 
-async fn aws_operation(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+async fn aws_operation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
     let Some(operation) = target.strip_prefix("AWSStepFunctions.") else {
         return Err(ApiError(ServiceError::new(
@@ -79,6 +84,8 @@ async fn aws_operation(State(state): State<AppState>, headers: HeaderMap, body: 
             format!("missing or unknown X-Amz-Target header {target:?}"),
         )));
     };
+    // A body past the server's limit is refused before it is read, as AWS shapes a refusal.
+    let body = body.map_err(|rejection| too_large(&rejection))?;
     if body.len() > MAX_REQUEST_BYTES {
         return Err(ApiError::validation("the request is larger than 1 MB"));
     }
@@ -121,4 +128,9 @@ async fn request_ids(request: Request, next: Next) -> Response {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
     response
+}
+
+/// A request body that could not be read, usually one past the server's limit.
+pub(crate) fn too_large(rejection: &BytesRejection) -> ApiError {
+    ApiError::validation(format!("the request body could not be read: {rejection}"))
 }

@@ -63,6 +63,8 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         "StopExecution" => {
             let request: StopRequest = parse(body)?;
             let arn = required(&request.execution_arn, "executionArn")?;
+            at_most(request.error.as_deref(), "error", 256)?;
+            at_most(request.cause.as_deref(), "cause", 32_768)?;
             let stop_date = service.stop_execution(arn, request.error, request.cause).await?;
             Ok(json!({ "stopDate": seconds(stop_date) }))
         }
@@ -123,15 +125,15 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
         }
         "TagResource" => {
             let request: TagRequest = parse(body)?;
-            let tags = request.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect();
+            let tags = request.tags.ok_or_else(|| ApiError::missing("tags"))?;
+            let tags = tags.into_iter().map(|tag| (tag.key, tag.value)).collect();
             service.tag_resource(required(&request.resource_arn, "resourceArn")?, &tags).await?;
             Ok(json!({}))
         }
         "UntagResource" => {
             let request: TagRequest = parse(body)?;
-            service
-                .untag_resource(required(&request.resource_arn, "resourceArn")?, &request.tag_keys.unwrap_or_default())
-                .await?;
+            let keys = request.tag_keys.ok_or_else(|| ApiError::missing("tagKeys"))?;
+            service.untag_resource(required(&request.resource_arn, "resourceArn")?, &keys).await?;
             Ok(json!({}))
         }
         "ListTagsForResource" => {
@@ -218,6 +220,16 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
             ErrorKind::UnknownOperation,
             format!("{other} is not an AWS Step Functions operation"),
         ))),
+    }
+}
+
+/// Refuses a member longer than AWS allows, as AWS words it.
+fn at_most(value: Option<&str>, member: &str, limit: usize) -> Result<(), ApiError> {
+    match value {
+        Some(value) if value.chars().count() > limit => Err(ApiError::validation(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {limit}"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -629,6 +641,9 @@ async fn list_executions(service: &Service, request: &ListRequest) -> Reply {
         }
         (Some(map_run_arn), None) => {
             service.map_run_children(map_run_arn, status, request.max_results, request.next_token.as_deref()).await?
+        }
+        (None, None) => {
+            return Err(ApiError::validation("Must provide a StateMachine ARN or a MapRun ARN"));
         }
         (None, state_machine_arn) => {
             service

@@ -61,6 +61,7 @@ impl Service {
 
     /// DeleteActivity.
     pub async fn delete_activity(&self, arn: &str) -> ServiceResult<()> {
+        super::names::activity_name(arn)?;
         self.inner.store.delete_activity(arn).await?;
         Ok(())
     }

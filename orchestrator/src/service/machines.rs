@@ -6,7 +6,7 @@ use super::compiled;
 use serde_json::Value;
 
 use super::error::{ErrorKind, ServiceError};
-use super::names::{Listing, check_name, state_machine_arn, state_machine_name};
+use super::names::{Listing, check_name, check_role_arn, state_machine_arn, state_machine_name};
 use super::{Service, ServiceResult};
 use crate::store::{MachineType, StateMachineRecord};
 
@@ -41,6 +41,7 @@ impl Service {
         tracing_configuration: Value,
     ) -> ServiceResult<StateMachineRecord> {
         check_name(name)?;
+        check_role_arn(role_arn)?;
         self.inner.machines.get(definition)?;
         let arn = state_machine_arn(name);
         let now = self.inner.engine.clock().now().0;
@@ -112,6 +113,7 @@ impl Service {
             record.definition = definition.to_owned();
         }
         if let Some(role_arn) = role_arn {
+            check_role_arn(role_arn)?;
             record.role_arn = role_arn.to_owned();
         }
         if let Some(logging) = logging_configuration {

@@ -78,6 +78,36 @@ fn arn_resource<'a>(arn: &'a str, kind: &str) -> Result<&'a str, ServiceError> {
     }
 }
 
+/// The name in an activity ARN (`arn:aws:states:REGION:ACCOUNT:activity:NAME`).
+pub(crate) fn activity_name(arn: &str) -> Result<&str, ServiceError> {
+    arn_resource(arn, "activity")
+}
+
+/// Checks a state machine's `roleArn` as AWS does: 1 to 256 characters, an IAM role's ARN
+/// (`arn:aws:iam::ACCOUNT:role/NAME`). stepwasm does not assume the role, but a definition reads
+/// it as `$$.Execution.RoleArn`, and a client that sends garbage should hear so.
+pub(crate) fn check_role_arn(role_arn: &str) -> Result<(), ServiceError> {
+    let length = role_arn.chars().count();
+    if !(1..=256).contains(&length) {
+        let bound = if length == 0 { "greater than or equal to 1" } else { "less than or equal to 256" };
+        return Err(ServiceError::validation(format!(
+            "1 validation error detected: Value at 'roleArn' failed to satisfy constraint: Member must have length {bound}"
+        )));
+    }
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && !account.is_empty()
+                && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()) =>
+        {
+            Ok(())
+        }
+        ["arn", ..] => Err(invalid_arn(role_arn)),
+        _ => Err(ServiceError::new(ErrorKind::InvalidArn, format!("Invalid Arn: 'Invalid ARN prefix: {role_arn}'"))),
+    }
+}
+
 fn invalid_arn(arn: &str) -> ServiceError {
     ServiceError::new(ErrorKind::InvalidArn, format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"))
 }

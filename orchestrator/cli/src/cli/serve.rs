@@ -198,6 +198,8 @@ pub(crate) struct DeployArgs {
 pub(crate) struct Server {
     pub(crate) state: AppState,
     pub(crate) describe_store: String,
+    /// Held while the server runs: the data directory is this server's alone.
+    _lock: Option<std::fs::File>,
 }
 
 /// Where a server keeps its executions.
@@ -220,9 +222,12 @@ pub(crate) async fn build_server(
     buckets: &BucketArgs,
     testing: &TestingArgs,
 ) -> Result<Server> {
+    let in_memory = matches!(choice, StoreChoice::Memory);
+    // Two servers on one data directory would share its SQLite file and its node id: each would
+    // take the other's executions for its own.
+    let lock = if in_memory { None } else { Some(lock_data_dir(data_dir)?) };
     let runtime =
         Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
-    let in_memory = matches!(choice, StoreChoice::Memory);
     let (store, describe_store): (Arc<dyn Store>, String) = match choice {
         StoreChoice::Memory => (Arc::new(MemoryStore::default()), "in memory".into()),
         StoreChoice::Postgres(url) => {
@@ -261,7 +266,28 @@ pub(crate) async fn build_server(
             eprintln!("stepwasm: a function in {} could not be moved into the store: {problem}", directory.display());
         }
     }
-    Ok(Server { state: AppState { service }, describe_store })
+    Ok(Server { state: AppState { service }, describe_store, _lock: lock })
+}
+
+/// Locks the data directory for this process; released when it exits, however it exits.
+fn lock_data_dir(data_dir: &DataDir) -> Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir.root())
+        .with_context(|| format!("creating the data directory {}", data_dir.root().display()))?;
+    let path = data_dir.root().join("server.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another stepwasm server is using the data directory {}: give this one its own --data-dir, or stop the other",
+            data_dir.root().display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => Err(error).with_context(|| format!("locking {}", path.display())),
+    }
 }
 
 /// A connection string fit to print: its password replaced.

@@ -267,3 +267,22 @@ fn scheduled_token(server: &Server, arn: &str) -> Result<Option<String>> {
     let parameters: Value = serde_json::from_str(parameters)?;
     Ok(parameters["Payload"]["token"].as_str().map(str::to_owned))
 }
+
+#[test]
+fn a_second_server_on_the_same_data_directory_is_refused() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let first = Server::start_with(data.path(), &[])?;
+    let second = Command::new(env!("CARGO_BIN_EXE_stepwasm"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "the second server started");
+    assert!(stderr.contains("another stepwasm server is using the data directory"), "{stderr}");
+    // The first still serves; once it is gone, the directory is free again.
+    Client::new(&first.endpoint).call("ListStateMachines", &json!({}))?;
+    first.kill_hard()?;
+    let again = Server::start_with(data.path(), &[])?;
+    Client::new(&again.endpoint).call("ListStateMachines", &json!({}))?;
+    Ok(())
+}

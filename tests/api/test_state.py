@@ -80,6 +80,49 @@ check(
     f"a retriable error: RETRIABLE, with the back-off ({retriable['status']}, {retriable.get('inspectionData', {}).get('errorDetails')})",
 )
 
+# stateConfiguration: retries already used, and a Map's failed iterations.
+spent = test(
+    definition=pipeline,
+    stateName="GenerateShippingLabel",
+    input=json.dumps(placed),
+    inspectionLevel="DEBUG",
+    mock={"errorOutput": {"error": "CarrierUnavailable", "cause": "busy"}},
+    stateConfiguration={"retrierRetryCount": 2},
+)
+check(
+    spent["status"] == "RETRIABLE" and spent["inspectionData"]["errorDetails"]["retryBackoffIntervalSeconds"] == 4,
+    f"retrierRetryCount 2: the third retry waits 1 s x 2^2 ({spent.get('inspectionData', {}).get('errorDetails')})",
+)
+exhausted = test(
+    definition=pipeline,
+    stateName="GenerateShippingLabel",
+    input=json.dumps(placed),
+    mock={"errorOutput": {"error": "CarrierUnavailable", "cause": "busy"}},
+    stateConfiguration={"retrierRetryCount": 3},
+)
+check(exhausted["status"] == "FAILED", f"retrierRetryCount 3 of MaxAttempts 3: no retry is left ({exhausted['status']})")
+mapped = json.dumps(
+    {
+        "Type": "Map",
+        "ToleratedFailureCount": 1,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "Catch": [{"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "TooMany"}],
+        "Next": "Fine",
+    }
+)
+tolerated = test(definition=mapped, input="[1, 2, 3]", mock={"result": "[1, 2]"}, stateConfiguration={"mapIterationFailureCount": 1})
+check((tolerated["status"], tolerated["nextState"]) == ("SUCCEEDED", "Fine"), "one failed iteration is tolerated")
+too_many = test(definition=mapped, input="[1, 2, 3]", mock={"result": "[1]"}, stateConfiguration={"mapIterationFailureCount": 2})
+check(
+    (too_many["status"], too_many["nextState"], too_many.get("error")) == ("CAUGHT_ERROR", "TooMany", "States.ExceedToleratedFailureThreshold"),
+    f"two are not ({too_many['status']}, {too_many.get('error')})",
+)
+expect_error(
+    "ValidationException",
+    lambda: test(definition=mapped, input="[]", mock={"result": "[]"}, stateConfiguration={"mapItemReaderData": "a,b"}),
+    "mapItemReaderData is refused, not ignored",
+)
+
 # A Choice state, given alone.
 choice = json.dumps(json.loads(approval)["States"]["NeedsApproval"])
 small = test(definition=choice, input=json.dumps({"totalCents": 500}))

@@ -51,7 +51,7 @@ pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
 pub use functions::FunctionDescription;
 pub use machines::{StateMachineDescription, ValidationReport};
 pub use map_runs::{MapRunLimits, MapRunPage};
-pub use test_state::{MockError, TestStateMock, TestStateReply, TestStateRequest};
+pub use test_state::{MockError, StateConfiguration, TestStateMock, TestStateReply, TestStateRequest};
 pub use versions::{MachineView, RouteRequest, check_description};
 
 /// The service's result type.

@@ -50,7 +50,22 @@ pub struct TestStateRequest {
     /// Whether HTTP secrets may be shown: there are none here.
     pub reveal_secrets: Option<bool>,
     /// Retry counts and Map failure counts to start from.
-    pub state_configuration: Option<Value>,
+    pub state_configuration: Option<StateConfiguration>,
+}
+
+/// `stateConfiguration`: where the tested state stands when it starts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateConfiguration {
+    /// Retries already used by the retrier that matches the mocked error.
+    pub retrier_retry_count: Option<u64>,
+    /// Which inner state a Map or Parallel state's mocked error came from: recorded by AWS for
+    /// the console; nothing here depends on it.
+    pub error_caused_by_state: Option<String>,
+    /// How many iterations of a mocked Map failed: past its tolerated failures, the Map fails.
+    pub map_iteration_failure_count: Option<u64>,
+    /// The items a Distributed Map's ItemReader would read.
+    pub map_item_reader_data: Option<String>,
 }
 
 /// `mock`: the task's result or error.
@@ -109,9 +124,6 @@ impl Service {
                 "1 validation error detected: Value '{level}' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]"
             )));
         }
-        if request.state_configuration.is_some() {
-            return Err(validation("stepwasm does not take a stateConfiguration in TestState yet"));
-        }
         let definition = request
             .definition
             .as_deref()
@@ -122,6 +134,18 @@ impl Service {
         let mut context =
             ExecutionContext::new("TestStateMachine", "TestStateExecution", self.inner.engine.clock().now());
         context.inspect = true;
+        let configuration = request.state_configuration.unwrap_or_default();
+        context.retries_used = configuration.retrier_retry_count.unwrap_or(0);
+        if configuration.map_item_reader_data.is_some() {
+            return Err(validation("stepwasm does not take stateConfiguration.mapItemReaderData yet"));
+        }
+        if let Some(state) = &configuration.error_caused_by_state
+            && !(1..=80).contains(&state.chars().count())
+        {
+            return Err(validation(
+                "1 validation error detected: Value at 'stateConfiguration.errorCausedByState' failed to satisfy constraint: Member must have length between 1 and 80",
+            ));
+        }
         if let Some(variables) = &request.variables {
             match json_text(variables, "variables")? {
                 Value::Object(variables) => context.variables = variables,
@@ -132,7 +156,7 @@ impl Service {
             apply_context(&mut context, &json_text(given, "context")?);
         }
         let mock = match &request.mock {
-            Some(mock) => Some(plan.mocked_answer(mock)?),
+            Some(mock) => Some(plan.tolerating(plan.mocked_answer(mock)?, configuration.map_iteration_failure_count)?),
             None => {
                 plan.check_runnable()?;
                 None
@@ -224,6 +248,10 @@ struct Plan {
     /// `{"StartAt": name, "States": {name: state, …stand-ins}}`.
     machine: Value,
     is_wait: bool,
+    /// The state's `Type`.
+    kind: String,
+    /// The state as given, before a mocked Map or Parallel became a Task.
+    original: Map<String, Value>,
 }
 
 impl Plan {
@@ -247,6 +275,7 @@ impl Plan {
             None => (SINGLE_STATE.to_owned(), document, None),
         };
         let kind = state.get("Type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let original = state.clone();
         let state = match kind.as_str() {
             "Map" | "Parallel" if !mocked => {
                 return Err(validation(format!("A {kind} state is tested with a 'mock' of its result, as on AWS")));
@@ -267,7 +296,7 @@ impl Plan {
         }
         machine.insert("StartAt".into(), name.clone().into());
         machine.insert("States".into(), Value::Object(states));
-        Ok(Plan { name, is_wait: kind == "Wait", state, machine: Value::Object(machine) })
+        Ok(Plan { name, is_wait: kind == "Wait", kind, original, state, machine: Value::Object(machine) })
     }
 
     fn resource(&self) -> Option<TaskResource> {
@@ -291,6 +320,37 @@ impl Plan {
             )));
         }
         Ok(())
+    }
+
+    /// A mocked Map's outcome once `failures` of its iterations failed: past what it tolerates,
+    /// it fails with `States.ExceedToleratedFailureThreshold` instead.
+    fn tolerating(&self, outcome: TaskOutcome, failures: Option<u64>) -> ServiceResult<TaskOutcome> {
+        let Some(failures) = failures else { return Ok(outcome) };
+        if self.kind != "Map" {
+            return Err(validation("stateConfiguration.mapIterationFailureCount applies to a Map state"));
+        }
+        let number = |field: &str| self.original.get(field).and_then(Value::as_f64);
+        let tolerated_count = number("ToleratedFailureCount");
+        let tolerated_percentage = number("ToleratedFailurePercentage");
+        let total = match &outcome {
+            TaskOutcome::Succeeded(Value::Array(results)) => results.len() as f64 + failures as f64,
+            _ => failures as f64,
+        };
+        let exceeded = match (tolerated_count, tolerated_percentage) {
+            (None, None) => failures > 0,
+            (count, percentage) => {
+                count.is_some_and(|count| failures as f64 > count)
+                    || percentage.is_some_and(|percentage| failures as f64 * 100.0 / total.max(1.0) > percentage)
+            }
+        };
+        Ok(if exceeded {
+            TaskOutcome::Failed {
+                error: stepwasm_asl::names::EXCEED_TOLERATED_FAILURE_THRESHOLD.to_owned(),
+                cause: Some("The specified tolerated failure threshold was exceeded".to_owned()),
+            }
+        } else {
+            outcome
+        })
     }
 
     /// The task's outcome the mock gives, checked as its `fieldValidationMode` says.

@@ -45,6 +45,9 @@ pub struct ExecutionContext {
     pub inspect: bool,
     /// The workflow variables the execution starts with (TestState's `variables`).
     pub variables: serde_json::Map<String, Value>,
+    /// The retries the first state has used already, by each of its retriers (TestState's
+    /// `retrierRetryCount`): its next failure is retried only if that leaves some.
+    pub retries_used: u64,
 }
 
 impl ExecutionContext {
@@ -65,6 +68,7 @@ impl ExecutionContext {
             wait_time_scale: 1.0,
             inspect: false,
             variables: serde_json::Map::new(),
+            retries_used: 0,
         }
     }
 }

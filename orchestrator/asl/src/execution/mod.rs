@@ -604,14 +604,17 @@ impl<'x> Cx<'x> {
                 input: Arc::clone(&input),
             },
         );
+        // The first state may start with retries used (TestState's `retrierRetryCount`).
+        let first = fid == 0 && self.exec.frames.first().and_then(Option::as_ref).is_some_and(|f| f.entries == 1);
+        let retries_used = if first { self.exec.ctx.retries_used } else { 0 };
         let active = Active {
             state,
             raw_input: Doc(input),
             effective: Value::Null,
             entered_id,
             entered_at: self.now,
-            attempts: vec![0; st.retry.len()],
-            retry_count: 0,
+            attempts: vec![retries_used; st.retry.len()],
+            retry_count: retries_used,
             task_token: None,
             children_failed: false,
             wait: Wait::None,

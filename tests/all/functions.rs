@@ -127,3 +127,26 @@ async fn function_files_of_an_older_release_move_into_the_store_and_survive_a_re
     ensure!(greeted.status == ExecutionStatus::Succeeded, "{greeted:?}");
     Ok(())
 }
+
+/// Found by probing: concurrent deployments of one name answered 500 (every write used the same
+/// temporary file), and of the same bytes under different names 400 (the artifact cache).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deployments_all_succeed_on_a_fresh_data_directory() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let runtime =
+        Runtime::new(RuntimeConfig { artifact_cache: Some(dir.path().join("artifacts")), ..RuntimeConfig::default() })?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("stepwasm.db"))?);
+    let service = Service::new(store, runtime, ServiceConfig::default());
+    let component = handler("id_function.py")?.to_vec();
+    let deploy = |name: String| {
+        let (service, component) = (service.clone(), component.clone());
+        tokio::spawn(async move { service.deploy_function(&name, component, FunctionConfig::default()).await })
+    };
+    let same: Vec<_> = (0..24).map(|_| deploy("same".to_owned())).collect();
+    let different: Vec<_> = (0..24).map(|i| deploy(format!("copy-{i}"))).collect();
+    for deployment in same.into_iter().chain(different) {
+        deployment.await?.map_err(|error| anyhow::anyhow!("a concurrent deployment failed: {error}"))?;
+    }
+    ensure!(service.functions().await?.len() == 25, "every function is listed once");
+    Ok(())
+}

@@ -312,3 +312,28 @@ fn a_loop_inside_a_distributed_map_child_ends_instead_of_running_forever() {
     let (exec, _) = start(&tolerant.replace(r#""Next":"A""#, r#""End":true"#), json!([1, 2]));
     assert!(matches!(exec.outcome(), Some(ExecutionOutcome::Succeeded(_))));
 }
+
+#[test]
+fn a_parallel_state_that_loops_to_itself_stops_at_the_history_limit() {
+    // Found by probing: it ran to 25,000 events with 777 MB for one execution. The documents
+    // are shared now, and a growing one meets the 256 KiB limit first.
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"P","ResultPath":null,
+        "Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}]}}}"#;
+    let (exec, step) = start(def, json!({"text": "x".repeat(100_000)}));
+    assert!(
+        matches!(exec.outcome(), Some(ExecutionOutcome::Failed { error: Some(e), .. }) if e == "States.Runtime"),
+        "{:?}",
+        exec.outcome()
+    );
+    // The state that crosses the limit records its own few events before the execution fails.
+    assert!(step.history.len() <= MAX_HISTORY_EVENTS as usize + 8, "{} events", step.history.len());
+    let doubling = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"P","Branches":[
+        {"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},
+        {"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}]}}}"#;
+    let (exec, _) = start(doubling, json!({"x": 1}));
+    assert!(
+        matches!(exec.outcome(), Some(ExecutionOutcome::Failed { error: Some(e), .. }) if e == "States.DataLimitExceeded"),
+        "an output that doubles each time meets the state size limit: {:?}",
+        exec.outcome()
+    );
+}

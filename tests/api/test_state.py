@@ -120,7 +120,61 @@ check(
 expect_error(
     "ValidationException",
     lambda: test(definition=mapped, input="[]", mock={"result": "[]"}, stateConfiguration={"mapItemReaderData": "a,b"}),
-    "mapItemReaderData is refused, not ignored",
+    "mapItemReaderData for a Map without an ItemReader",
+)
+
+# A mocked Map still reads and selects its items, and DEBUG shows each step.
+lines = {"lines": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": 2}]}
+selecting = json.dumps(
+    {
+        "Type": "Map",
+        "ItemsPath": "$.lines",
+        "ItemSelector": {"sku.$": "$$.Map.Item.Value.sku", "at.$": "$$.Map.Item.Index"},
+        "MaxConcurrency": 2,
+        "ToleratedFailureCount": 1,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+)
+selected = test(definition=selecting, input=json.dumps(lines), mock={"result": "[1, 2]"}, inspectionLevel="DEBUG")
+data = selected["inspectionData"]
+check(
+    json.loads(data["afterItemsPath"]) == lines["lines"]
+    and json.loads(data["afterItemSelector"]) == [{"sku": "a", "at": 0}, {"sku": "b", "at": 1}]
+    and (data["maxConcurrency"], data["toleratedFailureCount"]) == (2, 1)
+    and "afterParameters" not in data,
+    f"a Map's items, after ItemsPath and ItemSelector, and its limits ({data})",
+)
+broken = test(definition=selecting.replace("$.lines", "$.nothing"), input=json.dumps(lines), mock={"result": "[]"})
+check((broken["status"], broken.get("error")) == ("FAILED", "States.Runtime"), "a Map whose ItemsPath finds nothing fails, mock or not")
+reading = json.dumps(
+    {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "Parameters": {"Bucket": "b", "Key": "k.csv"},
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+        },
+        "ItemBatcher": {"MaxItemsPerBatch": 2},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": True}},
+        },
+        "End": True,
+    }
+)
+batched = test(
+    definition=reading,
+    input="{}",
+    mock={"result": "[]"},
+    inspectionLevel="DEBUG",
+    stateConfiguration={"mapItemReaderData": "sku,qty\na,1\nb,2\nc,3\n"},
+)
+check(
+    json.loads(batched["inspectionData"]["afterItemBatcher"])
+    == [{"Items": [{"sku": "a", "qty": "1"}, {"sku": "b", "qty": "2"}]}, {"Items": [{"sku": "c", "qty": "3"}]}],
+    f"mapItemReaderData is read as the ItemReader says, then batched ({batched['inspectionData'].get('afterItemBatcher')})",
 )
 
 # A Choice state, given alone.

@@ -88,12 +88,21 @@ async fn get_object(objects: &ObjectStore, request: &Request<'_>) -> Result<Vec<
         return Err("An s3:getObject ItemReader's arguments must name the 'Key' (a string)".to_owned());
     };
     let bytes = objects.get(request.bucket, key, MAX_OBJECT_BYTES).await.map_err(|error| error.to_string())?;
-    let input_type = request.config.get("InputType").and_then(Value::as_str).unwrap_or("JSON");
-    let at = format!("s3://{}/{key}", request.bucket);
-    match input_type {
-        "CSV" => csv_items(&bytes, request.config, request.max_items, &at),
-        "JSONL" => json_lines(&bytes, request.max_items, &at),
-        "JSON" => json_array(&bytes, request.max_items, &at),
+    parse_items(&bytes, request.config, request.max_items, &format!("s3://{}/{key}", request.bucket))
+}
+
+/// The items an object holds, as its `ReaderConfig` reads them (`InputType` CSV, JSON or
+/// JSONL); at most `max_items` (0: all). `at` names the object in errors.
+pub(crate) fn parse_items(
+    bytes: &[u8],
+    config: &Map<String, Value>,
+    max_items: usize,
+    at: &str,
+) -> Result<Vec<Value>, String> {
+    match config.get("InputType").and_then(Value::as_str).unwrap_or("JSON") {
+        "CSV" => csv_items(bytes, config, max_items, at),
+        "JSONL" => json_lines(bytes, max_items, at),
+        "JSON" => json_array(bytes, max_items, at),
         other => Err(format!("The InputType {other} is not supported")),
     }
 }

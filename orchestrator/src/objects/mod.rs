@@ -17,6 +17,7 @@ mod s3;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub(crate) use items::parse_items;
 pub use items::{BucketTasks, MAX_LISTED_OBJECTS, MAX_OBJECT_BYTES};
 pub use s3::S3Config;
 

@@ -136,8 +136,8 @@ impl Service {
         context.inspect = true;
         let configuration = request.state_configuration.unwrap_or_default();
         context.retries_used = configuration.retrier_retry_count.unwrap_or(0);
-        if configuration.map_item_reader_data.is_some() {
-            return Err(validation("stepwasm does not take stateConfiguration.mapItemReaderData yet"));
+        if configuration.map_item_reader_data.is_some() && !plan.original.contains_key("ItemReader") {
+            return Err(validation("stateConfiguration.mapItemReaderData is for a Map state with an ItemReader"));
         }
         if let Some(state) = &configuration.error_caused_by_state
             && !(1..=80).contains(&state.chars().count())
@@ -164,14 +164,40 @@ impl Service {
         };
         let raw_input = input.to_string();
         let mut variables = context.variables.clone();
+        // A mocked Map still reads and selects its items: a fault there fails it, and DEBUG shows
+        // each step.
+        let map_steps = match plan.kind.as_str() {
+            "Map" => {
+                let reader_data = configuration.map_item_reader_data.as_deref();
+                match self.map_steps(&plan, &input, &context, reader_data).await? {
+                    Ok(steps) => steps,
+                    Err((error, cause)) => {
+                        return Ok(TestStateReply {
+                            status: "FAILED",
+                            next_state: None,
+                            output: None,
+                            error,
+                            cause,
+                            inspection_data: (level != "INFO").then(|| json!({"input": raw_input})),
+                        });
+                    }
+                }
+            }
+            _ => Map::new(),
+        };
         let outcome = self.run_test_state(machine, input, context, &plan, mock).await?;
         variables.extend(outcome.assigned.clone());
         let inspection_data = (level != "INFO").then(|| {
             let mut data = Map::new();
             data.insert("input".into(), raw_input.into());
             for (step, value) in &outcome.inspection {
+                // A Map's Parameters are its items' selector, shown as afterItemSelector.
+                if plan.kind == "Map" && matches!(step.as_str(), "afterParameters" | "afterArguments") {
+                    continue;
+                }
                 data.insert(step.clone(), value.to_string().into());
             }
+            data.extend(map_steps.clone());
             if !variables.is_empty() {
                 data.insert("variables".into(), Value::Object(variables.clone()).to_string().into());
             }
@@ -237,6 +263,169 @@ impl Service {
         }
         Err(validation(format!("The state did not settle within {MAX_STEPS} steps")))
     }
+}
+
+/// The failure of a step, as an error and a cause.
+type StepFailure = (Option<String>, Option<String>);
+
+impl Service {
+    /// What a Map's own steps make of `input`, by inspection name: its items (`afterItemsPath`,
+    /// read from `reader_data` when it has an ItemReader), each item selected
+    /// (`afterItemSelector`) and batched (`afterItemBatcher`), and its limits. Each step runs in
+    /// the interpreter, as the Map with a processor that passes its input on.
+    async fn map_steps(
+        &self,
+        plan: &Plan,
+        input: &Value,
+        context: &ExecutionContext,
+        reader_data: Option<&str>,
+    ) -> ServiceResult<Result<Map<String, Value>, StepFailure>> {
+        let state = &plan.original;
+        let jsonata =
+            plan.machine.get("QueryLanguage").or_else(|| state.get("QueryLanguage")) == Some(&json!("JSONata"));
+        let selector = ["ItemSelector", if jsonata { "Arguments" } else { "Parameters" }]
+            .into_iter()
+            .find(|field| state.contains_key(*field));
+        let mut steps = Map::new();
+        let mut variants = vec![("afterItemsPath", false, false)];
+        if selector.is_some() {
+            variants.push(("afterItemSelector", true, false));
+        }
+        if state.contains_key("ItemBatcher") {
+            variants.push(("afterItemBatcher", true, true));
+        }
+        for (step, select, batch) in variants {
+            let machine = selection_machine(&plan.machine, &plan.name, state, select, batch);
+            match self.evaluate(&machine, input, context, reader_data).await? {
+                Ok(value) if step != "afterItemsPath" || !jsonata => {
+                    steps.insert(step.into(), value.to_string().into());
+                }
+                Ok(_) => {}
+                Err(failure) => return Ok(Err(failure)),
+            }
+        }
+        for (field, name) in [
+            ("MaxConcurrency", "maxConcurrency"),
+            ("ToleratedFailureCount", "toleratedFailureCount"),
+            ("ToleratedFailurePercentage", "toleratedFailurePercentage"),
+        ] {
+            if let Some(number) = state.get(field).filter(|value| value.is_number()) {
+                steps.insert(name.into(), number.clone());
+            }
+        }
+        Ok(Ok(steps))
+    }
+
+    /// Runs `machine` (whose only task is an ItemReader, answered from `reader_data`) to its end.
+    async fn evaluate(
+        &self,
+        machine: &Value,
+        input: &Value,
+        context: &ExecutionContext,
+        reader_data: Option<&str>,
+    ) -> ServiceResult<Result<Value, StepFailure>> {
+        let machine = Arc::new(compile(&machine.to_string())?);
+        let mut context = context.clone();
+        context.inspect = false;
+        let clock = self.inner.engine.clock().clone();
+        let mut entropy = SystemEntropy;
+        let (mut execution, step) = Execution::start(machine, input.clone(), context, clock.now(), &mut entropy);
+        let mut actions = std::collections::VecDeque::from(step.actions);
+        for _ in 0..MAX_STEPS {
+            match execution.outcome() {
+                Some(ExecutionOutcome::Succeeded(output)) => return Ok(Ok(output.clone())),
+                Some(ExecutionOutcome::Failed { error, cause }) => return Ok(Err((error.clone(), cause.clone()))),
+                Some(_) => return Err(ServiceError::internal("the Map's items neither came nor failed")),
+                None => {}
+            }
+            let Some(action) = actions.pop_front() else {
+                return Err(ServiceError::internal("the Map's items neither came nor failed"));
+            };
+            let input = match action {
+                Action::InvokeTask { task_id, resource: TaskResource::ItemReader { .. }, payload, .. } => {
+                    match read_given(&payload, reader_data) {
+                        Ok(items) => Input::TaskSucceeded { task_id, output: Value::Array(items) },
+                        Err(cause) => Input::TaskFailed {
+                            task_id,
+                            error: stepwasm_asl::names::ITEM_READER_FAILED.to_owned(),
+                            cause: Some(cause),
+                        },
+                    }
+                }
+                Action::InvokeTask { task_id, .. } => Input::TaskFailed {
+                    task_id,
+                    error: stepwasm_asl::names::TASK_FAILED.to_owned(),
+                    cause: Some("A Map's items are read by its ItemReader alone here".to_owned()),
+                },
+                Action::StartTimer { timer_id, .. } => Input::TimerFired { timer_id },
+                Action::CancelTask { .. } | Action::CancelTimer { .. } | Action::Complete(_) => continue,
+            };
+            let step = execution.apply(input, clock.now(), &mut entropy);
+            actions.extend(step.actions);
+        }
+        Err(validation(format!("The Map's items did not settle within {MAX_STEPS} steps")))
+    }
+}
+
+/// The items an ItemReader reads from `stateConfiguration.mapItemReaderData`, as its
+/// `ReaderConfig` says.
+fn read_given(payload: &Value, reader_data: Option<&str>) -> Result<Vec<Value>, String> {
+    let Some(data) = reader_data else {
+        return Err(
+            "The Map reads its items with an ItemReader: give them as stateConfiguration.mapItemReaderData".into()
+        );
+    };
+    let empty = Map::new();
+    let config = payload.get("ReaderConfig").and_then(Value::as_object).unwrap_or(&empty);
+    let max_items =
+        config.get("MaxItems").and_then(Value::as_u64).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    crate::objects::parse_items(data.as_bytes(), config, max_items, "mapItemReaderData")
+}
+
+/// The machine that runs a Map's own steps only: `state` without what shapes its result, its
+/// processor a Pass that hands each child's input on, and, unless `select` and `batch` say
+/// otherwise, no ItemSelector and no ItemBatcher.
+fn selection_machine(machine: &Value, name: &str, state: &Map<String, Value>, select: bool, batch: bool) -> Value {
+    let mut map = state.clone();
+    let drop = [
+        "ResultPath",
+        "ResultSelector",
+        "OutputPath",
+        "Output",
+        "Assign",
+        "Retry",
+        "Catch",
+        "Next",
+        "ToleratedFailureCount",
+        "ToleratedFailureCountPath",
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+        "ResultWriter",
+    ];
+    for field in drop {
+        map.remove(field);
+    }
+    if !select {
+        for field in ["ItemSelector", "Parameters", "Arguments"] {
+            map.remove(field);
+        }
+    }
+    if !batch {
+        map.remove("ItemBatcher");
+    }
+    map.insert("End".into(), true.into());
+    let processor = ["ItemProcessor", "Iterator"].into_iter().find_map(|field| map.remove(field));
+    let config = processor.as_ref().and_then(|p| p.get("ProcessorConfig")).cloned();
+    let mut pass_on = json!({"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": true}}});
+    if let Some(config) = config {
+        pass_on["ProcessorConfig"] = config;
+    }
+    map.insert("ItemProcessor".into(), pass_on);
+    let mut selection = json!({"StartAt": name, "States": {name: map}});
+    if let Some(query_language) = machine.get("QueryLanguage") {
+        selection["QueryLanguage"] = query_language.clone();
+    }
+    selection
 }
 
 /// The machine a state is tested in.

@@ -164,21 +164,14 @@ impl Cx<'_> {
         let children = self.exec.unfinished.children_of(fid);
         // A Distributed Map child runs again as the same child execution, redriven.
         let child = self.child_redriven(fid, left.child).or(left.child);
+        let (parent, silent, scope) = (left.parent, left.silent, left.scope);
+        let frame = |last_event, cursor| Frame { parent, silent, child, entries: 0, scope, last_event, cursor };
         let cursor = match left.resume {
             Resume::Children(active) if !children.is_empty() => {
                 // What the children do next follows on from the state's entry, so a reader of
                 // the history finds them inside it.
-                let last_event = if left.silent { last_event } else { active.entered_id };
-                let frame = Frame {
-                    parent: left.parent,
-                    silent: left.silent,
-                    child,
-                    entries: 0,
-                    scope: left.scope,
-                    last_event,
-                    cursor: Cursor::Done,
-                };
-                self.put_frame(fid, frame);
+                let last_event = if silent { last_event } else { active.entered_id };
+                self.put_frame(fid, frame(last_event, Cursor::Done));
                 let mut active = active;
                 active.children_failed = false;
                 let flow = self.with_state(fid, active, |sc| states::resume(sc, children));
@@ -189,15 +182,7 @@ impl Cx<'_> {
             Resume::Children(active) => Cursor::Enter { state: active.state, input: active.raw_input.share() },
             Resume::Enter { state, input } => Cursor::Enter { state, input },
         };
-        let frame = Frame {
-            parent: left.parent,
-            silent: left.silent,
-            child,
-            entries: 0,
-            scope: left.scope,
-            last_event,
-            cursor,
-        };
+        let frame = frame(last_event, cursor);
         self.put_frame(fid, frame);
         self.exec.ready.push_back(fid);
         true

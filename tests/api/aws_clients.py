@@ -244,6 +244,23 @@ express = sfn.create_state_machine(
 sync = sfn.start_sync_execution(stateMachineArn=express, input="{}")
 check(sync["status"] == "SUCCEEDED" and json.loads(sync["output"]) == {"ok": True}, "start_sync_execution on EXPRESS")
 expect_error("StateMachineTypeNotSupported", lambda: sfn.start_sync_execution(stateMachineArn=pipeline), "start_sync_execution on STANDARD")
+# An EXPRESS machine cannot wait for a worker, a token or a child, as on AWS.
+approval_definition = json.loads((FUNCTIONS / "order-pipeline-approval.asl.json").read_text())
+error = expect_error(
+    "InvalidDefinition",
+    lambda: sfn.create_state_machine(name="express-approval", definition=json.dumps(approval_definition), roleArn=ROLE, type="EXPRESS"),
+    "an EXPRESS machine with a .waitForTaskToken task",
+)
+check("/States/RequestApproval/Resource" in error.response["Error"]["Message"], "the refusal names the task's path")
+nested_sync = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+    {"StartAt": "Child", "States": {"Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                                               "Parameters": {"StateMachineArn": express}, "End": True}}}]}}}
+error = expect_error(
+    "InvalidDefinition",
+    lambda: sfn.update_state_machine(stateMachineArn=express, definition=json.dumps(nested_sync)),
+    "an EXPRESS machine updated with a .sync task inside a Parallel branch",
+)
+check("/States/P/Branches/0/States/Child/Resource" in error.response["Error"]["Message"], "named by its path inside the branch")
 
 # --- versions and aliases -------------------------------------------------------------------------
 def pass_machine(tag):

@@ -43,6 +43,7 @@ impl Service {
         check_name(name)?;
         check_role_arn(role_arn)?;
         self.inner.machines.get(definition)?;
+        check_express(definition, machine_type)?;
         let arn = state_machine_arn(name);
         let now = self.inner.engine.clock().now().0;
         let record = StateMachineRecord {
@@ -110,6 +111,7 @@ impl Service {
         let before = record.clone();
         if let Some(definition) = definition {
             self.inner.machines.get(definition)?;
+            check_express(definition, record.machine_type)?;
             record.definition = definition.to_owned();
         }
         if let Some(role_arn) = role_arn {
@@ -226,6 +228,60 @@ impl Service {
 }
 
 /// The revision of a new machine.
+/// An EXPRESS machine runs at most five minutes and cannot be called back, so AWS refuses the
+/// tasks that wait for a worker, a token or a child's end: activities, `.waitForTaskToken` and
+/// `.sync`. Each is named by its path.
+fn check_express(definition: &str, machine_type: MachineType) -> ServiceResult<()> {
+    if machine_type != MachineType::Express {
+        return Ok(());
+    }
+    let Ok(document) = serde_json::from_str::<Value>(definition) else { return Ok(()) };
+    let mut faults = Vec::new();
+    express_faults(&document, "", &mut faults);
+    if faults.is_empty() {
+        return Ok(());
+    }
+    Err(ServiceError::new(
+        ErrorKind::InvalidDefinition,
+        format!("Invalid State Machine Definition: '{}'", faults.join(", ")),
+    ))
+}
+
+/// The Task states of the machine or branch `scope` (at JSON pointer `at`), however deeply
+/// nested, that an EXPRESS machine cannot run.
+fn express_faults(scope: &Value, at: &str, faults: &mut Vec<String>) {
+    let Some(states) = scope.get("States").and_then(Value::as_object) else { return };
+    for (name, state) in states {
+        let here = format!("{at}/States/{name}");
+        if state.get("Type").and_then(Value::as_str) == Some("Task")
+            && let Some(resource) = state.get("Resource").and_then(Value::as_str)
+        {
+            let unsupported = if resource.contains(":activity:") {
+                Some("an activity")
+            } else if resource.ends_with(".waitForTaskToken") {
+                Some("the '.waitForTaskToken' service integration pattern")
+            } else if resource.contains(".sync") {
+                Some("the '.sync' service integration pattern")
+            } else {
+                None
+            };
+            if let Some(what) = unsupported {
+                faults.push(format!(
+                    "SCHEMA_VALIDATION_FAILED: Express state machines do not support {what} at {here}/Resource"
+                ));
+            }
+        }
+        for (index, branch) in state.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            express_faults(branch, &format!("{here}/Branches/{index}"), faults);
+        }
+        for field in ["ItemProcessor", "Iterator"] {
+            if let Some(processor) = state.get(field) {
+                express_faults(processor, &format!("{here}/{field}"), faults);
+            }
+        }
+    }
+}
+
 fn revision_id(definition: &str, role_arn: &str) -> String {
     hex_digest(&[definition, role_arn])
 }

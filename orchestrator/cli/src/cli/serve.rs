@@ -357,8 +357,11 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         for path in &args.testing.mock_config {
             println!("mocks: start an execution on STATE_MACHINE_ARN#TEST_CASE to use {}", path.display());
         }
-        if args.testing.wait_time_scale != 1.0 {
-            println!("waits take {} times as long as definitions say", args.testing.wait_time_scale);
+        let scale = args.testing.wait_time_scale;
+        if scale == 0.0 {
+            println!("waits, retry back-offs, timeouts and heartbeats are skipped (--wait-time-scale 0)");
+        } else if scale != 1.0 {
+            println!("waits, retry back-offs, timeouts and heartbeats take {scale} times as long as definitions say");
         }
         api::run(listener, server.state, shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())

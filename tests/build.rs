@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use stepwasm_guest_build::GuestBuild;
 
 /// Every fixture guest, each a workspace package under `tests/guests/`.
-const FIXTURES: &[&str] = &["misbehave"];
+const FIXTURES: &[&str] = &["misbehave", "outbound"];
 
 fn main() {
     let components = GuestBuild::new(FIXTURES.iter().copied()).build();

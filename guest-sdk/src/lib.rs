@@ -18,9 +18,13 @@
 //!   the host, which keeps them with the invocation's report. `println!` works too (stdout is
 //!   captured, up to a size cap), but log lines keep their level.
 //!
+//! - [`http`]: a blocking HTTP client, for the origins the function was deployed with
+//!   (`--allow-outbound`); everything else is refused before any connection.
+//! - [`config`]: the variables and secrets the function was deployed with.
+//!
 //! Every call runs in a fresh instance: globals, the heap and anything a previous call left behind
 //! are gone. The host grants no files, network or environment variables unless the function was
-//! deployed with a granted directory.
+//! deployed with them.
 //!
 //! # Failures the SDK reports for you
 //!
@@ -67,6 +71,9 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod http;
+
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -86,6 +93,8 @@ pub mod bindings {
         path: "../runtime/wit",
         pub_export_macro: true,
         default_bindings_module: "stepwasm_guest::bindings",
+        // The WASI interfaces the world imports (wasi:http and what it uses, wasi:config).
+        generate_all,
     });
 }
 

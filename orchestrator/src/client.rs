@@ -53,7 +53,21 @@ impl Client {
     }
 
     /// Deploys a component as function `name`; `query` carries limits (`?timeoutMillis=…`).
-    pub fn deploy_function(&self, name: &str, component: &[u8], query: &str) -> Result<Value, ClientError> {
+    ///
+    /// `parameters` are the deployment's query parameters (see `PUT /functions/{name}`), such as
+    /// `("allowOutbound", "https://api.example.com")`; they are URL-encoded here.
+    pub fn deploy_function(
+        &self,
+        name: &str,
+        component: &[u8],
+        parameters: &[(&str, String)],
+    ) -> Result<Value, ClientError> {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in parameters {
+            query.append_pair(key, value);
+        }
+        let query = query.finish();
+        let query = if query.is_empty() { query } else { format!("?{query}") };
         let response = self
             .agent
             .put(&format!("{}/functions/{name}{query}", self.endpoint))

@@ -1,7 +1,10 @@
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::outbound::AllowList;
 
 /// Settings for the whole runtime: one engine, shared by every function.
 ///
@@ -127,6 +130,12 @@ pub struct FunctionLimits {
     ///
     /// Output past the cap is counted and dropped, never an error for the guest.
     pub max_output_bytes: u64,
+
+    /// The largest HTTP response body the function may receive, in bytes. Default 8 MiB.
+    ///
+    /// A larger body fails the request with `HTTP-response-body-size`, before or while it is
+    /// read; the guest SDKs name it `Http.ResponseTooLarge`.
+    pub max_http_response_bytes: u64,
 }
 
 impl Default for FunctionLimits {
@@ -136,6 +145,7 @@ impl Default for FunctionLimits {
             timeout_millis: 60_000,
             max_memory_bytes: 64 << 20,
             max_output_bytes: 64 << 10,
+            max_http_response_bytes: 8 << 20,
         }
     }
 }
@@ -164,4 +174,13 @@ pub struct FunctionConfig {
     pub limits: FunctionLimits,
     /// A directory the function may read. Default none: no filesystem at all.
     pub read_only_directory: Option<GrantedDirectory>,
+    /// The origins the function may send HTTP requests to. Default none: no network at all.
+    pub allowed_outbound: AllowList,
+    /// Settings the function reads through `wasi:config/store`. They are part of the function's
+    /// description, so they are not for secrets.
+    pub variables: BTreeMap<String, String>,
+    /// The names of server secrets the function may read through `wasi:config/store`. The
+    /// values stay with the server (see [`Secrets`](crate::Secrets)); the host masks them in
+    /// everything it records of an invocation.
+    pub secrets: Vec<String>,
 }

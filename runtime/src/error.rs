@@ -47,6 +47,15 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A function is granted a secret the server does not have.
+    #[error("`{function}` is granted the secret `{secret}`, which this server does not have")]
+    MissingSecret {
+        /// The function being registered.
+        function: String,
+        /// The secret's name.
+        secret: String,
+    },
+
     /// No function of that name is registered.
     #[error("no function named `{0}` is registered")]
     UnknownFunction(String),

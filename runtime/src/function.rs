@@ -10,7 +10,9 @@ use crate::config::{FunctionConfig, RuntimeConfig};
 use crate::engine::{self, AllocatorKind, EpochTicker};
 use crate::error::{Error, Result};
 use crate::invoke::{self, HostState, Invocation, TaskPre};
+use crate::outbound::AllowList;
 use crate::report::InvocationReport;
+use crate::secrets::{GuestConfig, Secrets};
 
 /// The task-function host: one wasmtime engine and the functions registered on it.
 ///
@@ -27,6 +29,7 @@ struct Shared {
     linker: Linker<HostState>,
     allocator: AllocatorKind,
     config: RuntimeConfig,
+    secrets: Secrets,
     cache: Option<ArtifactCache>,
     permits: Arc<Semaphore>,
     functions: RwLock<HashMap<String, Arc<Function>>>,
@@ -37,8 +40,15 @@ struct Shared {
 }
 
 impl Runtime {
-    /// Creates the engine, with the fastest memory allocator this machine supports.
+    /// Creates the engine, with the fastest memory allocator this machine supports, and no
+    /// secrets.
     pub fn new(config: RuntimeConfig) -> Result<Self> {
+        Self::with_secrets(config, Secrets::default())
+    }
+
+    /// Creates the engine with the server's secrets, which functions registered on it may be
+    /// granted by name.
+    pub fn with_secrets(config: RuntimeConfig, secrets: Secrets) -> Result<Self> {
         let (engine, allocator) = engine::build(&config)?;
         let linker = invoke::linker(&engine)?;
         let cache = config.artifact_cache.as_deref().map(|dir| ArtifactCache::open(dir, &engine)).transpose()?;
@@ -50,6 +60,7 @@ impl Runtime {
                 linker,
                 allocator,
                 config,
+                secrets,
                 cache,
                 permits,
                 functions: RwLock::default(),
@@ -72,12 +83,16 @@ impl Runtime {
     /// Validates, compiles and registers a component under `name`, replacing any function of
     /// that name.
     ///
-    /// The component must implement the `stepwasm:task` world and import nothing but WASI and
-    /// the stepwasm host interface. Compiling takes tens of milliseconds, so async callers
+    /// The component must implement the `stepwasm:task` world and import nothing but what that
+    /// world offers (WASI, `wasi:http`, `wasi:config` and the stepwasm host interface). Secrets the
+    /// configuration grants are looked up now, so a missing one fails here, not mid-workflow. Compiling takes tens of milliseconds, so async callers
     /// should run this on a blocking thread.
     pub fn register(&self, name: &str, wasm: &[u8], config: FunctionConfig) -> Result<Arc<Function>> {
         validate_name(name)?;
         self.validate_config(name, &config)?;
+        let guest_config = GuestConfig::resolve(&config.variables, &config.secrets, &self.shared.secrets)
+            .map_err(|secret| Error::MissingSecret { function: name.to_owned(), secret })?;
+        let allowed_outbound = Arc::new(config.allowed_outbound.clone());
         let sha256 = sha256_hex(wasm);
         let known = self.shared.linked.read().unwrap_or_else(PoisonError::into_inner).get(&sha256).cloned();
         let (pre, source) = match known {
@@ -97,6 +112,8 @@ impl Runtime {
             sha256,
             source,
             config,
+            guest_config,
+            allowed_outbound,
             pre,
             engine: self.shared.engine.clone(),
             permits: Arc::clone(&self.shared.permits),
@@ -208,6 +225,8 @@ pub struct Function {
     sha256: String,
     source: ArtifactSource,
     config: FunctionConfig,
+    guest_config: Arc<GuestConfig>,
+    allowed_outbound: Arc<AllowList>,
     pre: TaskPre,
     engine: Engine,
     permits: Arc<Semaphore>,
@@ -247,6 +266,14 @@ impl Function {
 
     pub(crate) fn pre(&self) -> &TaskPre {
         &self.pre
+    }
+
+    pub(crate) fn guest_config(&self) -> &Arc<GuestConfig> {
+        &self.guest_config
+    }
+
+    pub(crate) fn allowed_outbound(&self) -> &Arc<AllowList> {
+        &self.allowed_outbound
     }
 }
 

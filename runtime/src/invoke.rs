@@ -1,14 +1,18 @@
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::capture::{CappedPipe, LogLevel, LogSink};
 use crate::error::{Error, Result, boxed};
 use crate::function::Function;
+use crate::outbound::GuestHooks;
 use crate::report::{FailureKind, InvocationPhases, InvocationReport, TaskFailure, TimeoutKind, error_names};
+use crate::secrets::GuestConfig;
 
 #[allow(unreachable_pub, missing_docs)]
 pub(crate) mod bindings {
@@ -16,10 +20,18 @@ pub(crate) mod bindings {
         world: "task",
         path: "wit",
         exports: { default: async },
+        // The WASI packages are wasmtime's own; only stepwasm's interfaces and `wasi:config`
+        // are generated here.
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
     });
 }
 
 use bindings::stepwasm::task::{host, types};
+use bindings::wasi::config::store;
 
 /// One call of a task function: its input and what it runs for.
 #[derive(Debug, Clone)]
@@ -60,6 +72,9 @@ impl Invocation {
 /// Everything the host keeps for one instance, dropped with it.
 pub(crate) struct HostState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_hooks: GuestHooks,
+    config: Arc<GuestConfig>,
     table: ResourceTable,
     limiter: MemoryLimiter,
     logs: LogSink,
@@ -72,7 +87,23 @@ impl WasiView for HostState {
     }
 }
 
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.http_hooks }
+    }
+}
+
 impl types::Host for HostState {}
+
+impl store::Host for HostState {
+    fn get(&mut self, key: String) -> Result<Option<String>, store::Error> {
+        Ok(self.config.values.get(&key).cloned())
+    }
+
+    fn get_all(&mut self) -> Result<Vec<(String, String)>, store::Error> {
+        Ok(self.config.values.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
+    }
+}
 
 impl host::Host for HostState {
     fn log(&mut self, level: host::Level, message: String) {
@@ -116,14 +147,18 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// Linker for every task function: WASI (with nothing granted unless configured) and the host
+/// Linker for every task function: WASI (with nothing granted unless configured), outbound HTTP
+/// (refused unless the function's allow-list grants the origin), configuration and the host
 /// interface.
 pub(crate) fn linker(engine: &wasmtime::Engine) -> Result<wasmtime::component::Linker<HostState>> {
+    type Own = wasmtime::component::HasSelf<HostState>;
     let mut linker = wasmtime::component::Linker::new(engine);
     let engine_error = |error: wasmtime::Error| Error::Engine { source: boxed(&error) };
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_error)?;
-    bindings::Task::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |state| state)
-        .map_err(engine_error)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_error)?;
+    host::add_to_linker::<HostState, Own>(&mut linker, |state| state).map_err(engine_error)?;
+    types::add_to_linker::<HostState, Own>(&mut linker, |state| state).map_err(engine_error)?;
+    store::add_to_linker::<HostState, Own>(&mut linker, |state| state).map_err(engine_error)?;
     Ok(linker)
 }
 
@@ -145,6 +180,12 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
     }
     let state = HostState {
         wasi: wasi.build(),
+        http: WasiHttpCtx::new(),
+        http_hooks: GuestHooks {
+            allow: Arc::clone(function.allowed_outbound()),
+            max_body_bytes: limits.max_http_response_bytes,
+        },
+        config: Arc::clone(function.guest_config()),
         table: ResourceTable::new(),
         limiter: MemoryLimiter {
             max_memory_bytes: usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX),
@@ -211,8 +252,7 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
     // Taking the host state out drops the instance, which resets its memory and frees its slot.
     let HostState { logs, .. } = store.into_data();
     let (logs, dropped_log_lines) = logs.finish();
-    phases.teardown = call_ended.elapsed();
-    Ok(InvocationReport {
+    let mut report = InvocationReport {
         outcome,
         logs,
         dropped_log_lines,
@@ -221,7 +261,29 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
         fuel_consumed,
         duration,
         phases,
-    })
+    };
+    mask_secrets(&mut report, &function.guest_config().masker);
+    report.phases.teardown = call_ended.elapsed();
+    Ok(report)
+}
+
+/// Nothing the host keeps of a call may show a secret the function was given.
+fn mask_secrets(report: &mut InvocationReport, masker: &crate::Masker) {
+    if masker.is_empty() {
+        return;
+    }
+    match &mut report.outcome {
+        Ok(output) => masker.mask_json(output),
+        Err(failure) => {
+            masker.mask_in_place(&mut failure.error);
+            masker.mask_in_place(&mut failure.cause);
+        }
+    }
+    for line in &mut report.logs {
+        masker.mask_in_place(&mut line.message);
+    }
+    masker.mask_in_place(&mut report.stdout.text);
+    masker.mask_in_place(&mut report.stderr.text);
 }
 
 enum CallError {

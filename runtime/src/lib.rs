@@ -24,7 +24,10 @@
 //!
 //! Every invocation gets a new `Store` and instance: no global, heap byte or file handle survives
 //! from one call to the next. Nothing is granted by default: no filesystem, no network, no
-//! environment variables, no arguments. A function may be granted one read-only directory.
+//! environment variables, no arguments. A function may be granted one read-only directory,
+//! outbound HTTP to listed origins ([`outbound`]), variables, and named server secrets that it
+//! reads through `wasi:config/store` and that the host masks in everything it records
+//! ([`Secrets`]).
 //! stdout and stderr are captured up to a cap; the excess is dropped and counted. A guest in an
 //! endless loop is stopped at its deadline and yields its thread once per epoch tick meanwhile,
 //! so it never stalls other invocations on the same tokio runtime.
@@ -76,7 +79,9 @@ mod engine;
 mod error;
 mod function;
 mod invoke;
+pub mod outbound;
 mod report;
+mod secrets;
 
 pub use cache::ArtifactSource;
 pub use capture::{CapturedText, LogLevel, LogLine};
@@ -85,4 +90,6 @@ pub use engine::AllocatorKind;
 pub use error::{Error, Result};
 pub use function::{Function, Runtime};
 pub use invoke::Invocation;
+pub use outbound::{AllowList, Origin};
 pub use report::{FailureKind, InvocationPhases, InvocationReport, TaskFailure, TimeoutKind, error_names};
+pub use secrets::{MASK, Masker, Secrets};

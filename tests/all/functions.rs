@@ -101,7 +101,7 @@ async fn function_files_of_an_older_release_move_into_the_store_and_survive_a_re
     std::fs::create_dir_all(&files)?;
     std::fs::write(files.join("greet.wasm"), handler("id_function.py")?)?;
     let limits = FunctionLimits { timeout_millis: 1_234, ..FunctionLimits::default() };
-    let config = FunctionConfig { limits, read_only_directory: None };
+    let config = FunctionConfig { limits, ..FunctionConfig::default() };
     std::fs::write(files.join("greet.json"), serde_json::to_vec(&config)?)?;
     std::fs::write(files.join("broken.wasm"), b"not a component")?;
 

@@ -1,6 +1,6 @@
 //! `/functions`: deploying Wasm task functions, which AWS has no API for.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -9,23 +9,24 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use stepwasm_runtime::{FuelBudget, FunctionConfig, FunctionLimits};
+use stepwasm_runtime::{AllowList, FuelBudget, FunctionConfig, FunctionLimits, Origin};
 
 use super::AppState;
 use super::error::ApiError;
 use crate::service::FunctionDescription;
 
 /// `PUT /functions/{name}`: the body is the component; limits come as query parameters
-/// (`timeoutMillis`, `fuel`, `memoryMib`, `maxOutputBytes`). The function is stored, so every
-/// node sharing the store runs it.
+/// (`timeoutMillis`, `fuel`, `memoryMib`, `maxOutputBytes`, `maxHttpResponseBytes`), and so do
+/// the grants, each repeatable: `allowOutbound=ORIGIN`, `variable=NAME=VALUE` and
+/// `secret=NAME`. The function is stored, so every node sharing the store runs it.
 pub(crate) async fn deploy(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| super::too_large(&rejection))?;
-    let config = FunctionConfig { limits: limits_from(&query)?, read_only_directory: None };
+    let config = config_from(&pairs)?;
     let deployed = state.service.deploy_function(&name, body.to_vec(), config).await?;
     Ok((StatusCode::OK, Json(describe(&deployed))).into_response())
 }
@@ -53,11 +54,52 @@ fn describe(function: &FunctionDescription) -> Value {
         "sha256": function.sha256,
         "arn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}", function.name),
         "limits": function.config.limits,
+        "allowedOutbound": function.config.allowed_outbound,
+        "variables": function.config.variables,
+        // Names only: a secret's value never leaves the server.
+        "secrets": function.config.secrets,
     });
     if let Some(deployed) = function.deployed {
         described["deployed"] = json!(super::operations::seconds(deployed));
     }
     described
+}
+
+fn config_from(pairs: &[(String, String)]) -> Result<FunctionConfig, ApiError> {
+    let mut single = HashMap::new();
+    let mut origins = Vec::new();
+    let mut variables = BTreeMap::new();
+    let mut secrets = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "allowOutbound" => {
+                origins.push(
+                    value.parse::<Origin>().map_err(|error| ApiError::validation(format!("allowOutbound: {error}")))?,
+                );
+            }
+            "variable" => {
+                let Some((name, value)) = value.split_once('=').filter(|(name, _)| !name.is_empty()) else {
+                    return Err(ApiError::validation(format!("variable must be NAME=VALUE, got {value:?}")));
+                };
+                variables.insert(name.to_owned(), value.to_owned());
+            }
+            "secret" if !value.is_empty() => secrets.push(value.clone()),
+            "secret" => return Err(ApiError::validation("secret must name a server secret")),
+            "timeoutMillis" | "fuel" | "memoryMib" | "maxOutputBytes" | "maxHttpResponseBytes" => {
+                single.insert(key.clone(), value.clone());
+            }
+            other => return Err(ApiError::validation(format!("unknown deployment parameter {other:?}"))),
+        }
+    }
+    secrets.sort();
+    secrets.dedup();
+    Ok(FunctionConfig {
+        limits: limits_from(&single)?,
+        read_only_directory: None,
+        allowed_outbound: AllowList::new(origins),
+        variables,
+        secrets,
+    })
 }
 
 fn limits_from(query: &HashMap<String, String>) -> Result<FunctionLimits, ApiError> {
@@ -82,6 +124,9 @@ fn limits_from(query: &HashMap<String, String>) -> Result<FunctionLimits, ApiErr
     }
     if let Some(output) = number("maxOutputBytes")? {
         limits.max_output_bytes = output;
+    }
+    if let Some(response) = number("maxHttpResponseBytes")? {
+        limits.max_http_response_bytes = response;
     }
     Ok(limits)
 }

@@ -65,7 +65,7 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     println!("stepwasm demo: serving the AWS Step Functions API on {endpoint} (store: {store})");
     let client = Client::new(&endpoint);
     for sample in stepwasm_functions::ALL {
-        client.deploy_function(sample.name, sample.component, "")?;
+        client.deploy_function(sample.name, sample.component, &[])?;
     }
     println!("deployed {} task functions through PUT /functions/{{name}}", stepwasm_functions::ALL.len());
     let machine_arn = client.deploy_state_machine(

@@ -42,6 +42,14 @@ pub(crate) struct InvokeArgs {
     #[arg(long, default_value_t = 1)]
     attempt: u32,
 
+    #[command(flatten)]
+    grants: super::grants::Grants,
+
+    /// Secrets the function may be granted, as NAME=VALUE lines; `STEPWASM_SECRET_<NAME>`
+    /// environment variables are read too.
+    #[arg(long, value_name = "FILE")]
+    secrets_file: Option<std::path::PathBuf>,
+
     /// Print the report as one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -50,8 +58,11 @@ pub(crate) struct InvokeArgs {
 pub(crate) fn run(args: &InvokeArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let input: Value = serde_json::from_str(&args.input).context("--input is not valid JSON")?;
     let source = FunctionSource::resolve(&args.function)?;
-    let runtime =
-        Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
+    let secrets = super::grants::load_secrets(args.secrets_file.as_deref())?;
+    let runtime = Runtime::with_secrets(
+        RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() },
+        secrets,
+    )?;
     let config = FunctionConfig {
         limits: FunctionLimits {
             fuel: if args.fuel == 0 { FuelBudget::Unlimited } else { FuelBudget::Units(args.fuel) },
@@ -60,7 +71,9 @@ pub(crate) fn run(args: &InvokeArgs, data_dir: &DataDir) -> Result<ExitCode> {
             ..FunctionLimits::default()
         },
         read_only_directory: args.read_only_dir.as_deref().map(parse_grant).transpose()?,
+        ..FunctionConfig::default()
     };
+    let config = args.grants.apply(config)?;
     runtime.register(source.name(), &source.component()?, config)?;
 
     let mut invocation = Invocation::new(&input);

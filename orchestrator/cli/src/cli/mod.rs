@@ -9,6 +9,7 @@ mod bench_parked;
 mod bench_server;
 mod conformance;
 mod demo;
+mod grants;
 mod invoke;
 mod run;
 mod serve;

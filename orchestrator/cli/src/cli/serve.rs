@@ -154,6 +154,8 @@ pub(crate) enum FunctionCommand {
         #[arg(long)]
         memory_mib: Option<u64>,
         #[command(flatten)]
+        grants: super::grants::Grants,
+        #[command(flatten)]
         endpoint: Endpoint,
     },
     /// List the functions deployed on a running server.
@@ -392,20 +394,20 @@ pub(crate) async fn shutdown_signal() {
 
 pub(crate) fn function(command: &FunctionCommand) -> Result<ExitCode> {
     match command {
-        FunctionCommand::Deploy { name, file, timeout_ms, fuel, memory_mib, endpoint } => {
+        FunctionCommand::Deploy { name, file, timeout_ms, fuel, memory_mib, grants, endpoint } => {
             let source = FunctionSource::resolve(file)?;
-            let mut query = Vec::new();
+            let mut parameters = Vec::new();
             if let Some(timeout) = timeout_ms {
-                query.push(format!("timeoutMillis={timeout}"));
+                parameters.push(("timeoutMillis", timeout.to_string()));
             }
             if let Some(fuel) = fuel {
-                query.push(format!("fuel={fuel}"));
+                parameters.push(("fuel", fuel.to_string()));
             }
             if let Some(memory) = memory_mib {
-                query.push(format!("memoryMib={memory}"));
+                parameters.push(("memoryMib", memory.to_string()));
             }
-            let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
-            let reply = Client::new(&endpoint.endpoint).deploy_function(name, &source.component()?, &query)?;
+            parameters.extend(grants.parameters());
+            let reply = Client::new(&endpoint.endpoint).deploy_function(name, &source.component()?, &parameters)?;
             println!("deployed {name} ({})", reply["arn"].as_str().unwrap_or_default());
         }
         FunctionCommand::List { endpoint } => {

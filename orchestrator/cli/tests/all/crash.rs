@@ -104,7 +104,7 @@ fn deploy_definition(server: &Server, definition: &Value) -> Result<String> {
         .find(|(handler, _)| *handler == "id_function.py")
         .context("the id_function stand-in")?;
     let client = Client::new(&server.endpoint);
-    client.deploy_function("echo", echo, "").context("deploying echo")?;
+    client.deploy_function("echo", echo, &[]).context("deploying echo")?;
     let created = client.call(
         "CreateStateMachine",
         &json!({"name": "crash", "definition": definition.to_string(), "roleArn": "arn:aws:iam::123456789012:role/x"}),

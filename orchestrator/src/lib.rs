@@ -88,6 +88,7 @@ mod data_dir;
 pub mod engine;
 mod error;
 pub mod function_directory;
+pub mod http_task;
 pub mod mocks;
 pub mod objects;
 pub mod service;

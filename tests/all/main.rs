@@ -8,6 +8,7 @@ mod distributed_map;
 mod fake_invoker;
 mod functions;
 mod http_stub;
+mod http_task;
 mod mocked_executions;
 mod nested_executions;
 mod nodes;

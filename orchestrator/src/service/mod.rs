@@ -40,6 +40,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::engine::{
     BoxFuture, Clock, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
 };
+use crate::http_task::{HttpTaskConfig, HttpTasks};
 use crate::mocks::{MockConfig, MockedExecution, MockedTasks, TestCaseLookup};
 use crate::objects::{BucketTasks, ObjectStore};
 use crate::store::{ActivityTask, Store};
@@ -87,6 +88,9 @@ pub struct ServiceConfig {
     /// How long waits really take, as a fraction of what definitions say
     /// ([`stepwasm_asl::ExecutionContext::wait_time_scale`]). Default 1; test servers use less.
     pub wait_time_scale: f64,
+    /// What HTTP Tasks (`arn:aws:states:::http:invoke`) may reach, and the connections they
+    /// authenticate with. Default: no origin, so every HTTP Task fails saying so.
+    pub http: HttpTaskConfig,
 }
 
 impl Default for ServiceConfig {
@@ -101,6 +105,7 @@ impl Default for ServiceConfig {
             objects: ObjectStore::default(),
             mocks: None,
             wait_time_scale: 1.0,
+            http: HttpTaskConfig::default(),
         }
     }
 }
@@ -177,6 +182,7 @@ impl Service {
         let (endings, _) = broadcast::channel(1024);
         let inner = Arc::new_cyclic(|service| {
             let tasks = Arc::new(BucketTasks::new(Arc::new(tasks), config.objects.clone()));
+            let tasks = Arc::new(HttpTasks::new(tasks, config.http.clone()));
             let tasks: Arc<dyn TaskInvoker> = Arc::new(nested::NestedExecutions::new(service.clone(), tasks));
             let mocked = config.mocks.as_ref().map(|mocks| {
                 let lookup = test_case_lookup(Arc::clone(&store));

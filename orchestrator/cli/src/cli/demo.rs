@@ -41,6 +41,7 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
         None,
         30,
         &BucketArgs::default(),
+        super::server_config::OutboundArgs::default().load()?,
         &TestingArgs::default(),
     ))?;
     let store = server.describe_store.clone();

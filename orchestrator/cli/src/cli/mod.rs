@@ -13,6 +13,7 @@ mod grants;
 mod invoke;
 mod run;
 mod serve;
+mod server_config;
 mod test;
 
 use std::path::PathBuf;

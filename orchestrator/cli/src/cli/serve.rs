@@ -50,6 +50,9 @@ pub(crate) struct ServeArgs {
     buckets: BucketArgs,
 
     #[command(flatten)]
+    outbound: super::server_config::OutboundArgs,
+
+    #[command(flatten)]
     testing: TestingArgs,
 }
 
@@ -222,14 +225,17 @@ pub(crate) async fn build_server(
     node_id: Option<String>,
     lease_seconds: u32,
     buckets: &BucketArgs,
+    outbound: super::server_config::Outbound,
     testing: &TestingArgs,
 ) -> Result<Server> {
     let in_memory = matches!(choice, StoreChoice::Memory);
     // Two servers on one data directory would share its SQLite file and its node id: each would
     // take the other's executions for its own.
     let lock = if in_memory { None } else { Some(lock_data_dir(data_dir)?) };
-    let runtime =
-        Runtime::new(RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() })?;
+    let runtime = Runtime::with_secrets(
+        RuntimeConfig { artifact_cache: Some(data_dir.artifacts()), ..RuntimeConfig::default() },
+        outbound.secrets,
+    )?;
     let (store, describe_store): (Arc<dyn Store>, String) = match choice {
         StoreChoice::Memory => (Arc::new(MemoryStore::default()), "in memory".into()),
         StoreChoice::Postgres(url) => {
@@ -245,6 +251,7 @@ pub(crate) async fn build_server(
     let mut config = ServiceConfig {
         lease_ttl_millis: i64::from(lease_seconds) * 1000,
         objects: buckets.open(data_dir)?,
+        http: outbound.http,
         ..ServiceConfig::default()
     };
     testing.apply(&mut config)?;
@@ -336,9 +343,17 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         .init();
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
-        let server =
-            build_server(data_dir, &choice, args.node_id.clone(), args.lease_seconds, &args.buckets, &args.testing)
-                .await?;
+        let outbound = args.outbound.load()?;
+        let server = build_server(
+            data_dir,
+            &choice,
+            args.node_id.clone(),
+            args.lease_seconds,
+            &args.buckets,
+            outbound,
+            &args.testing,
+        )
+        .await?;
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let address = listener.local_addr()?;

@@ -58,6 +58,7 @@ mod document;
 mod ids;
 mod money;
 mod order;
+pub mod providers;
 mod time;
 
 pub use catalog::{CATALOG, Product, parcel_weight_grams, product};

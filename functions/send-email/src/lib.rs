@@ -1,9 +1,9 @@
 //! `send-email`: renders the order confirmation email.
 //!
-//! A stand-in for Amazon SES `SendEmail`: it builds the real message (subject, plain-text body
-//! with the lines, total, payment and delivery address) and returns it with a message id, which
-//! is where a real function would hand it to the mail service. Sending is left out because task
-//! functions get no network unless granted; the rendered message is the useful, testable part.
+//! It builds the real message (subject, plain-text body with the lines, total, payment and
+//! delivery address) with a message id. With `EMAIL_API_URL` set (and its origin granted), it
+//! hands the message to that email provider (`POST /emails`, the `EMAIL_API_KEY` secret as
+//! bearer token); without it, rendering is the whole step.
 //!
 //! The message id is derived from the order and the recipient, so a retried step produces the
 //! same id, which lets a mail service drop the duplicate instead of mailing the customer twice.
@@ -22,17 +22,24 @@ use std::fmt::Write as _;
 use stepwasm_guest::{Context, TaskError};
 
 use order_model::{
-    EmailMessage, Fingerprint, InvalidOrder, OrderDocument, errors, format_money, is_valid_email, product,
+    EmailMessage, Fingerprint, InvalidOrder, OrderDocument, errors, format_money, is_valid_email, product, providers,
 };
 
 /// The sender address.
 const FROM: &str = "stepwasm sample shop <orders@shop.example>";
 
-/// The task function: render and "send".
+/// The task function: render, and hand the message to the email provider when one is
+/// configured (see [`order_model::providers`]).
 #[expect(clippy::needless_pass_by_value, reason = "export_task! hands the handler its input by value")]
 pub fn handle(doc: OrderDocument, _ctx: &Context) -> Result<EmailMessage, TaskError> {
     let email = render(&doc)?;
-    stepwasm_guest::info!("email {} to {}: {}", email.message_id, email.to, email.subject);
+    // The message id is the idempotency key: a retried step cannot mail the customer twice.
+    if let Some(response) = providers::EMAIL.post("/emails", &email.message_id, &email)? {
+        response.error_for_status()?;
+        stepwasm_guest::info!("email {} to {} accepted by the provider: {}", email.message_id, email.to, email.subject);
+    } else {
+        stepwasm_guest::info!("email {} to {}: {}", email.message_id, email.to, email.subject);
+    }
     Ok(email)
 }
 

@@ -1,7 +1,8 @@
 //! `send-sms`: renders the order confirmation text message.
 //!
-//! A stand-in for Amazon SNS `Publish` to a phone number: it builds the real text and returns it
-//! with a derived message id (stable across retries, like send-email's).
+//! It builds the real text with a derived message id (stable across retries, like send-email's).
+//! With `SMS_API_URL` set (and its origin granted), it hands the text to that SMS gateway
+//! (`POST /sms`, the `SMS_API_KEY` secret as bearer token); without it, rendering is the step.
 //!
 //! **One segment.** An SMS carries 160 characters of the GSM 03.38 alphabet; a longer text is
 //! split into segments that are billed separately and may arrive out of order, and a single
@@ -19,16 +20,25 @@
 
 use stepwasm_guest::{Context, TaskError};
 
-use order_model::{Fingerprint, InvalidOrder, OrderDocument, SmsMessage, errors, format_money, is_valid_phone};
+use order_model::{
+    Fingerprint, InvalidOrder, OrderDocument, SmsMessage, errors, format_money, is_valid_phone, providers,
+};
 
 /// The longest text that fits one SMS segment in the GSM 7-bit alphabet.
 pub const MAX_SMS_CHARS: usize = 160;
 
-/// The task function: render and "send".
+/// The task function: render, and hand the text to the SMS gateway when one is configured (see
+/// [`order_model::providers`]).
 #[expect(clippy::needless_pass_by_value, reason = "export_task! hands the handler its input by value")]
 pub fn handle(doc: OrderDocument, _ctx: &Context) -> Result<SmsMessage, TaskError> {
     let sms = render(&doc)?;
-    stepwasm_guest::info!("sms {} to {} ({} chars)", sms.message_id, sms.to, sms.length);
+    // The message id is the idempotency key: a retried step cannot text the customer twice.
+    if let Some(response) = providers::SMS.post("/sms", &sms.message_id, &sms)? {
+        response.error_for_status()?;
+        stepwasm_guest::info!("sms {} to {} ({} chars) accepted by the gateway", sms.message_id, sms.to, sms.length);
+    } else {
+        stepwasm_guest::info!("sms {} to {} ({} chars)", sms.message_id, sms.to, sms.length);
+    }
     Ok(sms)
 }
 

@@ -23,12 +23,17 @@
 //! - Input: the order document ([`PlacedOrder`]; extra keys are ignored).
 //! - Output: [`Authorization`], filed by the workflow at `$.checks.authorization`.
 //! - Errors: `InvalidOrder` (`{"orderId", "problems": [{"field", "problem"}]}`),
-//!   `PaymentDeclined` (`{"orderId", "declineCode", "message", "last4"}`).
+//!   `PaymentDeclined` (`{"orderId", "declineCode", "message", "last4"}`), and when a processor
+//!   is configured, the `Http.*` names of [`stepwasm_guest::http`].
+//!
+//! With `PAYMENT_API_URL` set (and its origin granted), a card that passes these checks is
+//! then held with the processor (`POST /authorizations`, the authorization as JSON, the
+//! `PAYMENT_API_KEY` secret as bearer token); its 402 is a decline.
 
 use serde::Serialize;
 use stepwasm_guest::{Context, TaskError};
 
-use order_model::{Authorization, CardBrand, InvalidOrder, PlacedOrder, Problem, Timestamp, errors};
+use order_model::{Authorization, CardBrand, InvalidOrder, PlacedOrder, Problem, Timestamp, errors, providers};
 
 /// Card numbers a test processor always declines, with the decline code it reports.
 ///
@@ -50,10 +55,19 @@ struct Decline<'a> {
     last4: &'a str,
 }
 
-/// The task function: validate the card, then authorize.
+/// What the processor says when it refuses a hold (HTTP 402).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProcessorDecline {
+    decline_code: String,
+    message: String,
+}
+
+/// The task function: validate the card, then authorize, with the card processor when one is
+/// configured (see [`order_model::providers`]).
 #[expect(clippy::needless_pass_by_value, reason = "export_task! hands the handler its input by value")]
 pub fn handle(order: PlacedOrder, _ctx: &Context) -> Result<Authorization, TaskError> {
-    let result = authorize(&order);
+    let result = authorize(&order).and_then(|authorization| hold_with_processor(&order, authorization));
     match &result {
         Ok(auth) => stepwasm_guest::info!(
             "authorized {} on {} ending {} for order {}",
@@ -65,6 +79,28 @@ pub fn handle(order: PlacedOrder, _ctx: &Context) -> Result<Authorization, TaskE
         Err(error) => stepwasm_guest::warn!("payment for order {} failed: {error}", order.order_id),
     }
     result
+}
+
+/// Asks the processor to hold the amount. The authorization id is the idempotency key, so a
+/// retried step never places a second hold.
+fn hold_with_processor(order: &PlacedOrder, authorization: Authorization) -> Result<Authorization, TaskError> {
+    let Some(response) =
+        providers::PAYMENTS.post("/authorizations", &authorization.authorization_id, &authorization)?
+    else {
+        return Ok(authorization);
+    };
+    if response.status() == 402 {
+        let decline: ProcessorDecline = response.json()?;
+        let decline = Decline {
+            order_id: &order.order_id,
+            decline_code: &decline.decline_code,
+            message: &decline.message,
+            last4: &authorization.last4,
+        };
+        return Err(TaskError::with_details(errors::PAYMENT_DECLINED, &decline));
+    }
+    response.error_for_status()?;
+    Ok(authorization)
 }
 
 /// The whole step, without logging, so unit tests can call it natively.

@@ -1,4 +1,5 @@
 //! `stepwasm demo`: the main job. Serves the API and the web console with the durable store,
+//! starts local stand-ins for the services the pipeline calls (card processor, email, SMS),
 //! deploys the sample functions and the order pipelines through it, runs three sample orders,
 //! starts a large one that waits for a person's approval in the console, and keeps serving.
 
@@ -13,7 +14,11 @@ use stepwasm_orchestrator::api;
 
 use stepwasm_orchestrator::Client;
 
+use stepwasm_orchestrator::http_task::HttpTaskConfig;
+
 use super::serve::{BucketArgs, StoreChoice, TestingArgs, build_server, shutdown_signal};
+use super::server_config::Outbound;
+use super::stand_ins::{self, StandIn};
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
@@ -35,13 +40,15 @@ const ORDERS: &[(&str, &str, &str)] = &[
 
 pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let stand_ins = tokio.block_on(stand_ins::start())?;
+    let outbound = Outbound { secrets: stand_ins::secrets(&stand_ins), http: HttpTaskConfig::default() };
     let server = tokio.block_on(build_server(
         data_dir,
         &StoreChoice::Sqlite,
         None,
         30,
         &BucketArgs::default(),
-        super::server_config::OutboundArgs::default().load()?,
+        outbound,
         &TestingArgs::default(),
     ))?;
     let store = server.describe_store.clone();
@@ -66,9 +73,16 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     println!("stepwasm demo: serving the AWS Step Functions API on {endpoint} (store: {store})");
     let client = Client::new(&endpoint);
     for sample in stepwasm_functions::ALL {
-        client.deploy_function(sample.name, sample.component, &[])?;
+        let grants = stand_ins.iter().find(|stand_in| stand_in.function == sample.name).map(StandIn::grants);
+        client.deploy_function(sample.name, sample.component, grants.as_ref().map_or(&[], |grants| &grants[..]))?;
     }
     println!("deployed {} task functions through PUT /functions/{{name}}", stepwasm_functions::ALL.len());
+    for stand_in in &stand_ins {
+        println!(
+            "  {} calls a stand-in {} at {} (the only origin it may reach; its API key is the secret {})",
+            stand_in.function, stand_in.service, stand_in.origin, stand_in.key_secret
+        );
+    }
     let machine_arn = client.deploy_state_machine(
         "order-pipeline",
         stepwasm_functions::ORDER_PIPELINE,
@@ -129,6 +143,10 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
         "   approve or reject it in the console: {endpoint}/console/#/executions/{}",
         url_path_segment(large_order_arn)
     );
+
+    let accepted: Vec<String> =
+        stand_ins.iter().map(|stand_in| format!("{} {}", stand_in.accepted(), stand_in.service)).collect();
+    println!("\nrequests the stand-ins accepted: {}", accepted.join(", "));
 
     println!("\nInspect them with any AWS client, for example:");
     println!(

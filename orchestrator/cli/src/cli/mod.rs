@@ -14,6 +14,7 @@ mod invoke;
 mod run;
 mod serve;
 mod server_config;
+mod stand_ins;
 mod test;
 
 use std::path::PathBuf;

@@ -2,4 +2,5 @@
 
 mod console_browser;
 mod crash;
+mod demo;
 mod workflow_tests;

@@ -15,6 +15,7 @@ mod nodes;
 mod outbound;
 mod parking;
 mod pipeline;
+mod polyglot;
 mod runtime;
 mod support;
 mod test_state;

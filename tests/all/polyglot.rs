@@ -30,7 +30,10 @@ fn polyglot_components() -> Result<PathBuf> {
     let out = build_dir();
     if !*built {
         let script = repository().join("guest-sdk/build-polyglot");
-        let output = Command::new("python3").arg(&script).arg(&out).output().with_context(|| {
+        // The same tools `stepwasm build` installs in the CLI tests' data directory.
+        let toolchain = Path::new(env!("CARGO_TARGET_TMPDIR")).join("stepwasm-data/polyglot-toolchain");
+        let build = Command::new("python3").arg(&script).arg(&out).arg("--toolchain").arg(&toolchain).output();
+        let output = build.with_context(|| {
             format!("running {} (python3 is needed to build Python and JavaScript steps)", script.display())
         })?;
         if !output.status.success() {

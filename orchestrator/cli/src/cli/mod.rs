@@ -11,6 +11,7 @@ mod conformance;
 mod demo;
 mod grants;
 mod invoke;
+mod new;
 mod run;
 mod serve;
 mod server_config;
@@ -52,6 +53,10 @@ enum Command {
     Test(test::TestArgs),
     /// Invoke one task function once, in a fresh sandbox, and report what happened.
     Invoke(invoke::InvokeArgs),
+    /// Create a task function project in Rust, Python or JavaScript, with a test.
+    New(new::NewArgs),
+    /// Build a task function project into a component, `build/NAME.wasm`.
+    Build(new::BuildArgs),
     /// Run AWS-recorded executions and compare stepwasm's results with AWS's.
     Conformance(conformance::ConformanceArgs),
     /// Measure stepwasm's performance.
@@ -75,6 +80,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Validate(args) => run::validate(&args),
         Command::Test(args) => test::run(&args, &data_dir),
         Command::Invoke(args) => invoke::run(&args, &data_dir),
+        Command::New(args) => new::new(&args),
+        Command::Build(args) => new::build(&args, &data_dir),
         Command::Conformance(args) => conformance::run(&args, &data_dir),
         Command::Bench(command) => bench::run(&command),
         Command::Demo(args) => demo::run(&args, &data_dir),

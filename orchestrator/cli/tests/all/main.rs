@@ -3,4 +3,5 @@
 mod console_browser;
 mod crash;
 mod demo;
+mod new_function;
 mod workflow_tests;

@@ -158,3 +158,77 @@ async fn secrets_are_read_but_never_recorded() -> Result<()> {
     assert!(matches!(refused, Err(Error::MissingSecret { ref secret, .. }) if secret == "NOT_ON_THIS_SERVER"));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_never_reaches_the_history_the_console_or_the_api() -> Result<()> {
+    use stepwasm_orchestrator::Client;
+    use stepwasm_orchestrator::api::{self, AppState};
+    use stepwasm_orchestrator::service::{Service, ServiceConfig};
+    use stepwasm_orchestrator::store::MemoryStore;
+
+    let secret = "whsec_3c9d1e7f5a2b";
+    let runtime =
+        Runtime::with_secrets(RuntimeConfig::default(), Secrets::new([("HOOK_KEY".to_owned(), secret.to_owned())]))?;
+    let service = Service::new(std::sync::Arc::new(MemoryStore::default()), runtime, ServiceConfig::default());
+    service.start_background_work().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(api::run(listener, AppState { service }, std::future::pending()));
+
+    let component = outbound_bytes()?;
+    let seen = tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
+        let client = Client::new(&endpoint);
+        client.deploy_function("outbound", &component, &[("secret", "HOOK_KEY".to_owned())])?;
+        let task = |leak: bool| {
+            json!({
+                "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:outbound",
+                "Parameters": {"mode": "config", "names": ["HOOK_KEY"], "leak": leak}, "ResultPath": "$.read"
+            })
+        };
+        let mut read = task(false);
+        read["Next"] = json!("Leak");
+        let mut leak = task(true);
+        leak["Catch"] = json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}]);
+        leak["End"] = json!(true);
+        let definition =
+            json!({"StartAt": "Read", "States": {"Read": read, "Leak": leak, "Done": {"Type": "Pass", "End": true}}});
+        let machine =
+            client.deploy_state_machine("secrets", &definition.to_string(), "STANDARD", "arn:aws:iam::1:role/x")?;
+        let started = client.call("StartExecution", &json!({"stateMachineArn": machine, "input": "{}"}))?;
+        let execution = started["executionArn"].as_str().context("no ARN")?.to_owned();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let described = loop {
+            let described = client.call("DescribeExecution", &json!({"executionArn": execution}))?;
+            if described["status"] != "RUNNING" {
+                break described;
+            }
+            ensure_before(deadline)?;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        anyhow::ensure!(described["status"] == "SUCCEEDED", "{described}");
+        let history = client.call("GetExecutionHistory", &json!({"executionArn": execution, "maxResults": 1000}))?;
+        let progress = client.get(&format!("/console/api/executions/{execution}/progress"))?;
+        let functions = client.get("/functions")?;
+        Ok(vec![described.to_string(), history.to_string(), progress.to_string(), functions.to_string()])
+    })
+    .await??;
+    let [described, history, progress, functions] =
+        <[String; 4]>::try_from(seen).map_err(|_| anyhow::anyhow!("four replies"))?;
+    // The reads and the leak really happened: each shows the mask where the value would be.
+    assert!(described.contains(MASK) && history.contains(MASK), "the secret was never read: {history}");
+    assert!(functions.contains("HOOK_KEY"), "a function shows the names of its secrets: {functions}");
+    for (what, text) in [
+        ("DescribeExecution", &described),
+        ("the history", &history),
+        ("the console", &progress),
+        ("/functions", &functions),
+    ] {
+        assert!(!text.contains(secret), "the secret reached {what}: {text}");
+    }
+    Ok(())
+}
+
+fn ensure_before(deadline: std::time::Instant) -> Result<()> {
+    anyhow::ensure!(std::time::Instant::now() < deadline, "the execution did not end within 30 s");
+    Ok(())
+}

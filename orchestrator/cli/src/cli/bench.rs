@@ -158,6 +158,12 @@ pub(crate) struct InvokeBenchArgs {
     #[arg(long)]
     pub(crate) input: Option<String>,
 
+    /// Compare the pipeline's steps across languages: fraud-check in Rust and Python, send-email
+    /// in Rust and JavaScript, the ports read from DIR (as `guest-sdk/build-polyglot DIR` writes
+    /// them).
+    #[arg(long, value_name = "DIR", conflicts_with = "function")]
+    pub(crate) languages: Option<std::path::PathBuf>,
+
     /// Write a perf map, so `perf report` names the guest's functions.
     #[arg(long)]
     pub(crate) perf_map: bool,

@@ -20,6 +20,9 @@ const GOAL_MEDIAN: Duration = Duration::from_micros(12);
 const GOAL_TWO_THREADS_PER_SECOND: f64 = 150_000.0;
 
 pub(crate) fn run(args: &InvokeBenchArgs) -> Result<ExitCode> {
+    if let Some(dir) = &args.languages {
+        return compare_languages(dir, args);
+    }
     let runtime = Runtime::new(RuntimeConfig { perf_map: args.perf_map, ..RuntimeConfig::default() })?;
     if let (Some(function), Some(input)) = (&args.function, &args.input) {
         let source = FunctionSource::resolve(function)?;
@@ -83,8 +86,8 @@ fn measure(runtime: &Runtime, name: &str, input: &Value, args: &InvokeBenchArgs,
     let [setup, instantiate, call, teardown] = phases.map(|mut times| Percentiles::of(&mut times));
     let native = if native { Some(native_floor(input, samples)?) } else { None };
     let length = Duration::from_secs_f64(args.seconds);
-    let one_thread = throughput(runtime, &input_text, 1, length)?;
-    let two_threads = throughput(runtime, &input_text, 2, length)?;
+    let one_thread = throughput(runtime, FUNCTION, &input_text, 1, length)?;
+    let two_threads = throughput(runtime, FUNCTION, &input_text, 2, length)?;
 
     if args.json {
         let micros = |duration: Duration| duration.as_secs_f64() * 1e6;
@@ -132,6 +135,88 @@ fn measure(runtime: &Runtime, name: &str, input: &Value, args: &InvokeBenchArgs,
     Ok(ExitCode::SUCCESS)
 }
 
+/// The same steps of the pipeline in Rust, Python and JavaScript: fraud-check against its
+/// Python port and send-email against its JavaScript port, on the document the pipeline gives
+/// each.
+fn compare_languages(dir: &std::path::Path, args: &InvokeBenchArgs) -> Result<ExitCode> {
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let mut contenders = Vec::new();
+    for (step, language, port) in
+        [("fraud-check", "python", "fraud-check-py"), ("send-email", "javascript", "send-email-js")]
+    {
+        let sample = stepwasm_functions::find(step).with_context(|| format!("sample {step}"))?;
+        runtime.register(step, sample.component, FunctionConfig::default())?;
+        let path = dir.join(format!("{port}.wasm"));
+        let component = std::fs::read(&path).with_context(|| {
+            format!("reading {} (build it with guest-sdk/build-polyglot {})", path.display(), dir.display())
+        })?;
+        runtime.register(port, &component, FunctionConfig::default())?;
+        contenders.push((step, "rust", step));
+        contenders.push((step, language, port));
+    }
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let order: Value = serde_json::from_str(stepwasm_functions::samples::GOOD_ORDER)?;
+    let request = json!({ "order": order, "receivedAt": "2026-11-24T12:00:00Z" });
+    let place_order = stepwasm_functions::find("place-order").context("sample place-order")?;
+    runtime.register("place-order", place_order.component, FunctionConfig::default())?;
+    let placed = match tokio.block_on(runtime.invoke("place-order", Invocation::new(&request)))?.outcome {
+        Ok(placed) => placed,
+        Err(failure) => bail!("place-order failed on the sample order: {failure}"),
+    };
+    let input = serde_json::to_string(&placed)?;
+
+    let samples = args.samples as usize;
+    let length = Duration::from_secs_f64(args.seconds);
+    let mut rows = Vec::new();
+    for (step, language, function) in contenders {
+        let check = tokio.block_on(runtime.invoke(function, Invocation::from_json_text(input.clone())))?;
+        if let Err(failure) = &check.outcome {
+            bail!("{function} failed on the benchmark input: {failure}");
+        }
+        for _ in 0..samples.min(200) {
+            tokio.block_on(runtime.invoke(function, Invocation::from_json_text(input.clone())))?;
+        }
+        let mut latencies = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let started = Instant::now();
+            tokio.block_on(runtime.invoke(function, Invocation::from_json_text(input.clone())))?;
+            latencies.push(started.elapsed());
+        }
+        let latency = Percentiles::of(&mut latencies);
+        let one = throughput(&runtime, function, &input, 1, length)?;
+        let two = throughput(&runtime, function, &input, 2, length)?;
+        rows.push((step, language, latency, check.fuel_consumed, one, two));
+    }
+
+    if args.json {
+        let micros = |duration: Duration| duration.as_secs_f64() * 1e6;
+        let figures: Vec<Value> = rows
+            .iter()
+            .map(|(step, language, latency, fuel, one, two)| {
+                json!({
+                    "step": step, "language": language, "median_us": micros(latency.median), "p99_us": micros(latency.p99),
+                    "fuel_per_invocation": fuel, "invocations_per_second": {"1_thread": one, "2_threads": two},
+                })
+            })
+            .collect();
+        println!("{}", Value::Array(figures));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("stepwasm bench invoke --languages: one fresh instance per invocation, default limits");
+    println!(
+        "{:<12} {:<11} {:>10} {:>10} {:>12} {:>12} {:>12}",
+        "step", "language", "median", "p99", "fuel", "1 thread/s", "2 threads/s"
+    );
+    for (step, language, latency, fuel, one, two) in &rows {
+        println!(
+            "{step:<12} {language:<11} {:>10} {:>10} {fuel:>12} {one:>12.0} {two:>12.0}",
+            latency.median(),
+            latency.p99()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The same work without Wasm: parse the document, run the payment checks, serialise the result.
 fn native_floor(placed: &Value, samples: usize) -> Result<Percentiles> {
     let input = serde_json::to_string(placed)?;
@@ -149,21 +234,21 @@ fn native_floor(placed: &Value, samples: usize) -> Result<Percentiles> {
 }
 
 /// Invocations per second with `threads` OS threads, each driving its own tokio runtime.
-fn throughput(runtime: &Runtime, input: &str, threads: usize, length: Duration) -> Result<f64> {
+fn throughput(runtime: &Runtime, function: &str, input: &str, threads: usize, length: Duration) -> Result<f64> {
     let stop = Arc::new(AtomicBool::new(false));
     let completed = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|_| {
             let runtime = runtime.clone();
-            let input = input.to_owned();
+            let (function, input) = (function.to_owned(), input.to_owned());
             let stop = Arc::clone(&stop);
             let completed = Arc::clone(&completed);
             std::thread::spawn(move || -> Result<()> {
                 let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 let mut count = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    tokio.block_on(runtime.invoke(FUNCTION, Invocation::from_json_text(input.clone())))?;
+                    tokio.block_on(runtime.invoke(&function, Invocation::from_json_text(input.clone())))?;
                     count += 1;
                 }
                 completed.fetch_add(count, Ordering::Relaxed);

@@ -49,7 +49,7 @@ fn handle(mode: Mode, _ctx: &Context) -> Result<Value, TaskError> {
             let values: Map<String, Value> =
                 names.iter().map(|name| (name.clone(), config::get(name).map_or(Value::Null, Value::String))).collect();
             if leak {
-                let shown = Value::Object(values.clone()).to_string();
+                let shown = Value::Object(values).to_string();
                 stepwasm_guest::info!("configuration: {shown}");
                 println!("stdout: {shown}");
                 eprintln!("stderr: {shown}");

@@ -80,6 +80,7 @@
 
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod api;
 mod client;
 #[cfg(feature = "conformance")]

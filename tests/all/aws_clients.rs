@@ -76,3 +76,18 @@ pub(crate) async fn run_client_script(service: Service, script: &str, args: &[&s
     assert!(report.contains(" passed, 0 failed"), "{script} did not finish:\n{report}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_and_the_aws_cli_sign_with_the_servers_access_keys() -> Result<()> {
+    let (key_id, secret) = ("AKIASTEPWASMTEST01", "s3cr3t/4ccess+k3y-for-tests");
+    let config = ServiceConfig {
+        access_keys: stepwasm_orchestrator::access::AccessKeys::new([(key_id.to_owned(), secret.to_owned())]),
+        ..ServiceConfig::default()
+    };
+    let service = Service::new(
+        Arc::new(stepwasm_orchestrator::store::MemoryStore::default()),
+        Runtime::new(RuntimeConfig::default())?,
+        config,
+    );
+    run_client_script(service, "access_control.py", &[key_id.as_ref(), secret.as_ref()]).await
+}

@@ -4,7 +4,7 @@
 //   cargo build --release --bin stepwasm
 //   cd tests/e2e && npm ci && STEPWASM_BIN=../../target/release/stepwasm node bench.mjs
 
-import { aws, startBrowser, startServer } from "./harness.mjs";
+import { aws, signIn, startBrowser, startServer } from "./harness.mjs";
 
 const ROLE = "arn:aws:iam::123456789012:role/stepwasm";
 
@@ -67,6 +67,7 @@ async function waitForEnd(endpoint, executionArn) {
 
 async function measure(browser, url, ready) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await signIn(page, server);
   await page.addInitScript(() => {
     window.__longestTask = 0;
     new PerformanceObserver((list) => {

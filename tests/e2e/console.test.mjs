@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 
-import { artifacts, aws, startBrowser, startServer, watchForPageErrors } from "./harness.mjs";
+import { artifacts, aws, signIn, startBrowser, startServer, watchForPageErrors } from "./harness.mjs";
 
 const ACCOUNT = "arn:aws:states:us-east-1:123456789012";
 const APPROVAL_MACHINE = `${ACCOUNT}:stateMachine:order-pipeline-approval`;
@@ -91,9 +91,29 @@ describe("the web console", () => {
   async function openPage(path, viewport = { width: 1440, height: 900 }) {
     const page = await browser.browser.newPage({ viewport });
     const errors = watchForPageErrors(page);
+    await signIn(page, server);
     await page.goto(`${server.endpoint}${path}`);
     return { page, errors };
   }
+
+  test("refuses a wrong secret, and signs in with the link the server printed", async () => {
+    const page = await browser.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchForPageErrors(page);
+    await page.goto(`${server.endpoint}/console/`);
+    await page.getByLabel("Access key ID").fill(server.accessKeyId);
+    await page.getByLabel("Secret access key").fill("not-the-secret");
+    await page.getByTestId("sign-in-submit").click();
+    await page.getByTestId("error").waitFor();
+    assert.equal(await page.getByRole("link", { name: "order-pipeline", exact: true }).count(), 0);
+
+    const link = server.output.join("").match(/(http:\/\/\S+\/console\/#\/sign-in\?token=\S+)\)/);
+    assert.ok(link, "the demo prints a sign-in link");
+    await page.goto(link[1]);
+    await page.getByRole("link", { name: "order-pipeline", exact: true }).waitFor();
+    assert.doesNotMatch(page.url(), /token=/, "the token leaves the address bar");
+    assert.deepEqual(errors.filter((error) => !error.includes("400")), []);
+    await page.close();
+  });
 
   test("lists the state machines", async () => {
     const { page, errors } = await openPage("/console/");
@@ -367,6 +387,7 @@ describe("the web console", () => {
 
     // A link reproduces the selection.
     const link = await browser.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await signIn(link, server);
     await link.goto(page.url());
     await link.locator('svg[data-testid="graph"] [data-state="CheckLines"][data-iteration="0"]').waitFor();
     assert.equal(await link.getByTestId("map-iteration").inputValue(), "0");

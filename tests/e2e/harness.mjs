@@ -7,7 +7,8 @@
 //   E2E_ARTIFACTS       where screenshots go (default: a fresh temporary directory)
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -29,12 +30,22 @@ function chromiumPath() {
   return "/usr/bin/chromium";
 }
 
-/** Runs `stepwasm demo` on a free port with a fresh data directory; resolves once it serves. */
+/** The console session of each server started here, for `aws()`. */
+const sessions = new Map();
+
+/**
+ * Runs `stepwasm demo` on a free port with a fresh data directory and an access key of its own,
+ * so every request must be signed or carry a session; resolves once it serves.
+ */
 export async function startServer() {
   const binary = process.env.STEPWASM_BIN;
   if (!binary) throw new Error("STEPWASM_BIN must name the stepwasm binary to test");
   const dataDir = mkdtempSync(join(tmpdir(), "stepwasm-e2e-data-"));
-  const child = spawn(binary, ["--data-dir", dataDir, "demo", "--listen", "127.0.0.1:0"], {
+  const accessKeyId = "AKIASTEPWASME2E";
+  const secretAccessKey = randomBytes(24).toString("hex");
+  const keysFile = join(dataDir, "access-keys");
+  writeFileSync(keysFile, `${accessKeyId} ${secretAccessKey}\n`, { mode: 0o600 });
+  const child = spawn(binary, ["--data-dir", dataDir, "demo", "--listen", "127.0.0.1:0", "--access-keys-file", keysFile], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output = [];
@@ -56,8 +67,17 @@ export async function startServer() {
       reject(new Error(`the demo exited with ${code}:\n${output.join("")}`));
     });
   });
+  const signIn = await fetch(`${endpoint}/console/api/session`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ accessKeyId, secretAccessKey }),
+  });
+  if (!signIn.ok) throw new Error(`signing in failed: ${await signIn.text()}`);
+  sessions.set(endpoint, signIn.headers.get("set-cookie").split(";")[0]);
   return {
     endpoint,
+    accessKeyId,
+    secretAccessKey,
     output,
     async stop() {
       child.kill("SIGTERM");
@@ -93,16 +113,29 @@ export async function startBrowser() {
   };
 }
 
-/** Calls the AWS Step Functions API of `endpoint`. */
+/** Calls the AWS Step Functions API of `endpoint`, with the session signed in at its start. */
 export async function aws(endpoint, operation, request) {
   const response = await fetch(`${endpoint}/`, {
     method: "POST",
-    headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": `AWSStepFunctions.${operation}` },
+    headers: {
+      "Content-Type": "application/x-amz-json-1.0",
+      "X-Amz-Target": `AWSStepFunctions.${operation}`,
+      Cookie: sessions.get(endpoint) ?? "",
+    },
     body: JSON.stringify(request),
   });
   const reply = await response.json();
   if (!response.ok) throw new Error(`${operation}: ${JSON.stringify(reply)}`);
   return reply;
+}
+
+/** Signs `page` in to the console with the server's access key, through the sign-in form. */
+export async function signIn(page, server) {
+  await page.goto(`${server.endpoint}/console/`);
+  await page.getByLabel("Access key ID").fill(server.accessKeyId);
+  await page.getByLabel("Secret access key").fill(server.secretAccessKey);
+  await page.getByTestId("sign-in-submit").click();
+  await page.getByRole("heading", { name: "State machines" }).waitFor();
 }
 
 /** Collects the page's console errors and uncaught exceptions, which fail a test. */

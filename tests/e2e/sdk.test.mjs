@@ -30,7 +30,8 @@ describe("the AWS SDK for JavaScript", () => {
     sfn = new SFNClient({
       endpoint: server.endpoint,
       region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      // The server's own key: the SDK's SigV4 signatures are verified.
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     });
   });
 

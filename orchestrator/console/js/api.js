@@ -29,6 +29,8 @@ async function send(path, init) {
   }
   if (!response.ok) {
     const type = String(body?.__type || '').split('#').pop() || `HTTP ${response.status}`;
+    // The session ended (it expired, or its key was removed): sign in again.
+    if (type === 'MissingAuthenticationTokenException') location.hash = '#/sign-in';
     const message = body?.message || body?.Message || text.trim() || response.statusText;
     throw new ApiError(type, message, response.status);
   }

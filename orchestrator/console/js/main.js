@@ -6,6 +6,7 @@ import { setBreadcrumbs } from './nav.js';
 import { createPage, machinesPage } from './pages/machines.js';
 import { machinePage } from './pages/machine.js';
 import { executionPage } from './pages/execution.js';
+import { needsSignIn, signInPage } from './pages/sign-in.js';
 
 const ROUTES = [
   [/^\/?$/, machinesPage],
@@ -17,12 +18,22 @@ const ROUTES = [
 const main = document.getElementById('main');
 let cleanup = null;
 
-function render() {
+let renders = 0;
+
+async function render() {
   cleanup?.();
   cleanup = null;
+  const turn = ++renders;
   const hash = location.hash.slice(1) || '/';
-  const path = hash.split('?')[0];
+  const [path, query] = hash.split('?');
   main.replaceChildren();
+  const signIn = path === '/sign-in' || await needsSignIn();
+  // Another navigation came while the session was being checked: it renders instead.
+  if (turn !== renders) return;
+  if (signIn) {
+    cleanup = signInPage(main, path === '/sign-in' ? query : '');
+    return;
+  }
   for (const [pattern, page] of ROUTES) {
     const match = path.match(pattern);
     if (!match) continue;

@@ -3,6 +3,9 @@
 //! console's graphs, per-state progress and live history streams (server-sent events that
 //! resume from `Last-Event-ID`).
 //!
+//! A server with access keys accepts only requests signed with one of them (SigV4, as every AWS
+//! client signs) or carrying a console session made from one; see [`crate::access`].
+//!
 //! AWS clients (boto3, the AWS CLI, the SDKs) work against it with `--endpoint-url`. Every
 //! operation is `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`; errors are rendered
 //! in one place, [`ApiError`].
@@ -12,6 +15,7 @@ mod console_assets;
 mod error;
 mod functions;
 mod operations;
+mod session;
 mod versions;
 
 use std::future::Future;
@@ -29,6 +33,8 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub(crate) use session::now;
+pub use session::sign_in_token;
 
 use crate::service::{ErrorKind, Service, ServiceError};
 
@@ -54,8 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route("/console/api/executions/{arn}/progress", get(console::execution_progress))
         .route("/console/api/executions/{arn}/events", get(console::execution_events))
         .route("/console/api/executions/{arn}/next-timer", post(console::next_timer))
+        .route("/console/api/session", get(session::describe).post(session::sign_in).delete(session::sign_out))
         // AWS's request quota is 1 MB; components are larger, so /functions gets its own.
         .layer(DefaultBodyLimit::max(64 << 20))
+        .layer(middleware::from_fn_with_state(state.clone(), session::authenticate))
         .layer(middleware::from_fn(request_ids))
         .with_state(state)
 }

@@ -37,6 +37,7 @@ use stepwasm_asl::{HistoryEvent, TaskResource};
 use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
+use crate::access::AccessKeys;
 use crate::engine::{
     BoxFuture, Clock, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
 };
@@ -91,6 +92,8 @@ pub struct ServiceConfig {
     /// What HTTP Tasks (`arn:aws:states:::http:invoke`) may reach, and the connections they
     /// authenticate with. Default: no origin, so every HTTP Task fails saying so.
     pub http: HttpTaskConfig,
+    /// The access keys API calls must be signed with. Default: none, an open server.
+    pub access_keys: AccessKeys,
 }
 
 impl Default for ServiceConfig {
@@ -106,6 +109,7 @@ impl Default for ServiceConfig {
             mocks: None,
             wait_time_scale: 1.0,
             http: HttpTaskConfig::default(),
+            access_keys: AccessKeys::default(),
         }
     }
 }
@@ -215,6 +219,11 @@ impl Service {
     /// The Wasm runtime task functions are registered in.
     pub fn runtime(&self) -> &Runtime {
         &self.inner.runtime
+    }
+
+    /// The access keys API calls must be signed with; none for an open server.
+    pub fn access_keys(&self) -> &AccessKeys {
+        &self.inner.config.access_keys
     }
 
     /// The store.

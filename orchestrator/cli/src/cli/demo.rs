@@ -14,10 +14,11 @@ use stepwasm_orchestrator::api;
 
 use stepwasm_orchestrator::Client;
 
+use stepwasm_orchestrator::access::AccessKeys;
 use stepwasm_orchestrator::http_task::HttpTaskConfig;
 
 use super::serve::{BucketArgs, StoreChoice, TestingArgs, build_server, shutdown_signal};
-use super::server_config::Outbound;
+use super::server_config::ServerSecrets;
 use super::stand_ins::{self, StandIn};
 
 #[derive(Debug, Args)]
@@ -25,6 +26,11 @@ pub(crate) struct DemoArgs {
     /// Address to serve on; if it is taken, a free port is used instead.
     #[arg(long, default_value = "127.0.0.1:8083")]
     listen: std::net::SocketAddr,
+
+    /// Access keys every request must be signed with (`ACCESS_KEY_ID SECRET_ACCESS_KEY` lines).
+    /// Without them the demo's server is open, as it listens on loopback.
+    #[arg(long, value_name = "FILE")]
+    access_keys_file: Option<std::path::PathBuf>,
 
     /// Stop after printing the results instead of serving on.
     #[arg(long)]
@@ -41,7 +47,15 @@ const ORDERS: &[(&str, &str, &str)] = &[
 pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let stand_ins = tokio.block_on(stand_ins::start())?;
-    let outbound = Outbound { secrets: stand_ins::secrets(&stand_ins), http: HttpTaskConfig::default() };
+    let outbound = ServerSecrets {
+        secrets: stand_ins::secrets(&stand_ins),
+        http: HttpTaskConfig::default(),
+        access_keys: match &args.access_keys_file {
+            Some(file) => super::server_config::load_access_keys(std::iter::once(file.clone()))?,
+            None => AccessKeys::default(),
+        },
+    };
+    let keys = outbound.access_keys.clone();
     let server = tokio.block_on(build_server(
         data_dir,
         &StoreChoice::Sqlite,
@@ -71,7 +85,10 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     }));
 
     println!("stepwasm demo: serving the AWS Step Functions API on {endpoint} (store: {store})");
-    let client = Client::new(&endpoint);
+    let client = match keys.first() {
+        Some((id, secret)) => Client::new(&endpoint).with_credentials(id, secret),
+        None => Client::new(&endpoint),
+    };
     for sample in stepwasm_functions::ALL {
         let grants = stand_ins.iter().find(|stand_in| stand_in.function == sample.name).map(StandIn::grants);
         client.deploy_function(sample.name, sample.component, grants.as_ref().map_or(&[], |grants| &grants[..]))?;
@@ -98,6 +115,9 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     )?;
     println!("deployed the state machine {approval_machine_arn} (orders above 1,000.00 wait for a person)");
     println!("\nWatch them in the web console: {endpoint}/console/");
+    if let Some(token) = api::sign_in_token(&keys) {
+        println!("  (signed in for 12 hours by this link: {endpoint}/console/#/sign-in?token={token})");
+    }
 
     let mut all_as_expected = true;
     for (name, order, story) in ORDERS {
@@ -149,11 +169,13 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     println!("\nrequests the stand-ins accepted: {}", accepted.join(", "));
 
     println!("\nInspect them with any AWS client, for example:");
+    // An open server takes any key, but the AWS CLI sends nothing it cannot sign.
+    let (id, secret) = keys.first().unwrap_or(("demo", "demo"));
     println!(
-        "  aws stepfunctions list-executions --endpoint-url {endpoint} --region us-east-1 --state-machine-arn {machine_arn}"
+        "  AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret} aws stepfunctions list-executions --endpoint-url {endpoint} --region us-east-1 --state-machine-arn {machine_arn}"
     );
     println!(
-        "  aws stepfunctions get-execution-history --endpoint-url {endpoint} --region us-east-1 --execution-arn <arn>"
+        "  AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret} aws stepfunctions get-execution-history --endpoint-url {endpoint} --region us-east-1 --execution-arn {large_order_arn}"
     );
     if !all_as_expected {
         eprintln!("stepwasm demo: an order did not end as expected");

@@ -52,6 +52,11 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     outbound: super::server_config::OutboundArgs,
 
+    /// Listen beyond loopback without access keys: anyone who can reach the port can then do
+    /// anything, task tokens and function deployments included.
+    #[arg(long)]
+    insecure: bool,
+
     #[command(flatten)]
     testing: TestingArgs,
 }
@@ -225,7 +230,7 @@ pub(crate) async fn build_server(
     node_id: Option<String>,
     lease_seconds: u32,
     buckets: &BucketArgs,
-    outbound: super::server_config::Outbound,
+    outbound: super::server_config::ServerSecrets,
     testing: &TestingArgs,
 ) -> Result<Server> {
     let in_memory = matches!(choice, StoreChoice::Memory);
@@ -252,6 +257,7 @@ pub(crate) async fn build_server(
         lease_ttl_millis: i64::from(lease_seconds) * 1000,
         objects: buckets.open(data_dir)?,
         http: outbound.http,
+        access_keys: outbound.access_keys,
         ..ServiceConfig::default()
     };
     testing.apply(&mut config)?;
@@ -344,6 +350,13 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
         let outbound = args.outbound.load()?;
+        if outbound.access_keys.is_empty() && !args.listen.ip().is_loopback() && !args.insecure {
+            bail!(
+                "refusing to listen on {} without access keys: anyone who could reach it could do anything. \
+                 Give keys with --access-keys-file (ACCESS_KEY_ID SECRET_ACCESS_KEY lines), or say --insecure",
+                args.listen
+            );
+        }
         let server = build_server(
             data_dir,
             &choice,
@@ -368,8 +381,23 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
             let names: Vec<&str> = functions.iter().map(|function| function.name.as_str()).collect();
             println!("{} deployed functions: {}", names.len(), names.join(", "));
         }
-        println!("AWS clients: --endpoint-url http://{address} (any region, any credentials)");
-        println!("web console: http://{address}/console/");
+        let keys = server.state.service.access_keys();
+        match (keys.first(), api::sign_in_token(keys)) {
+            (Some((id, secret)), Some(token)) => {
+                println!("AWS clients: --endpoint-url http://{address}, signed with a configured access key, for example");
+                println!(
+                    "  AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret} aws stepfunctions list-state-machines --endpoint-url http://{address} --region us-east-1"
+                );
+                println!("web console: http://{address}/console/ (sign in with an access key, or open http://{address}/console/#/sign-in?token={token} within 12 hours)");
+            }
+            _ => {
+                println!("AWS clients: --endpoint-url http://{address} (any region, any credentials: the server is open)");
+                println!(
+                    "  AWS_ACCESS_KEY_ID=any AWS_SECRET_ACCESS_KEY=any aws stepfunctions list-state-machines --endpoint-url http://{address} --region us-east-1"
+                );
+                println!("web console: http://{address}/console/");
+            }
+        }
         println!("buckets for ItemReader: {}", args.buckets.describe(data_dir));
         for path in &args.testing.mock_config {
             println!("mocks: start an execution on STATE_MACHINE_ARN#TEST_CASE to use {}", path.display());

@@ -30,6 +30,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::Args;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use stepwasm_orchestrator::access::AccessKeys;
 use stepwasm_orchestrator::http_task::{Authorization, Connection, Connections, HttpTaskConfig};
 use stepwasm_runtime::{AllowList, Origin, Secrets};
 
@@ -49,15 +50,24 @@ pub(crate) struct OutboundArgs {
     #[arg(long, value_name = "FILE")]
     secrets_file: Option<PathBuf>,
 
-    /// A TOML file with `allow-outbound`, `secrets-file` and `[connections.NAME]` tables.
+    /// A TOML file with `allow-outbound`, `secrets-file`, `access-keys-file` and
+    /// `[connections.NAME]` tables.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// The access keys API calls must be signed with (SigV4, as AWS clients sign), one
+    /// `ACCESS_KEY_ID SECRET_ACCESS_KEY` pair a line; `STEPWASM_ACCESS_KEY_ID` with
+    /// `STEPWASM_SECRET_ACCESS_KEY` adds one. Without any, the server is open to anyone who can
+    /// reach it, which `serve` allows on loopback only (or with `--insecure`).
+    #[arg(long, value_name = "FILE")]
+    access_keys_file: Option<PathBuf>,
 }
 
-/// What the flags and the file come to.
-pub(crate) struct Outbound {
+/// What the flags and the file come to, with the access keys API calls are signed with.
+pub(crate) struct ServerSecrets {
     pub(crate) secrets: Secrets,
     pub(crate) http: HttpTaskConfig,
+    pub(crate) access_keys: AccessKeys,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +76,7 @@ struct ConfigFile {
     #[serde(default)]
     allow_outbound: Vec<String>,
     secrets_file: Option<PathBuf>,
+    access_keys_file: Option<PathBuf>,
     #[serde(default)]
     connections: BTreeMap<String, ConnectionEntry>,
 }
@@ -93,7 +104,7 @@ struct ConnectionEntry {
 }
 
 impl OutboundArgs {
-    pub(crate) fn load(&self) -> Result<Outbound> {
+    pub(crate) fn load(&self) -> Result<ServerSecrets> {
         let (file, base) = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -122,8 +133,39 @@ impl OutboundArgs {
             connections: Connections::new(connections),
             ..HttpTaskConfig::default()
         };
-        Ok(Outbound { secrets, http })
+        let files =
+            file.access_keys_file.map(|relative| base.join(relative)).into_iter().chain(self.access_keys_file.clone());
+        let access_keys = load_access_keys(files)?;
+        Ok(ServerSecrets { secrets, http, access_keys })
     }
+}
+
+/// Access keys from files of `ID SECRET` lines, and the `STEPWASM_ACCESS_KEY_ID` /
+/// `STEPWASM_SECRET_ACCESS_KEY` pair.
+pub(crate) fn load_access_keys(files: impl Iterator<Item = PathBuf>) -> Result<AccessKeys> {
+    let mut pairs = Vec::new();
+    if let (Ok(id), Ok(secret)) = (std::env::var("STEPWASM_ACCESS_KEY_ID"), std::env::var("STEPWASM_SECRET_ACCESS_KEY"))
+        && !id.is_empty()
+        && !secret.is_empty()
+    {
+        pairs.push((id, secret));
+    }
+    for file in files {
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("reading the access keys in {}", file.display()))?;
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some(id), Some(secret), None) => pairs.push((id.to_owned(), secret.to_owned())),
+                _ => bail!("line {} of {} is not ACCESS_KEY_ID SECRET_ACCESS_KEY", index + 1, file.display()),
+            }
+        }
+    }
+    Ok(AccessKeys::new(pairs))
 }
 
 fn connection(name: &str, entry: ConnectionEntry, secrets: &Secrets) -> Result<Connection> {

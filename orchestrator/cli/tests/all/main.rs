@@ -1,5 +1,6 @@
 //! Integration tests of the `stepwasm` binary: one test binary, so CI links once.
 
+mod access;
 mod console_browser;
 mod crash;
 mod demo;

@@ -90,6 +90,7 @@ pub mod engine;
 mod error;
 pub mod function_directory;
 pub mod http_task;
+pub mod metrics;
 pub mod mocks;
 pub mod objects;
 pub mod service;

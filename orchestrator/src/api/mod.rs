@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/api/executions/{arn}/events", get(console::execution_events))
         .route("/console/api/executions/{arn}/next-timer", post(console::next_timer))
         .route("/console/api/session", get(session::describe).post(session::sign_in).delete(session::sign_out))
+        .route("/metrics", get(metrics))
         // AWS's request quota is 1 MB; components are larger, so /functions gets its own.
         .layer(DefaultBodyLimit::max(64 << 20))
         .layer(middleware::from_fn_with_state(state.clone(), session::authenticate))
@@ -126,15 +127,57 @@ async fn request_ids(request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{} {}", request.method(), request.uri().path()));
     let id = format!("stepwasm-{:016x}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
+    let route = route_label(request.method().as_str(), request.uri().path());
     let mut response = next.run(request).await;
     if let Some(error) = response.extensions().get::<ServiceError>()
         && error.kind == ErrorKind::InternalFailure
     {
         eprintln!("stepwasm: {operation} failed ({id}): {error}");
     }
+    // Labels come from a closed set, so no request can grow the metrics without bound.
+    let label = if response.extensions().get::<session::Refused>().is_some() {
+        "unauthenticated"
+    } else if response.extensions().get::<ServiceError>().is_some_and(|error| error.kind == ErrorKind::UnknownOperation)
+    {
+        "unknown"
+    } else if let Some(name) = operation.strip_prefix("AWSStepFunctions.") {
+        name
+    } else {
+        route
+    };
+    crate::metrics::global().request_answered(label, response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
+    response
+}
+
+/// The route a request that is not an AWS operation went to, without its parameters.
+fn route_label(method: &str, path: &str) -> &'static str {
+    match (method, path) {
+        ("GET", "/metrics") => "GET /metrics",
+        ("GET", "/functions") => "GET /functions",
+        ("GET", path) if path.starts_with("/functions/") => "GET /functions/{name}",
+        ("PUT", path) if path.starts_with("/functions/") => "PUT /functions/{name}",
+        ("DELETE", path) if path.starts_with("/functions/") => "DELETE /functions/{name}",
+        (_, path) if path.starts_with("/console/api/") => "console api",
+        (_, path) if path.starts_with("/console") => "console files",
+        _ => "other",
+    }
+}
+
+/// `GET /metrics`: the server's figures in Prometheus' text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let metrics = crate::metrics::global();
+    match state.service.store().execution_counts().await {
+        Ok(counts) => metrics.set_executions(counts.running, counts.parked),
+        Err(error) => eprintln!("stepwasm: counting executions for /metrics failed: {error}"),
+    }
+    let mut response = metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
     response
 }
 

@@ -45,7 +45,7 @@ pub(crate) async fn authenticate(State(state): State<AppState>, request: Request
         return next.run(request).await;
     }
     let now = now();
-    if session_of(request.headers(), keys, now).is_some() {
+    if session_of(request.headers(), keys, now).is_some() || scraper_of(request.uri().path(), request.headers(), keys) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
@@ -70,12 +70,17 @@ pub(crate) async fn authenticate(State(state): State<AppState>, request: Request
     }
 }
 
+/// Marks a response as a refusal here, for the request metrics.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refused;
+
 fn refuse(refusal: &Refusal) -> Response {
     let status = if *refusal == Refusal::Missing { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
     let body =
         json!({"__type": format!("com.amazon.coral.service#{}", refusal.error_type()), "message": refusal.message()});
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    response.extensions_mut().insert(Refused);
     response
 }
 
@@ -87,6 +92,25 @@ fn session_of(headers: &HeaderMap, keys: &AccessKeys, now: Timestamp) -> Option<
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, token)| token.to_owned())?;
     Session::verify(keys, &token, now)
+}
+
+/// Whether a `/metrics` scrape carries an access key and its secret as HTTP basic credentials,
+/// which is how Prometheus authenticates (`basic_auth` in its scrape configuration).
+fn scraper_of(path: &str, headers: &HeaderMap, keys: &AccessKeys) -> bool {
+    use base64::Engine as _;
+    if path != "/metrics" {
+        return false;
+    }
+    let Some(encoded) =
+        headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()?.strip_prefix("Basic "))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
+    let Ok(decoded) = String::from_utf8(decoded) else { return false };
+    decoded
+        .split_once(':')
+        .is_some_and(|(id, secret)| keys.secret(id).is_some_and(|known| constant_time_eq(known, secret)))
 }
 
 /// `GET /console/api/session`: whether the console must sign in, and whether it has.

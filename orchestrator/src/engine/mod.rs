@@ -14,7 +14,7 @@ mod clock;
 mod driver;
 mod entropy;
 mod replay;
-mod tasks;
+pub(crate) mod tasks;
 
 pub use clock::Clock;
 pub use driver::{

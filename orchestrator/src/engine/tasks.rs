@@ -131,8 +131,23 @@ impl TaskInvoker for WasmTasks {
                 Err(failure) if matches!(failure.kind, FailureKind::Timeout(_)) => TaskOutcome::TimedOut,
                 Err(failure) => TaskOutcome::Failed { error: failure.error, cause: Some(failure.cause) },
             };
+            crate::metrics::global().task_invoked(
+                &name,
+                outcome_label(&outcome),
+                report.duration,
+                report.fuel_consumed,
+            );
             (outcome, Some(record))
         })
+    }
+}
+
+/// How an attempt ended, as the metrics label it.
+pub(crate) fn outcome_label(outcome: &TaskOutcome) -> &'static str {
+    match outcome {
+        TaskOutcome::Succeeded(_) => "succeeded",
+        TaskOutcome::Failed { .. } => "failed",
+        TaskOutcome::TimedOut => "timed_out",
     }
 }
 

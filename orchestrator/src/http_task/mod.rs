@@ -80,6 +80,12 @@ impl TaskInvoker for HttpTasks {
             let outcome = match self.call(&call.payload, timeout).await {
                 Ok(outcome) | Err(outcome) => outcome,
             };
+            crate::metrics::global().task_invoked(
+                "http:invoke",
+                crate::engine::tasks::outcome_label(&outcome),
+                started.elapsed(),
+                0,
+            );
             let record = InvocationRecord {
                 state_name: call.context.state_name.clone(),
                 attempt: call.context.attempt.saturating_add(1),

@@ -246,7 +246,12 @@ impl Service {
             }
         };
         self.publish(&arn, prepared.start_history());
-        if !finished {
+        let metrics = crate::metrics::global();
+        metrics.execution_started(crate::metrics::machine_of(&arn));
+        metrics.states_entered(crate::metrics::states_entered(prepared.start_history()));
+        if finished {
+            metrics.execution_finished(crate::metrics::machine_of(&arn), created.status.as_str());
+        } else {
             self.drive(arn, prepared, Vec::new());
         }
         Ok(Started::New { arn: created.arn, start_date: created.start_date })
@@ -282,6 +287,9 @@ impl Service {
         };
         let stop_date = self.inner.engine.clock().now().0;
         let done = completion(&outcome, Timestamp(stop_date));
+        let metrics = crate::metrics::global();
+        metrics.execution_started(&machine_record.name);
+        metrics.execution_finished(&machine_record.name, done.status.as_str());
         Ok(SyncOutcome {
             execution_arn: arn,
             state_machine_arn: machine_record.arn,

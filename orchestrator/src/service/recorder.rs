@@ -25,7 +25,15 @@ impl StepRecorder for StoreRecorder {
         let append = to_append(&self.execution_arn, &step);
         Box::pin(async move {
             issue_tokens(&*self.store, &self.execution_arn, step.actions).await?;
-            self.store.append(append).await
+            let entered = crate::metrics::states_entered(&append.events);
+            let finished = append.completion.as_ref().map(|completion| completion.status);
+            self.store.append(append).await?;
+            let metrics = crate::metrics::global();
+            metrics.states_entered(entered);
+            if let Some(status) = finished {
+                metrics.execution_finished(crate::metrics::machine_of(&self.execution_arn), status.as_str());
+            }
+            Ok(())
         })
     }
 

@@ -223,6 +223,21 @@ impl ExecutionStore for MemoryStore {
         ready(self.list_executions_blocking(filter, page))
     }
 
+    fn execution_counts(&self) -> StoreFuture<'_, super::ExecutionCounts> {
+        ready({
+            let tables = self.read();
+            let mut counts = super::ExecutionCounts::default();
+            for execution in tables.executions.values().filter(|e| e.status == super::ExecutionStatus::Running) {
+                if tables.parked.contains_key(&execution.arn) {
+                    counts.parked += 1;
+                } else {
+                    counts.running += 1;
+                }
+            }
+            Ok(counts)
+        })
+    }
+
     fn running_executions(&self) -> StoreFuture<'_, Vec<String>> {
         ready({
             let tables = self.read();

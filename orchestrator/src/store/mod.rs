@@ -234,6 +234,15 @@ impl ExecutionStatus {
     }
 }
 
+/// How many executions have not ended, by whether something drives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecutionCounts {
+    /// RUNNING and not parked.
+    pub running: u64,
+    /// RUNNING and parked: waiting in the store for a timer or a callback.
+    pub parked: u64,
+}
+
 /// An execution as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionRecord {
@@ -547,6 +556,8 @@ pub trait ExecutionStore: Send + Sync {
     fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreFuture<'_, Page<ExecutionRecord>>;
     /// The ARNs of every RUNNING execution that is not parked: those some node must drive.
     fn running_executions(&self) -> StoreFuture<'_, Vec<String>>;
+    /// How many RUNNING executions are driven and how many parked, for the metrics.
+    fn execution_counts(&self) -> StoreFuture<'_, ExecutionCounts>;
     /// Parks a RUNNING execution: nothing drives it, and it is not among
     /// [`running_executions`](Self::running_executions), until [`due_executions`](Self::due_executions)
     /// names it or one of its callbacks arrives ([`execution_awaiting`](Self::execution_awaiting)).

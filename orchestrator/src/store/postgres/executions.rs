@@ -12,8 +12,8 @@ use super::super::memory::{
     parse_event_position, parse_execution_position,
 };
 use super::super::{
-    Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
-    Millis, Page, PageRequest, Parking, Redrive, StoreError, StoreFuture, StoreResult, StoredEvent,
+    Append, Created, ExecutionCounts, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry,
+    JournalStore, Millis, Page, PageRequest, Parking, Redrive, StoreError, StoreFuture, StoreResult, StoredEvent,
 };
 use super::group_commit::PendingAppend;
 use super::{PostgresStore, failed, from_sql_int, get, json, sql_limit, to_sql_int};
@@ -414,6 +414,21 @@ impl ExecutionStore for PostgresStore {
     fn list_executions(&self, filter: &ExecutionFilter, page: &PageRequest) -> StoreFuture<'_, Page<ExecutionRecord>> {
         let (filter, page) = (filter.clone(), page.clone());
         Box::pin(async move { self.list_executions_page(&filter, &page).await })
+    }
+
+    fn execution_counts(&self) -> StoreFuture<'_, ExecutionCounts> {
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT COUNT(*) FILTER (WHERE wake_at IS NULL), COUNT(*) FILTER (WHERE wake_at IS NOT NULL) \
+                     FROM executions WHERE status = 'RUNNING'",
+                    &[],
+                )
+                .await?;
+            let row = rows.first().ok_or(StoreError::Closed)?;
+            let (running, parked): (i64, i64) = (get(row, 0)?, get(row, 1)?);
+            Ok(ExecutionCounts { running: running.unsigned_abs(), parked: parked.unsigned_abs() })
+        })
     }
 
     fn running_executions(&self) -> StoreFuture<'_, Vec<String>> {

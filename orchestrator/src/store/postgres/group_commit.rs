@@ -86,7 +86,10 @@ async fn writer(pool: Pool, pending: Arc<Mutex<mpsc::UnboundedReceiver<PendingAp
             }
             batch
         };
-        match commit(&pool, &batch).await {
+        let started = std::time::Instant::now();
+        let committed = commit(&pool, &batch).await;
+        crate::metrics::global().store_committed("postgres", batch.len(), started.elapsed());
+        match committed {
             Ok(outcomes) => {
                 for (append, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = append.reply.send(outcome);

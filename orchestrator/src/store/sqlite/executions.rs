@@ -11,8 +11,9 @@ use super::super::memory::{
     parse_event_position, parse_execution_position,
 };
 use super::super::{
-    Append, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry, JournalStore,
-    Millis, Page, PageRequest, Parking, Redrive, StoreError, StoreFuture, StoreResult, StoredEvent, ready,
+    Append, Created, ExecutionCounts, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, JournalEntry,
+    JournalStore, Millis, Page, PageRequest, Parking, Redrive, StoreError, StoreFuture, StoreResult, StoredEvent,
+    ready,
 };
 use super::schema::{definition_hash, definition_id};
 use super::{SqliteStore, from_sql_int, json, sql_limit, to_sql_int};
@@ -198,6 +199,17 @@ impl ExecutionStore for SqliteStore {
 
     fn running_executions(&self) -> StoreFuture<'_, Vec<String>> {
         ready(self.running_executions_blocking())
+    }
+
+    fn execution_counts(&self) -> StoreFuture<'_, ExecutionCounts> {
+        ready(self.readers.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT COUNT(*) FILTER (WHERE wake_at IS NULL), COUNT(*) FILTER (WHERE wake_at IS NOT NULL) \
+                 FROM executions WHERE status = 'RUNNING'",
+            )?;
+            let (running, parked): (i64, i64) = query.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(ExecutionCounts { running: running.unsigned_abs(), parked: parked.unsigned_abs() })
+        }))
     }
 
     fn park(&self, execution_arn: &str, parking: &Parking) -> StoreFuture<'_, ()> {

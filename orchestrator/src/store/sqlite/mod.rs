@@ -300,7 +300,9 @@ fn run_writer(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &S
             }
         }
         stats.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let started = std::time::Instant::now();
         commit_batch(conn, &mut batch, stats);
+        crate::metrics::global().store_committed("sqlite", batch.len(), started.elapsed());
         for job in batch {
             job.reply();
         }

@@ -340,6 +340,7 @@ async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store)
         std::slice::from_ref(&active.arn),
         "parked executions need no driver"
     );
+    assert_eq!(store.execution_counts().await.unwrap(), super::ExecutionCounts { running: 1, parked: 2 });
     assert_eq!(store.next_wake().await.unwrap(), Some(4_000));
     assert!(store.due_executions(3_999, 10).await.unwrap().is_empty());
     assert_eq!(store.due_executions(4_000, 10).await.unwrap(), std::slice::from_ref(&early.arn));
@@ -361,6 +362,11 @@ async fn parked_executions_wake_in_order_and_unpark_on_append(store: &dyn Store)
     store.append(end).await.unwrap();
     store.park(&active.arn, &wake(1)).await.unwrap();
     assert_eq!(store.due_executions(9_000, 10).await.unwrap(), std::slice::from_ref(&early.arn));
+    assert_eq!(
+        store.execution_counts().await.unwrap(),
+        super::ExecutionCounts { running: 1, parked: 1 },
+        "the late one runs again, the early one waits, the active one ended"
+    );
 }
 
 async fn parked_executions_are_found_by_the_tokens_they_await(store: &dyn Store) {

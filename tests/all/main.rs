@@ -16,6 +16,7 @@ mod outbound;
 mod parking;
 mod pipeline;
 mod polyglot;
+mod quota;
 mod runtime;
 mod support;
 mod test_state;

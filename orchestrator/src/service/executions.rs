@@ -142,6 +142,7 @@ impl Service {
         let input = self.parse_input(input_text)?;
         let name = execution_name(name)?;
         let machine = self.inner.machines.get(&machine_record.definition)?;
+        self.admit_start().await?;
         if machine_record.machine_type == MachineType::Express {
             let arn =
                 format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{}:{name}:{}", machine_record.name, random_uuid());

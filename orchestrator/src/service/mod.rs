@@ -23,6 +23,7 @@ mod map_runs;
 mod names;
 mod nested;
 mod node;
+mod quota;
 mod recorder;
 mod redrive;
 mod test_state;
@@ -94,6 +95,10 @@ pub struct ServiceConfig {
     pub http: HttpTaskConfig,
     /// The access keys API calls must be signed with. Default: none, an open server.
     pub access_keys: AccessKeys,
+    /// How many executions may be open (not ended) at once, as AWS's account quota of
+    /// 1,000,000. A start past it fails with `ExecutionLimitExceeded`, so a machine that starts
+    /// copies of itself stops there.
+    pub max_open_executions: u64,
 }
 
 impl Default for ServiceConfig {
@@ -110,6 +115,7 @@ impl Default for ServiceConfig {
             wait_time_scale: 1.0,
             http: HttpTaskConfig::default(),
             access_keys: AccessKeys::default(),
+            max_open_executions: 1_000_000,
         }
     }
 }
@@ -154,6 +160,8 @@ struct Inner {
     endings: broadcast::Sender<String>,
     /// Answers the tasks of executions that run a test case, when mocks are configured.
     mocked: Option<Arc<MockedTasks>>,
+    /// The open executions, counted for the quota.
+    open: quota::OpenExecutions,
 }
 
 impl Service {
@@ -211,6 +219,7 @@ impl Service {
                 waking: std::sync::atomic::AtomicBool::new(false),
                 endings,
                 mocked,
+                open: quota::OpenExecutions::default(),
             }
         });
         Self { inner }

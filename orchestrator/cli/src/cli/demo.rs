@@ -17,7 +17,7 @@ use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::access::AccessKeys;
 use stepwasm_orchestrator::http_task::HttpTaskConfig;
 
-use super::serve::{BucketArgs, StoreChoice, TestingArgs, build_server, shutdown_signal};
+use super::serve::{BucketArgs, NodeArgs, StoreChoice, TestingArgs, build_server, shutdown_signal};
 use super::server_config::ServerSecrets;
 use super::stand_ins::{self, StandIn};
 
@@ -59,8 +59,7 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     let server = tokio.block_on(build_server(
         data_dir,
         &StoreChoice::Sqlite,
-        None,
-        30,
+        &NodeArgs::default(),
         &BucketArgs::default(),
         outbound,
         &TestingArgs::default(),

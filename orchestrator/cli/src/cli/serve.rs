@@ -36,15 +36,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "POSTGRES_URL")]
     store: Option<String>,
 
-    /// This node's name in execution leases [default: an id kept in the data directory].
-    #[arg(long)]
-    node_id: Option<String>,
-
-    /// How long a node's claim on an execution lasts unless renewed. When a node dies, the
-    /// others take over its executions this long after its last renewal: shorter means a faster
-    /// takeover, longer means fewer renewals and more patience with a slow or paused node.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=86_400))]
-    lease_seconds: u32,
+    #[command(flatten)]
+    node: NodeArgs,
 
     #[command(flatten)]
     buckets: BucketArgs,
@@ -59,6 +52,31 @@ pub(crate) struct ServeArgs {
 
     #[command(flatten)]
     testing: TestingArgs,
+}
+
+/// This node among others, and what it lets run at once.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct NodeArgs {
+    /// This node's name in execution leases [default: an id kept in the data directory].
+    #[arg(long)]
+    node_id: Option<String>,
+
+    /// How long a node's claim on an execution lasts unless renewed. When a node dies, the
+    /// others take over its executions this long after its last renewal: shorter means a faster
+    /// takeover, longer means fewer renewals and more patience with a slow or paused node.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    lease_seconds: u32,
+
+    /// How many executions may be open (not ended) at once; a start past it fails with
+    /// `ExecutionLimitExceeded`, as on AWS, whose account quota is the default.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_open_executions: u64,
+}
+
+impl Default for NodeArgs {
+    fn default() -> Self {
+        NodeArgs { node_id: None, lease_seconds: 30, max_open_executions: 1_000_000 }
+    }
 }
 
 /// What a server for tests does differently.
@@ -227,8 +245,7 @@ pub(crate) enum StoreChoice {
 pub(crate) async fn build_server(
     data_dir: &DataDir,
     choice: &StoreChoice,
-    node_id: Option<String>,
-    lease_seconds: u32,
+    node: &NodeArgs,
     buckets: &BucketArgs,
     outbound: super::server_config::ServerSecrets,
     testing: &TestingArgs,
@@ -254,14 +271,15 @@ pub(crate) async fn build_server(
         }
     };
     let mut config = ServiceConfig {
-        lease_ttl_millis: i64::from(lease_seconds) * 1000,
+        lease_ttl_millis: i64::from(node.lease_seconds) * 1000,
+        max_open_executions: node.max_open_executions,
         objects: buckets.open(data_dir)?,
         http: outbound.http,
         access_keys: outbound.access_keys,
         ..ServiceConfig::default()
     };
     testing.apply(&mut config)?;
-    match node_id {
+    match node.node_id.clone() {
         Some(node_id) => config.node_id = node_id,
         // The same node after a restart: it resumes its executions at once instead of waiting
         // for its own old leases to lapse.
@@ -360,8 +378,7 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         let server = build_server(
             data_dir,
             &choice,
-            args.node_id.clone(),
-            args.lease_seconds,
+            &args.node,
             &args.buckets,
             outbound,
             &args.testing,
@@ -372,7 +389,7 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         let address = listener.local_addr()?;
         let resumed = server.state.service.start_background_work().await?;
         println!("stepwasm serving on http://{address} (store: {})", server.describe_store);
-        println!("node {} (leases of {} s)", server.state.service.node_id(), args.lease_seconds);
+        println!("node {} (leases of {} s)", server.state.service.node_id(), args.node.lease_seconds);
         if resumed > 0 {
             println!("resumed {resumed} running executions");
         }

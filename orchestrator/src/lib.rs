@@ -36,6 +36,13 @@
 //!   S3-compatible endpoint.
 //! - **Mocks** ([`mocks::MockConfig`]): mocked task responses in Step Functions Local's
 //!   `MockConfigFile` format, for tests of workflows (`stepwasm test`).
+//! - **The HTTP Task** ([`http_task`]): `arn:aws:states:::http:invoke`, through the runtime's
+//!   outbound client, under the server's allow-list, authenticated by locally configured
+//!   connections.
+//! - **Access** ([`access`]): access keys, SigV4 verification and signing, console sessions; the
+//!   [`api`] refuses what they do not allow.
+//! - **Watching** ([`metrics`], [`traces`]): Prometheus figures on `GET /metrics`, and one
+//!   OpenTelemetry trace per execution over OTLP/HTTP.
 //!
 //! The library knows no particular function: the `stepwasm` binary (`orchestrator/cli`) embeds
 //! the sample pipeline and hands the conformance stand-ins to the `conformance` runner (feature
@@ -97,6 +104,7 @@ pub mod service;
 pub mod store;
 #[cfg(feature = "postgres-test-server")]
 pub mod testing;
+pub mod traces;
 
 pub use client::{Client, ClientError};
 pub use data_dir::DataDir;

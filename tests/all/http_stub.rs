@@ -7,7 +7,8 @@
 //! - `/slow`: answers after ten seconds;
 //! - `/big`: declares and sends 20 MiB; `/big-chunked`: sends 20 MiB without declaring it;
 //! - `/redirect?to=URL`: 302 to URL;
-//! - `/token`: an OAuth client-credentials token endpoint (`{"access_token": "token-N", …}`).
+//! - `/token`: an OAuth client-credentials token endpoint (`{"access_token": "token-N", …}`);
+//! - `/v1/traces`: an OTLP/HTTP collector that accepts everything.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -97,6 +98,10 @@ async fn serve(mut stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>, tokens: &A
             &json!({"message": format!("status {code}")}).to_string(),
         )
         .await;
+    }
+    if path == "/v1/traces" {
+        // An OTLP/HTTP collector's answer: everything accepted.
+        return respond(&mut stream, 200, "application/json", "{}").await;
     }
     if path == "/token" {
         let token = format!("token-{}", tokens.fetch_add(1, Ordering::SeqCst) + 1);

@@ -20,3 +20,4 @@ mod quota;
 mod runtime;
 mod support;
 mod test_state;
+mod traces;

@@ -132,7 +132,7 @@ async fn request_ids(request: Request, next: Next) -> Response {
     if let Some(error) = response.extensions().get::<ServiceError>()
         && error.kind == ErrorKind::InternalFailure
     {
-        eprintln!("stepwasm: {operation} failed ({id}): {error}");
+        tracing::error!(operation = %operation, request_id = %id, "the request failed in the server: {error}");
     }
     // Labels come from a closed set, so no request can grow the metrics without bound.
     let label = if response.extensions().get::<session::Refused>().is_some() {
@@ -171,7 +171,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let metrics = crate::metrics::global();
     match state.service.store().execution_counts().await {
         Ok(counts) => metrics.set_executions(counts.running, counts.parked),
-        Err(error) => eprintln!("stepwasm: counting executions for /metrics failed: {error}"),
+        Err(error) => tracing::warn!("counting executions for /metrics failed: {error}"),
     }
     let mut response = metrics.render().into_response();
     response.headers_mut().insert(

@@ -46,6 +46,7 @@ use crate::http_task::{HttpTaskConfig, HttpTasks};
 use crate::mocks::{MockConfig, MockedExecution, MockedTasks, TestCaseLookup};
 use crate::objects::{BucketTasks, ObjectStore};
 use crate::store::{ActivityTask, Store};
+use crate::traces::TraceExporter;
 use activities::ActivityWakeups;
 use functions::FunctionSync;
 
@@ -99,6 +100,8 @@ pub struct ServiceConfig {
     /// 1,000,000. A start past it fails with `ExecutionLimitExceeded`, so a machine that starts
     /// copies of itself stops there.
     pub max_open_executions: u64,
+    /// Where each execution's trace goes when it ends (OTLP/HTTP). Default: nowhere.
+    pub traces: Option<Arc<TraceExporter>>,
 }
 
 impl Default for ServiceConfig {
@@ -116,6 +119,7 @@ impl Default for ServiceConfig {
             http: HttpTaskConfig::default(),
             access_keys: AccessKeys::default(),
             max_open_executions: 1_000_000,
+            traces: None,
         }
     }
 }

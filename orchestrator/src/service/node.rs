@@ -401,7 +401,10 @@ impl Service {
             let _ = service.inner.store.release(&arn, &service.inner.config.node_id).await;
             let driver = service.inner.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&arn).flatten();
             match driven {
-                Ok(_) => {
+                Ok(record) => {
+                    if let Some(traces) = &service.inner.config.traces {
+                        traces.export(&arn, &record.history);
+                    }
                     // Only parents waiting on a child listen; with none, nothing is sent.
                     let _ = service.inner.endings.send(arn.clone());
                     if driver.is_some_and(|driver| !driver.delivered.is_empty()) {

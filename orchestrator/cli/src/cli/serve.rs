@@ -12,6 +12,7 @@ use stepwasm_orchestrator::mocks::MockConfig;
 use stepwasm_orchestrator::objects::{ObjectStore, ObjectStoreConfig, S3Config};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{MemoryStore, PostgresStore, SqliteStore, Store};
+use stepwasm_orchestrator::traces::TraceExporter;
 use stepwasm_orchestrator::{Client, DataDir, function_directory};
 
 use crate::function_source::FunctionSource;
@@ -45,6 +46,11 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     outbound: super::server_config::OutboundArgs,
 
+    /// Write the server's logs as JSON lines (one object per event, with its fields) instead of
+    /// text.
+    #[arg(long)]
+    log_json: bool,
+
     /// Listen beyond loopback without access keys: anyone who can reach the port can then do
     /// anything, task tokens and function deployments included.
     #[arg(long)]
@@ -71,11 +77,16 @@ pub(crate) struct NodeArgs {
     /// `ExecutionLimitExceeded`, as on AWS, whose account quota is the default.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_open_executions: u64,
+
+    /// An OpenTelemetry collector (OTLP over HTTP, such as `http://127.0.0.1:4318`) to send one
+    /// trace per execution to when it ends: a span per state and per task attempt. Off unless set.
+    #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
 }
 
 impl Default for NodeArgs {
     fn default() -> Self {
-        NodeArgs { node_id: None, lease_seconds: 30, max_open_executions: 1_000_000 }
+        NodeArgs { node_id: None, lease_seconds: 30, max_open_executions: 1_000_000, otlp_endpoint: None }
     }
 }
 
@@ -273,6 +284,7 @@ pub(crate) async fn build_server(
     let mut config = ServiceConfig {
         lease_ttl_millis: i64::from(node.lease_seconds) * 1000,
         max_open_executions: node.max_open_executions,
+        traces: node.otlp_endpoint.as_deref().map(|endpoint| Arc::new(TraceExporter::new(endpoint))),
         objects: buckets.open(data_dir)?,
         http: outbound.http,
         access_keys: outbound.access_keys,
@@ -359,12 +371,15 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         (None, true) => StoreChoice::Memory,
         (None, false) => StoreChoice::Sqlite,
     };
-    // Which executions this node takes over or gives up, on stderr.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .with_target(false)
-        .init();
+    // What the node does (which executions it takes over or gives up, what it could not send),
+    // on stderr: as text, or as one JSON object a line for a log collector.
+    let logs =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::INFO).with_target(false);
+    if args.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async move {
         let outbound = args.outbound.load()?;
@@ -390,6 +405,9 @@ pub(crate) fn serve(args: &ServeArgs, data_dir: &DataDir) -> Result<ExitCode> {
         let resumed = server.state.service.start_background_work().await?;
         println!("stepwasm serving on http://{address} (store: {})", server.describe_store);
         println!("node {} (leases of {} s)", server.state.service.node_id(), args.node.lease_seconds);
+        if let Some(endpoint) = &args.node.otlp_endpoint {
+            println!("traces: one per execution, to the OTLP collector at {endpoint}");
+        }
         if resumed > 0 {
             println!("resumed {resumed} running executions");
         }

@@ -408,3 +408,34 @@ async fn nodes_reconnect_after_the_database_restarts_and_finish_every_execution(
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_under_the_same_name_is_refused() -> Result<()> {
+    let url = TestServer::database().await?;
+    let named = |instance: &str| ServiceConfig {
+        node_id: "twin".to_owned(),
+        instance_id: instance.to_owned(),
+        ..ServiceConfig::default()
+    };
+    let first = Service::new(
+        Arc::new(PostgresStore::connect(&url).await?),
+        crate::support::sample_runtime()?,
+        named("data-dir-a"),
+    );
+    first.start_background_work().await?;
+    let second = Service::new(
+        Arc::new(PostgresStore::connect(&url).await?),
+        crate::support::sample_runtime()?,
+        named("data-dir-b"),
+    );
+    let refused = second.start_background_work().await.err().context("a second node named twin started")?;
+    ensure!(refused.message.contains("another node named \"twin\""), "{}", refused.message);
+    // The same instance coming back (a restart on its data directory) takes its name at once.
+    let restarted = Service::new(
+        Arc::new(PostgresStore::connect(&url).await?),
+        crate::support::sample_runtime()?,
+        named("data-dir-a"),
+    );
+    restarted.start_background_work().await?;
+    Ok(())
+}

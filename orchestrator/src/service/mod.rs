@@ -66,6 +66,10 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub struct ServiceConfig {
     /// This node's name in execution leases. Default: `node-<pid>`.
     pub node_id: String,
+    /// Which process (or data directory) runs as `node_id`: a second one under the same name on
+    /// the same store is refused, since the two would take each other's executions for their
+    /// own. The same instance restarting is not a second one. Default: random per service.
+    pub instance_id: String,
     /// How long a lease lasts without renewal, in milliseconds. Default 30 s: another node takes
     /// over a dead node's executions after at most this long.
     pub lease_ttl_millis: i64,
@@ -108,6 +112,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             node_id: format!("node-{}", std::process::id()),
+            instance_id: crate::engine::random_uuid(),
             lease_ttl_millis: 30_000,
             max_payload_bytes: 262_144,
             activity_poll: activities::DEFAULT_ACTIVITY_POLL,

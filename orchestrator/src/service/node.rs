@@ -15,7 +15,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::names::state_machine_name;
 use super::recorder::{StoreRecorder, awaited_callbacks, replay_entry};
-use super::{LiveDriver, Service, ServiceError, ServiceResult};
+use super::{ErrorKind, LiveDriver, Service, ServiceError, ServiceResult};
 use crate::engine::{Interrupted, Prepared, Signal};
 use crate::store::{ExecutionRecord, ExecutionStatus, Notice, PostedSignal};
 
@@ -28,6 +28,7 @@ impl Service {
         for problem in self.register_stored_functions().await? {
             tracing::warn!(node = %self.inner.config.node_id, "a stored function could not be registered: {problem}");
         }
+        self.claim_node_name().await?;
         let resumed = self.resume_running(false).await?;
         self.ensure_waker();
         if let Some(notices) = self.inner.store.watch() {
@@ -37,6 +38,32 @@ impl Service {
         let service = self.clone();
         tokio::spawn(async move { service.keep_leases().await });
         Ok(resumed)
+    }
+
+    /// The lease that says which instance runs as this node's name.
+    fn name_lease(&self) -> (String, String) {
+        let config = &self.inner.config;
+        (format!("stepwasm:node:{}", config.node_id), format!("{}@{}", config.node_id, config.instance_id))
+    }
+
+    /// Takes this node's name on the store, unless another instance holds it: two nodes under
+    /// one name would each take the other's executions for its own.
+    async fn claim_node_name(&self) -> ServiceResult<()> {
+        let config = &self.inner.config;
+        let (name, owner) = self.name_lease();
+        let now = self.inner.engine.clock().now().0;
+        if !self.inner.store.claim(&name, &owner, now, config.lease_ttl_millis).await? {
+            return Err(ServiceError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "another node named {:?} is running on this store: give each node its own --node-id \
+                     (a node that stopped frees its name within {} s)",
+                    config.node_id,
+                    config.lease_ttl_millis / 1000
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Renews this node's leases a third of the lease time apart, and takes up executions whose
@@ -55,6 +82,15 @@ impl Service {
             let driving = self.drivers();
             let attempt = tokio::time::Instant::now();
             let now = self.inner.engine.clock().now().0;
+            let (_, name_owner) = self.name_lease();
+            // The name's lease lapses only with the node; its loss would mean a long outage.
+            if let Ok(Ok(held)) =
+                tokio::time::timeout(period, self.inner.store.renew_all(&name_owner, now, config.lease_ttl_millis))
+                    .await
+                && held.is_empty()
+            {
+                tracing::warn!(node = %config.node_id, "this node's name lapsed on the store: another node may run under it");
+            }
             let renewal = self.inner.store.renew_all(&config.node_id, now, config.lease_ttl_millis);
             match tokio::time::timeout(period, renewal).await {
                 Ok(Ok(held)) => {

@@ -298,6 +298,11 @@ pub(crate) async fn build_server(
         None if !in_memory => config.node_id = persistent_node_id(data_dir)?,
         None => {}
     }
+    if !in_memory {
+        // Restarted on the same data directory, a node is the same instance: it takes its
+        // name back at once. Another data directory under the same name is another node.
+        config.instance_id = persistent_id(data_dir, "instance-id", "instance")?;
+    }
     let service = Service::new(store, runtime, config);
     if !in_memory {
         let directory = data_dir.root().join("functions");
@@ -351,7 +356,12 @@ fn without_password(url: &str) -> String {
 
 /// The node id kept in the data directory, created on first use.
 fn persistent_node_id(data_dir: &DataDir) -> Result<String> {
-    let path = data_dir.root().join("node-id");
+    persistent_id(data_dir, "node-id", "node")
+}
+
+/// An id kept in the file `name` of the data directory, created (as `PREFIX-HEX`) on first use.
+fn persistent_id(data_dir: &DataDir, name: &str, prefix: &str) -> Result<String> {
+    let path = data_dir.root().join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
         if !existing.is_empty() {
@@ -359,7 +369,7 @@ fn persistent_node_id(data_dir: &DataDir) -> Result<String> {
         }
     }
     let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_nanos());
-    let id = format!("node-{:x}", millis ^ u128::from(std::process::id()));
+    let id = format!("{prefix}-{:x}", millis ^ u128::from(std::process::id()));
     std::fs::create_dir_all(data_dir.root())?;
     std::fs::write(&path, &id).with_context(|| format!("writing {}", path.display()))?;
     Ok(id)

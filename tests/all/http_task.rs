@@ -216,3 +216,39 @@ async fn an_origin_off_the_allow_list_is_never_called() -> Result<()> {
     assert_eq!(stub.connections(), 0);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_at_trace_shows_the_request_and_the_response() -> Result<()> {
+    use stepwasm_orchestrator::service::TestStateRequest;
+    let stub = HttpStub::start().await;
+    let service = service(&[&stub.origin], connections(&stub))?;
+    let state = json!({
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke", "End": true,
+        "Parameters": {
+            "ApiEndpoint": stub.url("/echo/quote"), "Method": "POST",
+            "Authentication": {"ConnectionArn": connection_arn("payments")},
+            "RequestBody": {"sku": "MUG-1"}
+        }
+    });
+    let request = |level: &str| TestStateRequest {
+        definition: Some(state.to_string()),
+        input: Some("{}".to_owned()),
+        inspection_level: Some(level.to_owned()),
+        ..TestStateRequest::default()
+    };
+    let traced = service.test_state(request("TRACE")).await?;
+    assert_eq!(traced.status, "SUCCEEDED");
+    let data = traced.inspection_data.context("no inspection data")?;
+    assert_eq!(data["request"]["method"], "POST");
+    assert_eq!(data["request"]["url"], stub.url("/echo/quote"));
+    assert_eq!(data["request"]["body"], r#"{"sku":"MUG-1"}"#);
+    let sent_headers = data["request"]["headers"].as_str().context("request headers")?;
+    assert!(sent_headers.contains("x-api-key: ***") && !sent_headers.contains(API_KEY), "{sent_headers}");
+    assert_eq!(data["response"]["statusCode"], "200");
+    assert_eq!(data["response"]["statusMessage"], "OK");
+    assert!(data["response"]["body"].as_str().is_some_and(|body| body.contains("/echo/quote")));
+    // DEBUG shows the data flow, not the exchange.
+    let debugged = service.test_state(request("DEBUG")).await?.inspection_data.context("no inspection data")?;
+    ensure!(debugged.get("request").is_none() && debugged.get("result").is_some(), "{debugged}");
+    Ok(())
+}

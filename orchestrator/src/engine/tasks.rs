@@ -57,6 +57,9 @@ pub struct InvocationRecord {
     pub fuel_consumed: u64,
     /// The guest's log lines, as `LEVEL message`.
     pub logs: Vec<String>,
+    /// For an HTTP Task, the request sent and the response read, as TestState shows them at
+    /// `TRACE` (`{"request": {…}, "response": {…}}`, credentials masked).
+    pub http_exchange: Option<serde_json::Value>,
 }
 
 /// A boxed future, so [`TaskInvoker`] stays object-safe.
@@ -160,6 +163,7 @@ fn record(call: &TaskCall, function: &str, started: Instant, report: &Invocation
         finished: Instant::now(),
         fuel_consumed: report.fuel_consumed,
         logs: report.logs.iter().map(|line| format!("{:?} {}", line.level, line.message)).collect(),
+        http_exchange: None,
     }
 }
 

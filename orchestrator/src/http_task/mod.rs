@@ -77,7 +77,8 @@ impl TaskInvoker for HttpTasks {
         Box::pin(async move {
             let started = Instant::now();
             let timeout = call.timeout.map_or(MAX_REQUEST_TIME, |timeout| timeout.min(MAX_REQUEST_TIME));
-            let outcome = match self.call(&call.payload, timeout).await {
+            let mut exchange = None;
+            let outcome = match self.call(&call.payload, timeout, &mut exchange).await {
                 Ok(outcome) | Err(outcome) => outcome,
             };
             crate::metrics::global().task_invoked(
@@ -94,6 +95,7 @@ impl TaskInvoker for HttpTasks {
                 finished: Instant::now(),
                 fuel_consumed: 0,
                 logs: Vec::new(),
+                http_exchange: exchange,
             };
             (outcome, Some(record))
         })
@@ -101,7 +103,13 @@ impl TaskInvoker for HttpTasks {
 }
 
 impl HttpTasks {
-    async fn call(&self, arguments: &Value, timeout: Duration) -> Result<TaskOutcome, TaskOutcome> {
+    /// Runs the task; `exchange` gets what was sent and read, for TestState.
+    async fn call(
+        &self,
+        arguments: &Value,
+        timeout: Duration,
+        exchange: &mut Option<Value>,
+    ) -> Result<TaskOutcome, TaskOutcome> {
         let invocation = request::HttpInvocation::parse(arguments).map_err(invalid)?;
         let connection = self.config.connections.find(&invocation.connection_arn).ok_or_else(|| {
             failed(
@@ -115,12 +123,13 @@ impl HttpTasks {
             )
         })?;
         let deadline = Instant::now() + timeout;
-        let (response, credential) = match self.send_authorized(&invocation, connection, deadline).await {
+        let (request, response, credential) = match self.send_authorized(&invocation, connection, deadline).await {
             Ok(sent) => sent,
             Err(outcome) => return Err(mask_outcome(outcome, &Masker::new(connection.secret_values()))),
         };
         // An API that echoes what it was sent must not put a credential into the history.
         let masker = Masker::new(connection.secret_values().into_iter().chain(credential));
+        *exchange = Some(request::exchange_of(&request, &response, &masker));
         let result = request::result_of(&response);
         let status = response.status().as_u16();
         if status >= 400 {
@@ -140,12 +149,12 @@ impl HttpTasks {
         invocation: &request::HttpInvocation,
         connection: &Connection,
         deadline: Instant,
-    ) -> Result<(http::Response<Bytes>, Option<String>), TaskOutcome> {
+    ) -> Result<(http::Request<Bytes>, http::Response<Bytes>, Option<String>), TaskOutcome> {
         let oauth = matches!(connection.authorization, Authorization::OAuthClientCredentials { .. });
         for attempt in 0..2 {
             let authorization = self.authorization(connection, deadline).await?;
             let request = invocation.build(connection, authorization.as_deref()).map_err(invalid)?;
-            let response = self.send(request, deadline).await?;
+            let response = self.send(request.clone(), deadline).await?;
             if oauth && attempt == 0 && response.status() == http::StatusCode::UNAUTHORIZED {
                 connection.forget_token();
                 continue;
@@ -153,7 +162,7 @@ impl HttpTasks {
             // `Basic XYZ` or `Bearer XYZ`: XYZ is the credential.
             let credential =
                 authorization.and_then(|value| value.split_once(' ').map(|(_, credential)| credential.to_owned()));
-            return Ok((response, credential));
+            return Ok((request, response, credential));
         }
         unreachable!("the loop returns on its second turn")
     }

@@ -214,6 +214,36 @@ fn string_pairs(value: Option<&Value>, field: &str) -> Result<Vec<(String, Strin
     Ok(pairs)
 }
 
+/// The request and response as TestState shows them at `TRACE`: every field a string.
+pub(super) fn exchange_of(
+    request: &http::Request<Bytes>,
+    response: &http::Response<Bytes>,
+    masker: &stepwasm_runtime::Masker,
+) -> Value {
+    let protocol = request.uri().scheme_str().unwrap_or("https").to_owned();
+    let headers = |map: &http::HeaderMap| {
+        let lines: Vec<String> =
+            map.iter().map(|(name, value)| format!("{name}: {}", String::from_utf8_lossy(value.as_bytes()))).collect();
+        masker.mask(&format!("[{}]", lines.join(", ")))
+    };
+    json!({
+        "request": {
+            "protocol": protocol,
+            "method": request.method().as_str(),
+            "url": request.uri().to_string(),
+            "headers": headers(request.headers()),
+            "body": masker.mask(&String::from_utf8_lossy(request.body())),
+        },
+        "response": {
+            "protocol": protocol,
+            "statusCode": response.status().as_u16().to_string(),
+            "statusMessage": response.status().canonical_reason().unwrap_or(""),
+            "headers": headers(response.headers()),
+            "body": masker.mask(&String::from_utf8_lossy(response.body())),
+        },
+    })
+}
+
 /// The task's result, in AWS's shape.
 pub(super) fn result_of(response: &http::Response<bytes::Bytes>) -> Value {
     let text = String::from_utf8_lossy(response.body());

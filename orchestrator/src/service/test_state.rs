@@ -47,7 +47,7 @@ pub struct TestStateRequest {
     pub mock: Option<TestStateMock>,
     /// Not taken, as AWS's IAM is not: accepted and ignored.
     pub role_arn: Option<String>,
-    /// Whether HTTP secrets may be shown: there are none here.
+    /// Whether an HTTP Task's credentials may be shown: accepted, but they stay masked here.
     pub reveal_secrets: Option<bool>,
     /// Retry counts and Map failure counts to start from.
     pub state_configuration: Option<StateConfiguration>,
@@ -185,7 +185,7 @@ impl Service {
             }
             _ => Map::new(),
         };
-        let outcome = self.run_test_state(machine, input, context, &plan, mock).await?;
+        let (outcome, http_exchange) = self.run_test_state(machine, input, context, &plan, mock).await?;
         variables.extend(outcome.assigned.clone());
         let inspection_data = (level != "INFO").then(|| {
             let mut data = Map::new();
@@ -203,6 +203,11 @@ impl Service {
             }
             if let Some(details) = &outcome.error_details {
                 data.insert("errorDetails".into(), details.clone());
+            }
+            // An HTTP Task's request and response, as AWS shows them at TRACE only.
+            if let Some(exchange) = http_exchange.as_ref().filter(|_| level == "TRACE") {
+                data.insert("request".into(), exchange["request"].clone());
+                data.insert("response".into(), exchange["response"].clone());
             }
             Value::Object(data)
         });
@@ -223,14 +228,15 @@ impl Service {
         context: ExecutionContext,
         plan: &Plan,
         mock: Option<TaskOutcome>,
-    ) -> ServiceResult<Ran> {
+    ) -> ServiceResult<(Ran, Option<Value>)> {
         let clock = self.inner.engine.clock().clone();
+        let mut http_exchange = None;
         let mut entropy = SystemEntropy;
         let (mut execution, step) = Execution::start(machine, input, context, clock.now(), &mut entropy);
         let mut watch = Watch::new(&plan.name, plan.is_wait);
         let mut actions = std::collections::VecDeque::from(step.actions);
         if let Some(ran) = watch.absorb(&step.history, &actions, &execution) {
-            return Ok(ran);
+            return Ok((ran, http_exchange));
         }
         for _ in 0..MAX_STEPS {
             let Some(action) = actions.pop_front() else {
@@ -242,7 +248,11 @@ impl Service {
                         Some(mocked) => mocked.clone(),
                         None => {
                             let call = TaskCall { task_id, resource, payload, timeout, context };
-                            self.inner.engine.tasks().invoke(call).await.0
+                            let (outcome, record) = self.inner.engine.tasks().invoke(call).await;
+                            if let Some(exchange) = record.and_then(|record| record.http_exchange) {
+                                http_exchange = Some(exchange);
+                            }
+                            outcome
                         }
                     };
                     match outcome {
@@ -258,7 +268,7 @@ impl Service {
             let step = execution.apply(input, clock.now(), &mut entropy);
             actions.extend(step.actions);
             if let Some(ran) = watch.absorb(&step.history, &actions, &execution) {
-                return Ok(ran);
+                return Ok((ran, http_exchange));
             }
         }
         Err(validation(format!("The state did not settle within {MAX_STEPS} steps")))

@@ -66,9 +66,10 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub struct ServiceConfig {
     /// This node's name in execution leases. Default: `node-<pid>`.
     pub node_id: String,
-    /// Which process (or data directory) runs as `node_id`: a second one under the same name on
-    /// the same store is refused, since the two would take each other's executions for their
-    /// own. The same instance restarting is not a second one. Default: random per service.
+    /// Which data directory (or process) runs as `node_id`: a second instance under the same
+    /// name on the same store is refused, since the two would take each other's executions for
+    /// their own; the same instance restarting is not a second one. Empty (the default): no
+    /// check, for an embedder that runs one service per store or names its nodes itself.
     pub instance_id: String,
     /// How long a lease lasts without renewal, in milliseconds. Default 30 s: another node takes
     /// over a dead node's executions after at most this long.
@@ -112,7 +113,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             node_id: format!("node-{}", std::process::id()),
-            instance_id: crate::engine::random_uuid(),
+            instance_id: String::new(),
             lease_ttl_millis: 30_000,
             max_payload_bytes: 262_144,
             activity_poll: activities::DEFAULT_ACTIVITY_POLL,

@@ -50,6 +50,9 @@ impl Service {
     /// one name would each take the other's executions for its own.
     async fn claim_node_name(&self) -> ServiceResult<()> {
         let config = &self.inner.config;
+        if config.instance_id.is_empty() {
+            return Ok(());
+        }
         let (name, owner) = self.name_lease();
         let now = self.inner.engine.clock().now().0;
         if !self.inner.store.claim(&name, &owner, now, config.lease_ttl_millis).await? {
@@ -84,9 +87,10 @@ impl Service {
             let now = self.inner.engine.clock().now().0;
             let (_, name_owner) = self.name_lease();
             // The name's lease lapses only with the node; its loss would mean a long outage.
-            if let Ok(Ok(held)) =
-                tokio::time::timeout(period, self.inner.store.renew_all(&name_owner, now, config.lease_ttl_millis))
-                    .await
+            if !config.instance_id.is_empty()
+                && let Ok(Ok(held)) =
+                    tokio::time::timeout(period, self.inner.store.renew_all(&name_owner, now, config.lease_ttl_millis))
+                        .await
                 && held.is_empty()
             {
                 tracing::warn!(node = %config.node_id, "this node's name lapsed on the store: another node may run under it");

@@ -248,7 +248,9 @@ fn canonical_query(query: &str) -> String {
     pairs.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("&")
 }
 
-fn uri_encode(text: &str) -> String {
+/// `text` with everything but RFC 3986's unreserved characters percent-encoded, as SigV4
+/// encodes query strings (and as a URL path segment or fragment may carry anything).
+pub fn uri_encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(byte).to_string(),

@@ -160,7 +160,7 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
     println!("   RUNNING  ({large_order_arn})");
     println!(
         "   approve or reject it in the console: {endpoint}/console/#/executions/{}",
-        url_path_segment(large_order_arn)
+        stepwasm_orchestrator::access::uri_encode(large_order_arn)
     );
 
     let accepted: Vec<String> =
@@ -214,16 +214,6 @@ fn compensations(client: &Client, arn: &str) -> Result<Vec<String>> {
         .filter(|name| matches!(*name, "RefundPayment" | "CancelOrder"))
         .map(str::to_owned)
         .collect())
-}
-
-/// `text` with everything but unreserved characters percent-encoded, for a URL path segment.
-fn url_path_segment(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(byte).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// Execution names must be unique per machine and the store is durable, so each run adds one.

@@ -88,7 +88,12 @@ async fn the_pipeline_runs_with_steps_in_python_and_javascript() -> Result<()> {
         let ran = |record: &stepwasm_orchestrator::engine::ExecutionRecord, state: &str| {
             record.invocations.iter().any(|invocation| invocation.state_name == state)
         };
-        ensure!(ran(&with_ports, "FraudCheck"), "{name}: FraudCheck never ran");
+        // A declined card fails the payment branch, and the Parallel cancels the fraud branch
+        // mid-flight: whether FraudCheck answered first is a race, so only orders that pass
+        // payment must show it.
+        if name != "declined-card" {
+            ensure!(ran(&with_ports, "FraudCheck"), "{name}: FraudCheck never ran");
+        }
         if name == "good-order" {
             ensure!(ran(&with_ports, "SendEmail"), "the good order was never emailed");
         }

@@ -5,9 +5,44 @@
 //! an array, empty when nothing matched. Roots are `$` (the state input), `$$` (the context object)
 //! and `$name` (a workflow variable).
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde_json::Value;
+
+/// The most steps (nodes visited, items tested, values copied) one evaluation may take. Filters can nest
+/// paths that scan the whole document for every node they test, so a short path can ask for
+/// time exponential in its length; it fails instead, since no definition may cost more than
+/// its own execution. Real paths over a 256 KiB document take a few hundred thousand at most.
+const MAX_STEPS: u64 = 1_000_000;
+
+/// What is left of one evaluation's steps. Once they are spent every step is refused, so the
+/// evaluation unwinds at once and reports it.
+struct Steps {
+    left: Cell<u64>,
+    exceeded: Cell<bool>,
+}
+
+impl Steps {
+    fn new() -> Self {
+        Steps { left: Cell::new(MAX_STEPS), exceeded: Cell::new(false) }
+    }
+
+    /// Takes `n` steps; `false` once the budget is spent.
+    fn take(&self, n: usize) -> bool {
+        let n = u64::try_from(n).unwrap_or(u64::MAX);
+        match self.left.get().checked_sub(n) {
+            Some(left) if !self.exceeded.get() => {
+                self.left.set(left);
+                true
+            }
+            _ => {
+                self.exceeded.set(true);
+                false
+            }
+        }
+    }
+}
 
 /// Where a path starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,13 +153,32 @@ impl Path {
         self.eval_raw(roots).map_err(|detail| format!("Invalid path '{}' : {detail}", self.text))
     }
 
-    /// Like [`Path::eval`] but returns `None` instead of an error when nothing matches, for
-    /// Choice's `IsPresent` and variable references.
-    pub(crate) fn try_eval(&self, roots: &dyn Roots) -> Option<Value> {
-        self.eval_raw(roots).ok()
+    /// Like [`Path::eval`] but answers `None` instead of an error when nothing matches, for
+    /// Choice's `IsPresent` and variable references; an error only when the path takes too
+    /// many steps.
+    pub(crate) fn try_eval(&self, roots: &dyn Roots) -> Result<Option<Value>, String> {
+        let steps = Steps::new();
+        let found = self.eval_with(roots, &steps).ok();
+        if steps.exceeded.get() {
+            return Err(self.too_many_steps());
+        }
+        Ok(found)
+    }
+
+    fn too_many_steps(&self) -> String {
+        format!("Invalid path '{}' : evaluating it takes more than {MAX_STEPS} steps", self.text)
     }
 
     fn eval_raw(&self, roots: &dyn Roots) -> Result<Value, String> {
+        let steps = Steps::new();
+        let found = self.eval_with(roots, &steps);
+        if steps.exceeded.get() {
+            return Err(format!("evaluating it takes more than {MAX_STEPS} steps"));
+        }
+        found
+    }
+
+    fn eval_with(&self, roots: &dyn Roots, steps: &Steps) -> Result<Value, String> {
         let root = match &self.root {
             Root::Input => roots.input(),
             Root::Context => roots.context(),
@@ -136,17 +190,80 @@ impl Path {
         if self.is_definite() {
             walk_definite(root, &self.segments, &self.root).cloned()
         } else {
-            let mut out = vec![root];
-            for seg in &self.segments {
-                let mut next = Vec::new();
-                for v in out {
-                    apply_segment(seg, v, roots, &mut next);
-                }
-                out = next;
-            }
-            Ok(Value::Array(out.into_iter().cloned().collect()))
+            Ok(copied(apply_segments(&self.segments, root, roots, steps), steps))
         }
     }
+
+    /// What the path finds, for a filter's operand: `None` where evaluation would fail, without
+    /// wording the failure, since a filter may test many items.
+    fn find(&self, roots: &dyn Roots, steps: &Steps) -> Option<Value> {
+        let root = match &self.root {
+            Root::Input => roots.input(),
+            Root::Context => roots.context(),
+            Root::Variable(name) => roots.variable(name)?,
+        };
+        if self.is_definite() {
+            let found = walk_found(root, &self.segments)?;
+            steps.take(self.segments.len() + weight(found)).then(|| found.clone())
+        } else {
+            Some(copied(apply_segments(&self.segments, root, roots, steps), steps))
+        }
+    }
+}
+
+/// The values found, copied into an array, each charged for its size.
+fn copied(found: Vec<&Value>, steps: &Steps) -> Value {
+    let mut out = Vec::with_capacity(found.len());
+    for value in found {
+        if !steps.take(weight(value)) {
+            break;
+        }
+        out.push(value.clone());
+    }
+    Value::Array(out)
+}
+
+/// How many values `value` holds, itself included, counting no further than a copy's worth
+/// of steps could pay for.
+fn weight(value: &Value) -> usize {
+    fn count(value: &Value, total: &mut usize) {
+        *total += 1;
+        if *total > MAX_STEPS as usize {
+            return;
+        }
+        match value {
+            Value::Array(items) => items.iter().for_each(|item| count(item, total)),
+            Value::Object(map) => map.values().for_each(|item| count(item, total)),
+            _ => {}
+        }
+    }
+    let mut total = 0;
+    count(value, &mut total);
+    total
+}
+
+/// A definite path's value, if it has one.
+fn walk_found<'a>(root: &'a Value, segments: &[Segment]) -> Option<&'a Value> {
+    segments.iter().try_fold(root, |current, segment| match segment {
+        Segment::Child(key) => current.as_object()?.get(key),
+        Segment::Index(i) => {
+            let items = current.as_array()?;
+            resolve_index(*i, items.len()).and_then(|i| items.get(i))
+        }
+        _ => None,
+    })
+}
+
+fn apply_segments<'a>(segments: &[Segment], root: &'a Value, roots: &dyn Roots, steps: &Steps) -> Vec<&'a Value> {
+    let mut out = vec![root];
+    for seg in segments {
+        let mut next = Vec::new();
+        for v in out {
+            apply_segment(seg, v, roots, steps, &mut next);
+        }
+        out = next;
+    }
+    out
 }
 
 /// One step of a ResultPath.
@@ -236,7 +353,15 @@ fn resolve_index(i: i64, len: usize) -> Option<usize> {
     if (0..len).contains(&i) { usize::try_from(i).ok() } else { None }
 }
 
-fn apply_segment<'a>(seg: &Segment, v: &'a Value, roots: &dyn Roots, out: &mut Vec<&'a Value>) {
+fn apply_segment<'a>(seg: &Segment, v: &'a Value, roots: &dyn Roots, steps: &Steps, out: &mut Vec<&'a Value>) {
+    let width = match v {
+        Value::Array(items) => items.len(),
+        Value::Object(map) => map.len(),
+        _ => 0,
+    };
+    if !steps.take(1 + width) {
+        return;
+    }
     match seg {
         Segment::Child(k) => {
             if let Some(c) = v.as_object().and_then(|m| m.get(k)) {
@@ -268,10 +393,10 @@ fn apply_segment<'a>(seg: &Segment, v: &'a Value, roots: &dyn Roots, out: &mut V
                 slice(items, *start, *end, *step, out);
             }
         }
-        Segment::DeepScan(key) => deep_scan(v, key.as_deref(), out),
+        Segment::DeepScan(key) => deep_scan(v, key.as_deref(), steps, out),
         Segment::Filter(f) => match v {
-            Value::Array(items) => out.extend(items.iter().filter(|item| f.matches(item, roots))),
-            Value::Object(_) if f.matches(v, roots) => out.push(v),
+            Value::Array(items) => out.extend(items.iter().filter(|item| f.matches(item, roots, steps))),
+            Value::Object(_) if f.matches(v, roots, steps) => out.push(v),
             _ => {}
         },
     }
@@ -293,14 +418,17 @@ fn slice<'a>(items: &'a [Value], start: Option<i64>, end: Option<i64>, step: Opt
     }
 }
 
-fn deep_scan<'a>(v: &'a Value, key: Option<&str>, out: &mut Vec<&'a Value>) {
+fn deep_scan<'a>(v: &'a Value, key: Option<&str>, steps: &Steps, out: &mut Vec<&'a Value>) {
+    if !steps.take(1) {
+        return;
+    }
     match v {
         Value::Object(m) => {
             for (k, child) in m {
                 if key.is_none_or(|want| want == k) {
                     out.push(child);
                 }
-                deep_scan(child, key, out);
+                deep_scan(child, key, steps, out);
             }
         }
         Value::Array(items) => {
@@ -308,7 +436,7 @@ fn deep_scan<'a>(v: &'a Value, key: Option<&str>, out: &mut Vec<&'a Value>) {
                 if key.is_none() {
                     out.push(child);
                 }
-                deep_scan(child, key, out);
+                deep_scan(child, key, steps, out);
             }
         }
         _ => {}
@@ -344,13 +472,16 @@ enum Operand {
 }
 
 impl Filter {
-    fn matches(&self, item: &Value, roots: &dyn Roots) -> bool {
+    fn matches(&self, item: &Value, roots: &dyn Roots, steps: &Steps) -> bool {
+        if !steps.take(1) {
+            return false;
+        }
         match self {
-            Filter::Or(fs) => fs.iter().any(|f| f.matches(item, roots)),
-            Filter::And(fs) => fs.iter().all(|f| f.matches(item, roots)),
-            Filter::Not(f) => !f.matches(item, roots),
-            Filter::Exists(op) => op.resolve(item, roots).is_some(),
-            Filter::Compare(a, op, b) => match (a.resolve(item, roots), b.resolve(item, roots)) {
+            Filter::Or(fs) => fs.iter().any(|f| f.matches(item, roots, steps)),
+            Filter::And(fs) => fs.iter().all(|f| f.matches(item, roots, steps)),
+            Filter::Not(f) => !f.matches(item, roots, steps),
+            Filter::Exists(op) => op.resolve(item, roots, steps).is_some(),
+            Filter::Compare(a, op, b) => match (a.resolve(item, roots, steps), b.resolve(item, roots, steps)) {
                 (Some(a), Some(b)) => compare(&a, *op, &b),
                 _ => false,
             },
@@ -359,23 +490,16 @@ impl Filter {
 }
 
 impl Operand {
-    fn resolve(&self, item: &Value, roots: &dyn Roots) -> Option<Value> {
+    fn resolve(&self, item: &Value, roots: &dyn Roots, steps: &Steps) -> Option<Value> {
         match self {
             Operand::Literal(v) => Some(v.clone()),
-            Operand::Absolute(p) => p.try_eval(roots),
+            Operand::Absolute(p) => p.find(roots, steps),
             Operand::Current(segs) => {
                 if segs.iter().all(Segment::is_definite) {
-                    walk_definite(item, segs, &Root::Input).ok().cloned()
+                    let found = walk_found(item, segs)?;
+                    steps.take(segs.len() + weight(found)).then(|| found.clone())
                 } else {
-                    let mut out = vec![item];
-                    for seg in segs {
-                        let mut next = Vec::new();
-                        for v in out {
-                            apply_segment(seg, v, roots, &mut next);
-                        }
-                        out = next;
-                    }
-                    Some(Value::Array(out.into_iter().cloned().collect()))
+                    Some(copied(apply_segments(segs, item, roots, steps), steps))
                 }
             }
         }
@@ -735,6 +859,31 @@ mod tests {
     fn eval(path: &str, input: &Value) -> Result<Value, String> {
         let ctx = json!({"Execution": {"Input": {"x": 1}}});
         Path::parse(path).unwrap().eval(&SimpleRoots { input, context: &ctx })
+    }
+
+    /// Found by the `jsonpath` fuzz target: filters nesting deep scans of the whole document
+    /// took minutes on a document of twenty values.
+    #[test]
+    fn paths_that_would_take_exponential_time_fail_instead() {
+        let document = json!({
+            "order": {"id": "o-1", "total": 71.94, "items": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1, "tags": ["x", "y"]}]},
+            "flags": [true, false, null],
+            "nested": {"deep": {"deeper": [[1, 2], [3, [4, 5]]]}},
+        });
+        let hostile = "$..[?($..[?($..[?($..[?($..[?($..[?($)])][?($.1ty||$$.1t||$$..1ty||$$||$.1ty||$$.*)])])])][?($.1ty||$$.1t||$$..1ty||$$||$.1ty||$$.*)])]";
+        let error = eval(hostile, &document).unwrap_err();
+        assert!(error.contains("takes more than 1000000 steps"), "{error}");
+        // Filters whose operands are definite paths that fail, nested: failures cost steps too.
+        let failing = "$$..[?($..[?($$..[?($..[?($$..[?($[?($$..[?($[?($.u.M,.n%)].n)])].$.u.M,.n%)].($[?($$..[?($[?($.u.M,.n%)].n)])].$.u.M,.n%)].n)])].u)]..[?(@[?(@.(@>@)]>@)]";
+        let roots = SimpleRoots { input: &document, context: &document };
+        let error = Path::parse(failing).unwrap().eval(&roots).unwrap_err();
+        assert!(error.contains("takes more than 1000000 steps"), "{error}");
+        let ctx = json!({});
+        let roots = SimpleRoots { input: &document, context: &ctx };
+        assert!(Path::parse(hostile).unwrap().try_eval(&roots).is_err(), "IsPresent fails too, rather than say no");
+        // Honest scans and filters over the same document are far from the limit.
+        assert_eq!(eval("$..sku", &document).unwrap(), json!(["A", "B"]));
+        assert_eq!(eval("$.order.items[?(@.qty > 1)].sku", &document).unwrap(), json!(["A"]));
     }
 
     #[test]

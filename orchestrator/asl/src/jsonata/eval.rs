@@ -234,12 +234,22 @@ impl<'a> Evaluator<'a> {
     fn eval_other(&mut self, node: &'a Node, input: &Option<Val<'a>>, env: usize) -> R<'a> {
         Ok(match node {
             Node::Regex(r) => Some(Val::Func(Rc::new(Func::Regex(r)))),
-            Node::Wildcard => input.as_ref().map(wildcard),
-            Node::Descendants => input.as_ref().map(|i| {
-                let mut out = Vec::new();
-                descendants(i, &mut out);
-                Val::seq(out)
-            }),
+            Node::Wildcard => match input.as_ref().map(wildcard) {
+                Some(found) => {
+                    self.charge(found.len() as u64)?;
+                    Some(found)
+                }
+                None => None,
+            },
+            Node::Descendants => match input {
+                Some(i) => {
+                    let mut out = Vec::new();
+                    descendants(i, &mut out);
+                    self.charge(out.len() as u64)?;
+                    Some(Val::seq(out))
+                }
+                None => None,
+            },
             Node::Neg(x) => match self.eval(x, input, env)? {
                 None => None,
                 Some(Val::Num(n)) => Some(Val::Num(-n)),

@@ -8,6 +8,10 @@ use super::ast::{Node, PathNode, SortTerm, Stage, Step};
 use super::eval::{Evaluator, R};
 use super::value::{Flags, Val, truthy};
 
+/// What each binding a tuple holds costs, in evaluation steps: with the steps an evaluation
+/// may take, a tuple stream holds at most about a hundred megabytes.
+const TUPLE_BINDING_STEPS: u64 = 8;
+
 /// One item of a tuple stream: the context (`@` in jsonata-js) and the bindings made so far.
 #[derive(Clone)]
 pub(crate) struct Tuple<'a> {
@@ -118,6 +122,7 @@ impl<'a> Evaluator<'a> {
                 out.push(r);
             }
         }
+        self.charge(out.len() as u64)?;
         Ok(Val::seq(out))
     }
 
@@ -159,6 +164,10 @@ impl<'a> Evaluator<'a> {
                     if let Some(ix) = &step.index {
                         nt.binds.push((ix, Val::Num(bb as f64)));
                     }
+                    // Each tuple holds its bindings, tens of bytes each: a stream that
+                    // multiplies them is charged by its memory, so that it runs out of steps
+                    // long before it runs out of memory.
+                    self.charge(TUPLE_BINDING_STEPS * (nt.binds.len() as u64 + 1))?;
                     out.push(nt);
                 }
             }

@@ -456,7 +456,7 @@ impl Rule {
             }
             Rule::Not(r) => Ok(!r.eval(roots)?),
             Rule::Is { variable, test, expected } => {
-                let value = variable.try_eval(roots);
+                let value = variable.try_eval(roots)?;
                 let holds = match (test, &value) {
                     (TypeTest::Present, v) => v.is_some(),
                     (_, None) => return Ok(false),

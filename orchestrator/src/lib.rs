@@ -39,6 +39,9 @@
 //! - **The HTTP Task** ([`http_task`]): `arn:aws:states:::http:invoke`, through the runtime's
 //!   outbound client, under the server's allow-list, authenticated by locally configured
 //!   connections.
+//! - **Bindings** ([`bindings`]): what the service integrations of AWS definitions
+//!   (`sns:publish`, `ecs:runTask.sync`, `aws-sdk:…`) run here, a function or an HTTP endpoint,
+//!   set in the server's configuration or through `/bindings`.
 //! - **Access** ([`access`]): access keys, SigV4 verification and signing, console sessions; the
 //!   [`api`] refuses what they do not allow.
 //! - **Watching** ([`metrics`], [`traces`]): Prometheus figures on `GET /metrics`, and one
@@ -89,6 +92,7 @@
 
 pub mod access;
 pub mod api;
+pub mod bindings;
 mod client;
 #[cfg(feature = "conformance")]
 pub mod conformance;

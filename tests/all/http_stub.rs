@@ -8,7 +8,10 @@
 //! - `/big`: declares and sends 20 MiB; `/big-chunked`: sends 20 MiB without declaring it;
 //! - `/redirect?to=URL`: 302 to URL;
 //! - `/token`: an OAuth client-credentials token endpoint (`{"access_token": "token-N", …}`);
-//! - `/v1/traces`: an OTLP/HTTP collector that accepts everything.
+//! - `/v1/traces`: an OTLP/HTTP collector that accepts everything;
+//! - `/job`: starts a job: 202 Accepted, `Location: /job/status?polls=0`, `Retry-After: 0`;
+//!   the status answers 202 twice more, then 200 with `{"state": "done", "polls": 2}`;
+//! - `/fail`: 400 with a named error, `{"error": "SNS.InvalidParameterException", "cause": …}`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -98,6 +101,23 @@ async fn serve(mut stream: TcpStream, seen: &Mutex<Vec<SeenRequest>>, tokens: &A
             &json!({"message": format!("status {code}")}).to_string(),
         )
         .await;
+    }
+    if path == "/job" || path.starts_with("/job/status?polls=") {
+        let polls: u32 = path.strip_prefix("/job/status?polls=").map_or(Ok(0), str::parse).unwrap_or(0);
+        if path == "/job" || polls < 2 {
+            let next = if path == "/job" { 0 } else { polls + 1 };
+            let head = format!(
+                "HTTP/1.1 202 Accepted\r\nlocation: /job/status?polls={next}\r\nretry-after: 0\r\n\
+                 content-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            return stream.write_all(head.as_bytes()).await;
+        }
+        return respond(&mut stream, 200, "application/json", &json!({"state": "done", "polls": polls}).to_string())
+            .await;
+    }
+    if path == "/fail" {
+        let body = json!({"error": "SNS.InvalidParameterException", "cause": "Invalid parameter: TopicArn"});
+        return respond(&mut stream, 400, "application/json", &body.to_string()).await;
     }
     if path == "/v1/traces" {
         // An OTLP/HTTP collector's answer: everything accepted.

@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, so the 2-core CI links once.
 
 mod aws_clients;
+mod bindings;
 mod concurrency;
 mod conformance;
 mod console_api;

@@ -1,5 +1,6 @@
 //! The HTTP API: the AWS Step Functions JSON 1.0 protocol on `POST /`, `/functions` for
-//! deploying Wasm task functions, the web console at `/console/`, and `/console/api` for the
+//! deploying Wasm task functions, `/bindings` for what service integrations run here, the web
+//! console at `/console/`, and `/console/api` for the
 //! console's graphs, per-state progress and live history streams (server-sent events that
 //! resume from `Last-Event-ID`).
 //!
@@ -10,6 +11,7 @@
 //! operation is `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`; errors are rendered
 //! in one place, [`ApiError`].
 
+mod bindings;
 mod console;
 mod console_assets;
 mod error;
@@ -50,6 +52,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", post(aws_operation))
         .route("/functions", get(functions::list))
+        .route("/bindings", get(bindings::list))
+        .route("/bindings/{integration}", get(bindings::get).put(bindings::put).delete(bindings::delete))
         .route("/functions/{name}", get(functions::get).put(functions::deploy).delete(functions::delete))
         .route("/console", get(console_assets::redirect_to_index))
         .route("/console/", get(console_assets::index))
@@ -160,6 +164,10 @@ fn route_label(method: &str, path: &str) -> &'static str {
         ("GET", path) if path.starts_with("/functions/") => "GET /functions/{name}",
         ("PUT", path) if path.starts_with("/functions/") => "PUT /functions/{name}",
         ("DELETE", path) if path.starts_with("/functions/") => "DELETE /functions/{name}",
+        ("GET", "/bindings") => "GET /bindings",
+        ("GET", path) if path.starts_with("/bindings/") => "GET /bindings/{integration}",
+        ("PUT", path) if path.starts_with("/bindings/") => "PUT /bindings/{integration}",
+        ("DELETE", path) if path.starts_with("/bindings/") => "DELETE /bindings/{integration}",
         (_, path) if path.starts_with("/console/api/") => "console api",
         (_, path) if path.starts_with("/console") => "console files",
         _ => "other",

@@ -25,7 +25,7 @@ pub(crate) async fn dispatch(service: &Service, name: &str, body: Value) -> Repl
             Ok(json!({}))
         }
         "ListStateMachines" => list_state_machines(service, &parse(body)?).await,
-        "ValidateStateMachineDefinition" => validate_definition(service, &parse(body)?),
+        "ValidateStateMachineDefinition" => validate_definition(service, &parse(body)?).await,
         "StartExecution" => start_execution(service, parse(body)?).await,
         "StartSyncExecution" => start_sync_execution(service, parse(body)?).await,
         "DescribeExecution" => {
@@ -503,16 +503,13 @@ struct ValidateRequest {
     max_results: Option<i64>,
 }
 
-fn validate_definition(service: &Service, request: &ValidateRequest) -> Reply {
-    let report = service.validate_definition(required(&request.definition, "definition")?, request.max_results)?;
-    let diagnostics: Vec<Value> = report
-        .diagnostics
-        .iter()
-        .map(|(code, location, message)| {
-            json!({"severity": "ERROR", "code": code, "message": message, "location": location})
-        })
-        .collect();
-    let result = if diagnostics.is_empty() { "OK" } else { "FAIL" };
+async fn validate_definition(service: &Service, request: &ValidateRequest) -> Reply {
+    let report = service.validate_definition(required(&request.definition, "definition")?, request.max_results).await?;
+    let diagnostic = |severity: &str, (code, location, message): &(String, String, String)| json!({"severity": severity, "code": code, "message": message, "location": location});
+    let errors = report.diagnostics.iter().map(|found| diagnostic("ERROR", found));
+    let diagnostics: Vec<Value> =
+        errors.chain(report.warnings.iter().map(|found| diagnostic("WARNING", found))).collect();
+    let result = if report.diagnostics.is_empty() { "OK" } else { "FAIL" };
     Ok(json!({ "result": result, "diagnostics": diagnostics, "truncated": report.truncated }))
 }
 

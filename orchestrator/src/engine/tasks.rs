@@ -62,6 +62,23 @@ pub struct InvocationRecord {
     pub http_exchange: Option<serde_json::Value>,
 }
 
+impl InvocationRecord {
+    /// The record of an attempt of `call` that ran no function (an HTTP request, say), started
+    /// at `started` and ending now.
+    pub fn without_function(call: &TaskCall, started: Instant, http_exchange: Option<serde_json::Value>) -> Self {
+        InvocationRecord {
+            state_name: call.context.state_name.clone(),
+            attempt: call.context.attempt.saturating_add(1),
+            function: None,
+            started,
+            finished: Instant::now(),
+            fuel_consumed: 0,
+            logs: Vec::new(),
+            http_exchange,
+        }
+    }
+}
+
 /// A boxed future, so [`TaskInvoker`] stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -87,17 +87,7 @@ impl TaskInvoker for HttpTasks {
                 started.elapsed(),
                 0,
             );
-            let record = InvocationRecord {
-                state_name: call.context.state_name.clone(),
-                attempt: call.context.attempt.saturating_add(1),
-                function: None,
-                started,
-                finished: Instant::now(),
-                fuel_consumed: 0,
-                logs: Vec::new(),
-                http_exchange: exchange,
-            };
-            (outcome, Some(record))
+            (outcome, Some(InvocationRecord::without_function(&call, started, exchange)))
         })
     }
 }
@@ -223,25 +213,35 @@ impl HttpTasks {
         request: http::Request<Bytes>,
         deadline: Instant,
     ) -> Result<http::Response<Bytes>, TaskOutcome> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let url = request.uri().to_string();
-        outbound::send(request, &self.config.allow, remaining, self.config.max_response_bytes).await.map_err(|error| {
-            match error {
-                OutboundError::NotAllowed { origin } => failed(
-                    "States.Http.OriginNotAllowed",
-                    format!("{origin} is not on this server's outbound allow-list (serve --allow-outbound), so {url} was not called"),
-                ),
-                OutboundError::TooLarge { limit } => failed(
-                    stepwasm_asl::names::DATA_LIMIT_EXCEEDED,
-                    format!("The response of {url} is larger than {limit} bytes"),
-                ),
-                OutboundError::Timeout(after) => {
-                    failed("States.Http.Socket", format!("{url} did not answer within {:.1} s", after.as_secs_f64()))
-                }
-                OutboundError::Failed(reason) => failed("States.Http.Socket", format!("{url}: {reason}")),
-            }
-        })
+        send(&self.config, request, deadline).await
     }
+}
+
+/// Sends `request` under `config`'s allow-list and body cap, answering by `deadline`; a request
+/// that cannot be made fails the way an HTTP Task fails.
+pub(crate) async fn send(
+    config: &HttpTaskConfig,
+    request: http::Request<Bytes>,
+    deadline: Instant,
+) -> Result<http::Response<Bytes>, TaskOutcome> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let url = request.uri().to_string();
+    outbound::send(request, &config.allow, remaining, config.max_response_bytes).await.map_err(|error| match error {
+        OutboundError::NotAllowed { origin } => failed(
+            "States.Http.OriginNotAllowed",
+            format!(
+                "{origin} is not on this server's outbound allow-list (serve --allow-outbound), so {url} was not called"
+            ),
+        ),
+        OutboundError::TooLarge { limit } => failed(
+            stepwasm_asl::names::DATA_LIMIT_EXCEEDED,
+            format!("The response of {url} is larger than {limit} bytes"),
+        ),
+        OutboundError::Timeout(after) => {
+            failed("States.Http.Socket", format!("{url} did not answer within {:.1} s", after.as_secs_f64()))
+        }
+        OutboundError::Failed(reason) => failed("States.Http.Socket", format!("{url}: {reason}")),
+    })
 }
 
 fn token_form(client_id: &str, parameters: &[(String, String)]) -> String {

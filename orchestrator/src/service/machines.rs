@@ -22,6 +22,9 @@ pub struct StateMachineDescription {
 pub struct ValidationReport {
     /// `(code, location, message)` of each problem, at most `max_results`.
     pub diagnostics: Vec<(String, String, String)>,
+    /// `(code, location, message)` of each warning (integrations nothing binds here), after
+    /// the problems and within the same `max_results`.
+    pub warnings: Vec<(String, String, String)>,
     /// Whether more problems were found than returned.
     pub truncated: bool,
 }
@@ -79,6 +82,7 @@ impl Service {
         if !tags.is_empty() {
             self.inner.store.tag_resource(&arn, tags).await?;
         }
+        self.warn_of_unbound(name, definition).await;
         Ok(record)
     }
 
@@ -134,6 +138,9 @@ impl Service {
         if !self.inner.store.update_state_machine(&record).await? {
             return Err(ServiceError::state_machine_does_not_exist(arn));
         }
+        if definition.is_some() {
+            self.warn_of_unbound(&record.name, &record.definition).await;
+        }
         Ok(record)
     }
 
@@ -157,7 +164,11 @@ impl Service {
     }
 
     /// ValidateStateMachineDefinition.
-    pub fn validate_definition(&self, definition: &str, max_results: Option<i64>) -> ServiceResult<ValidationReport> {
+    pub async fn validate_definition(
+        &self,
+        definition: &str,
+        max_results: Option<i64>,
+    ) -> ServiceResult<ValidationReport> {
         let limit = match max_results {
             None | Some(0) => 100,
             Some(n @ 1..=100) => usize::try_from(n).unwrap_or(100),
@@ -168,15 +179,19 @@ impl Service {
             }
         };
         let diagnostics = stepwasm_asl::validate(definition);
-        let truncated = diagnostics.len() > limit;
-        Ok(ValidationReport {
-            diagnostics: diagnostics
-                .into_iter()
-                .take(limit)
-                .map(|diagnostic| (diagnostic.code, diagnostic.location, diagnostic.message))
-                .collect(),
-            truncated,
-        })
+        let unbound = self.unbound_integrations(definition).await?;
+        let truncated = diagnostics.len() + unbound.len() > limit;
+        let diagnostics: Vec<_> = diagnostics
+            .into_iter()
+            .take(limit)
+            .map(|diagnostic| (diagnostic.code, diagnostic.location, diagnostic.message))
+            .collect();
+        let warnings = unbound
+            .into_iter()
+            .take(limit - diagnostics.len())
+            .map(|found| (crate::bindings::UNBOUND_WARNING.to_owned(), found.location.clone(), found.message()))
+            .collect();
+        Ok(ValidationReport { diagnostics, warnings, truncated })
     }
 
     /// The graph of a stored definition (a machine's or an execution's), for the console: states
@@ -250,33 +265,47 @@ fn check_express(definition: &str, machine_type: MachineType) -> ServiceResult<(
 /// The Task states of the machine or branch `scope` (at JSON pointer `at`), however deeply
 /// nested, that an EXPRESS machine cannot run.
 fn express_faults(scope: &Value, at: &str, faults: &mut Vec<String>) {
+    for (here, resource) in task_resources(scope, at) {
+        let unsupported = if resource.contains(":activity:") {
+            Some("an activity")
+        } else if resource.ends_with(".waitForTaskToken") {
+            Some("the '.waitForTaskToken' service integration pattern")
+        } else if resource.contains(".sync") {
+            Some("the '.sync' service integration pattern")
+        } else {
+            None
+        };
+        if let Some(what) = unsupported {
+            faults.push(format!(
+                "SCHEMA_VALIDATION_FAILED: Express state machines do not support {what} at {here}/Resource"
+            ));
+        }
+    }
+}
+
+/// The JSON pointer and `Resource` of every Task state in the machine or branch `scope` (at
+/// pointer `at`), however deeply nested, in the order of the document.
+pub(crate) fn task_resources(scope: &Value, at: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    collect_task_resources(scope, at, &mut found);
+    found
+}
+
+fn collect_task_resources(scope: &Value, at: &str, found: &mut Vec<(String, String)>) {
     let Some(states) = scope.get("States").and_then(Value::as_object) else { return };
     for (name, state) in states {
-        let here = format!("{at}/States/{name}");
+        let here = format!("{at}/States/{}", name.replace('~', "~0").replace('/', "~1"));
         if state.get("Type").and_then(Value::as_str) == Some("Task")
             && let Some(resource) = state.get("Resource").and_then(Value::as_str)
         {
-            let unsupported = if resource.contains(":activity:") {
-                Some("an activity")
-            } else if resource.ends_with(".waitForTaskToken") {
-                Some("the '.waitForTaskToken' service integration pattern")
-            } else if resource.contains(".sync") {
-                Some("the '.sync' service integration pattern")
-            } else {
-                None
-            };
-            if let Some(what) = unsupported {
-                faults.push(format!(
-                    "SCHEMA_VALIDATION_FAILED: Express state machines do not support {what} at {here}/Resource"
-                ));
-            }
+            found.push((here.clone(), resource.to_owned()));
         }
         for (index, branch) in state.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            express_faults(branch, &format!("{here}/Branches/{index}"), faults);
+            collect_task_resources(branch, &format!("{here}/Branches/{index}"), found);
         }
         for field in ["ItemProcessor", "Iterator"] {
             if let Some(processor) = state.get(field) {
-                express_faults(processor, &format!("{here}/{field}"), faults);
+                collect_task_resources(processor, &format!("{here}/{field}"), found);
             }
         }
     }

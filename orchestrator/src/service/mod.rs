@@ -13,6 +13,7 @@
 //! the store's notices. A node that resumes an execution reads what was posted to it.
 
 mod activities;
+mod bindings;
 mod children;
 mod compiled;
 mod error;
@@ -29,7 +30,7 @@ mod redrive;
 mod test_state;
 mod versions;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ use stepwasm_runtime::Runtime;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::access::AccessKeys;
+use crate::bindings::{Binding, Bindings, BoundIntegrations};
 use crate::engine::{
     BoxFuture, Clock, Engine, InvocationRecord, Signal, TaskCall, TaskInvoker, TaskOutcome, WasmTasks, function_name,
 };
@@ -50,9 +52,11 @@ use crate::traces::TraceExporter;
 use activities::ActivityWakeups;
 use functions::FunctionSync;
 
+pub use bindings::{BindingDescription, UnboundIntegration};
 pub use error::{ErrorKind, ServiceError};
 pub use executions::{ExecutionDescription, HistoryPage, SyncOutcome};
 pub use functions::FunctionDescription;
+pub(crate) use machines::task_resources;
 pub use machines::{StateMachineDescription, ValidationReport};
 pub use map_runs::{MapRunLimits, MapRunPage};
 pub use test_state::{MockError, StateConfiguration, TestStateMock, TestStateReply, TestStateRequest};
@@ -107,6 +111,9 @@ pub struct ServiceConfig {
     pub max_open_executions: u64,
     /// Where each execution's trace goes when it ends (OTLP/HTTP). Default: nowhere.
     pub traces: Option<Arc<TraceExporter>>,
+    /// Service integrations bound by the server's configuration, by integration
+    /// (`sns:publish`); the API cannot change these. Default: none.
+    pub bindings: BTreeMap<String, Binding>,
 }
 
 impl Default for ServiceConfig {
@@ -126,6 +133,7 @@ impl Default for ServiceConfig {
             access_keys: AccessKeys::default(),
             max_open_executions: 1_000_000,
             traces: None,
+            bindings: BTreeMap::new(),
         }
     }
 }
@@ -172,6 +180,8 @@ struct Inner {
     mocked: Option<Arc<MockedTasks>>,
     /// The open executions, counted for the quota.
     open: quota::OpenExecutions,
+    /// What the service integrations of definitions run here.
+    bindings: Bindings,
 }
 
 impl Service {
@@ -200,10 +210,12 @@ impl Service {
             activities: Arc::clone(&activities),
             activity_executions: Arc::clone(&activity_executions),
         };
+        let bindings = Bindings::new(config.bindings.clone(), Arc::clone(&store));
         let (events, _) = broadcast::channel(4096);
         let (endings, _) = broadcast::channel(1024);
         let inner = Arc::new_cyclic(|service| {
             let tasks = Arc::new(BucketTasks::new(Arc::new(tasks), config.objects.clone()));
+            let tasks = Arc::new(BoundIntegrations::new(tasks, bindings.clone(), config.http.clone()));
             let tasks = Arc::new(HttpTasks::new(tasks, config.http.clone()));
             let tasks: Arc<dyn TaskInvoker> = Arc::new(nested::NestedExecutions::new(service.clone(), tasks));
             let mocked = config.mocks.as_ref().map(|mocks| {
@@ -230,6 +242,7 @@ impl Service {
                 endings,
                 mocked,
                 open: quota::OpenExecutions::default(),
+                bindings,
             }
         });
         Self { inner }

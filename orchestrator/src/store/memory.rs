@@ -10,11 +10,12 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use stepwasm_asl::HistoryEvent;
 
 use super::{
-    ActivityRecord, ActivityStore, ActivityTask, AliasRecord, AliasWrite, Append, CallbackStore, Completion, Created,
-    ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken,
-    JournalEntry, JournalStore, Lease, LeaseStore, Millis, Notice, Page, PageRequest, Parking, PostedSignal,
-    PublishRequest, Published, Redrive, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult,
-    StoredEvent, VersionDeletion, VersionRecord, VersionStore, decide_alias_write, decide_publish, ready,
+    ActivityRecord, ActivityStore, ActivityTask, AliasRecord, AliasWrite, Append, BindingRecord, BindingStore,
+    CallbackStore, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore,
+    FunctionRecord, FunctionStore, IssuedToken, JournalEntry, JournalStore, Lease, LeaseStore, Millis, Notice, Page,
+    PageRequest, Parking, PostedSignal, PublishRequest, Published, Redrive, StateMachineRecord, StateMachineStore,
+    StoreError, StoreFuture, StoreResult, StoredEvent, VersionDeletion, VersionRecord, VersionStore,
+    decide_alias_write, decide_publish, ready,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -56,6 +57,8 @@ struct Tables {
     scheduled_activity_tokens: HashMap<String, String>,
     /// Deployed functions by name, with their components.
     functions: BTreeMap<String, (FunctionRecord, Arc<[u8]>)>,
+    /// Bound integrations by name.
+    bindings: BTreeMap<String, BindingRecord>,
     /// Versions per machine by number, the highest number each machine ever published, and
     /// aliases by ARN.
     versions: HashMap<String, BTreeMap<u64, VersionRecord>>,
@@ -798,5 +801,24 @@ impl MemoryStore {
             }
         };
         Ok(paginate(items.map(StoredEvent::render), page.limit, |e| event_position(e.id)))
+    }
+}
+
+impl BindingStore for MemoryStore {
+    fn put_binding(&self, record: &BindingRecord) -> StoreFuture<'_, ()> {
+        self.write().bindings.insert(record.integration.clone(), record.clone());
+        ready(Ok(()))
+    }
+
+    fn binding(&self, integration: &str) -> StoreFuture<'_, Option<BindingRecord>> {
+        ready(Ok(self.read().bindings.get(integration).cloned()))
+    }
+
+    fn list_bindings(&self) -> StoreFuture<'_, Vec<BindingRecord>> {
+        ready(Ok(self.read().bindings.values().cloned().collect()))
+    }
+
+    fn delete_binding(&self, integration: &str) -> StoreFuture<'_, bool> {
+        ready(Ok(self.write().bindings.remove(integration).is_some()))
     }
 }

@@ -721,6 +721,29 @@ pub trait FunctionStore: Send + Sync {
     fn delete_function(&self, name: &str) -> StoreFuture<'_, bool>;
 }
 
+/// A service integration bound through the API (`PUT /bindings/{integration}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingRecord {
+    /// The integration it binds, `SERVICE:ACTION` (`sns:publish`, `aws-sdk:s3:getObject`).
+    pub integration: String,
+    /// What it is bound to, as JSON, which the store keeps as given.
+    pub target: String,
+    /// When it was last put.
+    pub updated: Millis,
+}
+
+/// Service integrations bound through the API, shared by every node.
+pub trait BindingStore: Send + Sync {
+    /// Stores a binding, replacing the one for the same integration.
+    fn put_binding(&self, record: &BindingRecord) -> StoreFuture<'_, ()>;
+    /// The binding of one integration.
+    fn binding(&self, integration: &str) -> StoreFuture<'_, Option<BindingRecord>>;
+    /// Every binding, by integration.
+    fn list_bindings(&self) -> StoreFuture<'_, Vec<BindingRecord>>;
+    /// Deletes a binding; `false` if there was none.
+    fn delete_binding(&self, integration: &str) -> StoreFuture<'_, bool>;
+}
+
 /// Every store trait: what the server needs.
 pub trait Store:
     StateMachineStore
@@ -731,6 +754,7 @@ pub trait Store:
     + CallbackStore
     + FunctionStore
     + VersionStore
+    + BindingStore
 {
 }
 
@@ -742,7 +766,8 @@ impl<
         + ActivityStore
         + CallbackStore
         + FunctionStore
-        + VersionStore,
+        + VersionStore
+        + BindingStore,
 > Store for T
 {
 }

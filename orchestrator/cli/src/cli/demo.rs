@@ -54,6 +54,7 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
             Some(file) => super::server_config::load_access_keys(std::iter::once(file.clone()))?,
             None => AccessKeys::default(),
         },
+        bindings: std::collections::BTreeMap::new(),
     };
     let keys = outbound.access_keys.clone();
     let server = tokio.block_on(build_server(

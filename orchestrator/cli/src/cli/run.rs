@@ -8,8 +8,8 @@ use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use serde_json::Value;
 use stepwasm_asl::{ExecutionContext, ExecutionOutcome, HistoryEvent, StateMachine};
-use stepwasm_orchestrator::DataDir;
 use stepwasm_orchestrator::engine::{Engine, ExecutionRecord, WasmTasks};
+use stepwasm_orchestrator::{DataDir, bindings};
 
 use crate::function_source::FunctionSource;
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
@@ -46,6 +46,11 @@ pub(crate) struct ValidateArgs {
     /// The state machine definitions to check.
     #[arg(required = true)]
     definitions: Vec<PathBuf>,
+
+    /// The server's configuration file, whose `[bindings]` say which service integrations run
+    /// there: each integration a definition calls that it does not bind is warned of.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &RunArgs, data_dir: &DataDir) -> Result<ExitCode> {
@@ -165,12 +170,30 @@ pub(crate) fn outcome_parts(outcome: &ExecutionOutcome) -> (&'static str, Value,
 }
 
 pub(crate) fn validate(args: &ValidateArgs) -> Result<ExitCode> {
+    let bindings = match &args.config {
+        Some(config) => super::server_config::bindings_in(config)?,
+        None => Default::default(),
+    };
     let mut all_valid = true;
     for path in &args.definitions {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let diagnostics = stepwasm_asl::validate(&text);
         if diagnostics.is_empty() {
             println!("{}: valid", path.display());
+            let document: Value = serde_json::from_str(&text)?;
+            for (location, integration) in bindings::integrations_in(&document) {
+                if !bindings.contains_key(&integration.name) {
+                    let place =
+                        if args.config.is_some() { "nothing in the configuration binds" } else { "no --config binds" };
+                    println!(
+                        "{}: warning: {location}: {place} the integration {}: {} [{}]",
+                        path.display(),
+                        integration.name,
+                        bindings::how_to_bind(&integration.name),
+                        bindings::UNBOUND_WARNING
+                    );
+                }
+            }
         } else {
             all_valid = false;
             for diagnostic in &diagnostics {

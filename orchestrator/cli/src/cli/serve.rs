@@ -288,6 +288,7 @@ pub(crate) async fn build_server(
         objects: buckets.open(data_dir)?,
         http: outbound.http,
         access_keys: outbound.access_keys,
+        bindings: outbound.bindings,
         ..ServiceConfig::default()
     };
     testing.apply(&mut config)?;

@@ -14,6 +14,12 @@
 //! api-key-name = "Authorization"
 //! api-key-value-from = "STRIPE_KEY"    # the name of a secret, never the value
 //!
+//! # What the service integrations of definitions run here (see stepwasm_orchestrator::bindings).
+//! [bindings."sns:publish"]
+//! function = "publish-notification"
+//! [bindings."ecs:runTask"]
+//! url = "https://jobs.internal.example.com/run"   # on the allow-list above
+//!
 //! [connections.crm]
 //! authorization = "OAUTH_CLIENT_CREDENTIALS"
 //! authorization-endpoint = "https://login.example.com/oauth/token"
@@ -31,6 +37,7 @@ use clap::Args;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use stepwasm_orchestrator::access::AccessKeys;
+use stepwasm_orchestrator::bindings::{Binding, Integration};
 use stepwasm_orchestrator::http_task::{Authorization, Connection, Connections, HttpTaskConfig};
 use stepwasm_runtime::{AllowList, Origin, Secrets};
 
@@ -68,6 +75,7 @@ pub(crate) struct ServerSecrets {
     pub(crate) secrets: Secrets,
     pub(crate) http: HttpTaskConfig,
     pub(crate) access_keys: AccessKeys,
+    pub(crate) bindings: BTreeMap<String, Binding>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +87,8 @@ struct ConfigFile {
     access_keys_file: Option<PathBuf>,
     #[serde(default)]
     connections: BTreeMap<String, ConnectionEntry>,
+    #[serde(default)]
+    bindings: BTreeMap<String, Binding>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,8 +146,30 @@ impl OutboundArgs {
         let files =
             file.access_keys_file.map(|relative| base.join(relative)).into_iter().chain(self.access_keys_file.clone());
         let access_keys = load_access_keys(files)?;
-        Ok(ServerSecrets { secrets, http, access_keys })
+        let bindings = configured_bindings(file.bindings)?;
+        Ok(ServerSecrets { secrets, http, access_keys, bindings })
     }
+}
+
+/// The configuration's bindings, each checked, keyed by the integration they bind (a resource
+/// that calls it may name it: `"arn:aws:states:::ecs:runTask.sync"` binds `ecs:runTask`).
+pub(crate) fn configured_bindings(bindings: BTreeMap<String, Binding>) -> Result<BTreeMap<String, Binding>> {
+    let mut checked = BTreeMap::new();
+    for (key, binding) in bindings {
+        let integration = Integration::parse_name(&key).with_context(|| format!("bindings.{key:?}"))?;
+        binding.check().with_context(|| format!("bindings.{key:?}"))?;
+        if checked.insert(integration.clone(), binding).is_some() {
+            bail!("bindings: {integration} is bound twice");
+        }
+    }
+    Ok(checked)
+}
+
+/// The bindings of a configuration file, for commands that only check definitions.
+pub(crate) fn bindings_in(path: &Path) -> Result<BTreeMap<String, Binding>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: ConfigFile = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+    configured_bindings(file.bindings).with_context(|| format!("in {}", path.display()))
 }
 
 /// Access keys from files of `ID SECRET` lines, and the `STEPWASM_ACCESS_KEY_ID` /

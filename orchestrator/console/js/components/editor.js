@@ -126,7 +126,9 @@ export class DefinitionEditor {
     const diagnostics = result.diagnostics || [];
     this.renderDiagnostics(diagnostics, result.truncated);
     if (result.result === 'OK') {
-      this.setStatus('ok', 'Valid definition (OK)');
+      const warnings = diagnostics.filter((d) => d.severity === 'WARNING').length;
+      const noted = warnings ? `, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}` : '';
+      this.setStatus('ok', `Valid definition (OK)${noted}`);
       this.setValid(true);
       this.updatePreview(definition, seq);
     } else {

@@ -14,6 +14,7 @@
 //!
 //! The layout is SQLite's (see `schema`); the store suite runs against both.
 
+mod bindings;
 mod callbacks;
 mod executions;
 mod functions;

@@ -224,6 +224,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE executions ADD COLUMN redrive_date BIGINT;
     ALTER TABLE executions ADD COLUMN redrive_token TEXT;
 ",
+    "
+    -- 7: service integrations bound through the API: what each runs here (JSON).
+    CREATE TABLE bindings (
+        integration TEXT COLLATE \"C\" PRIMARY KEY,
+        target TEXT NOT NULL,
+        updated BIGINT NOT NULL
+    );
+",
 ];
 
 /// The newest schema version this build knows.

@@ -34,6 +34,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::oneshot;
 
+mod bindings;
 mod callbacks;
 mod executions;
 mod functions;

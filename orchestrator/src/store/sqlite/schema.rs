@@ -279,6 +279,16 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE executions ADD COLUMN redrive_token TEXT;
         ",
     ),
+    // 8: service integrations bound through the API: what each runs here (JSON).
+    Migration::Script(
+        "
+        CREATE TABLE bindings (
+            integration TEXT PRIMARY KEY,
+            target TEXT NOT NULL,
+            updated INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ",
+    ),
 ];
 
 /// The newest schema version this build knows.

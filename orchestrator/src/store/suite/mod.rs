@@ -12,10 +12,11 @@ use serde_json::json;
 use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 
 use super::{
-    ActivityRecord, ActivityStore, ActivityTask, Append, AwaitedCallback, CallbackStore, Completion, Created,
-    ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken,
-    JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore, Millis, Notice, PageRequest,
-    Parking, PostgresStore, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError, StoredEvent,
+    ActivityRecord, ActivityStore, ActivityTask, Append, AwaitedCallback, BindingRecord, CallbackStore, Completion,
+    Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, FunctionRecord, FunctionStore,
+    IssuedToken, JournalEntry, JournalInput, JournalStore, LeaseStore, MachineType, MemoryStore, Millis, Notice,
+    PageRequest, Parking, PostgresStore, SqliteStore, StateMachineRecord, StateMachineStore, Store, StoreError,
+    StoredEvent,
 };
 use crate::store::postgres::test_server::TestServer;
 
@@ -647,6 +648,30 @@ async fn functions_are_replaced_by_name_and_keep_their_components(store: &dyn St
     assert_eq!(store.list_functions().await.unwrap(), vec![refund]);
 }
 
+fn binding(integration: &str, target: &str, updated: Millis) -> BindingRecord {
+    BindingRecord { integration: integration.to_owned(), target: target.to_owned(), updated }
+}
+
+async fn bindings_are_replaced_by_integration(store: &dyn Store) {
+    assert_eq!(store.list_bindings().await.unwrap(), vec![]);
+    assert_eq!(store.binding("sns:publish").await.unwrap(), None);
+    let publish = binding("sns:publish", r#"{"function":"publish"}"#, 1);
+    let get_item = binding("aws-sdk:dynamodb:getItem", r#"{"url":"http://127.0.0.1:9/item"}"#, 2);
+    store.put_binding(&publish).await.unwrap();
+    store.put_binding(&get_item).await.unwrap();
+    assert_eq!(store.list_bindings().await.unwrap(), vec![get_item.clone(), publish.clone()], "sorted");
+    assert_eq!(store.binding("sns:publish").await.unwrap().as_ref(), Some(&publish));
+
+    let replaced = binding("sns:publish", r#"{"function":"publish-v2"}"#, 3);
+    store.put_binding(&replaced).await.unwrap();
+    assert_eq!(store.binding("sns:publish").await.unwrap(), Some(replaced.clone()));
+    assert_eq!(store.list_bindings().await.unwrap(), vec![get_item.clone(), replaced]);
+
+    assert!(store.delete_binding("sns:publish").await.unwrap());
+    assert!(!store.delete_binding("sns:publish").await.unwrap(), "a second delete finds nothing");
+    assert_eq!(store.list_bindings().await.unwrap(), vec![get_item]);
+}
+
 /// Tasks each create an execution and append four steps, all at once; every tenth also tries to
 /// append a step twice. Returns how many writes were sent.
 async fn concurrent_appends(store: Arc<dyn Store>) -> u64 {
@@ -760,6 +785,7 @@ suite!(
     posted_signals_wait_until_deleted,
     activity_tasks_are_taken_once_in_order,
     functions_are_replaced_by_name_and_keep_their_components,
+    bindings_are_replaced_by_integration,
     versions_are_numbered_once_and_listed_newest_first,
     aliases_route_to_versions_that_exist_and_keep_them,
     redrives_reopen_once_and_are_counted,

@@ -21,6 +21,9 @@ const FUNCTIONS: &[&str] = &[
     "refund-payment",
     "cancel-order",
     "request-approval",
+    // Bound to the AWS integrations of the AWS-native variant (see `INTEGRATIONS`).
+    "sns-publish",
+    "ses-send-email",
 ];
 
 /// Stand-ins for the Lambda handlers that AWS-recorded conformance cases call, keyed by the

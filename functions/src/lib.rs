@@ -11,6 +11,9 @@
 //! - [`SampleFunction`]: a function's deployment name and its component bytes; [`ALL`] lists them.
 //! - [`ORDER_PIPELINE`]: the workflow, with Lambda-ARN task resources so it also runs on AWS.
 //! - [`ORDER_PIPELINE_WITH_APPROVAL`]: the same, with a manual approval step for large orders.
+//! - [`ORDER_PIPELINE_AWS`]: the same, with the confirmations sent through SES and SNS
+//!   integrations, which [`INTEGRATIONS`] binds to the built-in `ses-send-email` and
+//!   `sns-publish` functions.
 //! - [`samples`]: example order inputs, one per outcome.
 //! - [`CONFORMANCE_HANDLERS`]: Wasm stand-ins for the Lambda handlers that AWS-recorded
 //!   conformance cases call (`functions/conformance/`), keyed by the handler file they replace.
@@ -43,6 +46,20 @@ pub const ORDER_PIPELINE: &str = include_str!("../order-pipeline.asl.json");
 
 /// The order pipeline with a manual approval step for orders above the approval threshold.
 pub const ORDER_PIPELINE_WITH_APPROVAL: &str = include_str!("../order-pipeline-approval.asl.json");
+
+/// The order pipeline as written for AWS without notification functions: the confirmations go
+/// through Amazon SES (`aws-sdk:sesv2:sendEmail`) and Amazon SNS (`sns:publish`), which run here
+/// through the bindings in [`INTEGRATIONS`].
+pub const ORDER_PIPELINE_AWS: &str = include_str!("../order-pipeline-aws.asl.json");
+
+/// Service integrations and the built-in function that each can be bound to: the function
+/// checks the request as the service would, records the message, and delivers it to a webhook
+/// when it is deployed with one (`WEBHOOK_URL`).
+pub const INTEGRATIONS: &[(&str, &str)] = &[
+    ("sns:publish", "sns-publish"),
+    ("aws-sdk:sesv2:sendEmail", "ses-send-email"),
+    ("aws-sdk:ses:sendEmail", "ses-send-email"),
+];
 
 /// Example order inputs for the pipeline.
 pub mod samples {

@@ -143,6 +143,11 @@ impl Client {
         )?)
     }
 
+    /// `PUT` a JSON document to a path such as `/bindings/sns:publish`.
+    pub fn put_json(&self, path: &str, document: &Value) -> Result<Value, ClientError> {
+        plain(self.send("PUT", path, &[("Content-Type", "application/json")], document.to_string().as_bytes())?)
+    }
+
     /// `GET` a path such as `/functions`.
     pub fn get(&self, path: &str) -> Result<Value, ClientError> {
         plain(self.send("GET", path, &[], b"")?)

@@ -331,3 +331,67 @@ async fn the_bindings_api_puts_lists_and_deletes() -> Result<()> {
     })
     .await?
 }
+
+/// The AWS-native pipeline, whose confirmations go through SES and SNS integrations, ends as
+/// the pipeline of functions does for every sample order, its messages sent through the
+/// built-in functions the integrations are bound to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_native_pipeline_runs_to_each_outcome_through_its_bindings() -> Result<()> {
+    let configured = stepwasm_functions::INTEGRATIONS
+        .iter()
+        .map(|(integration, name)| ((*integration).to_owned(), function(name)))
+        .collect();
+    let config = ServiceConfig { bindings: configured, ..ServiceConfig::default() };
+    let service = Service::new(Arc::new(MemoryStore::default()), crate::support::sample_runtime()?, config);
+    service.start_background_work().await?;
+    let report = service.validate_definition(stepwasm_functions::ORDER_PIPELINE_AWS, None).await?;
+    assert!(report.diagnostics.is_empty() && report.warnings.is_empty(), "{report:?}");
+    let aws =
+        create(&service, "order-pipeline-aws", &serde_json::from_str(stepwasm_functions::ORDER_PIPELINE_AWS)?).await?;
+    let functions =
+        create(&service, "order-pipeline", &serde_json::from_str(stepwasm_functions::ORDER_PIPELINE)?).await?;
+
+    for (name, order) in stepwasm_functions::samples::ALL {
+        let input: Value = serde_json::from_str(order)?;
+        let through_integrations = ended(&service, &start(&service, &aws, &input).await?).await?;
+        let through_functions = ended(&service, &start(&service, &functions, &input).await?).await?;
+        assert_eq!(
+            (through_integrations.status, &through_integrations.error),
+            (through_functions.status, &through_functions.error),
+            "{name}: {:?}",
+            through_integrations.cause
+        );
+        if through_integrations.status == ExecutionStatus::Succeeded {
+            let output: Value = serde_json::from_str(through_integrations.output.as_deref().unwrap_or("null"))?;
+            assert_eq!(output["status"], "COMPLETED", "{name}: {output}");
+            // The message ids are those the bound functions gave.
+            for id in ["emailMessageId", "smsMessageId"] {
+                assert_eq!(output[id].as_str().map(str::len), Some(36), "{name}: {output}");
+            }
+            let page = service.history(&through_integrations.arn, Some(1000), false, None, true).await?;
+            let calls: BTreeMap<String, Value> = page
+                .events
+                .iter()
+                .filter_map(|event| {
+                    let details = &event["taskScheduledEventDetails"];
+                    let called = format!("{}:{}", details["resourceType"].as_str()?, details["resource"].as_str()?);
+                    Some((called, serde_json::from_str(details["parameters"].as_str()?).ok()?))
+                })
+                .collect();
+            let email = &calls["aws-sdk:sesv2:sendEmail"];
+            assert_eq!(email["Destination"]["ToAddresses"], json!([input["customer"]["email"]]), "{email}");
+            let sms = &calls["sns:publish"];
+            let text = sms["Message"].as_str().unwrap_or_default();
+            assert!(
+                text.starts_with(&format!("Order {} confirmed", input["orderId"].as_str().unwrap_or("?"))),
+                "{sms}"
+            );
+            if *name == "good-order" {
+                let body = email["Content"]["Simple"]["Body"]["Text"]["Data"].as_str().unwrap_or_default();
+                assert!(body.contains("2 x MUG-CERAMIC-350") && body.contains("71.94 USD"), "{body}");
+                assert_eq!(sms["PhoneNumber"], "+14155550132", "{sms}");
+            }
+        }
+    }
+    Ok(())
+}

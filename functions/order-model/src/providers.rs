@@ -33,6 +33,8 @@ pub const PAYMENTS: Provider = Provider { url_setting: "PAYMENT_API_URL", key_se
 pub const EMAIL: Provider = Provider { url_setting: "EMAIL_API_URL", key_secret: "EMAIL_API_KEY" };
 /// The SMS gateway send-sms hands the text to (`POST /sms`).
 pub const SMS: Provider = Provider { url_setting: "SMS_API_URL", key_secret: "SMS_API_KEY" };
+/// Where the integration bindings (sns-publish, ses-send-email) deliver what they record.
+pub const WEBHOOK: Provider = Provider { url_setting: "WEBHOOK_URL", key_secret: "WEBHOOK_TOKEN" };
 
 impl Provider {
     /// POSTs `body` as JSON to `path` under the provider's URL, with the idempotency key the

@@ -100,6 +100,14 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
             stand_in.function, stand_in.service, stand_in.origin, stand_in.key_secret
         );
     }
+    for (integration, function) in stepwasm_functions::INTEGRATIONS {
+        client.put_json(&format!("/bindings/{integration}"), &json!({ "function": function }))?;
+    }
+    let bound: Vec<String> = stepwasm_functions::INTEGRATIONS
+        .iter()
+        .map(|(integration, function)| format!("{integration} → {function}"))
+        .collect();
+    println!("bound the AWS integrations {} through PUT /bindings/{{integration}}", bound.join(", "));
     let machine_arn = client.deploy_state_machine(
         "order-pipeline",
         stepwasm_functions::ORDER_PIPELINE,
@@ -114,6 +122,13 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
         "arn:aws:iam::123456789012:role/stepwasm",
     )?;
     println!("deployed the state machine {approval_machine_arn} (orders above 1,000.00 wait for a person)");
+    let aws_machine_arn = client.deploy_state_machine(
+        "order-pipeline-aws",
+        stepwasm_functions::ORDER_PIPELINE_AWS,
+        "STANDARD",
+        "arn:aws:iam::123456789012:role/stepwasm",
+    )?;
+    println!("deployed the state machine {aws_machine_arn} (notifies through SES and SNS, as on AWS)");
     println!("\nWatch them in the web console: {endpoint}/console/");
     if let Some(token) = api::sign_in_token(&keys) {
         println!("  (signed in for 12 hours by this link: {endpoint}/console/#/sign-in?token={token})");
@@ -146,6 +161,26 @@ pub(crate) fn run(args: &DemoArgs, data_dir: &DataDir) -> Result<ExitCode> {
         }
         all_as_expected &= (described["status"] == "SUCCEEDED") == (*name == "good-order");
     }
+
+    // The same good order through the AWS-native variant: its SES and SNS calls run through
+    // the bindings.
+    let started = client.call(
+        "StartExecution",
+        &json!({
+            "stateMachineArn": aws_machine_arn,
+            "name": format!("good-order-aws-{}", unique_suffix()),
+            "input": stepwasm_functions::samples::GOOD_ORDER,
+        }),
+    )?;
+    let aws_arn = started["executionArn"].as_str().context("StartExecution returned no executionArn")?.to_owned();
+    let described = wait_for_end(&client, &aws_arn)?;
+    println!("\n== good-order, AWS-native: the confirmations go through SES and SNS integrations, bound here");
+    println!("   {}  ({aws_arn})", described["status"].as_str().unwrap_or("?"));
+    let output: Value = serde_json::from_str(described["output"].as_str().unwrap_or("null")).unwrap_or_default();
+    if let (Some(email), Some(sms)) = (output["emailMessageId"].as_str(), output["smsMessageId"].as_str()) {
+        println!("   SES message {email} and SNS message {sms}, from the bound ses-send-email and sns-publish");
+    }
+    all_as_expected &= described["status"] == "SUCCEEDED";
 
     // The large order waits for a person, so the demo does not wait for it.
     let started = client.call(

@@ -17,12 +17,17 @@ fn the_demo_runs_its_orders_through_the_stand_in_services() -> Result<()> {
     assert!(output.status.success(), "the demo failed:\n{printed}{}", String::from_utf8_lossy(&output.stderr));
     assert!(printed.contains("== good-order") && printed.contains("   SUCCEEDED in "), "{printed}");
     assert!(printed.contains("error: PaymentDeclined") && printed.contains("error: OutOfStock"), "{printed}");
-    // The good order and the out-of-stock one are both authorized before the stock check; the
-    // declined card never reaches the processor. Only the good order is notified.
+    // The good order (twice: its AWS-native run too) and the out-of-stock one are authorized
+    // before the stock check; the declined card never reaches the processor. Only the good
+    // order's first run notifies through the stand-ins: the AWS-native one goes through SES
+    // and SNS, bound to the built-in functions.
     assert!(
-        printed.contains("requests the stand-ins accepted: 2 card processor, 1 email provider, 1 SMS gateway"),
+        printed.contains("requests the stand-ins accepted: 3 card processor, 1 email provider, 1 SMS gateway"),
         "{printed}"
     );
+    let aws_native = printed.split("== good-order, AWS-native").nth(1).unwrap_or_default();
+    assert!(aws_native.contains("SUCCEEDED"), "{printed}");
+    assert!(aws_native.contains("   SES message ") && aws_native.contains(" and SNS message "), "{printed}");
     Ok(())
 }
 
@@ -90,9 +95,12 @@ fn metrics_show_what_the_demo_orders_did() -> Result<()> {
         "stepwasm_executions_started_total{state_machine=\"order-pipeline-approval\"} 1",
         "stepwasm_executions_finished_total{state_machine=\"order-pipeline\",status=\"SUCCEEDED\"} 1",
         "stepwasm_executions_finished_total{state_machine=\"order-pipeline\",status=\"FAILED\"} 2",
-        "stepwasm_http_requests_total{operation=\"StartExecution\",status=\"200\"} 4",
-        // The shipping label fails once for the good order and is retried.
-        "stepwasm_task_invocation_seconds_count{function=\"generate-shipping-label\",outcome=\"failed\"} 1",
+        "stepwasm_executions_finished_total{state_machine=\"order-pipeline-aws\",status=\"SUCCEEDED\"} 1",
+        "stepwasm_http_requests_total{operation=\"StartExecution\",status=\"200\"} 5",
+        "stepwasm_http_requests_total{operation=\"PUT /bindings/{integration}\",status=\"200\"} 3",
+        "stepwasm_task_invocation_seconds_count{function=\"sns-publish\",outcome=\"succeeded\"} 1",
+        // The shipping label fails once for each run of the good order and is retried.
+        "stepwasm_task_invocation_seconds_count{function=\"generate-shipping-label\",outcome=\"failed\"} 2",
     ] {
         assert!(text.contains(line), "{line} is missing from:\n{text}");
     }

@@ -42,6 +42,8 @@
 //! - **Bindings** ([`bindings`]): what the service integrations of AWS definitions
 //!   (`sns:publish`, `ecs:runTask.sync`, `aws-sdk:…`) run here, a function or an HTTP endpoint,
 //!   set in the server's configuration or through `/bindings`.
+//! - **Queues** ([`queues`]): SQS-style message queues in the store, which `sqs:sendMessage`
+//!   tasks send to and workers read with any SQS client.
 //! - **Access** ([`access`]): access keys, SigV4 verification and signing, console sessions; the
 //!   [`api`] refuses what they do not allow.
 //! - **Watching** ([`metrics`], [`traces`]): Prometheus figures on `GET /metrics`, and one
@@ -104,6 +106,7 @@ pub mod http_task;
 pub mod metrics;
 pub mod mocks;
 pub mod objects;
+pub mod queues;
 pub mod service;
 pub mod store;
 #[cfg(feature = "postgres-test-server")]

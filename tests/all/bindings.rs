@@ -395,3 +395,15 @@ async fn the_aws_native_pipeline_runs_to_each_outcome_through_its_bindings() -> 
     }
     Ok(())
 }
+
+/// The server's own queue between a workflow and a worker, through boto3's `sqs` client
+/// (`tests/api/sqs_queue.py`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_and_a_worker_share_a_queue_through_boto3() -> Result<()> {
+    let service = Service::new(
+        Arc::new(MemoryStore::default()),
+        Runtime::new(RuntimeConfig::default())?,
+        ServiceConfig::default(),
+    );
+    crate::aws_clients::run_client_script(service, "sqs_queue.py", &[]).await
+}

@@ -18,6 +18,7 @@ mod error;
 mod functions;
 mod operations;
 mod session;
+mod sqs;
 mod versions;
 
 use std::future::Future;
@@ -91,6 +92,13 @@ async fn aws_operation(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if let Some(operation) = target.strip_prefix("AmazonSQS.") {
+        let body = body.map_err(|rejection| too_large(&rejection))?;
+        if body.len() > MAX_REQUEST_BYTES {
+            return Err(ApiError::validation("the request is larger than 1 MB"));
+        }
+        return Ok(sqs::dispatch(state.service.queues(), operation, &headers, &body).await);
+    }
     let Some(operation) = target.strip_prefix("AWSStepFunctions.") else {
         return Err(ApiError(ServiceError::new(
             ErrorKind::UnknownOperation,
@@ -146,6 +154,8 @@ async fn request_ids(request: Request, next: Next) -> Response {
         "unknown"
     } else if let Some(name) = operation.strip_prefix("AWSStepFunctions.") {
         name
+    } else if operation.strip_prefix("AmazonSQS.").is_some_and(|name| sqs::OPERATIONS.contains(&name)) {
+        operation.as_str()
     } else {
         route
     };

@@ -7,9 +7,10 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use stepwasm_asl::TaskResource;
 
-use super::{Binding, Bindings, Integration, NOT_BOUND, Pattern, how_to_bind};
+use super::{Binding, Bindings, Integration, NOT_BOUND, Pattern, SQS_SEND_MESSAGE, how_to_bind};
 use crate::engine::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
 use crate::http_task::{self, HttpTaskConfig, MAX_REQUEST_TIME};
+use crate::queues::{Outgoing, QueueError, Queues, queue_name};
 
 /// How long an endpoint may ask to be polled after, at most, whatever its `Retry-After` says.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -20,12 +21,15 @@ pub struct BoundIntegrations {
     inner: Arc<dyn TaskInvoker>,
     bindings: Bindings,
     http: HttpTaskConfig,
+    /// Where `sqs:sendMessage` sends when nothing else binds it.
+    queues: Queues,
 }
 
 impl BoundIntegrations {
-    /// Integrations bound by `bindings`; endpoints are called under `http`'s allow-list.
-    pub fn new(inner: Arc<dyn TaskInvoker>, bindings: Bindings, http: HttpTaskConfig) -> Self {
-        Self { inner, bindings, http }
+    /// Integrations bound by `bindings`; endpoints are called under `http`'s allow-list, and
+    /// an unbound `sqs:sendMessage` sends to `queues`.
+    pub fn new(inner: Arc<dyn TaskInvoker>, bindings: Bindings, http: HttpTaskConfig, queues: Queues) -> Self {
+        Self { inner, bindings, http, queues }
     }
 }
 
@@ -39,6 +43,9 @@ impl TaskInvoker for BoundIntegrations {
         Box::pin(async move {
             let binding = match self.bindings.find(&integration.name).await {
                 Ok(Some((binding, _))) => binding,
+                Ok(None) if integration.name == SQS_SEND_MESSAGE => {
+                    return (send_to_queue(&self.queues, &call).await, None);
+                }
                 Ok(None) => {
                     let cause = format!(
                         "No binding for the integration {} (state {}): {}",
@@ -201,6 +208,56 @@ impl BoundIntegrations {
             response = http_task::send(&self.http, poll, Instant::now() + each_request).await?;
         }
         Ok(outcome_of(&integration.name, &response))
+    }
+}
+
+/// `sqs:sendMessage` to a queue in the store: `QueueUrl` names it, `MessageBody` is the body (a
+/// JSON value other than a string is sent as its text, as Step Functions does). The message id
+/// comes from the execution and the task, so the task run again after a crash sends once.
+async fn send_to_queue(queues: &Queues, call: &TaskCall) -> TaskOutcome {
+    let arguments = &*call.payload;
+    let text = |field: &str| arguments.get(field).and_then(Value::as_str);
+    let Some(url) = text("QueueUrl") else {
+        return failed("SQS.InvalidParameterValueException", "The parameter QueueUrl is required");
+    };
+    let body = match arguments.get("MessageBody") {
+        Some(Value::String(body)) => body.clone(),
+        Some(Value::Null) | None => {
+            return failed("SQS.InvalidParameterValueException", "The parameter MessageBody is required");
+        }
+        Some(other) => other.to_string(),
+    };
+    let id = {
+        use sha2::{Digest as _, Sha256};
+        let digest = Sha256::digest(format!("{}\n{:?}", call.context.execution_arn, call.task_id).as_bytes());
+        let half = |range: std::ops::Range<usize>| digest[range].iter().fold(0u64, |n, byte| n << 8 | u64::from(*byte));
+        stepwasm_asl::uuid_from_bits(half(0..8), half(8..16))
+    };
+    let outgoing = Outgoing {
+        body,
+        attributes: arguments.get("MessageAttributes").cloned().unwrap_or(Value::Null),
+        delay_seconds: arguments.get("DelaySeconds").and_then(Value::as_u64),
+        id: Some(id),
+    };
+    let sent = match queue_name(url) {
+        Ok(name) => queues.send(name, outgoing).await,
+        Err(error) => Err(error),
+    };
+    match sent {
+        Ok(sent) => TaskOutcome::Succeeded(json!({
+            "MD5OfMessageBody": sent.md5_of_body,
+            "MessageId": sent.message_id,
+            "SdkHttpMetadata": {"HttpHeaders": {"Content-Type": "application/x-amz-json-1.0"}, "HttpStatusCode": 200},
+            "SdkResponseMetadata": {"RequestId": sent.message_id},
+        })),
+        Err(QueueError::DoesNotExist) => failed(
+            "SQS.QueueDoesNotExistException",
+            format!("The specified queue does not exist: {url} (create it with CreateQueue on this server)"),
+        ),
+        Err(QueueError::Store(error)) => {
+            failed(stepwasm_asl::names::TASK_FAILED, format!("The queue could not be written: {error}"))
+        }
+        Err(other) => failed("SQS.InvalidParameterValueException", other.to_string()),
     }
 }
 

@@ -23,7 +23,8 @@
 //! Bindings come from the server's configuration file (`[bindings."sns:publish"]`), fixed for
 //! the node's life, and from the API (`PUT /bindings/sns:publish`), kept in the store so that
 //! every node sees the same. What stepwasm runs itself (`lambda:invoke`, `http:invoke`,
-//! `states:startExecution`) needs no binding. An execution that reaches an integration nothing
+//! `states:startExecution`) needs no binding, and `sqs:sendMessage` sends to the server's own
+//! queues ([`crate::queues`]) unless one is bound. An execution that reaches an integration nothing
 //! binds fails with [`NOT_BOUND`], naming the binding to add; validation warns of it first.
 
 mod invoke;
@@ -40,6 +41,10 @@ use crate::store::{Store, StoreError};
 
 /// The error an execution fails with when it reaches an integration nothing binds.
 pub const NOT_BOUND: &str = "Stepwasm.IntegrationNotBound";
+
+/// The one integration that runs without a binding: it sends to the server's own queues
+/// ([`crate::queues`]) unless a binding says otherwise.
+pub const SQS_SEND_MESSAGE: &str = "sqs:sendMessage";
 
 /// The code of ValidateStateMachineDefinition's warning for an integration nothing binds.
 pub const UNBOUND_WARNING: &str = "UNBOUND_INTEGRATION";

@@ -47,6 +47,7 @@ use crate::engine::{
 use crate::http_task::{HttpTaskConfig, HttpTasks};
 use crate::mocks::{MockConfig, MockedExecution, MockedTasks, TestCaseLookup};
 use crate::objects::{BucketTasks, ObjectStore};
+use crate::queues::Queues;
 use crate::store::{ActivityTask, Store};
 use crate::traces::TraceExporter;
 use activities::ActivityWakeups;
@@ -182,6 +183,8 @@ struct Inner {
     open: quota::OpenExecutions,
     /// What the service integrations of definitions run here.
     bindings: Bindings,
+    /// The SQS-style queues in the store.
+    queues: Queues,
 }
 
 impl Service {
@@ -211,11 +214,12 @@ impl Service {
             activity_executions: Arc::clone(&activity_executions),
         };
         let bindings = Bindings::new(config.bindings.clone(), Arc::clone(&store));
+        let queues = Queues::new(Arc::clone(&store), config.clock.clone());
         let (events, _) = broadcast::channel(4096);
         let (endings, _) = broadcast::channel(1024);
         let inner = Arc::new_cyclic(|service| {
             let tasks = Arc::new(BucketTasks::new(Arc::new(tasks), config.objects.clone()));
-            let tasks = Arc::new(BoundIntegrations::new(tasks, bindings.clone(), config.http.clone()));
+            let tasks = Arc::new(BoundIntegrations::new(tasks, bindings.clone(), config.http.clone(), queues.clone()));
             let tasks = Arc::new(HttpTasks::new(tasks, config.http.clone()));
             let tasks: Arc<dyn TaskInvoker> = Arc::new(nested::NestedExecutions::new(service.clone(), tasks));
             let mocked = config.mocks.as_ref().map(|mocks| {
@@ -243,6 +247,7 @@ impl Service {
                 mocked,
                 open: quota::OpenExecutions::default(),
                 bindings,
+                queues,
             }
         });
         Self { inner }
@@ -256,6 +261,11 @@ impl Service {
     /// The access keys API calls must be signed with; none for an open server.
     pub fn access_keys(&self) -> &AccessKeys {
         &self.inner.config.access_keys
+    }
+
+    /// The SQS-style queues in the store.
+    pub fn queues(&self) -> &Queues {
+        &self.inner.queues
     }
 
     /// The store.

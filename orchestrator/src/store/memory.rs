@@ -13,9 +13,9 @@ use super::{
     ActivityRecord, ActivityStore, ActivityTask, AliasRecord, AliasWrite, Append, BindingRecord, BindingStore,
     CallbackStore, Completion, Created, ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore,
     FunctionRecord, FunctionStore, IssuedToken, JournalEntry, JournalStore, Lease, LeaseStore, Millis, Notice, Page,
-    PageRequest, Parking, PostedSignal, PublishRequest, Published, Redrive, StateMachineRecord, StateMachineStore,
-    StoreError, StoreFuture, StoreResult, StoredEvent, VersionDeletion, VersionRecord, VersionStore,
-    decide_alias_write, decide_publish, ready,
+    PageRequest, Parking, PostedSignal, PublishRequest, Published, QueueCounts, QueueMessage, QueueRecord, QueueStore,
+    Redrive, StateMachineRecord, StateMachineStore, StoreError, StoreFuture, StoreResult, StoredEvent, VersionDeletion,
+    VersionRecord, VersionStore, decide_alias_write, decide_publish, parse_receipt, ready,
 };
 
 /// A store that keeps everything in process memory and loses it on exit.
@@ -59,6 +59,9 @@ struct Tables {
     functions: BTreeMap<String, (FunctionRecord, Arc<[u8]>)>,
     /// Bound integrations by name.
     bindings: BTreeMap<String, BindingRecord>,
+    /// Queues by name, and their messages by id.
+    queues: BTreeMap<String, QueueRecord>,
+    messages: BTreeMap<String, QueueMessage>,
     /// Versions per machine by number, the highest number each machine ever published, and
     /// aliases by ARN.
     versions: HashMap<String, BTreeMap<u64, VersionRecord>>,
@@ -820,5 +823,102 @@ impl BindingStore for MemoryStore {
 
     fn delete_binding(&self, integration: &str) -> StoreFuture<'_, bool> {
         ready(Ok(self.write().bindings.remove(integration).is_some()))
+    }
+}
+
+impl QueueStore for MemoryStore {
+    fn create_queue(&self, record: &QueueRecord) -> StoreFuture<'_, bool> {
+        let mut tables = self.write();
+        if tables.queues.contains_key(&record.name) {
+            return ready(Ok(false));
+        }
+        tables.queues.insert(record.name.clone(), record.clone());
+        ready(Ok(true))
+    }
+
+    fn queue(&self, name: &str) -> StoreFuture<'_, Option<QueueRecord>> {
+        ready(Ok(self.read().queues.get(name).cloned()))
+    }
+
+    fn list_queues(&self) -> StoreFuture<'_, Vec<QueueRecord>> {
+        ready(Ok(self.read().queues.values().cloned().collect()))
+    }
+
+    fn delete_queue(&self, name: &str) -> StoreFuture<'_, bool> {
+        let mut tables = self.write();
+        tables.messages.retain(|_, message| message.queue != name);
+        ready(Ok(tables.queues.remove(name).is_some()))
+    }
+
+    fn send_message(&self, message: &QueueMessage) -> StoreFuture<'_, bool> {
+        let mut tables = self.write();
+        if tables.messages.contains_key(&message.id) {
+            return ready(Ok(false));
+        }
+        tables.messages.insert(message.id.clone(), message.clone());
+        ready(Ok(true))
+    }
+
+    fn receive_messages(
+        &self,
+        queue: &str,
+        now: Millis,
+        max: usize,
+        hidden_until: Millis,
+    ) -> StoreFuture<'_, Vec<(QueueMessage, String)>> {
+        let mut tables = self.write();
+        let mut due: Vec<&mut QueueMessage> = tables
+            .messages
+            .values_mut()
+            .filter(|message| message.queue == queue && message.visible_at <= now)
+            .collect();
+        due.sort_by(|a, b| (a.sent, &a.id).cmp(&(b.sent, &b.id)));
+        let received = due
+            .into_iter()
+            .take(max)
+            .map(|message| {
+                message.visible_at = hidden_until;
+                message.receive_count += 1;
+                (message.clone(), super::receipt_handle(message))
+            })
+            .collect();
+        ready(Ok(received))
+    }
+
+    fn delete_message(&self, queue: &str, receipt: &str) -> StoreFuture<'_, bool> {
+        let mut tables = self.write();
+        let Some((id, count)) = parse_receipt(receipt) else { return ready(Ok(false)) };
+        let latest =
+            tables.messages.get(id).is_some_and(|message| message.queue == queue && message.receive_count == count);
+        if latest {
+            tables.messages.remove(id);
+        }
+        ready(Ok(latest))
+    }
+
+    fn change_visibility(&self, queue: &str, receipt: &str, visible_at: Millis) -> StoreFuture<'_, bool> {
+        let mut tables = self.write();
+        let Some((id, count)) = parse_receipt(receipt) else { return ready(Ok(false)) };
+        match tables.messages.get_mut(id) {
+            Some(message) if message.queue == queue && message.receive_count == count => {
+                message.visible_at = visible_at;
+                ready(Ok(true))
+            }
+            _ => ready(Ok(false)),
+        }
+    }
+
+    fn purge_queue(&self, queue: &str) -> StoreFuture<'_, ()> {
+        self.write().messages.retain(|_, message| message.queue != queue);
+        ready(Ok(()))
+    }
+
+    fn queue_counts(&self, queue: &str, now: Millis) -> StoreFuture<'_, QueueCounts> {
+        let tables = self.read();
+        let mut counts = QueueCounts::default();
+        for message in tables.messages.values().filter(|message| message.queue == queue) {
+            if message.visible_at <= now { counts.visible += 1 } else { counts.hidden += 1 }
+        }
+        ready(Ok(counts))
     }
 }

@@ -744,6 +744,102 @@ pub trait BindingStore: Send + Sync {
     fn delete_binding(&self, integration: &str) -> StoreFuture<'_, bool>;
 }
 
+/// A message queue kept in the store (the SQS-style queues of [`crate::queues`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRecord {
+    /// Its name, unique.
+    pub name: String,
+    /// When it was created.
+    pub created: Millis,
+    /// Its settings as JSON (`VisibilityTimeout`, `DelaySeconds`, …), kept as given.
+    pub attributes: String,
+}
+
+/// A message in a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// Unique across queues; sending a message of an id already sent does nothing.
+    pub id: String,
+    /// Its queue's name.
+    pub queue: String,
+    /// The body, as sent.
+    pub body: String,
+    /// Its message attributes as JSON, kept as given.
+    pub attributes: String,
+    /// When it was sent.
+    pub sent: Millis,
+    /// When it can next be received: after its delay, or once a receiver's visibility
+    /// timeout ends.
+    pub visible_at: Millis,
+    /// How often it has been received.
+    pub receive_count: u32,
+}
+
+/// How many messages a queue holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    /// Receivable now.
+    pub visible: u64,
+    /// Received and not yet deleted, or still delayed.
+    pub hidden: u64,
+}
+
+/// Message queues, shared by every node. A received message is hidden until `visible_at`; its
+/// receipt handle (`ID.COUNT`) names the one receipt that may delete it or move its time.
+pub trait QueueStore: Send + Sync {
+    /// Creates a queue; `false` if one of that name exists.
+    fn create_queue(&self, record: &QueueRecord) -> StoreFuture<'_, bool>;
+    /// A queue.
+    fn queue(&self, name: &str) -> StoreFuture<'_, Option<QueueRecord>>;
+    /// Every queue, by name.
+    fn list_queues(&self) -> StoreFuture<'_, Vec<QueueRecord>>;
+    /// Deletes a queue and its messages; `false` if there was none.
+    fn delete_queue(&self, name: &str) -> StoreFuture<'_, bool>;
+    /// Adds a message to its queue; `false` if a message of its id was sent before.
+    fn send_message(&self, message: &QueueMessage) -> StoreFuture<'_, bool>;
+    /// Takes up to `max` messages of `queue` that are visible at `now`, oldest first, and hides
+    /// them until `hidden_until`; each comes with its new receipt handle.
+    fn receive_messages(
+        &self,
+        queue: &str,
+        now: Millis,
+        max: usize,
+        hidden_until: Millis,
+    ) -> StoreFuture<'_, Vec<(QueueMessage, String)>>;
+    /// Deletes the message a receipt handle names; `false` if the handle is not its latest.
+    fn delete_message(&self, queue: &str, receipt: &str) -> StoreFuture<'_, bool>;
+    /// Hides the message a receipt handle names until `visible_at` (now: at once); `false` if
+    /// the handle is not its latest.
+    fn change_visibility(&self, queue: &str, receipt: &str, visible_at: Millis) -> StoreFuture<'_, bool>;
+    /// Deletes every message of a queue.
+    fn purge_queue(&self, queue: &str) -> StoreFuture<'_, ()>;
+    /// How many messages a queue holds, at `now`.
+    fn queue_counts(&self, queue: &str, now: Millis) -> StoreFuture<'_, QueueCounts>;
+}
+
+/// A receipt handle: the message's id and how often it had been received.
+pub fn receipt_handle(message: &QueueMessage) -> String {
+    format!("{}.{}", message.id, message.receive_count)
+}
+
+/// Messages just received, oldest first, each with its receipt handle.
+pub(crate) fn with_receipts(mut received: Vec<QueueMessage>) -> Vec<(QueueMessage, String)> {
+    received.sort_by(|a, b| (a.sent, &a.id).cmp(&(b.sent, &b.id)));
+    received
+        .into_iter()
+        .map(|message| {
+            let receipt = receipt_handle(&message);
+            (message, receipt)
+        })
+        .collect()
+}
+
+/// The message id and receive count a receipt handle names.
+pub fn parse_receipt(receipt: &str) -> Option<(&str, u32)> {
+    let (id, count) = receipt.rsplit_once('.')?;
+    Some((id, count.parse().ok()?))
+}
+
 /// Every store trait: what the server needs.
 pub trait Store:
     StateMachineStore
@@ -755,6 +851,7 @@ pub trait Store:
     + FunctionStore
     + VersionStore
     + BindingStore
+    + QueueStore
 {
 }
 
@@ -767,7 +864,8 @@ impl<
         + CallbackStore
         + FunctionStore
         + VersionStore
-        + BindingStore,
+        + BindingStore
+        + QueueStore,
 > Store for T
 {
 }

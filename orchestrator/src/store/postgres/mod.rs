@@ -19,6 +19,7 @@ mod callbacks;
 mod executions;
 mod functions;
 mod group_commit;
+mod queues;
 mod schema;
 #[cfg(any(test, feature = "postgres-test-server"))]
 // Public for the `testing` module, which only the feature builds.

@@ -225,12 +225,29 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE executions ADD COLUMN redrive_token TEXT;
 ",
     "
-    -- 7: service integrations bound through the API: what each runs here (JSON).
+    -- 7: service integrations bound through the API: what each runs here (JSON); and the
+    -- SQS-style message queues with their messages.
     CREATE TABLE bindings (
         integration TEXT COLLATE \"C\" PRIMARY KEY,
         target TEXT NOT NULL,
         updated BIGINT NOT NULL
     );
+
+    CREATE TABLE queues (
+        name TEXT COLLATE \"C\" PRIMARY KEY,
+        created BIGINT NOT NULL,
+        attributes TEXT NOT NULL
+    );
+    CREATE TABLE queue_messages (
+        id TEXT COLLATE \"C\" PRIMARY KEY,
+        queue TEXT COLLATE \"C\" NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        sent BIGINT NOT NULL,
+        visible_at BIGINT NOT NULL,
+        receive_count INTEGER NOT NULL
+    );
+    CREATE INDEX queue_messages_due ON queue_messages (queue, visible_at, sent);
 ",
 ];
 

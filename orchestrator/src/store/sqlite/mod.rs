@@ -38,6 +38,7 @@ mod bindings;
 mod callbacks;
 mod executions;
 mod functions;
+mod queues;
 mod schema;
 mod versions;
 

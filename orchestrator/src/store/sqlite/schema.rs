@@ -279,7 +279,8 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE executions ADD COLUMN redrive_token TEXT;
         ",
     ),
-    // 8: service integrations bound through the API: what each runs here (JSON).
+    // 8: service integrations bound through the API: what each runs here (JSON); and the
+    // SQS-style message queues with their messages.
     Migration::Script(
         "
         CREATE TABLE bindings (
@@ -287,6 +288,22 @@ const MIGRATIONS: &[Migration] = &[
             target TEXT NOT NULL,
             updated INTEGER NOT NULL
         ) WITHOUT ROWID;
+
+        CREATE TABLE queues (
+            name TEXT PRIMARY KEY,
+            created INTEGER NOT NULL,
+            attributes TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE queue_messages (
+            id TEXT PRIMARY KEY,
+            queue TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attributes TEXT NOT NULL,
+            sent INTEGER NOT NULL,
+            visible_at INTEGER NOT NULL,
+            receive_count INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX queue_messages_due ON queue_messages (queue, visible_at, sent);
         ",
     ),
 ];

@@ -14,6 +14,8 @@ pub(crate) type R<'a> = Result<Option<Val<'a>>, Error>;
 
 /// How deep evaluation may recurse (nested expressions and lambda calls).
 const MAX_DEPTH: usize = 200;
+/// How many bytes of a string built by `&` or `$string` cost one evaluation step.
+const TEXT_BYTES_PER_STEP: usize = 8;
 /// How many evaluation steps one evaluation may take, so that exponential recursion ends.
 const MAX_STEPS: u64 = 20_000_000;
 
@@ -170,7 +172,18 @@ impl<'a> Evaluator<'a> {
     fn eval_binary(&mut self, op: BinOp, l: &'a Node, r: &'a Node, input: &Option<Val<'a>>, env: usize) -> R<'a> {
         let a = self.eval(l, input, env)?;
         let b = self.eval(r, input, env)?;
-        binary(op, a, b)
+        let result = binary(op, a, b)?;
+        if op == BinOp::Concat {
+            self.charge_text(&result)?;
+        }
+        Ok(result)
+    }
+
+    /// Charges for a string just built, by its size: an expression that keeps concatenating
+    /// whole documents runs out of steps before it runs out of memory.
+    pub(crate) fn charge_text(&mut self, text: &Option<Val<'a>>) -> Result<(), Error> {
+        let bytes = text.as_ref().and_then(Val::as_str).map_or(0, str::len);
+        self.charge((bytes / TEXT_BYTES_PER_STEP) as u64)
     }
 
     #[inline(never)]

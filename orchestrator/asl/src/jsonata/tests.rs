@@ -124,19 +124,36 @@ fn parse_errors_carry_positions() {
     assert_eq!(e.position, Some(4));
 }
 
-/// Found by the `jsonata` fuzz target: focus bindings over descendants multiply a tuple stream
-/// by the document's size at every step, which took 3 GB before the stream was charged for.
-#[test]
-fn tuple_streams_that_multiply_run_out_of_steps_not_memory() {
-    let document = json!({
+/// The document the fuzz targets evaluate against (`orchestrator/asl/fuzz`).
+fn fuzz_document() -> Value {
+    json!({
         "order": {"id": "o-1", "total": 71.94, "items": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1, "tags": ["x", "y"]}]},
         "flags": [true, false, null],
         "text": "a,b,c",
         "n": 3,
         "nested": {"deep": {"deeper": [[1, 2], [3, [4, 5]]]}},
         "empty": {}
-    });
+    })
+}
+
+/// Found by the `jsonata` fuzz target: focus bindings over descendants multiply a tuple stream
+/// by the document's size at every step, which took 3 GB before the stream was charged for.
+#[test]
+fn tuple_streams_that_multiply_run_out_of_steps_not_memory() {
+    let document = fuzz_document();
     let expression = r#" * @$.**@$.*.*@$.**@$.*.** @$.**@$ @$.**@$.*.**{"":$}.$.*"#;
     let error = run(expression, &document).expect_err("the stream should run out of steps");
+    assert_eq!(error.code, "U1002", "{error}");
+}
+
+/// Found by the `jsonata` fuzz target: grouping objects that concatenate the whole document
+/// with itself, over descendants of descendants, built 2 GB of strings in half a minute before
+/// the strings were charged for by their size.
+#[test]
+fn concatenating_documents_runs_out_of_steps_not_memory() {
+    let document = fuzz_document();
+    let expression =
+        r#"**.**.**.{"": $@$s&$@$& (f)}.**.**.**.**.{"": $@$s&$@$& (f)}.**.{"": $@$s&$@$s&  (f)}{"": $@$s&$@$s&  (f)}"#;
+    let error = run(expression, &document).expect_err("the strings should run out of steps");
     assert_eq!(error.code, "U1002", "{error}");
 }

@@ -7,9 +7,9 @@ use crate::jsonata::Error;
 use crate::jsonata::eval::{Evaluator, R};
 use crate::jsonata::value::{Val, stringify};
 
-pub(super) fn string<'a>(_: &mut Evaluator<'a>, a: &Args<'a>) -> R<'a> {
+pub(super) fn string<'a>(ev: &mut Evaluator<'a>, a: &Args<'a>) -> R<'a> {
     let pretty = matches!(arg(a, 1), Some(Val::Bool(true)));
-    Ok(match arg(a, 0) {
+    let text = match arg(a, 0) {
         None => None,
         Some(v) if v.as_str().is_some() => Some(v.clone()),
         Some(Val::Func(_)) => Some(Val::str("")),
@@ -17,7 +17,9 @@ pub(super) fn string<'a>(_: &mut Evaluator<'a>, a: &Args<'a>) -> R<'a> {
             return Err(Error::new("D3001", "Attempting to invoke string function on Infinity or NaN"));
         }
         Some(v) => Some(string_val(stringify(v, pretty))),
-    })
+    };
+    ev.charge_text(&text)?;
+    Ok(text)
 }
 
 pub(super) fn length<'a>(_: &mut Evaluator<'a>, a: &Args<'a>) -> R<'a> {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::ast::{BinOp, Node};
 use super::functions::{self, Builtin};
-use super::value::{Flags, Func, Val, deep_eq, opt_truthy, stringify};
+use super::value::{Flags, Func, MAX_STRING_BYTES, Val, deep_eq, opt_truthy, string_too_long, stringify};
 use super::{Bindings, Error};
 
 pub(crate) type R<'a> = Result<Option<Val<'a>>, Error>;
@@ -665,10 +665,14 @@ pub(crate) fn binary<'a>(op: BinOp, a: Option<Val<'a>>, b: Option<Val<'a>>) -> R
         }
         BinOp::Concat => {
             let s = |v: &Option<Val<'_>>| match v {
-                None => String::new(),
-                Some(v) => v.as_str().map_or_else(|| stringify(v, false), str::to_owned),
+                None => Some(String::new()),
+                Some(v) => v.as_str().map(str::to_owned).or_else(|| stringify(v, false)),
             };
-            Ok(Some(Val::str(&(s(&a) + &s(&b)))))
+            let (Some(a), Some(b)) = (s(&a), s(&b)) else { return Err(string_too_long()) };
+            if a.len() + b.len() > MAX_STRING_BYTES {
+                return Err(string_too_long());
+            }
+            Ok(Some(Val::str(&(a + &b))))
         }
         BinOp::In => {
             let (Some(a), Some(b)) = (a, b) else { return Ok(Some(Val::Bool(false))) };

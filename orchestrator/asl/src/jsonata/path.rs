@@ -273,7 +273,7 @@ impl<'a> Evaluator<'a> {
                             "T1003",
                             format!(
                                 "Key in object structure must evaluate to a string; got: {}",
-                                super::value::stringify(&other, false)
+                                super::value::stringify(&other, false).unwrap_or_else(|| "a very long value".into())
                             ),
                         ));
                     }

@@ -148,12 +148,16 @@ fn tuple_streams_that_multiply_run_out_of_steps_not_memory() {
 
 /// Found by the `jsonata` fuzz target: grouping objects that concatenate the whole document
 /// with itself, over descendants of descendants, built 2 GB of strings in half a minute before
-/// the strings were charged for by their size.
+/// the strings were charged for by their size and held to a length.
 #[test]
 fn concatenating_documents_runs_out_of_steps_not_memory() {
     let document = fuzz_document();
     let expression =
         r#"**.**.**.{"": $@$s&$@$& (f)}.**.**.**.**.{"": $@$s&$@$& (f)}.**.{"": $@$s&$@$s&  (f)}{"": $@$s&$@$s&  (f)}"#;
-    let error = run(expression, &document).expect_err("the strings should run out of steps");
-    assert_eq!(error.code, "U1002", "{error}");
+    let error = run(expression, &document).expect_err("the strings should run out of steps or length");
+    assert!(matches!(error.code, "U1002" | "U1003"), "{error}");
+    // One string past the limit is refused as it is built.
+    let doubling =
+        "($s := '0123456789abcdef'; $d := function($x, $n) { $n = 0 ? $x : $d($x & $x, $n - 1) }; $d($s, 30))";
+    assert_eq!(run(doubling, &json!({})).expect_err("a 16 GiB string").code, "U1003");
 }

@@ -331,14 +331,28 @@ pub(crate) fn string_number(n: f64) -> String {
     js_number(rounded)
 }
 
+/// The longest string an expression may build with `&` or `$string`, far beyond any state's
+/// 256 KiB: strings that feed on themselves must end as an error, not as the server's memory.
+pub(crate) const MAX_STRING_BYTES: usize = 8 << 20;
+
 /// Serialises like `JSON.stringify` with `$string`'s number rule; `indent` for pretty output.
-pub(crate) fn stringify(v: &Val<'_>, indent: bool) -> String {
+/// `None` when the text would be longer than [`MAX_STRING_BYTES`].
+pub(crate) fn stringify(v: &Val<'_>, indent: bool) -> Option<String> {
     let mut out = String::new();
     write_json(v, indent, 0, &mut out);
-    out
+    (out.len() <= MAX_STRING_BYTES).then_some(out)
+}
+
+/// The error for a string past [`MAX_STRING_BYTES`].
+pub(crate) fn string_too_long() -> super::Error {
+    super::Error::new("U1003", format!("The expression built a string longer than {MAX_STRING_BYTES} bytes"))
 }
 
 fn write_json(v: &Val<'_>, indent: bool, depth: usize, out: &mut String) {
+    // Stops early: the caller refuses what is past the limit anyway.
+    if out.len() > MAX_STRING_BYTES {
+        return;
+    }
     let pad = |out: &mut String, d: usize| {
         if indent {
             out.push('\n');

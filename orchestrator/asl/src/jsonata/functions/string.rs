@@ -5,7 +5,7 @@ use base64::Engine as _;
 use super::{Args, arg, fn_arg, match_object, num_arg, ok, regex_arg, regex_err, sig_err, str_arg, string_val};
 use crate::jsonata::Error;
 use crate::jsonata::eval::{Evaluator, R};
-use crate::jsonata::value::{Val, stringify};
+use crate::jsonata::value::{Val, string_too_long, stringify};
 
 pub(super) fn string<'a>(ev: &mut Evaluator<'a>, a: &Args<'a>) -> R<'a> {
     let pretty = matches!(arg(a, 1), Some(Val::Bool(true)));
@@ -16,7 +16,7 @@ pub(super) fn string<'a>(ev: &mut Evaluator<'a>, a: &Args<'a>) -> R<'a> {
         Some(Val::Num(n)) if !n.is_finite() => {
             return Err(Error::new("D3001", "Attempting to invoke string function on Infinity or NaN"));
         }
-        Some(v) => Some(string_val(stringify(v, pretty))),
+        Some(v) => Some(string_val(stringify(v, pretty).ok_or_else(string_too_long)?)),
     };
     ev.charge_text(&text)?;
     Ok(text)

@@ -14,6 +14,8 @@ use crate::queues::{Outgoing, QueueError, Queues, queue_name};
 
 /// How long an endpoint may ask to be polled after, at most, whatever its `Retry-After` says.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// And at least: an endpoint that says `Retry-After: 0` for hours is not called in a tight loop.
+const MIN_RETRY_AFTER: Duration = Duration::from_millis(200);
 
 /// Runs the Task states that call a service integration through its binding; every other task
 /// goes to `inner`, which also runs the functions bindings name.
@@ -197,7 +199,7 @@ impl BoundIntegrations {
             let wait = header(&response, http::header::RETRY_AFTER)
                 .and_then(|seconds| seconds.trim().parse::<u64>().ok())
                 .map_or(Duration::from_secs(1), Duration::from_secs)
-                .min(MAX_RETRY_AFTER);
+                .clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER);
             tokio::time::sleep(wait).await;
             let mut poll = http::Request::get(at.as_str()).header(http::header::ACCEPT, "application/json");
             for (name, value) in &binding.headers {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use stepwasm_asl::TaskResource;
 
-use super::{Binding, Bindings, Integration, NOT_BOUND, Pattern, SQS_SEND_MESSAGE, how_to_bind};
+use super::{Binding, Bindings, Integration, NOT_BOUND, Pattern, how_to_bind};
 use crate::engine::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
 use crate::http_task::{self, HttpTaskConfig, MAX_REQUEST_TIME};
 use crate::queues::{Outgoing, QueueError, Queues, queue_name};
@@ -45,7 +45,7 @@ impl TaskInvoker for BoundIntegrations {
         Box::pin(async move {
             let binding = match self.bindings.find(&integration.name).await {
                 Ok(Some((binding, _))) => binding,
-                Ok(None) if integration.name == SQS_SEND_MESSAGE => {
+                Ok(None) if integration.has_fallback() => {
                     return (send_to_queue(&self.queues, &call).await, None);
                 }
                 Ok(None) => {

@@ -94,6 +94,12 @@ impl Integration {
         (!runs_itself).then_some(Integration { name, pattern })
     }
 
+    /// Whether the server runs this integration itself when nothing binds it (`sqs:sendMessage`,
+    /// to its own queues).
+    pub fn has_fallback(&self) -> bool {
+        self.name == SQS_SEND_MESSAGE
+    }
+
     /// The integration a user names to bind it: `sns:publish`, `aws-sdk:dynamodb:getItem`, or a
     /// resource that calls it (`arn:aws:states:::ecs:runTask.sync` binds `ecs:runTask`).
     pub fn parse_name(text: &str) -> Result<String, InvalidBinding> {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{ErrorKind, Service, ServiceError, ServiceResult};
-use crate::bindings::{Binding, Integration, SQS_SEND_MESSAGE, Source, how_to_bind, integrations_in};
+use crate::bindings::{Binding, Integration, Source, how_to_bind, integrations_in};
 use crate::store::{BindingRecord, Millis};
 
 /// A binding, as the bindings API describes it.
@@ -87,7 +87,7 @@ impl Service {
         let Ok(document) = serde_json::from_str::<Value>(definition) else { return Ok(Vec::new()) };
         let mut unbound = Vec::new();
         for (location, integration) in integrations_in(&document) {
-            if integration.name != SQS_SEND_MESSAGE && self.inner.bindings.find(&integration.name).await?.is_none() {
+            if !integration.has_fallback() && self.inner.bindings.find(&integration.name).await?.is_none() {
                 unbound.push(UnboundIntegration { location, integration: integration.name });
             }
         }

@@ -182,7 +182,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<ExitCode> {
             println!("{}: valid", path.display());
             let document: Value = serde_json::from_str(&text)?;
             for (location, integration) in bindings::integrations_in(&document) {
-                if integration.name != bindings::SQS_SEND_MESSAGE && !bindings.contains_key(&integration.name) {
+                if !integration.has_fallback() && !bindings.contains_key(&integration.name) {
                     let place =
                         if args.config.is_some() { "nothing in the configuration binds" } else { "no --config binds" };
                     println!(

@@ -54,7 +54,8 @@ pub const ORDER_PIPELINE_AWS: &str = include_str!("../order-pipeline-aws.asl.jso
 
 /// Service integrations and the built-in function that each can be bound to: the function
 /// checks the request as the service would, records the message, and delivers it to a webhook
-/// when it is deployed with one (`WEBHOOK_URL`).
+/// when it is deployed with one (`WEBHOOK_URL`), and ses-send-email also to an SMTP relay
+/// (`SMTP_SERVER`, with `--allow-tcp`).
 pub const INTEGRATIONS: &[(&str, &str)] = &[
     ("sns:publish", "sns-publish"),
     ("aws-sdk:sesv2:sendEmail", "ses-send-email"),

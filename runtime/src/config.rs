@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::outbound::AllowList;
+use crate::tcp::TcpAllowList;
 
 /// Settings for the whole runtime: one engine, shared by every function.
 ///
@@ -176,6 +177,9 @@ pub struct FunctionConfig {
     pub read_only_directory: Option<GrantedDirectory>,
     /// The origins the function may send HTTP requests to. Default none: no network at all.
     pub allowed_outbound: AllowList,
+    /// The `host:port` endpoints the function may open TCP connections to. Default none: no
+    /// sockets at all.
+    pub allowed_tcp: TcpAllowList,
     /// Settings the function reads through `wasi:config/store`. They are part of the function's
     /// description, so they are not for secrets.
     pub variables: BTreeMap<String, String>,

@@ -13,6 +13,7 @@ use crate::invoke::{self, HostState, Invocation, TaskPre};
 use crate::outbound::AllowList;
 use crate::report::InvocationReport;
 use crate::secrets::{GuestConfig, Secrets};
+use crate::tcp::TcpAllowList;
 
 /// The task-function host: one wasmtime engine and the functions registered on it.
 ///
@@ -93,6 +94,7 @@ impl Runtime {
         let guest_config = GuestConfig::resolve(&config.variables, &config.secrets, &self.shared.secrets)
             .map_err(|secret| Error::MissingSecret { function: name.to_owned(), secret })?;
         let allowed_outbound = Arc::new(config.allowed_outbound.clone());
+        let allowed_tcp = Arc::new(config.allowed_tcp.clone());
         let sha256 = sha256_hex(wasm);
         let known = self.shared.linked.read().unwrap_or_else(PoisonError::into_inner).get(&sha256).cloned();
         let (pre, source) = match known {
@@ -114,6 +116,7 @@ impl Runtime {
             config,
             guest_config,
             allowed_outbound,
+            allowed_tcp,
             pre,
             engine: self.shared.engine.clone(),
             permits: Arc::clone(&self.shared.permits),
@@ -227,6 +230,7 @@ pub struct Function {
     config: FunctionConfig,
     guest_config: Arc<GuestConfig>,
     allowed_outbound: Arc<AllowList>,
+    allowed_tcp: Arc<TcpAllowList>,
     pre: TaskPre,
     engine: Engine,
     permits: Arc<Semaphore>,
@@ -274,6 +278,10 @@ impl Function {
 
     pub(crate) fn allowed_outbound(&self) -> &Arc<AllowList> {
         &self.allowed_outbound
+    }
+
+    pub(crate) fn allowed_tcp(&self) -> &Arc<TcpAllowList> {
+        &self.allowed_tcp
     }
 }
 

@@ -13,6 +13,7 @@ use crate::function::Function;
 use crate::outbound::GuestHooks;
 use crate::report::{FailureKind, InvocationPhases, InvocationReport, TaskFailure, TimeoutKind, error_names};
 use crate::secrets::GuestConfig;
+use crate::tcp;
 
 #[allow(unreachable_pub, missing_docs)]
 pub(crate) mod bindings {
@@ -173,7 +174,13 @@ pub(crate) async fn invoke(function: &Function, invocation: Invocation) -> Resul
     let stderr = CappedPipe::new(output_cap);
 
     let mut wasi = WasiCtxBuilder::new();
-    wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_tcp(false).allow_udp(false);
+    wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_udp(false);
+    let allowed_tcp = function.allowed_tcp();
+    if allowed_tcp.is_empty() {
+        wasi.allow_tcp(false).allow_ip_name_lookup(false);
+    } else {
+        wasi.allow_tcp(true).allow_ip_name_lookup(true).socket_addr_check(tcp::address_check(Arc::clone(allowed_tcp)));
+    }
     if let Some(granted) = &function.config().read_only_directory {
         wasi.preopened_dir(&granted.host_path, &granted.guest_path, FsPerms::ReadOnly)
             .map_err(|error| Error::Instantiation { function: function.name().to_owned(), source: boxed(&error) })?;

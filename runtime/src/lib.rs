@@ -25,7 +25,8 @@
 //! Every invocation gets a new `Store` and instance: no global, heap byte or file handle survives
 //! from one call to the next. Nothing is granted by default: no filesystem, no network, no
 //! environment variables, no arguments. A function may be granted one read-only directory,
-//! outbound HTTP to listed origins ([`outbound`]), variables, and named server secrets that it
+//! outbound HTTP to listed origins ([`outbound`]), TCP connections to listed endpoints ([`tcp`]),
+//! variables, and named server secrets that it
 //! reads through `wasi:config/store` and that the host masks in everything it records
 //! ([`Secrets`]).
 //! stdout and stderr are captured up to a cap; the excess is dropped and counted. A guest in an
@@ -82,6 +83,7 @@ mod invoke;
 pub mod outbound;
 mod report;
 mod secrets;
+pub mod tcp;
 
 pub use cache::ArtifactSource;
 pub use capture::{CapturedText, LogLevel, LogLine};
@@ -93,3 +95,4 @@ pub use invoke::Invocation;
 pub use outbound::{AllowList, Origin};
 pub use report::{FailureKind, InvocationPhases, InvocationReport, TaskFailure, TimeoutKind, error_names};
 pub use secrets::{MASK, Masker, Secrets};
+pub use tcp::{TcpAllowList, TcpEndpoint};

@@ -11,8 +11,9 @@ use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::SqliteStore;
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
-/// moto's server is the S3 API of the Distributed Map test.
-const CLIENTS: &[&str] = &["boto3==1.44.8", "awscli==1.46.3", "moto[server]==5.2.5"];
+/// moto's server is the S3 API of the Distributed Map test; aiosmtpd is the SMTP relay that
+/// ses-send-email delivers to.
+const CLIENTS: &[&str] = &["boto3==1.44.8", "awscli==1.46.3", "moto[server]==5.2.5", "aiosmtpd==1.4.6"];
 
 /// The virtualenv's python, created once per target directory.
 pub(crate) fn client_python() -> Result<PathBuf> {

@@ -407,3 +407,138 @@ async fn a_workflow_and_a_worker_share_a_queue_through_boto3() -> Result<()> {
     );
     crate::aws_clients::run_client_script(service, "sqs_queue.py", &[]).await
 }
+
+/// aiosmtpd's SMTP server (`tests/api/smtp_relay.py`), and the messages it takes.
+struct SmtpRelay {
+    address: String,
+    messages: tokio::sync::mpsc::UnboundedReceiver<Value>,
+    _process: tokio::process::Child,
+}
+
+impl SmtpRelay {
+    async fn start() -> Result<Self> {
+        use tokio::io::AsyncBufReadExt as _;
+        let python = tokio::task::spawn_blocking(crate::aws_clients::client_python).await??;
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("api/smtp_relay.py");
+        let mut process = tokio::process::Command::new(&python)
+            .arg(&script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the SMTP relay (aiosmtpd, from PyPI)")?;
+        let mut lines = tokio::io::BufReader::new(process.stdout.take().context("the relay's stdout")?).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .context("the SMTP relay did not listen within 30 s")??
+            .context("the SMTP relay exited before it listened")?;
+        let address = first.strip_prefix("listening ").context("the relay's first line")?.to_owned();
+        let (sender, messages) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(message) = serde_json::from_str::<Value>(&line) {
+                    let _ = sender.send(message);
+                }
+            }
+        });
+        Ok(Self { address, messages, _process: process })
+    }
+
+    async fn next_message(&mut self) -> Result<Value> {
+        tokio::time::timeout(Duration::from_secs(30), self.messages.recv())
+            .await
+            .context("no message reached the relay within 30 s")?
+            .context("the relay exited")
+    }
+}
+
+/// ses-send-email granted TCP to an aiosmtpd relay hands it each email: the AWS-native pipeline's
+/// confirmation arrives as a real message, a recipient the relay refuses fails the step with
+/// SES's error, and without the grant the function cannot connect at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_send_email_delivers_through_an_smtp_relay_it_is_granted() -> Result<()> {
+    use stepwasm_runtime::TcpAllowList;
+    let mut relay = SmtpRelay::start().await?;
+    let runtime = crate::support::sample_runtime()?;
+    let ses = stepwasm_functions::ALL
+        .iter()
+        .find(|sample| sample.name == "ses-send-email")
+        .context("the ses-send-email sample")?
+        .component;
+    let variables = BTreeMap::from([("SMTP_SERVER".to_owned(), relay.address.clone())]);
+    let granted = FunctionConfig {
+        allowed_tcp: TcpAllowList::new([relay.address.parse()?]),
+        variables: variables.clone(),
+        ..FunctionConfig::default()
+    };
+    runtime.register("ses-send-email", ses, granted)?;
+    runtime.register("ses-ungranted", ses, FunctionConfig { variables, ..FunctionConfig::default() })?;
+    // Granted the relay, but configured to reach another port of the same host.
+    let elsewhere = FunctionConfig {
+        allowed_tcp: TcpAllowList::new([relay.address.parse()?]),
+        variables: BTreeMap::from([("SMTP_SERVER".to_owned(), "127.0.0.1:1".to_owned())]),
+        ..FunctionConfig::default()
+    };
+    runtime.register("ses-elsewhere", ses, elsewhere)?;
+    let direct = runtime.clone();
+    let mut configured: BTreeMap<String, Binding> = stepwasm_functions::INTEGRATIONS
+        .iter()
+        .map(|(integration, name)| ((*integration).to_owned(), function(name)))
+        .collect();
+    configured.insert("aws-sdk:ses:sendEmail".into(), function("ses-ungranted"));
+    let config = ServiceConfig { bindings: configured, ..ServiceConfig::default() };
+    let service = Service::new(Arc::new(MemoryStore::default()), runtime, config);
+    service.start_background_work().await?;
+
+    let pipeline =
+        create(&service, "order-pipeline-aws", &serde_json::from_str(stepwasm_functions::ORDER_PIPELINE_AWS)?).await?;
+    let (_, order) =
+        stepwasm_functions::samples::ALL.iter().find(|(name, _)| *name == "good-order").context("the good order")?;
+    let order: Value = serde_json::from_str(order)?;
+    let completed = run(&service, &pipeline, &order).await?;
+    let message = relay.next_message().await?;
+    assert_eq!(message["mailFrom"], "orders@shop.example", "{message}");
+    assert_eq!(message["rcptTos"], json!([order["customer"]["email"]]), "{message}");
+    let data = message["data"].as_str().unwrap_or_default();
+    let message_id = completed["emailMessageId"].as_str().context("the pipeline's emailMessageId")?;
+    assert!(data.contains(&format!("\r\nMessage-ID: <{message_id}@stepwasm>\r\n")), "{data}");
+    assert!(data.contains("\r\nSubject: ") && data.contains("2 x MUG-CERAMIC-350"), "{data}");
+
+    let email = |to: &str| {
+        json!({
+            "FromEmailAddress": "orders@shop.example",
+            "Destination": {"ToAddresses": [to]},
+            "Content": {"Simple": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Hi\n.\nStill here"}}}}
+        })
+    };
+    let send = machine(&service, "send", "arn:aws:states:::aws-sdk:sesv2:sendEmail", email("ada@example.com")).await?;
+    let sent = run(&service, &send, &json!({})).await?;
+    assert!(sent["MessageId"].is_string(), "{sent}");
+    let message = relay.next_message().await?;
+    let data = message["data"].as_str().unwrap_or_default();
+    assert!(data.ends_with("\r\n\r\nHi\r\n.\r\nStill here\r\n"), "a lone dot survives the transfer: {data:?}");
+
+    let refused =
+        machine(&service, "refused", "arn:aws:states:::aws-sdk:sesv2:sendEmail", email("nobody@example.com")).await?;
+    let caught = run(&service, &refused, &json!({})).await?;
+    assert_eq!(caught["caught"]["Error"], "SesV2.MessageRejectedException", "{caught}");
+    let cause = caught["caught"]["Cause"].as_str().unwrap_or_default();
+    assert!(cause.contains("550") && cause.contains("User unknown"), "{cause}");
+
+    let v1 = json!({
+        "Source": "orders@shop.example",
+        "Destination": {"ToAddresses": ["ada@example.com"]},
+        "Message": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Hi"}}}
+    });
+    let ungranted = machine(&service, "ungranted", "arn:aws:states:::aws-sdk:ses:sendEmail", v1).await?;
+    let caught = run(&service, &ungranted, &json!({})).await?;
+    assert_eq!(caught["caught"]["Error"], "Stepwasm.SmtpUnavailable", "{caught}");
+    let cause = caught["caught"]["Cause"].as_str().unwrap_or_default();
+    assert!(cause.contains(&format!("--allow-tcp {}", relay.address)), "{cause}");
+    let report = direct.invoke("ses-elsewhere", stepwasm_runtime::Invocation::new(&email("ada@example.com"))).await?;
+    let failure = report.outcome.expect_err("a connection to an endpoint that is not granted");
+    assert_eq!(failure.error, "Stepwasm.SmtpUnavailable", "{}", failure.cause);
+    assert!(failure.cause.contains("--allow-tcp 127.0.0.1:1"), "{}", failure.cause);
+    assert!(relay.messages.try_recv().is_err(), "nothing else reached the relay");
+    Ok(())
+}

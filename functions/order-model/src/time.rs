@@ -58,6 +58,11 @@ impl Timestamp {
         Some(Self { unix_seconds: local - offset_seconds })
     }
 
+    /// The instant `unix_seconds` after 1970-01-01T00:00:00Z.
+    pub fn from_unix_seconds(unix_seconds: i64) -> Self {
+        Self { unix_seconds }
+    }
+
     /// Seconds since 1970-01-01T00:00:00Z.
     pub fn unix_seconds(self) -> i64 {
         self.unix_seconds

@@ -7,16 +7,23 @@
 //! email in the invocation's log, and answers `{"MessageId"}`. Deployed with `WEBHOOK_URL` (its
 //! origin granted, and `WEBHOOK_TOKEN` as a secret if the hook wants a bearer token), it also
 //! POSTs the email there, `POST /email`, keyed by the message id so that a retried step is
-//! delivered once.
+//! delivered once. Deployed with `SMTP_SERVER=host:port` (that endpoint granted with
+//! `--allow-tcp`, and optionally `SMTP_HELO_NAME`, the name it greets the relay with), it hands
+//! the email to that SMTP relay ([`smtp`]).
 //!
 //! # Errors
 //!
 //! `SesV2.BadRequestException` (v2) or `Ses.InvalidParameterValueException` (v1) for a request
-//! SES would refuse, with SES's wording.
+//! SES would refuse, with SES's wording. `SesV2.MessageRejectedException` (v2) or
+//! `Ses.MessageRejectedException` (v1) when the SMTP relay refuses the email for good (a 5xx
+//! reply), and [`smtp::UNAVAILABLE`] when it cannot be reached or answers 4xx, which a Retry can
+//! match.
+
+pub mod smtp;
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use stepwasm_guest::{Context, TaskError};
+use stepwasm_guest::{Context, TaskError, config};
 
 use order_model::providers::WEBHOOK;
 use order_model::{Fingerprint, is_valid_email};
@@ -25,6 +32,15 @@ use order_model::{Fingerprint, is_valid_email};
 pub const BAD_REQUEST_V2: &str = "SesV2.BadRequestException";
 /// SES v1's.
 pub const INVALID_PARAMETER_V1: &str = "Ses.InvalidParameterValueException";
+/// SES v2's error for an email it could not send.
+pub const MESSAGE_REJECTED_V2: &str = "SesV2.MessageRejectedException";
+/// SES v1's.
+pub const MESSAGE_REJECTED_V1: &str = "Ses.MessageRejectedException";
+
+/// The variable naming the SMTP relay, `host:port`.
+pub const SMTP_SERVER: &str = "SMTP_SERVER";
+/// The variable naming this side in `EHLO`; `localhost` when unset.
+pub const SMTP_HELO_NAME: &str = "SMTP_HELO_NAME";
 
 /// SES's limit on the recipients of one email.
 const MAX_RECIPIENTS: usize = 50;
@@ -52,19 +68,29 @@ pub struct Email {
 pub fn handle(request: Value, ctx: &Context) -> Result<Value, TaskError> {
     let email = read(&request, ctx)?;
     let to = email.to.join(", ");
-    match WEBHOOK.post("/email", &email.message_id, &email)? {
-        Some(response) => {
-            response.error_for_status()?;
-            stepwasm_guest::info!("email {} to {to} delivered: {}", email.message_id, email.subject);
-        }
-        None => stepwasm_guest::info!("email {} to {to}: {}", email.message_id, email.subject),
+    let mut delivered_to = Vec::new();
+    if let Some(server) = config::get(SMTP_SERVER) {
+        let helo_name = config::get(SMTP_HELO_NAME).unwrap_or_else(|| "localhost".into());
+        let rejected = if is_v2(&request) { MESSAGE_REJECTED_V2 } else { MESSAGE_REJECTED_V1 };
+        smtp::send(&server, &helo_name, &email).map_err(|error| error.into_task_error(rejected))?;
+        delivered_to.push(format!("SMTP server {server}"));
+    }
+    if let Some(response) = WEBHOOK.post("/email", &email.message_id, &email)? {
+        response.error_for_status()?;
+        delivered_to.push("the webhook".to_owned());
+    }
+    if delivered_to.is_empty() {
+        stepwasm_guest::info!("email {} to {to}: {}", email.message_id, email.subject);
+    } else {
+        let through = delivered_to.join(" and ");
+        stepwasm_guest::info!("email {} to {to} delivered to {through}: {}", email.message_id, email.subject);
     }
     Ok(json!({ "MessageId": email.message_id }))
 }
 
 /// Reads and checks either version's request.
 pub fn read(request: &Value, ctx: &Context) -> Result<Email, TaskError> {
-    let v2 = request.get("Content").is_some() || request.get("FromEmailAddress").is_some();
+    let v2 = is_v2(request);
     let refuse = |message: String| TaskError::new(if v2 { BAD_REQUEST_V2 } else { INVALID_PARAMETER_V1 }, message);
     let text = |value: &Value, path: &[&str]| -> Option<String> {
         path.iter().try_fold(value, |at, key| at.get(key)).and_then(Value::as_str).map(str::to_owned)
@@ -81,7 +107,7 @@ pub fn read(request: &Value, ctx: &Context) -> Result<Email, TaskError> {
             "Missing required parameter Source".into()
         })
     })?;
-    if !is_valid_email(address_of(&from)) {
+    if !is_valid_mailbox(&from) {
         return Err(refuse(format!("Illegal address: {from}")));
     }
     let content = content.ok_or_else(|| {
@@ -95,7 +121,7 @@ pub fn read(request: &Value, ctx: &Context) -> Result<Email, TaskError> {
         let listed = request.pointer(&format!("/Destination/{field}")).cloned().unwrap_or(json!([]));
         let listed: Vec<String> = serde_json::from_value(listed)
             .map_err(|_| refuse(format!("Destination.{field} must be a list of addresses")))?;
-        match listed.iter().find(|address| !is_valid_email(address_of(address))) {
+        match listed.iter().find(|address| !is_valid_mailbox(address)) {
             Some(bad) => Err(refuse(format!("Illegal address: {bad}"))),
             None => Ok(listed),
         }
@@ -124,8 +150,19 @@ pub fn read(request: &Value, ctx: &Context) -> Result<Email, TaskError> {
     Ok(Email { message_id, from, to, cc, bcc, subject, text_body, html_body })
 }
 
+/// A valid address, with a display name or without; a line break would let a mailbox add
+/// headers of its own to the message.
+fn is_valid_mailbox(mailbox: &str) -> bool {
+    is_valid_email(address_of(mailbox)) && !mailbox.chars().any(char::is_control)
+}
+
+/// Whether `request` is SES v2's shape rather than v1's.
+fn is_v2(request: &Value) -> bool {
+    request.get("Content").is_some() || request.get("FromEmailAddress").is_some()
+}
+
 /// `Name <address>` or `address`: the address.
-fn address_of(mailbox: &str) -> &str {
+pub(crate) fn address_of(mailbox: &str) -> &str {
     match (mailbox.rfind('<'), mailbox.ends_with('>')) {
         (Some(open), true) => &mailbox[open + 1..mailbox.len() - 1],
         _ => mailbox,
@@ -175,6 +212,7 @@ mod tests {
         for (request, error, says) in [
             (v2(&json!([])), BAD_REQUEST_V2, "no recipients"),
             (v2(&json!(["ada at example.com"])), BAD_REQUEST_V2, "Illegal address: ada at example.com"),
+            (v2(&json!(["Ada\r\nBcc: eve@example.com <ada@example.com>"])), BAD_REQUEST_V2, "Illegal address"),
             (no_body, BAD_REQUEST_V2, "Body"),
             (
                 json!({"Source": "orders@shop.example", "Destination": {"ToAddresses": ["a@b.example"]}}),

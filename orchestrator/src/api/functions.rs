@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use stepwasm_runtime::{AllowList, FuelBudget, FunctionConfig, FunctionLimits, Origin};
+use stepwasm_runtime::{AllowList, FuelBudget, FunctionConfig, FunctionLimits, Origin, TcpAllowList, TcpEndpoint};
 
 use super::AppState;
 use super::error::ApiError;
@@ -17,8 +17,8 @@ use crate::service::FunctionDescription;
 
 /// `PUT /functions/{name}`: the body is the component; limits come as query parameters
 /// (`timeoutMillis`, `fuel`, `memoryMib`, `maxOutputBytes`, `maxHttpResponseBytes`), and so do
-/// the grants, each repeatable: `allowOutbound=ORIGIN`, `variable=NAME=VALUE` and
-/// `secret=NAME`. The function is stored, so every node sharing the store runs it.
+/// the grants, each repeatable: `allowOutbound=ORIGIN`, `allowTcp=HOST:PORT`,
+/// `variable=NAME=VALUE` and `secret=NAME`. The function is stored, so every node sharing the store runs it.
 pub(crate) async fn deploy(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -55,6 +55,7 @@ fn describe(function: &FunctionDescription) -> Value {
         "arn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}", function.name),
         "limits": function.config.limits,
         "allowedOutbound": function.config.allowed_outbound,
+        "allowedTcp": function.config.allowed_tcp,
         "variables": function.config.variables,
         // Names only: a secret's value never leaves the server.
         "secrets": function.config.secrets,
@@ -68,6 +69,7 @@ fn describe(function: &FunctionDescription) -> Value {
 fn config_from(pairs: &[(String, String)]) -> Result<FunctionConfig, ApiError> {
     let mut single = HashMap::new();
     let mut origins = Vec::new();
+    let mut endpoints = Vec::new();
     let mut variables = BTreeMap::new();
     let mut secrets = Vec::new();
     for (key, value) in pairs {
@@ -75,6 +77,11 @@ fn config_from(pairs: &[(String, String)]) -> Result<FunctionConfig, ApiError> {
             "allowOutbound" => {
                 origins.push(
                     value.parse::<Origin>().map_err(|error| ApiError::validation(format!("allowOutbound: {error}")))?,
+                );
+            }
+            "allowTcp" => {
+                endpoints.push(
+                    value.parse::<TcpEndpoint>().map_err(|error| ApiError::validation(format!("allowTcp: {error}")))?,
                 );
             }
             "variable" => {
@@ -97,6 +104,7 @@ fn config_from(pairs: &[(String, String)]) -> Result<FunctionConfig, ApiError> {
         limits: limits_from(&single)?,
         read_only_directory: None,
         allowed_outbound: AllowList::new(origins),
+        allowed_tcp: TcpAllowList::new(endpoints),
         variables,
         secrets,
     })

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use stepwasm_runtime::{AllowList, FunctionConfig, Origin, Secrets};
+use stepwasm_runtime::{AllowList, FunctionConfig, Origin, Secrets, TcpAllowList, TcpEndpoint};
 
 /// Environment variables named `STEPWASM_SECRET_<NAME>` define the secret `NAME`.
 pub(crate) const SECRET_VARIABLE_PREFIX: &str = "STEPWASM_SECRET_";
@@ -18,6 +18,10 @@ pub(crate) struct Grants {
     /// connection.
     #[arg(long, value_name = "ORIGIN")]
     pub(crate) allow_outbound: Vec<String>,
+    /// A `host:port` the function may open TCP connections to, such as `smtp.example.com:25`
+    /// (repeatable). Connections anywhere else are refused before any packet is sent.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) allow_tcp: Vec<String>,
     /// A setting the function reads through `wasi:config/store`, as NAME=VALUE (repeatable).
     /// Shown with the function, so not for secrets.
     #[arg(long, value_name = "NAME=VALUE")]
@@ -32,8 +36,9 @@ impl Grants {
     /// The query parameters of `PUT /functions/{name}`.
     pub(crate) fn parameters(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
         let origins = self.allow_outbound.iter().map(|origin| ("allowOutbound", origin.clone()));
+        let endpoints = self.allow_tcp.iter().map(|endpoint| ("allowTcp", endpoint.clone()));
         let variables = self.variable.iter().map(|variable| ("variable", variable.clone()));
-        origins.chain(variables).chain(self.secret.iter().map(|secret| ("secret", secret.clone())))
+        origins.chain(endpoints).chain(variables).chain(self.secret.iter().map(|secret| ("secret", secret.clone())))
     }
 
     /// `config` with these grants.
@@ -44,6 +49,12 @@ impl Grants {
             .map(|origin| origin.parse::<Origin>().with_context(|| "--allow-outbound"))
             .collect::<Result<Vec<_>>>()?;
         config.allowed_outbound = AllowList::new(origins);
+        let endpoints = self
+            .allow_tcp
+            .iter()
+            .map(|endpoint| endpoint.parse::<TcpEndpoint>().with_context(|| "--allow-tcp"))
+            .collect::<Result<Vec<_>>>()?;
+        config.allowed_tcp = TcpAllowList::new(endpoints);
         for variable in &self.variable {
             let Some((name, value)) = variable.split_once('=').filter(|(name, _)| !name.is_empty()) else {
                 bail!("--variable takes NAME=VALUE, got {variable:?}");
@@ -102,14 +113,18 @@ mod tests {
     fn grants_become_a_function_config() {
         let grants = Grants {
             allow_outbound: vec!["https://api.example.com/".into()],
+            allow_tcp: vec!["smtp.example.com:25".into()],
             variable: vec!["REGION=eu=1".into()],
             secret: vec!["KEY".into()],
         };
         let config = grants.apply(FunctionConfig::default()).unwrap();
         assert_eq!(config.allowed_outbound.origins()[0].to_string(), "https://api.example.com");
+        assert_eq!(config.allowed_tcp.endpoints()[0].to_string(), "smtp.example.com:25");
         assert_eq!(config.variables["REGION"], "eu=1");
         assert_eq!(config.secrets, ["KEY"]);
         let bad = Grants { allow_outbound: vec!["api.example.com".into()], ..Grants::default() };
+        assert!(bad.apply(FunctionConfig::default()).is_err());
+        let bad = Grants { allow_tcp: vec!["smtp.example.com".into()], ..Grants::default() };
         assert!(bad.apply(FunctionConfig::default()).is_err());
     }
 }

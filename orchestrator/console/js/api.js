@@ -88,4 +88,6 @@ export const routes = {
   machines: () => '#/',
   machine: (arn, tab) => `#/state-machines/${enc(arn)}${tab ? `?tab=${tab}` : ''}`,
   execution: (arn) => `#/executions/${enc(arn)}`,
+  /** Workflow Studio: a new state machine (from a template), or an existing one. */
+  studio: (arn, template) => (arn ? `#/studio/${enc(arn)}` : `#/studio${template ? `?template=${template}` : ''}`),
 };

@@ -6,6 +6,7 @@ import { setBreadcrumbs } from './nav.js';
 import { createPage, machinesPage } from './pages/machines.js';
 import { machinePage } from './pages/machine.js';
 import { executionPage } from './pages/execution.js';
+import { studioPage } from './pages/studio.js';
 import { needsSignIn, signInPage } from './pages/sign-in.js';
 
 const ROUTES = [
@@ -13,6 +14,8 @@ const ROUTES = [
   [/^\/create$/, createPage],
   [/^\/state-machines\/([^/]+)$/, machinePage],
   [/^\/executions\/([^/]+)$/, executionPage],
+  [/^\/studio$/, studioPage],
+  [/^\/studio\/([^/]+)$/, studioPage],
 ];
 
 const main = document.getElementById('main');

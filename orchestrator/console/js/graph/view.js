@@ -33,7 +33,8 @@ const STATUS_GLYPH = {
 
 export class GraphView {
   /**
-   * @param {{onSelect?: (id: string|null) => void, legend?: 'status'|'edges', label?: string}} options
+   * @param {{onSelect?: (id: string|null) => void, legend?: 'status'|'edges', label?: string,
+   *   draggable?: string}} options `draggable`: a selector of elements a pointer drag does not pan
    */
   constructor(options = {}) {
     this.options = options;
@@ -265,6 +266,8 @@ export class GraphView {
     let start = null;
     this.svg.addEventListener('pointerdown', (event) => {
       if (event.button !== 0) return;
+      // The studio drags states (and connection handles) instead of panning.
+      if (this.options.draggable && event.target.closest?.(this.options.draggable)) return;
       start = { x: event.clientX, y: event.clientY, tx: this.transform.x, ty: this.transform.y, id: event.pointerId };
       this.dragged = false;
     });

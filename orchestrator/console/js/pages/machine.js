@@ -1,6 +1,6 @@
 // A state machine: summary and start form, then tabs Graph | Definition | Executions.
 
-import { consoleApi, sfn } from '../api.js';
+import { consoleApi, routes, sfn } from '../api.js';
 import { announce, errorAlert, formatDate, h, keyValues, spinner } from '../dom.js';
 import { DefinitionEditor } from '../components/editor.js';
 import { ExecutionsTable } from '../components/executions-table.js';
@@ -146,6 +146,7 @@ export function machinePage(main, arn) {
           h('h1', {}, machine.name),
           h('div', { class: 'page-sub' }, h('span', { class: 'type-tag' }, machine.type || 'STANDARD'), h('span', { class: 'arn' }, arn))),
         h('div', { class: 'actions' },
+          h('a', { class: 'btn', href: routes.studio(arn), 'data-testid': 'open-studio' }, 'Edit in Workflow Studio'),
           h('button', { type: 'button', class: 'btn', 'data-testid': 'edit-definition', onClick: () => view.select('definition') }, 'Edit definition'))),
       h('div', { class: 'machine-top' },
         h('section', { class: 'card' },

@@ -51,6 +51,7 @@ export function machinesPage(main) {
     h('div', { class: 'page-header' },
       h('h1', {}, 'State machines ', count),
       h('div', { class: 'actions' },
+        h('a', { class: 'btn', href: routes.studio(), 'data-testid': 'create-in-studio' }, 'Create in Workflow Studio'),
         h('a', { class: 'btn btn-primary', href: '#/create', 'data-testid': 'create-state-machine' }, 'Create state machine'))),
     h('section', { class: 'card card-flush' },
       h('div', { class: 'table-wrap' },
@@ -116,7 +117,8 @@ export function createPage(main) {
   }
 
   main.append(h('div', { class: 'container' },
-    h('div', { class: 'page-header' }, h('h1', {}, 'Create state machine')),
+    h('div', { class: 'page-header' }, h('h1', {}, 'Create state machine'),
+      h('div', { class: 'actions' }, h('a', { class: 'btn', href: routes.studio(), 'data-testid': 'create-in-studio' }, 'Create in Workflow Studio'))),
     h('form', { class: 'card', onSubmit: create, novalidate: true },
       h('div', { class: 'field field-narrow' },
         h('label', { for: 'create-name' }, 'Name'),

@@ -381,4 +381,90 @@ describe("Workflow Studio", () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+  test("drops into a Map's processor and as a new Parallel branch, edits Retry and JSONata fields, saves and publishes", async () => {
+    const stateMachineArn = (await aws(server.endpoint, "CreateStateMachine", {
+      name: "studio-compound",
+      roleArn: "arn:aws:iam::123456789012:role/stepwasm",
+      definition: JSON.stringify({ StartAt: "Start", States: { Start: { Type: "Pass", Next: "Done" }, Done: { Type: "Succeed" } } }),
+    })).stateMachineArn;
+    const { page, errors } = await openPage(studioPath("studio-compound"));
+    await node(page, "Start").waitFor();
+
+    await page.getByTestId("palette-Map").dragTo(edgeZone(page, "next", "Start"));
+    await node(page, "Map/ProcessItem").waitFor();
+    // The Map's frame, beside its processor: appended to the processor.
+    const map = page.locator('g.compound-frame[data-frame-for="Map"] > rect.shape');
+    const mapBox = await map.boundingBox();
+    await page.getByTestId("palette-Wait").dragTo(map, { targetPosition: { x: 10, y: mapBox.height - 8 } });
+    await node(page, "Map/Wait").waitFor();
+
+    await page.getByTestId("palette-Parallel").dragTo(edgeZone(page, "next", "Map"));
+    await node(page, "Parallel/1/Branch2").waitFor();
+    // The Parallel's frame, outside its branches: a new branch.
+    const parallel = page.locator('g.compound-frame[data-frame-for="Parallel"] > rect.shape');
+    const parallelBox = await parallel.boundingBox();
+    await page.getByTestId("palette-Pass").dragTo(parallel, { targetPosition: { x: 8, y: parallelBox.height / 2 } });
+    await node(page, "Parallel/2/Pass").waitFor();
+
+    await node(page, "Parallel/0/Branch").click();
+    await page.getByTestId("duplicate-state").click();
+    await node(page, "Parallel/0/BranchCopy").waitFor();
+
+    await node(page, "Parallel").click();
+    await page.getByTestId("add-retrier").click();
+    await page.getByTestId("field-Retry/0/MaxAttempts").fill("5");
+    await page.getByTestId("field-Retry/0/MaxDelaySeconds").fill("10");
+    await page.getByTestId("field-Retry/0/JitterStrategy").selectOption("FULL");
+
+    await node(page, "Start").click();
+    await page.getByTestId("field-QueryLanguage").selectOption("JSONata");
+    await page.getByTestId("field-Output").fill('{"greeting": "{% \'hello\' %}"}');
+    assert.equal(await page.getByTestId("field-InputPath").count(), 0, "a JSONata state has no JSONPath fields");
+
+    const expected = {
+      StartAt: "Start",
+      States: {
+        Start: { Type: "Pass", Next: "Map", QueryLanguage: "JSONata", Output: { greeting: "{% 'hello' %}" } },
+        Map: {
+          Type: "Map",
+          ItemProcessor: {
+            ProcessorConfig: { Mode: "INLINE" },
+            StartAt: "ProcessItem",
+            States: { ProcessItem: { Type: "Pass", Next: "Wait" }, Wait: { Type: "Wait", Seconds: 1, End: true } },
+          },
+          Next: "Parallel",
+        },
+        Parallel: {
+          Type: "Parallel",
+          Branches: [
+            { StartAt: "Branch", States: { Branch: { Type: "Pass", Next: "BranchCopy" }, BranchCopy: { Type: "Pass", End: true } } },
+            { StartAt: "Branch2", States: { Branch2: { Type: "Pass", End: true } } },
+            { StartAt: "Pass", States: { Pass: { Type: "Pass", End: true } } },
+          ],
+          Next: "Done",
+          Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 1, MaxAttempts: 5, BackoffRate: 2, MaxDelaySeconds: 10, JitterStrategy: "FULL" }],
+        },
+        Done: { Type: "Succeed" },
+      },
+    };
+    await waitForDefinition(page, (d) => d.States.Start.Output?.greeting, "the Output was written");
+    assert.deepEqual(await definition(page), expected);
+    await waitForValidation(page, "ok");
+
+    await page.getByTestId("studio-save-publish").click();
+    await page.getByTestId("save-version-description").fill("designed in the studio");
+    await page.getByTestId("confirm-save").click();
+    await page.getByTestId("studio-saved").waitFor();
+    assert.match(await page.getByTestId("studio-saved").textContent(), /as version 1\b/);
+
+    const saved = await aws(server.endpoint, "DescribeStateMachine", { stateMachineArn });
+    assert.deepEqual(JSON.parse(saved.definition), expected);
+    const { stateMachineVersions } = await aws(server.endpoint, "ListStateMachineVersions", { stateMachineArn });
+    assert.equal(stateMachineVersions.length, 1);
+    const version = await aws(server.endpoint, "DescribeStateMachine", { stateMachineArn: stateMachineVersions[0].stateMachineVersionArn });
+    assert.equal(version.description, "designed in the studio");
+    assert.deepEqual(JSON.parse(version.definition), expected);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

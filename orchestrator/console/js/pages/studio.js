@@ -111,8 +111,8 @@ class Studio {
           this.canvas.el,
           this.problems),
         h('aside', { class: 'studio-side' },
-          h('section', { class: 'card' }, h('h2', { class: 'pane-title' }, 'Inspector'), this.inspector),
-          h('section', { class: 'card' }, h('h2', { class: 'pane-title' }, h('label', { for: 'studio-json' }, 'Definition (ASL JSON)')),
+          h('section', { class: 'card studio-inspector-card' }, h('h2', { class: 'pane-title' }, 'Inspector'), this.inspector),
+          h('section', { class: 'card studio-json-card' }, h('h2', { class: 'pane-title' }, h('label', { for: 'studio-json' }, 'Definition (ASL JSON)')),
             this.json, this.jsonError))));
     this.json.id = 'studio-json';
 

@@ -51,8 +51,9 @@ export function field({ key, label, kind = 'text', value, options, hint, onChang
     input = h('select', { class: 'select', ...attrs }, choices.map(([v, text]) => h('option', { value: v }, text)));
     input.value = show(kind, value);
   } else if (kind === 'json') {
-    input = h('textarea', { class: 'code-editor code-editor-small', spellcheck: 'false', rows: 3, placeholder, ...attrs });
+    input = h('textarea', { class: 'code-editor code-editor-small', spellcheck: 'false', placeholder, ...attrs });
     input.value = show(kind, value);
+    input.rows = Math.min(10, Math.max(2, input.value.split('\n').length));
   } else {
     input = h('input', { class: 'input', autocomplete: 'off', spellcheck: 'false', placeholder, ...attrs });
     input.value = show(kind, value);

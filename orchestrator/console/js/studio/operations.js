@@ -178,7 +178,8 @@ function place(definition, name, state, target) {
     continueWith(state, next);
     return prefix + name;
   }
-  if (target.kind === 'after' && (source.Type === 'Succeed' || source.Type === 'Fail')) {
+  // Nothing can follow a Succeed or a Fail: "after" it means just before it.
+  if ((target.kind === 'after' || target.edge === 'end') && (source.Type === 'Succeed' || source.Type === 'Fail')) {
     return insertBefore(scope, prefix, name, state, from.name);
   }
   const next = continuation(source);

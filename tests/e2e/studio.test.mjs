@@ -297,6 +297,16 @@ describe("Workflow Studio", () => {
     await waitForValidation(page, "ok");
     assert.equal(await definitionText(page), text, "choosing Fulfil again writes the same text");
     assert.equal(await save.isEnabled(), true);
+
+    // A warning (an integration nothing binds here) is shown at its field but does not block saving.
+    await page.getByTestId("field-Resource").fill("arn:aws:states:::dynamodb:putItem");
+    const warning = page.locator('[data-testid="field-error-Resource"][data-severity="WARNING"]');
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /dynamodb:putItem/);
+    assert.equal(await page.locator('[data-testid="studio-diagnostics"] li[data-code="UNBOUND_INTEGRATION"]').count(), 1);
+    await waitForValidation(page, "ok");
+    assert.equal(await save.isEnabled(), true);
+    assert.equal(await page.locator('g.node[data-state="CheckInventory"][data-invalid]').count(), 0);
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -370,11 +380,20 @@ describe("Workflow Studio", () => {
     await page.getByTestId("field-Choices/0/operator").selectOption("NumericGreaterThan");
     await page.getByTestId("field-Choices/0/NumericGreaterThan").fill("10");
     await page.getByTestId("field-Choices/0/Next").selectOption("A");
+    await page.getByTestId("add-and").click();
+    await page.getByTestId("field-Choices/1/And/0/Variable").fill("$.kind");
+    await page.getByTestId("field-Choices/1/And/0/StringEquals").fill("bulk");
+    await page.getByTestId("field-Choices/1/And/1/operator").selectOption("IsPresent");
+    await page.getByTestId("field-Choices/1/And/1/Variable").fill("$.priority");
+    await page.getByTestId("field-Choices/1/Next").selectOption("B");
     await page.locator('[data-testid="connect-handle"][data-for="Choice"]').dragTo(node(page, "C"));
     await waitForDefinition(page, (d) => d.States.Choice.Default === "C", "the handle set the Default");
     assert.deepEqual((await definition(page)).States.Choice, {
       Type: "Choice",
-      Choices: [{ Variable: "$.count", NumericGreaterThan: 10, Next: "A" }],
+      Choices: [
+        { Variable: "$.count", NumericGreaterThan: 10, Next: "A" },
+        { And: [{ Variable: "$.kind", StringEquals: "bulk" }, { Variable: "$.priority", IsPresent: true }], Next: "B" },
+      ],
       Default: "C",
     });
     await waitForValidation(page, "ok");

@@ -148,6 +148,11 @@ class Studio {
   /** Applies an operation's result, written the way the current text is written. */
   change(result, { key = null, source = 'ops' } = {}) {
     if (!result) return false;
+    // An edit that changes nothing (the same Next chosen again) must not reformat the text.
+    if (JSON.stringify(result.definition) === JSON.stringify(this.definition) && parseDefinition(this.text).value) {
+      if (result.selected !== undefined && result.selected !== this.selected) this.select(result.selected);
+      return true;
+    }
     this.applyText(serialize(result.definition, this.text), { key, source, select: result.selected ?? this.selected });
     return true;
   }

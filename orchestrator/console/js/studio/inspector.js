@@ -113,9 +113,32 @@ export function stateForm(ctx) {
         options: [['', `(machine: ${definition.QueryLanguage || 'JSONPath'})`], ['JSONPath', 'JSONPath'], ['JSONata', 'JSONata']],
         onChange: (value) => ctx.commit((s) => assign(s, 'QueryLanguage', value), { rerender: true }),
       })),
+    type === 'Map' ? mapProcessorFields(state, ctx.commit) : null,
     section(jsonata ? 'Input and output (JSONata)' : 'Input and output (JSONPath)', fields),
     HANDLES_ERRORS.has(type) ? retryEditor(sub) : null,
     HANDLES_ERRORS.has(type) ? catchEditor(sub) : null);
+}
+
+/** How a Map runs its processor: inline, or as child executions (distributed). */
+function mapProcessorFields(state, commit) {
+  const key = state.ItemProcessor ? 'ItemProcessor' : 'Iterator';
+  const config = state[key]?.ProcessorConfig || {};
+  const set = (name) => (value) => commit((s) => {
+    s[key] ??= {};
+    const target = s[key].ProcessorConfig ?? {};
+    assign(target, name, value);
+    if (Object.keys(target).length) s[key].ProcessorConfig = target;
+    else delete s[key].ProcessorConfig;
+  }, { key: `${key}/ProcessorConfig/${name}` });
+  return section('Processor',
+    field({
+      key: `${key}/ProcessorConfig/Mode`, label: 'Mode', kind: 'select', value: config.Mode ?? '',
+      options: [['', '(default: INLINE)'], ['INLINE', 'INLINE'], ['DISTRIBUTED', 'DISTRIBUTED']], onChange: set('Mode'),
+    }),
+    field({
+      key: `${key}/ProcessorConfig/ExecutionType`, label: 'Execution type (distributed)', kind: 'select', value: config.ExecutionType ?? '',
+      options: [['', '–'], ['STANDARD', 'STANDARD'], ['EXPRESS', 'EXPRESS']], onChange: set('ExecutionType'),
+    }));
 }
 
 /** Puts diagnostics (relative to the state) at their fields, the rest at the top of the form. */

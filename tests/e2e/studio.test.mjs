@@ -22,7 +22,9 @@ const ORDER_PIPELINE = JSON.parse(readFileSync(new URL("order-pipeline.asl.json"
 // between its source and its target would start from the wrong place.
 const VIEWPORT = { width: 1440, height: 1250 };
 
-const node = (page, id) => page.locator(`svg[data-testid="graph"] g.node[data-state="${id}"]`);
+// Only the studio's graph: a state machine's page has a graph of its own.
+const GRAPH = '[data-testid="studio"] svg[data-testid="graph"]';
+const node = (page, id) => page.locator(`${GRAPH} g.node[data-state="${id}"]`);
 const edgeZone = (page, edge, from) => page.locator(`[data-testid="drop-edge"][data-edge="${edge}"][data-from="${from}"]`);
 const definitionText = (page) => page.getByTestId("studio-json").inputValue();
 const definition = async (page) => JSON.parse(await definitionText(page));
@@ -32,7 +34,7 @@ async function waitForValidation(page, result) {
 }
 
 async function waitForDefinition(page, predicate, message) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     try {
       if (predicate(await definition(page))) return;
     } catch {
@@ -80,7 +82,7 @@ describe("Workflow Studio", () => {
     await page.getByTestId("studio-empty-hint").waitFor();
     await page.getByTestId("palette-function-place-order").waitFor();
 
-    await page.getByTestId("palette-Pass").dragTo(page.getByTestId("graph"));
+    await page.getByTestId("palette-Pass").dragTo(page.locator(GRAPH));
     await node(page, "Pass").waitFor();
     await page.getByTestId("palette-function-place-order").dragTo(edgeZone(page, "end", "Pass"));
     await node(page, "PlaceOrder").waitFor();
@@ -97,7 +99,7 @@ describe("Workflow Studio", () => {
       },
     };
     assert.deepEqual(await definition(page), expected);
-    assert.equal(await page.locator('svg[data-testid="graph"] g.edge[data-kind="next"]').count(), 2);
+    assert.equal(await page.locator(`${GRAPH} g.edge[data-kind="next"]`).count(), 2);
     await waitForValidation(page, "ok");
     await page.screenshot({ path: join(artifacts, "studio-built.png") });
 
@@ -161,7 +163,7 @@ describe("Workflow Studio", () => {
   test("inserts a Task into the Notify branch of the order pipeline, gives it a Catch and saves it", async () => {
     const { page, errors } = await openPage("/console/#/state-machines/" + encodeURIComponent(machineArn("order-pipeline")));
     await page.getByTestId("open-studio").click();
-    const branch = page.locator('svg[data-testid="graph"] g.branch[data-branch="Fulfil/1/Notify/0"]');
+    const branch = page.locator(`${GRAPH} g.branch[data-branch="Fulfil/1/Notify/0"]`);
     await branch.waitFor();
 
     // Dropped on the branch's empty space below SendEmail: appended to the branch.
@@ -184,7 +186,7 @@ describe("Workflow Studio", () => {
     await page.getByTestId("field-Catch/0/ErrorEquals").fill("States.TaskFailed, States.Timeout");
     await page.getByTestId("field-Catch/0/Next").selectOption("NotifyFailed");
     await page.getByTestId("field-Catch/0/ResultPath").fill("$.notifyError");
-    await page.locator('svg[data-testid="graph"] g.edge[data-kind="catch"][data-from="Fulfil/1/Notify/0/SnsPublish"][data-to="Fulfil/1/Notify/0/NotifyFailed"]').waitFor();
+    await page.locator(`${GRAPH} g.edge[data-kind="catch"][data-from="Fulfil/1/Notify/0/SnsPublish"][data-to="Fulfil/1/Notify/0/NotifyFailed"]`).waitFor();
     await waitForValidation(page, "ok");
     await page.screenshot({ path: join(artifacts, "studio-editing.png") });
 
@@ -272,7 +274,7 @@ describe("Workflow Studio", () => {
     await error.waitFor();
     assert.match(await error.textContent(), /invalid JSONPath/);
     assert.equal(await error.getAttribute("data-code"), "INVALID_JSON_PATH");
-    await page.locator('g.node[data-state="CheckInventory"][data-invalid="true"]').waitFor();
+    await page.locator(`${GRAPH} g.node[data-state="CheckInventory"][data-invalid="true"]`).waitFor();
     assert.equal(await save.isDisabled(), true);
     assert.equal(await page.getByTestId("studio-save-publish").isDisabled(), true);
     await page.screenshot({ path: join(artifacts, "studio-invalid.png") });
@@ -280,7 +282,7 @@ describe("Workflow Studio", () => {
     await resultPath.fill("$.inventory");
     await error.waitFor({ state: "hidden" });
     await waitForValidation(page, "ok");
-    await page.locator('g.node[data-state="CheckInventory"]:not([data-invalid])').waitFor();
+    await page.locator(`${GRAPH} g.node[data-state="CheckInventory"]:not([data-invalid])`).waitFor();
     assert.equal(await save.isEnabled(), true);
 
     // A Next to a state that does not exist, typed into the JSON: the form shows where.
@@ -306,7 +308,7 @@ describe("Workflow Studio", () => {
     assert.equal(await page.locator('[data-testid="studio-diagnostics"] li[data-code="UNBOUND_INTEGRATION"]').count(), 1);
     await waitForValidation(page, "ok");
     assert.equal(await save.isEnabled(), true);
-    assert.equal(await page.locator('g.node[data-state="CheckInventory"][data-invalid]').count(), 0);
+    assert.equal(await page.locator(`${GRAPH} g.node[data-state="CheckInventory"][data-invalid]`).count(), 0);
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -342,12 +344,18 @@ describe("Workflow Studio", () => {
 
     // Arrow keys move the selection; Delete removes the selected state and rewires around it.
     await page.keyboard.press("ArrowUp");
-    await page.locator('g.node[data-state="Pass"][data-selected="true"]').waitFor();
+    await page.locator(`${GRAPH} g.node[data-state="Pass"][data-selected="true"]`).waitFor();
     await page.keyboard.press("Delete");
     await node(page, "Pass").waitFor({ state: "detached" });
     const left = await definition(page);
     assert.equal(left.StartAt, "Wait");
     assert.deepEqual(left.States, { Wait: { Type: "Wait", Seconds: 1, End: true } });
+
+    // The state after the deleted one is selected and focused; Escape leaves the machine's form.
+    await page.locator('[data-testid="state-form"][data-for-state="Wait"]').waitFor();
+    await page.waitForFunction(() => document.activeElement?.dataset?.state === "Wait");
+    await page.keyboard.press("Escape");
+    await page.getByTestId("machine-form").waitFor();
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -412,7 +420,7 @@ describe("Workflow Studio", () => {
     await page.getByTestId("palette-Map").dragTo(edgeZone(page, "next", "Start"));
     await node(page, "Map/ProcessItem").waitFor();
     // The Map's frame, beside its processor: appended to the processor.
-    const map = page.locator('g.compound-frame[data-frame-for="Map"] > rect.shape');
+    const map = page.locator(`${GRAPH} g.compound-frame[data-frame-for="Map"] > rect.shape`);
     const mapBox = await map.boundingBox();
     await page.getByTestId("palette-Wait").dragTo(map, { targetPosition: { x: 10, y: mapBox.height - 8 } });
     await node(page, "Map/Wait").waitFor();
@@ -420,7 +428,7 @@ describe("Workflow Studio", () => {
     await page.getByTestId("palette-Parallel").dragTo(edgeZone(page, "next", "Map"));
     await node(page, "Parallel/1/Branch2").waitFor();
     // The Parallel's frame, outside its branches: a new branch.
-    const parallel = page.locator('g.compound-frame[data-frame-for="Parallel"] > rect.shape');
+    const parallel = page.locator(`${GRAPH} g.compound-frame[data-frame-for="Parallel"] > rect.shape`);
     const parallelBox = await parallel.boundingBox();
     await page.getByTestId("palette-Pass").dragTo(parallel, { targetPosition: { x: 8, y: parallelBox.height / 2 } });
     await node(page, "Parallel/2/Pass").waitFor();

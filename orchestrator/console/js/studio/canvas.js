@@ -194,6 +194,10 @@ export class StudioCanvas {
     this.svg.addEventListener('keydown', (event) => {
       const node = event.target.closest?.('.node[data-state]');
       if (!node) return;
+      if (event.key === 'Escape') {
+        this.graph.select(null, { notify: true });
+        return;
+      }
       if (event.key === 'Delete' || event.key === 'Backspace') {
         event.preventDefault();
         this.handlers.onDelete(node.dataset.state);

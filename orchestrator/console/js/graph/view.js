@@ -34,7 +34,8 @@ const STATUS_GLYPH = {
 export class GraphView {
   /**
    * @param {{onSelect?: (id: string|null) => void, legend?: 'status'|'edges', label?: string,
-   *   draggable?: string}} options `draggable`: a selector of elements a pointer drag does not pan
+   *   draggable?: string, keepView?: boolean}} options `draggable`: a selector of elements a pointer
+   *   drag does not pan; `keepView`: a new graph keeps the user's zoom and pan
    */
   constructor(options = {}) {
     this.options = options;
@@ -89,8 +90,8 @@ export class GraphView {
     this.size = { width: drawing.width, height: drawing.height };
     // Exposed for performance checks: layout plus drawing, in ms.
     this.svg.dataset.layoutMs = String(Math.round(performance.now() - started));
-    this.userMoved = false;
-    this.fit();
+    // The studio redraws after every edit; a view the user zoomed or panned stays as it is.
+    if (!(this.options.keepView && this.userMoved)) this.fit();
     for (const id of this.states.keys()) this.refreshNode(id);
     if (this.selected && !this.states.has(this.selected)) this.selected = null;
     if (this.selected) markSelected(this.states.get(this.selected), true);

@@ -41,7 +41,7 @@ export class StudioCanvas {
   constructor(handlers) {
     this.handlers = handlers;
     this.graph = new GraphView({
-      label: 'Workflow design', legend: 'edges', draggable: '.node, .connect-handle',
+      label: 'Workflow design', legend: 'edges', draggable: '.node, .connect-handle', keepView: true,
       onSelect: (id) => handlers.onSelect(id),
     });
     this.hint = h('div', { class: 'studio-empty-hint', 'data-testid': 'studio-empty-hint', hidden: true },

@@ -396,10 +396,13 @@ describe("Workflow Studio", () => {
     await page.getByTestId("field-Choices/1/Next").selectOption("B");
     await page.locator('[data-testid="connect-handle"][data-for="Choice"]').dragTo(node(page, "C"));
     await waitForDefinition(page, (d) => d.States.Choice.Default === "C", "the handle set the Default");
+    // The first rule's edge label, dragged onto B: that rule now goes to B.
+    await page.locator(`${GRAPH} g.edge[data-kind="choice"][data-from="Choice"][data-index="0"] .edge-label`).dragTo(node(page, "B"));
+    await waitForDefinition(page, (d) => d.States.Choice.Choices[0].Next === "B", "the label re-pointed the rule");
     assert.deepEqual((await definition(page)).States.Choice, {
       Type: "Choice",
       Choices: [
-        { Variable: "$.count", NumericGreaterThan: 10, Next: "A" },
+        { Variable: "$.count", NumericGreaterThan: 10, Next: "B" },
         { And: [{ Variable: "$.kind", StringEquals: "bulk" }, { Variable: "$.priority", IsPresent: true }], Next: "B" },
       ],
       Default: "C",
@@ -437,6 +440,12 @@ describe("Workflow Studio", () => {
     await page.getByTestId("duplicate-state").click();
     await node(page, "Parallel/0/BranchCopy").waitFor();
 
+    // With Shift, the handle adds a Catch rather than a Next.
+    await page.keyboard.down("Shift");
+    await page.locator('[data-testid="connect-handle"][data-for="Parallel"]').dragTo(node(page, "Done"));
+    await page.keyboard.up("Shift");
+    await waitForDefinition(page, (d) => d.States.Parallel.Catch?.length === 1, "Shift+drag added a Catch");
+
     await node(page, "Parallel").click();
     await page.getByTestId("add-retrier").click();
     await page.getByTestId("field-Retry/0/MaxAttempts").fill("5");
@@ -469,6 +478,7 @@ describe("Workflow Studio", () => {
             { StartAt: "Pass", States: { Pass: { Type: "Pass", End: true } } },
           ],
           Next: "Done",
+          Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Done" }],
           Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 1, MaxAttempts: 5, BackoffRate: 2, MaxDelaySeconds: 10, JitterStrategy: "FULL" }],
         },
         Done: { Type: "Succeed" },

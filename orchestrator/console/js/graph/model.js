@@ -158,7 +158,8 @@ export function buildElkGraph(graph) {
   }
 
   let edgeCount = 0;
-  const addEdge = (from, to, kind, label, container = 'root') => {
+  // `index` is the Choice rule's or the Catch's position, so the studio can re-point that one.
+  const addEdge = (from, to, kind, label, container = 'root', index = null) => {
     const id = `e${edgeCount++}`;
     const edge = { id, sources: [from], targets: [to] };
     if (label) {
@@ -171,7 +172,7 @@ export function buildElkGraph(graph) {
       }];
     }
     elkNodes.get(container).edges.push(edge);
-    edges.set(id, { kind, label: label || '', from, to });
+    edges.set(id, { kind, label: label || '', from, to, index });
   };
 
   if (index.startAt && index.states.has(index.startAt)) {
@@ -186,12 +187,12 @@ export function buildElkGraph(graph) {
     const target = (to) => (index.states.has(to) ? elkId.state(to) : null);
     if (state.next && target(state.next)) addEdge(from, target(state.next), 'next', '', container);
     (state.choices || []).forEach((to, i) => {
-      if (target(to)) addEdge(from, target(to), 'choice', ruleLabel(state, i), container);
+      if (target(to)) addEdge(from, target(to), 'choice', ruleLabel(state, i), container, i);
     });
     if (state.default && target(state.default)) addEdge(from, target(state.default), 'default', 'Default', container);
-    for (const catcher of state.catch || []) {
-      if (target(catcher.next)) addEdge(from, target(catcher.next), 'catch', catchLabel(catcher), container);
-    }
+    (state.catch || []).forEach((catcher, i) => {
+      if (target(catcher.next)) addEdge(from, target(catcher.next), 'catch', catchLabel(catcher), container, i);
+    });
     const ends = state.end || state.type === 'Succeed' || state.type === 'Fail';
     if (!state.parent && ends) {
       needsEnd = true;

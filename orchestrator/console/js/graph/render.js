@@ -173,7 +173,7 @@ function drawTerminal(n, kind) {
 function drawEdge(edge, meta, prefix) {
   const g = s('g', {
     class: 'edge', 'data-kind': meta.kind,
-    'data-from': stripId(meta.from), 'data-to': stripId(meta.to),
+    'data-from': stripId(meta.from), 'data-to': stripId(meta.to), 'data-index': meta.index,
   });
   const arrow = meta.kind === 'catch' ? `${prefix}-arrow-catch` : `${prefix}-arrow`;
   for (const section of edge.sections || []) {

@@ -62,7 +62,12 @@ class Studio {
       onSelect: (id) => this.select(id),
       onDropItem: (item, target) => this.change(ops.insertState(this.definition, item, target)),
       onMove: (id, target) => this.change(ops.moveState(this.definition, id, target)),
-      onConnect: (from, to) => this.change(ops.connectByHandle(this.definition, from, to)),
+      onConnect: (from, to, asCatch) => this.change(ops.connectByHandle(this.definition, from, to, asCatch)),
+      onReconnect: (from, link, to) => {
+        const { states } = indexStates(this.definition);
+        if (states.get(from)?.scope !== states.get(to)?.scope) return;
+        this.change(ops.connect(this.definition, from, link, states.get(to).name));
+      },
       onDelete: (id) => this.remove(id, { focus: true }),
     });
     this.palette = new Palette({ onInsert: (item) => this.insertAtSelection(item) });

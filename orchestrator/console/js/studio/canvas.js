@@ -1,6 +1,8 @@
 // The studio's graph: the console's GraphView (ELK layout, SVG drawing) plus drop targets. Palette
-// items arrive by HTML5 drag and drop; states already on the graph are moved, and connected through
-// the handle under each node, with pointer events (SVG elements cannot be HTML5-draggable).
+// items arrive by HTML5 drag and drop; states already on the graph are moved, connected through the
+// handle under each node (with Shift: a new Catch), and Choice rules, Defaults and Catches are
+// re-pointed by dragging their edge's label, all with pointer events (SVG elements cannot be
+// HTML5-draggable).
 //
 // Drop targets, from the most to the least specific: a "+" on an edge (insert between), a node
 // (insert after it), a Parallel branch or a Map's frame (append inside), a Parallel's frame outside
@@ -12,6 +14,7 @@ import { GraphView } from '../graph/view.js';
 export const DRAG_TYPE = 'application/x-stepwasm-state';
 const DROP_EDGES = new Set(['next', 'choice', 'default', 'start', 'end']);
 const DRAG_THRESHOLD = 5;
+const RECONNECTABLE = new Set(['choice', 'default', 'catch']);
 
 /** What dropping at `element` means, as an operations.js target. */
 export function dropTargetAt(element) {
@@ -35,13 +38,13 @@ export function dropTargetAt(element) {
 export class StudioCanvas {
   /**
    * @param {{onSelect: (id: string|null) => void, onDropItem: (item, target) => void,
-   *   onMove: (id: string, target) => void, onConnect: (from: string, to: string) => void,
-   *   onDelete: (id: string) => void}} handlers
+   *   onMove: (id: string, target) => void, onConnect: (from: string, to: string, asCatch: boolean) => void,
+   *   onReconnect: (from: string, link: {kind, index}, to: string) => void, onDelete: (id: string) => void}} handlers
    */
   constructor(handlers) {
     this.handlers = handlers;
     this.graph = new GraphView({
-      label: 'Workflow design', legend: 'edges', draggable: '.node, .connect-handle', keepView: true,
+      label: 'Workflow design', legend: 'edges', draggable: '.node, .connect-handle, .edge-label', keepView: true,
       onSelect: (id) => handlers.onSelect(id),
     });
     this.hint = h('div', { class: 'studio-empty-hint', 'data-testid': 'studio-empty-hint', hidden: true },
@@ -96,7 +99,8 @@ export class StudioCanvas {
       const y = at.f + Number(box.getAttribute('height'));
       layer.append(s('g', {
         class: 'connect-handle', 'data-testid': 'connect-handle', 'data-for': id, transform: `translate(${x},${y})`,
-      }, s('title', {}, `Drag to connect ${refs.meta.state.name} to another state`), s('circle', { r: 6 })));
+      }, s('title', {}, `Drag onto another state to connect ${refs.meta.state.name} to it; with Shift, to catch its errors there`),
+      s('circle', { r: 6 })));
     }
     content.append(layer);
   }
@@ -147,12 +151,14 @@ export class StudioCanvas {
     this.svg.addEventListener('pointerdown', (event) => {
       if (event.button !== 0) return;
       const handle = event.target.closest?.('.connect-handle');
-      const node = handle ? null : event.target.closest?.('.node[data-state]');
-      if (!handle && !node) return;
-      drag = {
-        kind: handle ? 'connect' : 'move', id: handle ? handle.dataset.for : node.dataset.state,
-        x: event.clientX, y: event.clientY, active: false, pointer: event.pointerId,
-      };
+      const edge = handle ? null : event.target.closest?.('.edge-label')?.closest('.edge');
+      const node = handle || edge ? null : event.target.closest?.('.node[data-state]');
+      const start = { x: event.clientX, y: event.clientY, active: false, pointer: event.pointerId };
+      if (handle) drag = { ...start, kind: 'connect', id: handle.dataset.for };
+      else if (edge && RECONNECTABLE.has(edge.dataset.kind)) {
+        const link = { kind: edge.dataset.kind, index: edge.dataset.index == null ? undefined : Number(edge.dataset.index) };
+        drag = { ...start, kind: 'reconnect', id: edge.dataset.from, link };
+      } else if (node) drag = { ...start, kind: 'move', id: node.dataset.state };
     });
     this.onPointerMove = (event) => {
       if (!drag || event.pointerId !== drag.pointer) return;
@@ -163,7 +169,7 @@ export class StudioCanvas {
         this.graph.dragged = true;
         this.el.classList.add(drag.kind === 'move' ? 'studio-dragging' : 'studio-connecting');
         const name = this.graph.states.get(drag.id)?.meta.state.name || drag.id;
-        this.ghost.textContent = drag.kind === 'move' ? `Move ${name}` : `Connect ${name} to…`;
+        this.ghost.textContent = { move: `Move ${name}`, connect: `Connect ${name} to…`, reconnect: `Re-point ${name}'s ${drag.link?.kind} to…` }[drag.kind];
         this.ghost.hidden = false;
       }
       this.ghost.style.transform = `translate(${event.clientX + 12}px, ${event.clientY + 12}px)`;
@@ -178,9 +184,11 @@ export class StudioCanvas {
       if (!done.active) return;
       setTimeout(() => { this.graph.dragged = false; }, 0);
       const element = document.elementFromPoint(event.clientX, event.clientY);
-      if (done.kind === 'connect') {
+      if (done.kind !== 'move') {
         const to = element?.closest?.('.node[data-state]')?.dataset.state;
-        if (to && to !== done.id) this.handlers.onConnect(done.id, to);
+        if (!to || to === done.id) return;
+        if (done.kind === 'connect') this.handlers.onConnect(done.id, to, event.shiftKey);
+        else this.handlers.onReconnect(done.id, done.link, to);
         return;
       }
       const target = dropTargetAt(element);

@@ -12,6 +12,7 @@
 import { allNames, indexStates, uniqueName } from './document.js';
 
 const TERMINAL = new Set(['Succeed', 'Fail', 'Choice']);
+const CATCHING = new Set(['Task', 'Parallel', 'Map']);
 
 /** A copy of `object` with `oldKey` replaced by `newKey` at the same position. */
 export function replaceKey(object, oldKey, newKey, value) {
@@ -325,18 +326,30 @@ export function connect(definition, id, link, to) {
   return { definition: copy, selected: id };
 }
 
-/** The graph's "drag from the handle" connection: Next, or for a Choice its Default, then a new rule. */
-export function connectByHandle(definition, id, toId) {
+/**
+ * The graph's "drag from the handle" connection: Next, or for a Choice its Default, then a new
+ * rule; `asCatch` adds a Catch of every error (States.ALL) instead.
+ */
+export function connectByHandle(definition, id, toId, asCatch = false) {
   const { states } = indexStates(definition);
   const from = states.get(id);
   const to = states.get(toId);
   if (!from || !to || from.scope !== to.scope) return null;
+  if (asCatch) {
+    if (!CATCHING.has(from.state.Type)) return null;
+    const copy = structuredClone(definition);
+    const state = indexStates(copy).states.get(id).state;
+    const jsonata = (state.QueryLanguage || copy.QueryLanguage) === 'JSONata';
+    state.Catch ??= [];
+    state.Catch.push(jsonata ? { ErrorEquals: ['States.ALL'], Next: to.name } : { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: to.name });
+    return { definition: copy, selected: id };
+  }
   if (from.state.Type === 'Choice') {
     if (!from.state.Default) return connect(definition, id, { kind: 'default' }, to.name);
     const copy = structuredClone(definition);
     const choice = indexStates(copy).states.get(id).state;
     choice.Choices ??= [];
-    choice.Choices.push(copy.QueryLanguage === 'JSONata' || choice.QueryLanguage === 'JSONata'
+    choice.Choices.push((choice.QueryLanguage || copy.QueryLanguage) === 'JSONata'
       ? { Condition: '{% true %}', Next: to.name }
       : { Variable: '$.value', StringEquals: 'value', Next: to.name });
     return { definition: copy, selected: id };

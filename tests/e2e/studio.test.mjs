@@ -328,7 +328,7 @@ describe("Workflow Studio", () => {
     await page.close();
   });
 
-  test("inserts and deletes with the keyboard only", async () => {
+  test("inserts, moves and deletes with the keyboard only", async () => {
     const { page, errors } = await openPage("/console/#/studio");
     await page.getByTestId("studio-empty-hint").waitFor();
     await page.getByTestId("palette-Pass").focus();
@@ -342,9 +342,18 @@ describe("Workflow Studio", () => {
     await page.waitForFunction(() => document.activeElement?.dataset?.state === "Wait");
     assert.deepEqual((await definition(page)).States, { Pass: { Type: "Pass", Next: "Wait" }, Wait: { Type: "Wait", Seconds: 1, End: true } });
 
-    // Arrow keys move the selection; Delete removes the selected state and rewires around it.
+    // Arrow keys move the selection; Ctrl+X and Ctrl+V move a state after another one.
     await page.keyboard.press("ArrowUp");
     await page.locator(`${GRAPH} g.node[data-state="Pass"][data-selected="true"]`).waitFor();
+    await page.keyboard.press("Control+x");
+    await page.keyboard.press("ArrowDown");
+    await page.locator(`${GRAPH} g.node[data-state="Wait"][data-selected="true"]`).waitFor();
+    await page.keyboard.press("Control+v");
+    await waitForDefinition(page, (d) => d.StartAt === "Wait", "Pass moved after Wait");
+    assert.deepEqual((await definition(page)).States, { Pass: { Type: "Pass", End: true }, Wait: { Type: "Wait", Seconds: 1, Next: "Pass" } });
+
+    // Delete removes the focused state and rewires around it.
+    await page.waitForFunction(() => document.activeElement?.dataset?.state === "Pass");
     await page.keyboard.press("Delete");
     await node(page, "Pass").waitFor({ state: "detached" });
     const left = await definition(page);

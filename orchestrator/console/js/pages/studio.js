@@ -54,6 +54,8 @@ class Studio {
     this.text = text;
     this.definition = parseDefinition(text).value || { StartAt: '', States: {} };
     this.selected = null;
+    /** The state Ctrl+X picked up, for Ctrl+V to move. */
+    this.cut = null;
     this.history = new History(text);
     this.diagnostics = { byState: new Map(), general: [] };
     this.validation = { pending: true, errors: 0 };
@@ -69,6 +71,17 @@ class Studio {
         this.change(ops.connect(this.definition, from, link, states.get(to).name));
       },
       onDelete: (id) => this.remove(id, { focus: true }),
+      onCut: (id) => {
+        this.cut = id;
+        announce(`Cut ${id.split('/').pop()}: select a state and press Ctrl+V to move it after that state`);
+      },
+      onPaste: (afterId) => {
+        if (!this.cut) return;
+        const moved = ops.moveState(this.definition, this.cut, { kind: 'after', id: afterId });
+        if (!this.change(moved)) return;
+        this.cut = null;
+        this.focusSelectedSoon();
+      },
     });
     this.palette = new Palette({ onInsert: (item) => this.insertAtSelection(item) });
     this.validator = new Validator((result) => this.validated(result));

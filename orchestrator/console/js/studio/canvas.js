@@ -39,7 +39,8 @@ export class StudioCanvas {
   /**
    * @param {{onSelect: (id: string|null) => void, onDropItem: (item, target) => void,
    *   onMove: (id: string, target) => void, onConnect: (from: string, to: string, asCatch: boolean) => void,
-   *   onReconnect: (from: string, link: {kind, index}, to: string) => void, onDelete: (id: string) => void}} handlers
+   *   onReconnect: (from: string, link: {kind, index}, to: string) => void, onDelete: (id: string) => void,
+   *   onCut: (id: string) => void, onPaste: (afterId: string) => void}} handlers
    */
   constructor(handlers) {
     this.handlers = handlers;
@@ -202,6 +203,13 @@ export class StudioCanvas {
     this.svg.addEventListener('keydown', (event) => {
       const node = event.target.closest?.('.node[data-state]');
       if (!node) return;
+      // Moving with the keyboard: cut a state, select where it goes, paste it after that state.
+      if ((event.ctrlKey || event.metaKey) && (event.key === 'x' || event.key === 'v')) {
+        event.preventDefault();
+        if (event.key === 'x') this.handlers.onCut(node.dataset.state);
+        else this.handlers.onPaste(node.dataset.state);
+        return;
+      }
       if (event.key === 'Escape') {
         this.graph.select(null, { notify: true });
         return;

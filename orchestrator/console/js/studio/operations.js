@@ -239,10 +239,14 @@ export function deleteState(definition, id) {
   const entry = indexStates(copy).states.get(id);
   if (!entry) return null;
   const next = entry.state?.Next;
+  // The selection goes on to the next state, else back to one that led here.
+  const before = referencesTo(entry.scope, entry.name).find((ref) => ref.state && ref.state !== entry.state);
+  const beforeName = before && Object.keys(entry.scope.States).find((key) => entry.scope.States[key] === before.state);
   detach(copy, entry);
   pruneEmptyBranches(copy);
-  const after = next && indexStates(copy).states.has(entry.prefix + next) ? entry.prefix + next : null;
-  return { definition: copy, selected: after };
+  const remaining = indexStates(copy).states;
+  const selected = [next, beforeName].map((n) => n && entry.prefix + n).find((id) => id && remaining.has(id)) ?? null;
+  return { definition: copy, selected };
 }
 
 /** Moves a state (with everything inside it) to `target`. */

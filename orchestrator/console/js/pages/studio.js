@@ -17,6 +17,9 @@ import { confirmSave } from '../studio/save-dialog.js';
 import { TEMPLATES, templateText } from '../studio/templates.js';
 import { Validator, placeDiagnostics } from '../studio/validation.js';
 
+const JSON_EDIT = 'json';
+const JSON_PAUSE_MS = 1200;
+
 export function studioPage(main, arn) {
   const name = arn ? arn.split(':').pop() : null;
   setBreadcrumbs([
@@ -148,7 +151,8 @@ class Studio {
    * already shows it), 'form' (the inspector, whose inputs stay as typed), or anything else.
    */
   applyText(text, { source = 'ops', key = null, select, record = true } = {}) {
-    if (record) this.history.push(text, key);
+    // Typing in the JSON is split into steps at pauses; a form field's edit is one step.
+    if (record) this.history.push(text, key, key === JSON_EDIT ? JSON_PAUSE_MS : Infinity);
     this.text = text;
     const parsed = parseDefinition(text);
     if (parsed.value) this.definition = parsed.value;
@@ -288,7 +292,7 @@ class Studio {
   }
 
   jsonEdited() {
-    this.applyText(this.json.value, { source: 'json', key: 'json' });
+    this.applyText(this.json.value, { source: 'json', key: JSON_EDIT });
   }
 
   undo() {

@@ -2,7 +2,6 @@
 // undo is byte-exact. Typing in one field extends a single entry instead of adding one per key.
 
 const LIMIT = 200;
-const COALESCE_MS = 1200;
 
 export class History {
   constructor(text) {
@@ -22,13 +21,16 @@ export class History {
     return this.index < this.entries.length - 1;
   }
 
-  /** Records `text` as the newest state. `key` names a continuous edit (one form field). */
-  push(text, key = null) {
+  /**
+   * Records `text` as the newest state. `key` names a continuous edit (one form field): edits with
+   * the key of the newest entry extend it, within `withinMs` of each other when given.
+   */
+  push(text, key = null, withinMs = Infinity) {
     if (text === this.current) return;
     this.entries.length = this.index + 1;
     const top = this.entries[this.index];
     const now = Date.now();
-    if (key && top.key === key && now - top.at < COALESCE_MS && this.index > 0) {
+    if (key && top.key === key && now - top.at < withinMs && this.index > 0) {
       top.text = text;
       top.at = now;
       return;

@@ -111,6 +111,7 @@ describe("Workflow Studio", () => {
     await page.getByTestId("confirm-save").click();
     await page.waitForURL(/#\/studio\/arn%3Aaws%3Astates/);
     await page.getByRole("heading", { name: "studio-built: Workflow Studio" }).waitFor();
+    assert.match(await page.getByTestId("studio-saved").textContent(), /^Created\./);
 
     const saved = await aws(server.endpoint, "DescribeStateMachine", { stateMachineArn: machineArn("studio-built") });
     assert.deepEqual(JSON.parse(saved.definition), expected);
@@ -206,6 +207,7 @@ describe("Workflow Studio", () => {
     };
     assert.deepEqual(await definition(page), expected);
 
+    assert.equal(await page.getByTestId("studio-dirty").isVisible(), true);
     await page.getByTestId("studio-save").click();
     await page.getByTestId("save-dialog").waitFor();
     const diff = await page.getByTestId("save-diff").textContent();
@@ -218,6 +220,7 @@ describe("Workflow Studio", () => {
     const saved = await aws(server.endpoint, "DescribeStateMachine", { stateMachineArn: machineArn("order-pipeline") });
     assert.deepEqual(JSON.parse(saved.definition), expected);
     assert.equal(saved.definition, await definitionText(page), "what was saved is the editor's text");
+    assert.equal(await page.getByTestId("studio-dirty").isHidden(), true);
     assert.deepEqual(errors, []);
     await page.close();
   });

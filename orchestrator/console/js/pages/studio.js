@@ -100,6 +100,7 @@ class Studio {
     this.status = h('div', { class: 'validation-status', 'data-testid': 'validation-status', 'data-result': 'pending', role: 'status' }, 'Checking…');
     this.problems = h('ul', { class: 'diagnostics', 'data-testid': 'studio-diagnostics', 'aria-label': 'Problems' });
     this.message = h('div', { class: 'form-message', 'data-testid': 'studio-message', 'aria-live': 'polite' });
+    this.dirty = h('span', { class: 'muted', 'data-testid': 'studio-dirty', hidden: true }, 'Unsaved changes');
 
     const button = (testid, label, onClick, cls = 'btn') => h('button', { type: 'button', class: cls, 'data-testid': testid, onClick }, label);
     this.undoButton = button('studio-undo', 'Undo', () => this.undo());
@@ -123,7 +124,7 @@ class Studio {
         h('div', {},
           h('h1', {}, arn ? `${name}: Workflow Studio` : 'Workflow Studio: new state machine'),
           h('div', { class: 'page-sub' }, 'Drag states onto the graph; select one to edit it. The ASL JSON follows every change.')),
-        h('div', { class: 'actions' }, template, this.undoButton, this.redoButton, this.publishButton, this.saveButton)),
+        h('div', { class: 'actions' }, this.dirty, template, this.undoButton, this.redoButton, this.publishButton, this.saveButton)),
       this.message,
       h('div', { class: 'studio-layout' },
         this.palette.el,
@@ -140,6 +141,8 @@ class Studio {
     this.onKey = (event) => this.keydown(event);
     document.addEventListener('keydown', this.onKey);
     this.palette.loadFunctions();
+    const created = routeQuery().get('created');
+    if (arn && created) this.showSaved(created === 'published' ? 'Created, with version 1 published.' : 'Created.');
     this.refresh({ form: true });
     this.validator.request(this.text);
   }
@@ -189,6 +192,7 @@ class Studio {
   }
 
   updateButtons() {
+    this.updateDirty();
     this.undoButton.disabled = !this.history.canUndo;
     this.redoButton.disabled = !this.history.canRedo;
     const blocked = this.validation.pending || this.validation.errors > 0 || !parseDefinition(this.text).value;
@@ -364,7 +368,7 @@ class Studio {
           ...(publish ? { publish: true, versionDescription: choice.versionDescription } : {}),
         });
         announce('State machine created');
-        location.hash = routes.studio(created.stateMachineArn);
+        location.hash = `${routes.studio(created.stateMachineArn)}?created=${publish ? 'published' : 'saved'}`;
         return;
       }
       const updated = await sfn('UpdateStateMachine', {
@@ -373,14 +377,22 @@ class Studio {
       });
       this.saved = definition;
       const version = updated.stateMachineVersionArn ? ` as version ${updated.stateMachineVersionArn.split(':').pop()}` : '';
-      this.message.replaceChildren(h('div', { class: 'alert alert-success', role: 'status', 'data-testid': 'studio-saved' },
-        `Saved${version}. New executions use this definition. `, h('a', { href: routes.machine(this.arn) }, 'Open the state machine')));
+      this.showSaved(`Saved${version}. New executions use this definition.`);
       announce('Definition saved');
     } catch (error) {
       this.message.replaceChildren(errorAlert(error, 'Could not save'));
     } finally {
       this.updateButtons();
     }
+  }
+
+  showSaved(text) {
+    this.message.replaceChildren(h('div', { class: 'alert alert-success', role: 'status', 'data-testid': 'studio-saved' },
+      `${text} `, h('a', { href: routes.machine(this.arn) }, 'Open the state machine')));
+  }
+
+  updateDirty() {
+    this.dirty.hidden = !this.arn || this.text === this.saved;
   }
 
   destroy() {

@@ -161,9 +161,12 @@ class Studio {
     if (parsed.value) this.definition = parsed.value;
     this.jsonError.textContent = parsed.error ? `Not applied: ${parsed.error}` : '';
     this.jsonError.hidden = !parsed.error;
-    if (source !== 'json' && this.json.value !== text) this.json.value = text;
     if (select !== undefined) this.selected = select;
     if (this.selected && !indexStates(this.definition).states.has(this.selected)) this.selected = null;
+    if (source !== 'json' && this.json.value !== text) {
+      this.json.value = text;
+      this.scrollJsonTo(this.selected);
+    }
     this.message.replaceChildren();
     this.validation = { pending: true, errors: this.validation.errors };
     this.refresh({ form: source !== 'form' });
@@ -293,6 +296,17 @@ class Studio {
     await this.drawn;
     if (this.selected) this.canvas.focusSelected();
     else this.canvas.svg.querySelector('.node[data-state]')?.focus();
+  }
+
+  /** Scrolls the JSON text (without taking the focus) to the state just changed. */
+  scrollJsonTo(id) {
+    const entry = id && indexStates(this.definition).states.get(id);
+    if (!entry) return;
+    const at = this.json.value.indexOf(`${JSON.stringify(entry.name)}:`);
+    if (at < 0) return;
+    const line = this.json.value.slice(0, at).split('\n').length - 1;
+    const lineHeight = parseFloat(getComputedStyle(this.json).lineHeight) || 17;
+    this.json.scrollTop = Math.max(0, line * lineHeight - this.json.clientHeight / 3);
   }
 
   jsonEdited() {

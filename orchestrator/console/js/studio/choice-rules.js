@@ -2,7 +2,7 @@
 // JSONata Condition; each top-level rule with its Next, then the Default.
 
 import { h } from '../dom.js';
-import { field, section } from './fields.js';
+import { assign, field, section } from './fields.js';
 
 const COMPARISONS = ['Equals', 'LessThan', 'GreaterThan', 'LessThanEquals', 'GreaterThanEquals'];
 export const OPERATORS = [
@@ -48,7 +48,10 @@ export function choiceEditor(ctx) {
     field({
       key: `Choices/${i}/Next`, label: 'Then go to', kind: 'select', value: rule?.Next ?? '', options: nextOptions,
       onChange: (v) => ctx.commit((s) => { s.Choices[i].Next = v ?? ''; }, { key: `Choices/${i}/Next` }),
-    })));
+    }),
+    // A matching rule may set variables, and in JSONata shape the state's output.
+    ruleExtra(ctx, i, rule, 'Assign'),
+    ctx.jsonata ? ruleExtra(ctx, i, rule, 'Output') : null));
   const add = (label, make, testid) => h('button', {
     type: 'button', class: 'btn btn-small', 'data-testid': testid,
     onClick: () => ctx.commit((s) => {
@@ -70,6 +73,14 @@ export function choiceEditor(ctx) {
       options: [['', '(none: fail with States.NoChoiceMatched)'], ...ctx.targets.map((n) => [n, n])],
       onChange: (v) => ctx.commit((s) => { if (v === undefined) delete s.Default; else s.Default = v; }, { key: 'Default' }),
     }));
+}
+
+function ruleExtra(ctx, i, rule, name) {
+  const key = `Choices/${i}/${name}`;
+  return field({
+    key, label: `${name} (when this rule matches)`, kind: 'json', value: rule?.[name],
+    onChange: (v) => ctx.commit((s) => assign(s.Choices[i], name, v), { key }),
+  });
 }
 
 function conditionRow(ctx, path, rule) {

@@ -9,6 +9,11 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { artifacts, aws, signIn, startBrowser, startServer, watchForPageErrors } from "./harness.mjs";
+// The studio's document model has no DOM: its edge cases are checked here without a browser.
+import { detectIndent, graphOf, serialize } from "../../orchestrator/console/js/studio/document.js";
+import { lineDiff } from "../../orchestrator/console/js/studio/diff.js";
+import { History } from "../../orchestrator/console/js/studio/history.js";
+import * as ops from "../../orchestrator/console/js/studio/operations.js";
 
 const ACCOUNT = "arn:aws:states:us-east-1:123456789012";
 const LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:";
@@ -515,5 +520,72 @@ describe("Workflow Studio", () => {
     assert.deepEqual(JSON.parse(version.definition), expected);
     assert.deepEqual(errors, []);
     await page.close();
+  });
+});
+
+describe("Workflow Studio's document model", () => {
+  const flow = () => ({
+    StartAt: "A",
+    States: { A: { Type: "Pass", Next: "B" }, B: { Type: "Task", Resource: `${LAMBDA}x`, End: true }, Done: { Type: "Succeed" } },
+  });
+
+  test("writes a changed definition with the original's indentation and final newline", () => {
+    for (const [indent, newline] of [[2, ""], [4, "\n"], ["\t", "\n"], [0, ""]]) {
+      const original = JSON.stringify(flow(), null, indent || undefined) + newline;
+      assert.equal(detectIndent(original), indent);
+      assert.equal(serialize(flow(), original), original);
+    }
+  });
+
+  test("keeps keys in place when a state's End becomes a Next", () => {
+    const { definition } = ops.insertState(flow(), { type: "Wait" }, { kind: "after", id: "B" });
+    assert.deepEqual(Object.keys(definition.States.B), ["Type", "Resource", "Next"]);
+    assert.deepEqual(Object.keys(definition.States), ["A", "B", "Wait", "Done"], "inserted after B in the text too");
+  });
+
+  test("inserts before a Succeed rather than after it, and deletes the start state", () => {
+    const chained = flow();
+    chained.States.B = { Type: "Task", Resource: `${LAMBDA}x`, Next: "Done" };
+    const inserted = ops.insertState(chained, { type: "Pass" }, { kind: "after", id: "Done" });
+    assert.equal(inserted.definition.States.B.Next, "Pass");
+    assert.equal(inserted.definition.States.Pass.Next, "Done");
+    const deleted = ops.deleteState(chained, "A");
+    assert.equal(deleted.definition.StartAt, "B");
+    assert.equal(deleted.selected, "B");
+  });
+
+  test("duplicates a Parallel with its inner states renamed, and renames references", () => {
+    const definition = JSON.parse(JSON.stringify(ORDER_PIPELINE));
+    const { definition: copied, selected } = ops.duplicateState(definition, "Fulfil");
+    assert.equal(selected, "FulfilCopy");
+    assert.equal(copied.States.Fulfil.Next, "FulfilCopy");
+    assert.equal(copied.States.FulfilCopy.Next, "ShipOrder");
+    assert.equal(copied.States.FulfilCopy.Branches[1].StartAt, "NotifyCopy");
+    assert.deepEqual(Object.keys(copied.States.FulfilCopy.Branches[1].States.NotifyCopy.Branches[0].States), ["SendEmailCopy"]);
+    const renamed = ops.renameState(definition, "CancelOrder", "Cancel");
+    assert.equal(renamed.definition.States.RefundPayment.Next, "Cancel");
+    assert.equal(renamed.definition.States.AuthorizeAndScreen.Catch[0].Next, "Cancel");
+    assert.equal(ops.renameState(definition, "CancelOrder", "RefundPayment"), null, "names stay unique");
+  });
+
+  test("draws nested states with qualified ids, even when a Next points nowhere", () => {
+    const definition = JSON.parse(JSON.stringify(ORDER_PIPELINE));
+    definition.States.ShipOrder.Next = "Nowhere";
+    const graph = graphOf(definition);
+    const byId = new Map(graph.states.map((state) => [state.id, state]));
+    assert.deepEqual(byId.get("Fulfil/1/Notify").branches, ["Fulfil/1/Notify/0/SendEmail", "Fulfil/1/Notify/1/SendSms"]);
+    assert.equal(byId.get("ShipOrder").next, undefined);
+    assert.equal(byId.get("CheckInventory").catch[0].next, "RefundPayment");
+  });
+
+  test("diffs lines and undoes to the exact text", () => {
+    assert.deepEqual(lineDiff("a\nb\nc", "a\nx\nc").map((l) => l.op + l.text), [" a", "-b", "+x", " c"]);
+    const history = new History("one");
+    history.push("one t", "field");
+    history.push("one tw", "field");
+    history.push("two");
+    assert.equal(history.undo(), "one tw");
+    assert.equal(history.undo(), "one", "typing in one field is one step");
+    assert.equal(history.redo(), "one tw");
   });
 });

@@ -1,7 +1,8 @@
 //! The Node.js tests in `tests/e2e`, against this build's `stepwasm` binary: the web console in
-//! a real browser (`console.test.mjs`: Node's test runner with `playwright-core`, driving the
-//! system's Chromium; screenshots land in `target/tmp/console-e2e`), and the API driven by the
-//! AWS SDK for JavaScript v3 (`sdk.test.mjs`, with `@aws-sdk/client-sfn`).
+//! a real browser (`console.test.mjs`, and Workflow Studio's design mode in `studio.test.mjs`:
+//! Node's test runner with `playwright-core`, driving the system's Chromium; screenshots land in
+//! `target/tmp/console-e2e` and `target/tmp/studio-e2e`), and the API driven by the AWS SDK for
+//! JavaScript v3 (`sdk.test.mjs`, with `@aws-sdk/client-sfn`).
 //!
 //! Needs Node.js 20 or later and Chromium (Debian: `apt-get install nodejs npm chromium`);
 //! `.ci/run` installs both. `playwright-core` and `@aws-sdk/client-sfn` come from npm with `npm ci`
@@ -60,9 +61,8 @@ fn node_test(e2e: &Path, file: &str, environment: &[(&str, &Path)]) -> Result<()
     Ok(())
 }
 
-#[test]
-fn the_console_works_in_a_real_browser() -> Result<()> {
-    let e2e = e2e_directory()?;
+/// Fails with what to install when no Chromium can be found.
+fn require_chromium() -> Result<()> {
     let chromium_given = std::env::var_os("STEPWASM_CHROMIUM").is_some_and(|path| Path::new(&path).exists());
     if !chromium_given
         && !on_path("chromium")
@@ -71,11 +71,31 @@ fn the_console_works_in_a_real_browser() -> Result<()> {
     {
         bail!("the browser tests need Chromium (Debian: apt-get install chromium), or STEPWASM_CHROMIUM=<path>");
     }
-    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-e2e");
+    Ok(())
+}
+
+/// Runs a browser test file, with its screenshots in `target/tmp/<artifacts>`.
+fn browser_test(file: &str, artifacts: &str) -> Result<()> {
+    // One browser and demo server at a time: two would race each other's timeouts on a small machine.
+    static BROWSING: Mutex<()> = Mutex::new(());
+    let _browsing = BROWSING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let e2e = e2e_directory()?;
+    require_chromium()?;
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join(artifacts);
     std::fs::create_dir_all(&artifacts)?;
-    let result = node_test(&e2e, "console.test.mjs", &[("E2E_ARTIFACTS", &artifacts)]);
+    let result = node_test(&e2e, file, &[("E2E_ARTIFACTS", &artifacts)]);
     eprintln!("screenshots: {}", artifacts.display());
     result
+}
+
+#[test]
+fn the_console_works_in_a_real_browser() -> Result<()> {
+    browser_test("console.test.mjs", "console-e2e")
+}
+
+#[test]
+fn workflow_studio_designs_workflows_in_a_real_browser() -> Result<()> {
+    browser_test("studio.test.mjs", "studio-e2e")
 }
 
 #[test]

@@ -269,6 +269,32 @@ describe("Workflow Studio", () => {
     await page.close();
   });
 
+  test("asks before leaving unsaved changes, and stays when told to", async () => {
+    const { page, errors } = await openPage(studioPath("order-pipeline-approval"));
+    await node(page, "ShipOrder").click();
+    await page.getByTestId("field-ResultPath").fill("$.shipping");
+    await waitForDefinition(page, (d) => d.States.ShipOrder.ResultPath === "$.shipping", "the form writes ResultPath");
+    const edited = await definitionText(page);
+
+    const questions = [];
+    page.once("dialog", (dialog) => {
+      questions.push(dialog.message());
+      dialog.dismiss();
+    });
+    await page.locator("#breadcrumbs").getByRole("link", { name: "State machines" }).click();
+    await page.waitForFunction(() => location.hash.startsWith("#/studio/"));
+    assert.match(questions[0] ?? "", /not saved/);
+    assert.equal(await definitionText(page), edited, "staying keeps the work");
+    assert.equal(await page.getByTestId("studio").count(), 1);
+
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.locator("#breadcrumbs").getByRole("link", { name: "State machines" }).click();
+    await page.getByRole("heading", { name: "State machines" }).waitFor();
+    assert.equal(questions.length, 1);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("shows the engine's diagnostic at the field, marks the state and blocks saving until fixed", async () => {
     const { page, errors } = await openPage(studioPath("order-pipeline-approval"));
     await node(page, "CheckInventory").click();

@@ -2,7 +2,7 @@
 // timers and event streams when the user navigates away.
 
 import { h } from './dom.js';
-import { setBreadcrumbs } from './nav.js';
+import { leaveQuestion, setBreadcrumbs } from './nav.js';
 import { createPage, machinesPage } from './pages/machines.js';
 import { machinePage } from './pages/machine.js';
 import { executionPage } from './pages/execution.js';
@@ -61,8 +61,17 @@ document.querySelector('[data-skip]')?.addEventListener('click', (event) => {
   main.focus();
 });
 
-window.addEventListener('hashchange', () => {
+window.addEventListener('hashchange', (event) => {
+  const question = leaveQuestion();
+  if (question && !window.confirm(question)) {
+    // Staying: put the address back without another hashchange.
+    history.replaceState(history.state, '', event.oldURL);
+    return;
+  }
   render();
   window.scrollTo(0, 0);
+});
+window.addEventListener('beforeunload', (event) => {
+  if (leaveQuestion()) event.preventDefault();
 });
 render();

@@ -31,6 +31,22 @@ export function setRouteQuery(key, value) {
   history.replaceState(history.state, '', `#${path}${text ? `?${text}` : ''}`);
 }
 
+let leaveGuard = null;
+
+/**
+ * While a page has work that leaving would lose, `guard()` returns the question to ask first
+ * (another route, a reload, closing the tab); `null` when nothing would be lost. Pages clear it
+ * on cleanup.
+ */
+export function setLeaveGuard(guard) {
+  leaveGuard = guard;
+}
+
+/** The question to ask before leaving the page, or null. */
+export function leaveQuestion() {
+  return leaveGuard?.() || null;
+}
+
 /** Goes to another route (a hash such as routes.execution(arn)). */
 export function navigate(hash) {
   location.hash = hash;

@@ -5,7 +5,7 @@
 
 import { routes, sfn } from '../api.js';
 import { announce, errorAlert, h, spinner } from '../dom.js';
-import { routeQuery, setBreadcrumbs } from '../nav.js';
+import { routeQuery, setBreadcrumbs, setLeaveGuard } from '../nav.js';
 import { StudioCanvas } from '../studio/canvas.js';
 import { graphOf, indexStates, parseDefinition, serialize } from '../studio/document.js';
 import { field, section, showDiagnostics } from '../studio/fields.js';
@@ -54,6 +54,8 @@ class Studio {
     this.arn = arn;
     this.name = name;
     this.saved = arn ? text : '';
+    /** What a new machine started from: leaving it unchanged loses nothing. */
+    this.opened = text;
     this.text = text;
     this.definition = parseDefinition(text).value || { StartAt: '', States: {} };
     this.selected = null;
@@ -62,6 +64,9 @@ class Studio {
     this.history = new History(text);
     this.diagnostics = { byState: new Map(), general: [] };
     this.validation = { pending: true, errors: 0 };
+    setLeaveGuard(() => (this.hasUnsavedChanges()
+      ? 'Leave Workflow Studio? The changes to this definition are not saved.'
+      : null));
 
     this.canvas = new StudioCanvas({
       onSelect: (id) => this.select(id),
@@ -382,6 +387,7 @@ class Studio {
           ...(publish ? { publish: true, versionDescription: choice.versionDescription } : {}),
         });
         announce('State machine created');
+        this.saved = definition;
         location.hash = `${routes.studio(created.stateMachineArn)}?created=${publish ? 'published' : 'saved'}`;
         return;
       }
@@ -409,7 +415,12 @@ class Studio {
     this.dirty.hidden = !this.arn || this.text === this.saved;
   }
 
+  hasUnsavedChanges() {
+    return this.text !== (this.saved || this.opened);
+  }
+
   destroy() {
+    setLeaveGuard(null);
     document.removeEventListener('keydown', this.onKey);
     this.validator.destroy();
     this.canvas.destroy();

@@ -26,10 +26,8 @@
 //! from one call to the next. Nothing is granted by default: no filesystem, no network, no
 //! environment variables, no arguments. A function may be granted one read-only directory,
 //! outbound HTTP to listed origins ([`outbound`]), TCP connections to listed endpoints ([`tcp`]),
-//! variables, and named server secrets that it
-//! reads through `wasi:config/store` and that the host masks in everything it records
-//! ([`Secrets`]).
-//! stdout and stderr are captured up to a cap; the excess is dropped and counted. A guest in an
+//! variables, and named server secrets that it reads through `wasi:config/store` and that the
+//! host masks in everything it records ([`Secrets`]). stdout and stderr are captured up to a cap; the excess is dropped and counted. A guest in an
 //! endless loop is stopped at its deadline and yields its thread once per epoch tick meanwhile,
 //! so it never stalls other invocations on the same tokio runtime.
 //!

@@ -14,6 +14,7 @@ import { detectIndent, graphOf, serialize } from "../../orchestrator/console/js/
 import { lineDiff } from "../../orchestrator/console/js/studio/diff.js";
 import { History } from "../../orchestrator/console/js/studio/history.js";
 import * as ops from "../../orchestrator/console/js/studio/operations.js";
+import { templateText } from "../../orchestrator/console/js/studio/templates.js";
 
 const ACCOUNT = "arn:aws:states:us-east-1:123456789012";
 const LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:";
@@ -553,6 +554,13 @@ describe("Workflow Studio's document model", () => {
   const flow = () => ({
     StartAt: "A",
     States: { A: { Type: "Pass", Next: "B" }, B: { Type: "Task", Resource: `${LAMBDA}x`, End: true }, Done: { Type: "Succeed" } },
+  });
+
+  test("the order pipeline template's own copy is functions/order-pipeline.asl.json without its comments", async () => {
+    // Outside a browser the server cannot be asked, so the template falls back to its copy.
+    const withoutComments = (value) => JSON.parse(JSON.stringify(value, (key, v) => (key === "Comment" ? undefined : v)));
+    const copy = JSON.parse(await templateText("order-pipeline"));
+    assert.deepEqual(withoutComments(copy), withoutComments(ORDER_PIPELINE));
   });
 
   test("writes a changed definition with the original's indentation and final newline", () => {

@@ -160,10 +160,21 @@ fn check_all_finished_as(
             "ListExecutions",
             &json!({"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1000}),
         )?;
-        if running["executions"].as_array().is_none_or(Vec::is_empty) {
+        let Some(still) = running["executions"].as_array().filter(|executions| !executions.is_empty()) else {
             break;
+        };
+        if Instant::now() >= deadline {
+            // Whether the survivor was slow or an execution is stuck shows in where it stopped.
+            let arn = still[0]["executionArn"].as_str().unwrap_or_default();
+            let tail = Client::new(&server.endpoint)
+                .call("GetExecutionHistory", &json!({"executionArn": arn, "maxResults": 5, "reverseOrder": true}))?;
+            let last: Vec<&str> =
+                tail["events"].as_array().into_iter().flatten().filter_map(|event| event["type"].as_str()).collect();
+            panic!(
+                "{} executions still running {limit:?} after the kill; the latest events of {arn}, newest first: {last:?}",
+                still.len()
+            );
         }
-        assert!(Instant::now() < deadline, "executions still running {limit:?} after the kill");
         std::thread::sleep(Duration::from_millis(100));
     }
 

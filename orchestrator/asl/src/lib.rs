@@ -156,7 +156,7 @@ mod testing {
     pub(crate) fn run_json(def: &str, input: Value) -> Completion {
         run_with(def, input, &mut |a: &Action| match a {
             Action::InvokeTask { task_id, payload, .. } => {
-                Input::TaskSucceeded { task_id: *task_id, output: Value::clone(payload) }
+                Input::TaskSucceeded { task_id: *task_id, output: Arc::clone(payload) }
             }
             _ => unreachable!(),
         })

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::entropy::Entropy;
 use crate::execution::ExecutionContext;
 use crate::ir::{PathOpt, ResultPath};
-use crate::jsonpath::{KeyOrIndex, Roots};
+use crate::jsonpath::{KeyOrIndex, Path, Roots};
 use crate::template::Template;
 use crate::timestamp::Timestamp;
 
@@ -118,24 +118,83 @@ pub(crate) fn select(path: &PathOpt, roots: &dyn Roots) -> Result<Value, String>
 /// Places `result` into `input` as `ResultPath` says. The error is a
 /// `States.ResultPathMatchFailure` detail.
 ///
-/// Documents are shared: `$`, the default, and `null` return one of the two unchanged; only a
-/// path into the input copies it (the input is still needed by its `StateEntered` event and by a
-/// Retry or Catch that may follow).
-pub(crate) fn apply_result_path(rp: &ResultPath, input: &Arc<Value>, result: Arc<Value>) -> Result<Arc<Value>, String> {
+/// `$`, the default, and `null` return one of the two documents unchanged. A path into the input
+/// changes it in place when the caller hands over the only reference to it (see
+/// [`places_into_input`]); otherwise the input is copied first, as something else still reads it
+/// (a `StateEntered` event that is kept, say).
+pub(crate) fn apply_result_path(rp: &ResultPath, input: Arc<Value>, result: Arc<Value>) -> Result<Arc<Value>, String> {
     let path = match rp {
         ResultPath::Default => return Ok(result),
-        ResultPath::Discard => return Ok(Arc::clone(input)),
+        ResultPath::Discard => return Ok(input),
         ResultPath::Path(p) => p,
     };
-    let Some(keys) = path.keys() else {
-        return Err(format!("Unable to apply ResultPath '{path}': it is not a reference path"));
-    };
+    let keys = reference_keys(path)?;
     if keys.is_empty() {
         return Ok(result);
     }
-    let mut doc = Value::clone(input);
-    let mut cur = &mut doc;
-    let mut result = Some(Arc::unwrap_or_clone(result));
+    // Checked first, so that a failure leaves the input as it was.
+    check_placement(path, &keys, &input)?;
+    let mut doc = Arc::unwrap_or_clone(input);
+    place(path, &keys, &mut doc, Arc::unwrap_or_clone(result))?;
+    Ok(Arc::new(doc))
+}
+
+/// Whether `ResultPath` puts the result inside `input`, and can: then [`apply_result_path`] is
+/// the input's last reader, and a caller that is done with the input can hand it over.
+pub(crate) fn places_into_input(rp: &ResultPath, input: &Value) -> bool {
+    let ResultPath::Path(path) = rp else { return false };
+    reference_keys(path).is_ok_and(|keys| !keys.is_empty() && check_placement(path, &keys, input).is_ok())
+}
+
+fn reference_keys(path: &Path) -> Result<Vec<KeyOrIndex<'_>>, String> {
+    path.keys().ok_or_else(|| format!("Unable to apply ResultPath '{path}': it is not a reference path"))
+}
+
+fn out_of_bounds(path: &Path, index: i64) -> String {
+    format!("Unable to apply ResultPath '{path}': index {index} is out of bounds")
+}
+
+fn not_an_object(path: &Path, found: &Value) -> String {
+    format!("Unable to apply ResultPath '{path}' to input '{found}': the input is not a JSON object")
+}
+
+fn element(items: &[Value], index: i64) -> Option<usize> {
+    let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    let idx = if index < 0 { len + index } else { index };
+    usize::try_from(idx).ok().filter(|&i| i < items.len())
+}
+
+/// Finds the failure [`place`] would meet, without changing anything.
+fn check_placement(path: &Path, keys: &[KeyOrIndex<'_>], input: &Value) -> Result<(), String> {
+    // `None` is an object that placing would create on the way.
+    let mut cur = Some(input);
+    for (n, key) in keys.iter().enumerate() {
+        let last = n + 1 == keys.len();
+        cur = match (cur, key) {
+            (None, KeyOrIndex::Key(_)) => None,
+            (None, KeyOrIndex::Index(_)) => return Err(not_an_object(path, &Value::Object(Map::new()))),
+            (Some(Value::Object(map)), KeyOrIndex::Key(k)) => {
+                if last {
+                    return Ok(());
+                }
+                map.get(*k).filter(|slot| slot.is_object() || slot.is_array())
+            }
+            (Some(Value::Array(items)), KeyOrIndex::Index(i)) => {
+                let slot = element(items, *i).ok_or_else(|| out_of_bounds(path, *i))?;
+                if last {
+                    return Ok(());
+                }
+                items.get(slot)
+            }
+            (Some(other), _) => return Err(not_an_object(path, other)),
+        };
+    }
+    Ok(())
+}
+
+fn place(path: &Path, keys: &[KeyOrIndex<'_>], doc: &mut Value, result: Value) -> Result<(), String> {
+    let mut cur = doc;
+    let mut result = Some(result);
     for (n, key) in keys.iter().enumerate() {
         let last = n + 1 == keys.len();
         cur = match (cur, key) {
@@ -151,10 +210,8 @@ pub(crate) fn apply_result_path(rp: &ResultPath, input: &Arc<Value>, result: Arc
                 slot
             }
             (Value::Array(items), KeyOrIndex::Index(i)) => {
-                let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
-                let idx = if *i < 0 { len + i } else { *i };
-                let Some(slot) = usize::try_from(idx).ok().and_then(|i| items.get_mut(i)) else {
-                    return Err(format!("Unable to apply ResultPath '{path}': index {i} is out of bounds"));
+                let Some(slot) = element(items, *i).and_then(|slot| items.get_mut(slot)) else {
+                    return Err(out_of_bounds(path, *i));
                 };
                 if last {
                     *slot = result.take().unwrap_or(Value::Null);
@@ -162,14 +219,10 @@ pub(crate) fn apply_result_path(rp: &ResultPath, input: &Arc<Value>, result: Arc
                 }
                 slot
             }
-            (other, _) => {
-                return Err(format!(
-                    "Unable to apply ResultPath '{path}' to input '{other}': the input is not a JSON object"
-                ));
-            }
+            (other, _) => return Err(not_an_object(path, other)),
         };
     }
-    Ok(Arc::new(doc))
+    Ok(())
 }
 
 /// Workflow variables visible to a frame: the ones inherited from enclosing frames, plus its own.
@@ -293,7 +346,7 @@ mod tests {
     #[test]
     fn result_path_merges_and_creates_objects() {
         let apply = |rp: &ResultPath, input: &Value, result: Value| {
-            apply_result_path(rp, &Arc::new(input.clone()), Arc::new(result)).map(Arc::unwrap_or_clone)
+            apply_result_path(rp, Arc::new(input.clone()), Arc::new(result)).map(Arc::unwrap_or_clone)
         };
         let input = json!({"a": 1, "b": {"c": 2}});
         assert_eq!(apply(&rp("$.x.y"), &input, json!(3)).unwrap(), json!({"a": 1, "b": {"c": 2}, "x": {"y": 3}}));
@@ -303,7 +356,58 @@ mod tests {
         assert!(apply(&rp("$.x"), &json!("str"), json!(1)).is_err());
         // The input is shared, not copied, when it passes through.
         let shared = Arc::new(input);
-        assert!(Arc::ptr_eq(&apply_result_path(&ResultPath::Discard, &shared, Arc::new(json!(7))).unwrap(), &shared));
+        assert!(Arc::ptr_eq(
+            &apply_result_path(&ResultPath::Discard, Arc::clone(&shared), Arc::new(json!(7))).unwrap(),
+            &shared
+        ));
+    }
+
+    #[test]
+    fn result_path_changes_an_input_nobody_else_holds_in_place_and_copies_a_shared_one() {
+        let input = Arc::new(json!({"order": {"id": "o-1"}, "items": [1, 2]}));
+        let items = input["items"].as_array().unwrap().as_ptr();
+        let kept = Arc::clone(&input);
+        let copied = apply_result_path(&rp("$.checks"), input, Arc::new(json!({"ok": true}))).unwrap();
+        assert_eq!(*kept, json!({"order": {"id": "o-1"}, "items": [1, 2]}), "a shared input is not changed");
+        assert_ne!(copied["items"].as_array().unwrap().as_ptr(), items);
+
+        let placed = apply_result_path(&rp("$.checks"), kept, Arc::new(json!({"ok": true}))).unwrap();
+        assert_eq!(placed["checks"], json!({"ok": true}));
+        assert_eq!(placed["items"].as_array().unwrap().as_ptr(), items, "the only reference is changed in place");
+    }
+
+    #[test]
+    fn result_path_failures_are_found_before_anything_changes() {
+        let cases = [
+            (
+                "$.a.b[0]",
+                json!({"a": {}}),
+                "Unable to apply ResultPath '$.a.b[0]' to input '{}': the input is not a JSON object",
+            ),
+            ("$.list[5].x", json!({"list": [1]}), "Unable to apply ResultPath '$.list[5].x': index 5 is out of bounds"),
+            ("$.list[-2]", json!({"list": [1]}), "Unable to apply ResultPath '$.list[-2]': index -2 is out of bounds"),
+            (
+                "$[0]",
+                json!({"a": 1}),
+                "Unable to apply ResultPath '$[0]' to input '{\"a\":1}': the input is not a JSON object",
+            ),
+            (
+                "$.s.t",
+                json!("text"),
+                "Unable to apply ResultPath '$.s.t' to input '\"text\"': the input is not a JSON object",
+            ),
+        ];
+        for (path, input, expected) in cases {
+            assert!(!places_into_input(&rp(path), &input), "{path}");
+            let shared = Arc::new(input.clone());
+            let error = apply_result_path(&rp(path), Arc::clone(&shared), Arc::new(json!(1))).unwrap_err();
+            assert_eq!(error, expected);
+            assert_eq!(*shared, input, "{path}: the input is unchanged");
+        }
+        assert!(places_into_input(&rp("$.a.new.deeper"), &json!({"a": {"n": 1}})));
+        assert!(places_into_input(&rp("$.list[-1].x"), &json!({"list": [{}]})));
+        assert!(!places_into_input(&rp("$"), &json!({})), "the result replaces the input");
+        assert!(!places_into_input(&ResultPath::Discard, &json!({})));
     }
 
     #[test]

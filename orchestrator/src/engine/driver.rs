@@ -78,7 +78,7 @@ impl Signal {
 pub struct ExecutionRecord {
     /// How it ended.
     pub outcome: ExecutionOutcome,
-    /// Every history event, in order.
+    /// Every history event, in order; none when driven after [`Prepared::forget_history`].
     pub history: Vec<HistoryEvent>,
     /// Every task function invocation, in the order they finished.
     pub invocations: Vec<InvocationRecord>,
@@ -193,6 +193,8 @@ pub struct Prepared {
     finished: Option<ExecutionOutcome>,
     /// Callbacks whose function already returned before the execution was parked.
     awaiting: Vec<AwaitedCallback>,
+    /// Whether driving keeps every event for the [`ExecutionRecord`].
+    keep_history: bool,
 }
 
 impl Prepared {
@@ -232,6 +234,16 @@ impl Prepared {
     /// The execution, for looking up task tokens.
     pub fn execution(&self) -> &Execution {
         &self.execution
+    }
+
+    /// Drives without keeping the history in memory: the [`ExecutionRecord`] comes back with
+    /// none. For a caller whose recorder stores every step, the events are then freed once
+    /// stored, and so are the documents only they held; a state can then place its result into
+    /// its input without copying the input.
+    pub fn forget_history(mut self) -> Self {
+        self.keep_history = false;
+        self.history = Vec::new();
+        self
     }
 
     /// Treats the start step as recorded already (stored together with the execution's row),
@@ -346,6 +358,7 @@ impl Engine {
             start: Some((at, entropy.take(), step.history)),
             finished,
             awaiting: Vec::new(),
+            keep_history: true,
         }
     }
 
@@ -406,6 +419,7 @@ impl Engine {
             start: None,
             finished,
             awaiting,
+            keep_history: true,
         })
     }
 
@@ -431,6 +445,7 @@ impl Engine {
                 start: None,
                 finished,
                 awaiting: Vec::new(),
+                keep_history: true,
             },
             sequence: next_sequence,
             entry,
@@ -449,7 +464,16 @@ impl Engine {
         observe: &mut (dyn FnMut(&HistoryEvent) + Send),
         mut recorder: Option<&mut dyn StepRecorder>,
     ) -> Result<ExecutionRecord, Interrupted> {
-        let Prepared { mut execution, actions, mut history, mut next_sequence, start, finished, awaiting } = prepared;
+        let Prepared {
+            mut execution,
+            actions,
+            mut history,
+            mut next_sequence,
+            start,
+            finished,
+            awaiting,
+            keep_history,
+        } = prepared;
         let records = Arc::new(Mutex::new(Vec::new()));
         if let Some((at, entropy, start_history)) = start {
             if let Some(recorder) = recorder.as_deref_mut() {
@@ -467,7 +491,9 @@ impl Engine {
             for event in &start_history {
                 observe(event);
             }
-            history.extend(start_history);
+            if keep_history {
+                history.extend(start_history);
+            }
         }
         if let Some(outcome) = finished {
             return Ok(ExecutionRecord { outcome, history, invocations: Vec::new() });
@@ -653,12 +679,12 @@ impl Engine {
                 Input::Stop { .. } | Input::UpdateMapRun(_) | Input::Redrive => {}
             }
             let at = self.clock.now();
-            // A task's output can be a large document: copy it only when it must be journaled.
-            let (next, journaled) = if recorder.is_some() { (next.clone(), Some(next)) } else { (next, None) };
+            // A task's output is shared with the journal, not copied; other inputs are small.
+            let journaled = recorder.is_some().then(|| next.clone());
             step = execution.apply(next, at, &mut entropy);
             let drawn = entropy.take();
             if let Some(recorder) = recorder.as_deref_mut() {
-                let outcome = completion(&step.actions);
+                let outcome = completion_in(&step.actions);
                 let record = StepRecord {
                     sequence: next_sequence,
                     input: journaled.as_ref(),
@@ -666,7 +692,7 @@ impl Engine {
                     entropy: &drawn,
                     history: &step.history,
                     actions: &step.actions,
-                    outcome: outcome.as_ref(),
+                    outcome,
                 };
                 if let Err(error) = recorder.record(record).await {
                     work.abort_all();
@@ -677,7 +703,11 @@ impl Engine {
             for event in &step.history {
                 observe(event);
             }
-            history.append(&mut step.history);
+            if keep_history {
+                history.append(&mut step.history);
+            } else {
+                step.history.clear();
+            }
         }
     }
 
@@ -759,7 +789,7 @@ impl Engine {
                             let _ = returned.send((task_id, output));
                             return;
                         }
-                        TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output },
+                        TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output: output.into() },
                         TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
                         TaskOutcome::TimedOut => Input::TaskTimedOut { task_id },
                     };
@@ -822,7 +852,7 @@ fn forget_work(input: &Input, handles: &mut HashMap<Work, AbortHandle>) {
 fn signal_input(execution: &Execution, signal: Signal) -> Option<Input> {
     match signal {
         Signal::TaskSuccess { token, output } => {
-            execution.task_for_token(&token).map(|task_id| Input::TaskSucceeded { task_id, output })
+            execution.task_for_token(&token).map(|task_id| Input::TaskSucceeded { task_id, output: output.into() })
         }
         Signal::TaskFailure { token, error, cause } => {
             execution.task_for_token(&token).map(|task_id| Input::TaskFailed { task_id, error, cause })
@@ -845,8 +875,12 @@ fn signal_input(execution: &Execution, signal: Signal) -> Option<Input> {
 }
 
 fn completion(actions: &[Action]) -> Option<ExecutionOutcome> {
+    completion_in(actions).cloned()
+}
+
+fn completion_in(actions: &[Action]) -> Option<&ExecutionOutcome> {
     actions.iter().find_map(|action| match action {
-        Action::Complete(outcome) => Some(outcome.clone()),
+        Action::Complete(outcome) => Some(outcome),
         _ => None,
     })
 }

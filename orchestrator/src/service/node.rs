@@ -419,6 +419,8 @@ impl Service {
             };
             // Start step 0 was stored with the execution row already.
             let prepared = prepared.without_start();
+            // The store has every event; only a trace exporter wants them back at the end.
+            let prepared = if service.inner.config.traces.is_some() { prepared } else { prepared.forget_history() };
             let drive = service.inner.engine.drive(prepared, signals, &mut observe, Some(&mut recorder));
             let driven = tokio::select! {
                 // A drive that has just ended is not abandoned: what follows it must run.

@@ -130,7 +130,7 @@ pub(crate) fn completion(outcome: &ExecutionOutcome, at: Timestamp) -> Completio
 fn journal_input(input: &Input) -> JournalInput {
     match input {
         Input::TaskSucceeded { task_id, output } => {
-            JournalInput::TaskSucceeded { task_id: task_id.0, output: output.clone() }
+            JournalInput::TaskSucceeded { task_id: task_id.0, output: Arc::clone(output) }
         }
         Input::TaskFailed { task_id, error, cause } => {
             JournalInput::TaskFailed { task_id: task_id.0, error: error.clone(), cause: cause.clone() }

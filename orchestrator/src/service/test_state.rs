@@ -256,7 +256,7 @@ impl Service {
                         }
                     };
                     match outcome {
-                        TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output },
+                        TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output: output.into() },
                         TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
                         TaskOutcome::TimedOut => Input::TaskTimedOut { task_id },
                     }
@@ -354,7 +354,7 @@ impl Service {
             let input = match action {
                 Action::InvokeTask { task_id, resource: TaskResource::ItemReader { .. }, payload, .. } => {
                     match read_given(&payload, reader_data) {
-                        Ok(items) => Input::TaskSucceeded { task_id, output: Value::Array(items) },
+                        Ok(items) => Input::TaskSucceeded { task_id, output: Value::Array(items).into() },
                         Err(cause) => Input::TaskFailed {
                             task_id,
                             error: stepwasm_asl::names::ITEM_READER_FAILED.to_owned(),

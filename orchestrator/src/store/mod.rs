@@ -73,6 +73,7 @@ mod versions;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -324,8 +325,8 @@ pub enum JournalInput {
     TaskSucceeded {
         /// The task.
         task_id: u64,
-        /// Its result.
-        output: Value,
+        /// Its result, shared with the step that applied it.
+        output: Arc<Value>,
     },
     /// A task attempt failed.
     TaskFailed {

@@ -27,7 +27,9 @@ pub fn run(definition: &str) {
     let machine: Arc<StateMachine> = Arc::new(machine);
     let context = ExecutionContext::new("fuzz", "fuzz", Timestamp::from_millis(1_700_000_000_000));
     let mut tasks = |action: &Action| match action {
-        Action::InvokeTask { task_id, payload, .. } => Input::TaskSucceeded { task_id: *task_id, output: (**payload).clone() },
+        Action::InvokeTask { task_id, payload, .. } => {
+            Input::TaskSucceeded { task_id: *task_id, output: Arc::clone(payload) }
+        }
         _ => unreachable!("only task invocations are handed to tasks"),
     };
     let _ = run_to_completion(machine, document(), context, &mut tasks, &mut SeededEntropy::new(7));

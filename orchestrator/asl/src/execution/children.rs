@@ -239,7 +239,7 @@ mod tests {
                         Input::TaskFailed { task_id, error: "Boom".into(), cause: Some("item 1".into()) }
                     }
                     Action::InvokeTask { task_id, payload, .. } => {
-                        Input::TaskSucceeded { task_id, output: payload["n"].clone() }
+                        Input::TaskSucceeded { task_id, output: payload["n"].clone().into() }
                     }
                     _ => continue,
                 };

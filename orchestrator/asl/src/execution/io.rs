@@ -182,7 +182,7 @@ pub enum Input {
         /// From [`Action::InvokeTask`].
         task_id: TaskId,
         /// The task's result.
-        output: Value,
+        output: Arc<Value>,
     },
     /// The task failed with an error name (e.g. the exception type) and cause.
     TaskFailed {

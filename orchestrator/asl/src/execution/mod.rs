@@ -96,6 +96,11 @@ impl Doc {
     pub(crate) fn share(&self) -> Arc<Value> {
         Arc::clone(&self.0)
     }
+
+    /// The document, for its last reader; `null` is left in its place.
+    pub(crate) fn take(&mut self) -> Arc<Value> {
+        std::mem::replace(&mut self.0, Arc::new(Value::Null))
+    }
 }
 
 impl std::ops::Deref for Doc {
@@ -343,7 +348,7 @@ impl Execution {
 }
 
 pub(crate) enum TaskReply {
-    Succeeded(Value),
+    Succeeded(Arc<Value>),
     Failed(String, Option<String>),
     TimedOut,
     HeartbeatTimedOut,

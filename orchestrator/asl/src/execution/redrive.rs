@@ -252,7 +252,7 @@ mod tests {
             });
             let (task_id, payload) = self.tasks.remove(index);
             self.apply(if ok {
-                Input::TaskSucceeded { task_id, output: json!({ "done": payload }) }
+                Input::TaskSucceeded { task_id, output: json!({ "done": payload }).into() }
             } else {
                 Input::TaskFailed { task_id, error: "Boom".into(), cause: Some("it broke".into()) }
             })

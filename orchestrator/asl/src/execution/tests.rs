@@ -64,7 +64,7 @@ fn task_tokens_and_concurrent_map_invocations() {
     assert_eq!(payload, json!({ "token": token }));
     assert_eq!(exec.task_for_token(&token), Some(task_id));
     let step = exec.apply(
-        Input::TaskSucceeded { task_id, output: json!({"ok": 1}) },
+        Input::TaskSucceeded { task_id, output: json!({"ok": 1}).into() },
         Timestamp(9),
         &mut SeededEntropy::new(1),
     );
@@ -78,19 +78,19 @@ fn task_tokens_and_concurrent_map_invocations() {
     assert_eq!(first.iter().map(|c| c.1.clone()).collect::<Vec<_>>(), [json!(1), json!(2)]);
     // Completing the second item first starts the third; output order follows the items.
     let step = exec.apply(
-        Input::TaskSucceeded { task_id: first[1].0, output: json!("b") },
+        Input::TaskSucceeded { task_id: first[1].0, output: json!("b").into() },
         Timestamp(1),
         &mut SeededEntropy::new(1),
     );
     let third = invocations(&step);
     assert_eq!(third[0].1, json!(3));
     exec.apply(
-        Input::TaskSucceeded { task_id: third[0].0, output: json!("c") },
+        Input::TaskSucceeded { task_id: third[0].0, output: json!("c").into() },
         Timestamp(2),
         &mut SeededEntropy::new(1),
     );
     let step = exec.apply(
-        Input::TaskSucceeded { task_id: first[0].0, output: json!("a") },
+        Input::TaskSucceeded { task_id: first[0].0, output: json!("a").into() },
         Timestamp(3),
         &mut SeededEntropy::new(1),
     );
@@ -121,7 +121,7 @@ fn failing_branch_cancels_siblings_and_ids_chain() {
     }
     // A late reply for the cancelled task is ignored.
     let late = exec.apply(
-        Input::TaskSucceeded { task_id: calls[0].0, output: json!(1) },
+        Input::TaskSucceeded { task_id: calls[0].0, output: json!(1).into() },
         Timestamp(2),
         &mut SeededEntropy::new(1),
     );

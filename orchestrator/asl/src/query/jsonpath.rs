@@ -76,7 +76,15 @@ pub(super) fn finish(mut sc: StateCx<'_, '_>, io: &JsonPathIo, result: Arc<Value
         Ok(a) => a,
         Err(failure) => return sc.fail(failure),
     };
-    let combined = match payload::apply_result_path(&io.result_path, &sc.active.raw_input.share(), selected) {
+    // Placing the result is the state's last use of its raw input: when the result goes inside
+    // it, it is handed over, to be changed in place if nothing else holds it. One that cannot take
+    // the result stays, for a Catch.
+    let input = if payload::places_into_input(&io.result_path, &sc.active.raw_input) {
+        sc.active.raw_input.take()
+    } else {
+        sc.active.raw_input.share()
+    };
+    let combined = match payload::apply_result_path(&io.result_path, input, selected) {
         Ok(v) => v,
         Err(d) => {
             let failure = result_path_failure(&sc, &d);
@@ -130,7 +138,7 @@ pub(super) fn catch_output(
         Err(failure) => return Flow::FailFrame(Some(sc.active), failure),
     };
     let error_output = Arc::new(error_output.clone());
-    match payload::apply_result_path(result_path, &sc.active.raw_input.share(), error_output) {
+    match payload::apply_result_path(result_path, sc.active.raw_input.share(), error_output) {
         Ok(output) => sc.exit(output, Transition::Next(next), assigned),
         Err(d) => {
             let failure = result_path_failure(&sc, &d);

@@ -298,7 +298,7 @@ pub(crate) fn on_items(mut sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -
     }
     let input = Arc::new(std::mem::take(&mut sc.active.effective));
     let result = match reply {
-        TaskReply::Succeeded(items) => Ok(items),
+        TaskReply::Succeeded(items) => Ok(Arc::unwrap_or_clone(items)),
         TaskReply::Failed(error, cause) => Err((error, cause)),
         TaskReply::TimedOut | TaskReply::HeartbeatTimedOut => {
             Err((names::TIMEOUT.to_owned(), Some("The item reader timed out".to_owned())))
@@ -538,7 +538,7 @@ fn on_written(mut sc: StateCx<'_, '_>, writing: Writing, reply: TaskReply) -> Fl
             None => {
                 let fid = sc.fid;
                 sc.cx.emit(fid, EventKind::MapStateSucceeded);
-                let output = serde_json::json!({"MapRunArn": map_run_arn, "ResultWriterDetails": details});
+                let output = serde_json::json!({"MapRunArn": map_run_arn, "ResultWriterDetails": *details});
                 return sc.finish(Arc::new(output));
             }
             Some(failure) => failure,

@@ -254,11 +254,10 @@ pub(crate) fn on_reply(sc: StateCx<'_, '_>, spec: &Spec, reply: TaskReply) -> Fl
             }
             let result = match &spec.resource {
                 TaskResource::LambdaInvoke { wait_for_task_token: false, .. } => {
-                    lambda_invoke_response(output, sc.cx.entropy)
+                    Arc::new(lambda_invoke_response(Arc::unwrap_or_clone(output), sc.cx.entropy))
                 }
                 _ => output,
             };
-            let result = Arc::new(result);
             sc.cx.emit(fid, EventKind::TaskSucceeded { family, resource_type, resource, output: Arc::clone(&result) });
             sc.finish(result)
         }
@@ -350,7 +349,7 @@ mod tests {
         let out = run_with(def, json!({"x": 1}), &mut |a: &Action| {
             let Action::InvokeTask { task_id, resource, payload, .. } = a else { unreachable!() };
             assert_eq!(resource, &TaskResource::LambdaInvoke { function: "fn".into(), wait_for_task_token: false });
-            Input::TaskSucceeded { task_id: *task_id, output: Value::clone(payload) }
+            Input::TaskSucceeded { task_id: *task_id, output: Arc::clone(payload) }
         });
         assert_eq!(out.output(), Some(json!({"x": 1})));
         assert_eq!(out.event_types()[2..5], ["TaskScheduled", "TaskStarted", "TaskSucceeded"]);
@@ -411,7 +410,7 @@ mod tests {
         assert!(step.actions.is_empty() && execution.outcome().is_none(), "the token still decides");
         assert_eq!(execution.task_for_token(&token), Some(task_id));
         execution.apply(
-            Input::TaskSucceeded { task_id, output: json!({"ok": true}) },
+            Input::TaskSucceeded { task_id, output: json!({"ok": true}).into() },
             Timestamp::from_millis(3),
             entropy,
         );

@@ -76,10 +76,12 @@ fn fake_invoker(lambdas: &BTreeMap<String, String>) -> impl FnMut(&Action) -> In
             .or_else(|| NAMED_ONLY.iter().find(|(name, _)| *name == function).map(|(_, h)| *h));
         let task_id = *task_id;
         match handler {
-            Some(Handler::Id) => Input::TaskSucceeded { task_id, output: Value::clone(payload) },
-            Some(Handler::Echo) => Input::TaskSucceeded { task_id, output: json!({"Return": "HelloWorld"}) },
-            Some(Handler::Bytes) => Input::TaskSucceeded { task_id, output: json!("HelloWorld!") },
-            Some(Handler::Large) => Input::TaskSucceeded { task_id, output: Value::String("€".repeat(100_000)) },
+            Some(Handler::Id) => Input::TaskSucceeded { task_id, output: Arc::clone(payload) },
+            Some(Handler::Echo) => Input::TaskSucceeded { task_id, output: json!({"Return": "HelloWorld"}).into() },
+            Some(Handler::Bytes) => Input::TaskSucceeded { task_id, output: json!("HelloWorld!").into() },
+            Some(Handler::Large) => {
+                Input::TaskSucceeded { task_id, output: Value::String("€".repeat(100_000)).into() }
+            }
             Some(Handler::Raise) => Input::TaskFailed {
                 task_id,
                 error: "Exception".into(),
@@ -89,7 +91,7 @@ fn fake_invoker(lambdas: &BTreeMap<String, String>) -> impl FnMut(&Action) -> In
                 ),
             },
             Some(Handler::Wait60) if timeout.is_some_and(|t| t.as_secs() < 60) => Input::TaskTimedOut { task_id },
-            Some(Handler::Wait60) => Input::TaskSucceeded { task_id, output: Value::clone(payload) },
+            Some(Handler::Wait60) => Input::TaskSucceeded { task_id, output: Arc::clone(payload) },
             None => Input::TaskFailed {
                 task_id,
                 error: "Lambda.ResourceNotFoundException".into(),
@@ -288,7 +290,7 @@ fn hostile_inputs_never_panic() {
                     let Action::InvokeTask { task_id, .. } = a else { panic!("only InvokeTask") };
                     replies += 1;
                     match replies % 3 {
-                        0 => Input::TaskSucceeded { task_id: *task_id, output: json!({"Payload": [1, 2]}) },
+                        0 => Input::TaskSucceeded { task_id: *task_id, output: json!({"Payload": [1, 2]}).into() },
                         1 => Input::TaskFailed { task_id: *task_id, error: "States.ALL".into(), cause: None },
                         _ => Input::TaskTimedOut { task_id: *task_id },
                     }

@@ -263,7 +263,7 @@ impl CaseTasks<'_> {
         let task_id = call.task_id;
         let reply = |outcome: TaskOutcome| {
             Answer::Now(match outcome {
-                TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output },
+                TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id, output: output.into() },
                 TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
                 TaskOutcome::TimedOut => Input::TaskTimedOut { task_id },
             })

@@ -260,7 +260,7 @@ async fn journal_reads_back_equal(store: &dyn Store) {
     let record = execution("m", "journal", 10);
     start(store, &record).await;
     let inputs = [
-        JournalInput::TaskSucceeded { task_id: 1, output: json!({"nested": [1, "two", null, {"x": 1.5}]}) },
+        JournalInput::TaskSucceeded { task_id: 1, output: json!({"nested": [1, "two", null, {"x": 1.5}]}).into() },
         JournalInput::TaskFailed {
             task_id: 2, error: "Oops".to_owned(), cause: Some("ünïcödé \u{1F600}".to_owned())
         },

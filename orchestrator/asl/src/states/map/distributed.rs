@@ -442,7 +442,7 @@ mod tests {
             let Action::InvokeTask { task_id, resource, payload, .. } = action else { unreachable!() };
             asked.push((resource.clone(), Value::clone(payload)));
             // A driver may return more than MaxItems; the interpreter holds to it anyway.
-            Input::TaskSucceeded { task_id: *task_id, output: json!([{"id": "a"}, {"id": "b"}, {"id": "c"}]) }
+            Input::TaskSucceeded { task_id: *task_id, output: json!([{"id": "a"}, {"id": "b"}, {"id": "c"}]).into() }
         });
         assert_eq!(out.output(), Some(json!([{"order": "a", "at": 0}, {"order": "b", "at": 1}])));
         assert_eq!(
@@ -475,7 +475,7 @@ mod tests {
         let uncaught = def.replace(r#"["States.ItemReaderFailed"]"#, r#"["States.Timeout"]"#);
         let not_items = run_with(&uncaught, json!({}), &mut |action| {
             let Action::InvokeTask { task_id, .. } = action else { unreachable!() };
-            Input::TaskSucceeded { task_id: *task_id, output: json!({"Contents": []}) }
+            Input::TaskSucceeded { task_id: *task_id, output: json!({"Contents": []}).into() }
         });
         let (error, cause) = not_items.failure().expect("a failed execution");
         assert_eq!(error.as_deref(), Some(names::ITEM_READER_FAILED));
@@ -547,7 +547,7 @@ mod tests {
         assert_eq!(counts(&execution), [2, 2, 0, 0, 0, 4]);
         let first = tasks(&step);
         execution.apply(
-            Input::TaskSucceeded { task_id: first[0], output: json!(1) },
+            Input::TaskSucceeded { task_id: first[0], output: json!(1).into() },
             Timestamp::from_millis(6),
             entropy,
         );

@@ -280,7 +280,10 @@ mod tests {
             let Action::InvokeTask { task_id, resource, payload, .. } = action else { unreachable!() };
             assert_eq!(resource, &TaskResource::ResultWriter { arn: "arn:aws:states:::s3:putObject".into() });
             written = Some(Value::clone(payload));
-            Input::TaskSucceeded { task_id: *task_id, output: json!({"Bucket": "out", "Key": "runs/r/manifest.json"}) }
+            Input::TaskSucceeded {
+                task_id: *task_id,
+                output: json!({"Bucket": "out", "Key": "runs/r/manifest.json"}).into(),
+            }
         });
         let written = written.expect("the results were written");
         assert_eq!(written["Arguments"], json!({"Bucket": "out", "Prefix": "runs"}));
@@ -331,7 +334,7 @@ mod tests {
         let out = run_with(&def, items(), &mut |action| {
             let Action::InvokeTask { task_id, payload, .. } = action else { unreachable!() };
             written = Some(Value::clone(payload));
-            Input::TaskSucceeded { task_id: *task_id, output: json!({"Bucket": "out", "Key": "k"}) }
+            Input::TaskSucceeded { task_id: *task_id, output: json!({"Bucket": "out", "Key": "k"}).into() }
         });
         let written = written.expect("a failed run still writes its results");
         let results = &written["Results"];

@@ -643,7 +643,11 @@ impl<'x> Cx<'x> {
                 );
                 self.fail_state(fid, active, Failure::new(names::DATA_LIMIT_EXCEEDED, Some(cause)));
             }
-            Flow::Exit { active, output, next, assigned } => {
+            Flow::Exit { mut active, output, next, assigned } => {
+                // Let go of the input first: a branch's last state shares it with the Parallel or
+                // Map that is told of the branch's end within this call, and that state may place
+                // its result into it, in place when nothing else holds it.
+                drop(active.raw_input.take());
                 self.exit_state(fid, &active, output, next, assigned);
             }
             Flow::Block(active) => self.set_cursor(fid, Cursor::Blocked(active)),

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 
-import { artifacts, aws, signIn, startBrowser, startServer, watchForPageErrors } from "./harness.mjs";
+import { artifacts, aws, openSignedIn, signIn, startBrowser, startServer, watchForPageErrors } from "./harness.mjs";
 
 const ACCOUNT = "arn:aws:states:us-east-1:123456789012";
 const APPROVAL_MACHINE = `${ACCOUNT}:stateMachine:order-pipeline-approval`;
@@ -88,13 +88,7 @@ describe("the web console", () => {
     await server?.stop();
   });
 
-  async function openPage(path, viewport = { width: 1440, height: 900 }) {
-    const page = await browser.browser.newPage({ viewport });
-    const errors = watchForPageErrors(page);
-    await signIn(page, server);
-    await page.goto(`${server.endpoint}${path}`);
-    return { page, errors };
-  }
+  const openPage = (path, viewport = { width: 1440, height: 900 }) => openSignedIn(browser, server, path, viewport);
 
   test("refuses a wrong secret, and signs in with the link the server printed", async () => {
     const page = await browser.browser.newPage({ viewport: { width: 1440, height: 900 } });

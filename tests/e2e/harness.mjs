@@ -138,6 +138,15 @@ export async function signIn(page, server) {
   await page.getByRole("heading", { name: "State machines" }).waitFor();
 }
 
+/** A new page of `browser`, signed in to `server` and at `path`, with its errors collected. */
+export async function openSignedIn(browser, server, path, viewport) {
+  const page = await browser.browser.newPage({ viewport });
+  const errors = watchForPageErrors(page);
+  await signIn(page, server);
+  await page.goto(`${server.endpoint}${path}`);
+  return { page, errors };
+}
+
 /** Collects the page's console errors and uncaught exceptions, which fail a test. */
 export function watchForPageErrors(page) {
   const errors = [];

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { artifacts, aws, signIn, startBrowser, startServer, watchForPageErrors } from "./harness.mjs";
+import { artifacts, aws, openSignedIn, startBrowser, startServer } from "./harness.mjs";
 // The studio's document model has no DOM: its edge cases are checked here without a browser.
 import { detectIndent, graphOf, serialize } from "../../orchestrator/console/js/studio/document.js";
 import { lineDiff } from "../../orchestrator/console/js/studio/diff.js";
@@ -74,13 +74,7 @@ describe("Workflow Studio", () => {
     await server?.stop();
   });
 
-  async function openPage(path) {
-    const page = await browser.browser.newPage({ viewport: VIEWPORT });
-    const errors = watchForPageErrors(page);
-    await signIn(page, server);
-    await page.goto(`${server.endpoint}${path}`);
-    return { page, errors };
-  }
+  const openPage = (path) => openSignedIn(browser, server, path, VIEWPORT);
 
   test("builds Pass → Task → Succeed by drag and drop only, creates it and runs it to SUCCEEDED", async () => {
     const { page, errors } = await openPage("/console/#/");

@@ -134,6 +134,10 @@ pub(crate) struct EngineBenchArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     in_flight: u32,
 
+    /// Write a perf map, so `perf report` names the guests' functions.
+    #[arg(long)]
+    perf_map: bool,
+
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -164,6 +168,12 @@ pub(crate) struct InvokeBenchArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "function")]
     pub(crate) languages: Option<std::path::PathBuf>,
 
+    /// Invoke the order pipeline's functions, each on the input a real run gives it: each alone,
+    /// back to back, and all in turn, as an execution calls them. The gap between the two is
+    /// what running nine different modules costs the processor's caches.
+    #[arg(long, conflicts_with_all = ["function", "languages"])]
+    pub(crate) pipeline: bool,
+
     /// Write a perf map, so `perf report` names the guest's functions.
     #[arg(long)]
     pub(crate) perf_map: bool,
@@ -186,7 +196,9 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 pub(crate) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Invoke(args) => super::bench_invoke::run(args),
-        BenchCommand::Engine(args) => super::bench_engine::run(args.seconds, args.in_flight as usize, args.json),
+        BenchCommand::Engine(args) => {
+            super::bench_engine::run(args.seconds, args.in_flight as usize, args.perf_map, args.json)
+        }
         BenchCommand::Server(args) => super::bench_server::run(
             args.seconds,
             args.connections as usize,

@@ -15,11 +15,11 @@ use super::bench::Percentiles;
 /// The goal from the performance issue for the order pipeline in memory on 2 cores.
 const GOAL_PIPELINE_PER_SECOND: f64 = 8_000.0;
 
-pub(crate) fn run(seconds: f64, in_flight: usize, as_json: bool) -> Result<ExitCode> {
+pub(crate) fn run(seconds: f64, in_flight: usize, perf_map: bool, as_json: bool) -> Result<ExitCode> {
     let length = Duration::from_secs_f64(seconds);
     let transitions = pass_chain(length)?;
     let evaluations = jsonata_transform(length)?;
-    let pipeline = pipeline(length, in_flight.max(1))?;
+    let pipeline = pipeline(length, in_flight.max(1), perf_map)?;
     if as_json {
         let micros = |duration: Duration| duration.as_secs_f64() * 1e6;
         let figures = json!({
@@ -142,8 +142,8 @@ fn jsonata_transform(length: Duration) -> Result<f64> {
 }
 
 /// The order pipeline with its real Wasm tasks, in memory, on a 2-worker tokio runtime.
-fn pipeline(length: Duration, in_flight: usize) -> Result<PipelineFigures> {
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+fn pipeline(length: Duration, in_flight: usize, perf_map: bool) -> Result<PipelineFigures> {
+    let runtime = Runtime::new(RuntimeConfig { perf_map, ..RuntimeConfig::default() })?;
     for sample in stepwasm_functions::ALL {
         runtime.register(sample.name, sample.component, FunctionConfig::default())?;
     }

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
+use stepwasm_asl::{EventKind, ExecutionContext, ExecutionOutcome, StateMachine};
+use stepwasm_orchestrator::engine::{Engine, WasmTasks};
 use stepwasm_runtime::{FunctionConfig, Invocation, Runtime, RuntimeConfig};
 
 use super::bench::{InvokeBenchArgs, Percentiles};
@@ -22,6 +24,9 @@ const GOAL_TWO_THREADS_PER_SECOND: f64 = 150_000.0;
 pub(crate) fn run(args: &InvokeBenchArgs) -> Result<ExitCode> {
     if let Some(dir) = &args.languages {
         return compare_languages(dir, args);
+    }
+    if args.pipeline {
+        return pipeline_in_turn(args);
     }
     let runtime = Runtime::new(RuntimeConfig { perf_map: args.perf_map, ..RuntimeConfig::default() })?;
     if let (Some(function), Some(input)) = (&args.function, &args.input) {
@@ -215,6 +220,117 @@ fn compare_languages(dir: &std::path::Path, args: &InvokeBenchArgs) -> Result<Ex
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The order pipeline's functions on the inputs a run of the large order gives them, timed alone
+/// (the same function back to back, as the other modes measure) and in turn (one after another
+/// in pipeline order, as an execution calls them).
+fn pipeline_in_turn(args: &InvokeBenchArgs) -> Result<ExitCode> {
+    let runtime = Runtime::new(RuntimeConfig { perf_map: args.perf_map, ..RuntimeConfig::default() })?;
+    for sample in stepwasm_functions::ALL {
+        runtime.register(sample.name, sample.component, FunctionConfig::default())?;
+    }
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let calls = pipeline_calls(&runtime, &tokio)?;
+    let invoke = |(function, input): &(String, String)| -> Result<Duration> {
+        let started = Instant::now();
+        let report = tokio.block_on(runtime.invoke(function, Invocation::from_json_text(input.clone())))?;
+        if let Err(failure) = report.outcome {
+            bail!("{function} failed on its pipeline input: {failure}");
+        }
+        Ok(started.elapsed())
+    };
+
+    let rounds = (args.samples as usize / calls.len()).max(100);
+    let mut alone = Vec::with_capacity(calls.len());
+    for call in &calls {
+        for _ in 0..rounds.min(1_000) {
+            invoke(call)?;
+        }
+        let mut latencies = (0..rounds).map(|_| invoke(call)).collect::<Result<Vec<_>>>()?;
+        alone.push(Percentiles::of(&mut latencies));
+    }
+    let mut in_turn: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); calls.len()];
+    for round in 0..rounds + rounds.min(1_000) / 10 {
+        for (call, latencies) in calls.iter().zip(&mut in_turn) {
+            let took = invoke(call)?;
+            // The first rounds only warm up.
+            if round >= rounds.min(1_000) / 10 {
+                latencies.push(took);
+            }
+        }
+    }
+    let in_turn: Vec<Percentiles> = in_turn.iter_mut().map(|latencies| Percentiles::of(latencies)).collect();
+    let mean_median = |figures: &[Percentiles]| {
+        figures.iter().map(|figure| figure.median).sum::<Duration>() / u32::try_from(figures.len()).unwrap_or(1)
+    };
+
+    if args.json {
+        let micros = |duration: Duration| duration.as_secs_f64() * 1e6;
+        let rows: Vec<Value> = calls
+            .iter()
+            .zip(alone.iter().zip(&in_turn))
+            .map(|((function, input), (alone, in_turn))| {
+                json!({
+                    "function": function, "input_bytes": input.len(),
+                    "alone_median_us": micros(alone.median), "in_turn_median_us": micros(in_turn.median),
+                })
+            })
+            .collect();
+        let figures = json!({
+            "functions": rows,
+            "alone_mean_median_us": micros(mean_median(&alone)),
+            "in_turn_mean_median_us": micros(mean_median(&in_turn)),
+        });
+        println!("{figures}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("stepwasm bench invoke --pipeline: the order pipeline's functions on their inputs from a run");
+    println!("of the large order, one fresh instance per invocation, default limits, one thread");
+    println!();
+    println!("{:<26} {:>7} {:>18} {:>18}", "function", "input", "alone (median)", "in turn (median)");
+    for ((function, input), (alone, in_turn)) in calls.iter().zip(alone.iter().zip(&in_turn)) {
+        println!("{function:<26} {:>6}B {:>18} {:>18}", input.len(), alone.median(), in_turn.median());
+    }
+    println!(
+        "{:<26} {:>7} {:>18} {:>18}",
+        "mean",
+        "",
+        super::invoke::format_duration(mean_median(&alone)),
+        super::invoke::format_duration(mean_median(&in_turn))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each task of one in-memory run of the order pipeline on the large order: its function and the
+/// input it was given, in the order they were scheduled.
+fn pipeline_calls(runtime: &Runtime, tokio: &tokio::runtime::Runtime) -> Result<Vec<(String, String)>> {
+    let machine = Arc::new(StateMachine::from_json(stepwasm_functions::ORDER_PIPELINE)?);
+    let input: Value = serde_json::from_str(stepwasm_functions::samples::LARGE_ORDER)?;
+    let engine = Engine::new(Arc::new(WasmTasks::new(runtime.clone())));
+    let record = tokio.block_on(async {
+        let context = ExecutionContext::new("order-pipeline", "inputs", engine.clock().now());
+        let (_, signals) = tokio::sync::mpsc::unbounded_channel();
+        engine.run(machine, input, context, signals, &mut |_| {}).await
+    });
+    if !matches!(record.outcome, ExecutionOutcome::Succeeded(_)) {
+        bail!("the order pipeline did not succeed on the large order: {:?}", record.outcome);
+    }
+    let calls: Vec<(String, String)> = record
+        .history
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::TaskScheduled { resource, parameters, .. } => {
+                let function = resource.rsplit_once(":function:").map_or(resource.as_str(), |(_, name)| name);
+                Some(serde_json::to_string(parameters).map(|input| (function.to_owned(), input)))
+            }
+            _ => None,
+        })
+        .collect::<Result<_, _>>()?;
+    if calls.is_empty() {
+        bail!("the order pipeline scheduled no task");
+    }
+    Ok(calls)
 }
 
 /// The same work without Wasm: parse the document, run the payment checks, serialise the result.

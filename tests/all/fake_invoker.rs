@@ -13,10 +13,11 @@ use stepwasm_orchestrator::store::{ExecutionRecord, ExecutionStatus, MachineType
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 /// Declines cards that end in `0000`, charges any other, and refunds whatever it is asked to;
-/// remembers every call as (state, payload).
+/// remembers every call as (state, payload), and the payload's JSON text if the engine gave one.
 #[derive(Default)]
 struct FakePayments {
     calls: Mutex<Vec<(String, Value)>>,
+    texts: Mutex<Vec<Option<String>>>,
 }
 
 impl TaskInvoker for FakePayments {
@@ -26,6 +27,7 @@ impl TaskInvoker for FakePayments {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((call.context.state_name.clone(), payload.clone()));
+        self.texts.lock().unwrap_or_else(PoisonError::into_inner).push(call.payload_text.as_deref().map(str::to_owned));
         let outcome = match call.context.state_name.as_str() {
             "Charge" if payload["card"].as_str().is_some_and(|card| card.ends_with("0000")) => {
                 TaskOutcome::Failed { error: "PaymentDeclined".into(), cause: Some("insufficient funds".into()) }
@@ -108,6 +110,14 @@ async fn executions_run_on_an_injected_invoker() -> Result<()> {
             ("Refund".to_owned(), json!({"Error": "PaymentDeclined", "Cause": "insufficient funds"})),
         ]
     );
+    // Each payload was serialised once, for the journal, and the invoker got that text: for the
+    // task the start schedules and for one scheduled later.
+    let texts = payments.texts.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert_eq!(texts.len(), calls.len());
+    for (text, (state, payload)) in texts.iter().zip(&calls) {
+        let text = text.as_deref().unwrap_or_else(|| panic!("{state} got no payload text"));
+        assert_eq!(&serde_json::from_str::<Value>(text)?, payload, "{state}");
+    }
     // `wasm:NAME` tasks are recorded like Lambda functions.
     let history = service.history(&declined_arn, Some(100), false, None, true).await?;
     let types: Vec<&str> = history.events.iter().filter_map(|event| event["type"].as_str()).collect();

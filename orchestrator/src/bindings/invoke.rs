@@ -126,6 +126,7 @@ impl BoundIntegrations {
             task_id: call.task_id,
             resource: TaskResource::Wasm { name: function.to_owned() },
             payload,
+            payload_text: None,
             timeout: call.timeout,
             context: call.context.clone(),
         };

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::clock::Clock;
+use super::documents::DocumentTexts;
 use super::replay::{Outstanding, RecordingEntropy, ReplayEntropy};
 use super::tasks::{BoxFuture, InvocationRecord, TaskCall, TaskInvoker, TaskOutcome};
 use crate::store::StoreError;
@@ -97,6 +98,9 @@ pub struct StepRecord<'a> {
     pub entropy: &'a [u64],
     /// The history events it produced.
     pub history: &'a [HistoryEvent],
+    /// The JSON text of documents among them that were serialised already (the inputs of the
+    /// tasks the step schedules), for the store to use instead of serialising them again.
+    pub documents: &'a DocumentTexts,
     /// What the engine does once the step is stored: among them, the tasks it schedules and
     /// their tokens.
     pub actions: &'a [Action],
@@ -195,6 +199,8 @@ pub struct Prepared {
     awaiting: Vec<AwaitedCallback>,
     /// Whether driving keeps every event for the [`ExecutionRecord`].
     keep_history: bool,
+    /// The JSON text of the inputs of the tasks in `actions`, for a fresh start.
+    texts: DocumentTexts,
 }
 
 impl Prepared {
@@ -214,6 +220,11 @@ impl Prepared {
     /// What driving does first: the tasks the start (or redrive) step schedules, say.
     pub fn start_actions(&self) -> &[Action] {
         &self.actions
+    }
+
+    /// The JSON text of the start step's task inputs, made once for the store and the tasks.
+    pub fn start_documents(&self) -> &DocumentTexts {
+        &self.texts
     }
 
     /// The history events of the start step: what `create_execution` stores with the row.
@@ -352,6 +363,7 @@ impl Engine {
         let finished = completion(&step.actions);
         Prepared {
             execution,
+            texts: DocumentTexts::of_task_inputs(&step.actions),
             actions: step.actions,
             history: Vec::new(),
             next_sequence: 1,
@@ -420,6 +432,7 @@ impl Engine {
             finished,
             awaiting,
             keep_history: true,
+            texts: DocumentTexts::default(),
         })
     }
 
@@ -446,6 +459,7 @@ impl Engine {
                 finished,
                 awaiting: Vec::new(),
                 keep_history: true,
+                texts: DocumentTexts::default(),
             },
             sequence: next_sequence,
             entry,
@@ -473,6 +487,7 @@ impl Engine {
             finished,
             awaiting,
             keep_history,
+            texts,
         } = prepared;
         let records = Arc::new(Mutex::new(Vec::new()));
         if let Some((at, entropy, start_history)) = start {
@@ -483,6 +498,7 @@ impl Engine {
                     at,
                     entropy: &entropy,
                     history: &start_history,
+                    documents: &texts,
                     actions: &actions,
                     outcome: finished.as_ref(),
                 };
@@ -505,6 +521,7 @@ impl Engine {
         let mut signals_open = true;
         let mut entropy = RecordingEntropy::default();
         let mut step = Step { history: Vec::new(), actions };
+        let mut step_texts = texts;
         // What a parked execution would wait for: when each pending timer fires, and the
         // callbacks whose functions have returned (with those announced before a parking).
         let mut timers: HashMap<TimerId, Timestamp> = HashMap::new();
@@ -519,6 +536,9 @@ impl Engine {
 
         loop {
             let mut finished = None;
+            // Dropped once the step's work has started: a document the texts held would have to
+            // be copied by a state that changes it.
+            let texts = std::mem::take(&mut step_texts);
             for action in std::mem::take(&mut step.actions) {
                 match action {
                     Action::Complete(outcome) => finished = Some(outcome),
@@ -549,7 +569,7 @@ impl Engine {
                         }
                         self.arm_heartbeat(&mut callback, None, &completed, &mut work, &mut handles);
                         announcing.insert(task_id, callback);
-                        self.perform(action, &completed, &returned, &records, &mut work, &mut handles);
+                        self.perform(action, &texts, &completed, &returned, &records, &mut work, &mut handles);
                     }
                     other => {
                         match &other {
@@ -566,7 +586,7 @@ impl Engine {
                             }
                             _ => {}
                         }
-                        self.perform(other, &completed, &returned, &records, &mut work, &mut handles);
+                        self.perform(other, &texts, &completed, &returned, &records, &mut work, &mut handles);
                     }
                 }
             }
@@ -683,6 +703,7 @@ impl Engine {
             let journaled = recorder.is_some().then(|| next.clone());
             step = execution.apply(next, at, &mut entropy);
             let drawn = entropy.take();
+            step_texts = DocumentTexts::of_task_inputs(&step.actions);
             if let Some(recorder) = recorder.as_deref_mut() {
                 let outcome = completion_in(&step.actions);
                 let record = StepRecord {
@@ -691,6 +712,7 @@ impl Engine {
                     at,
                     entropy: &drawn,
                     history: &step.history,
+                    documents: &step_texts,
                     actions: &step.actions,
                     outcome,
                 };
@@ -762,9 +784,11 @@ impl Engine {
 
     /// Starts the work one action asks for; its result arrives on `completed`, or, for a
     /// callback task whose function has announced it, on `returned`.
+    #[allow(clippy::too_many_arguments)] // the driver's own bookkeeping, passed apart to borrow apart
     fn perform(
         &self,
         action: Action,
+        texts: &DocumentTexts,
         completed: &mpsc::UnboundedSender<Input>,
         returned: &mpsc::UnboundedSender<(TaskId, Value)>,
         records: &Arc<Mutex<Vec<InvocationRecord>>>,
@@ -774,7 +798,8 @@ impl Engine {
         match action {
             Action::InvokeTask { task_id, resource, payload, timeout, context, .. } => {
                 let waits_for_callback = waits_for_callback(&resource);
-                let call = TaskCall { task_id, resource, payload, timeout, context };
+                let payload_text = texts.get(&payload).cloned();
+                let call = TaskCall { task_id, resource, payload, payload_text, timeout, context };
                 let tasks = Arc::clone(&self.tasks);
                 let (completed, returned) = (completed.clone(), returned.clone());
                 let records = Arc::clone(records);

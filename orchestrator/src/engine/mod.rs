@@ -11,12 +11,14 @@
 //! journal ([`Engine::resume`], with [`Prepared::awaiting`] for callbacks already announced).
 
 mod clock;
+mod documents;
 mod driver;
 mod entropy;
 mod replay;
 pub(crate) mod tasks;
 
 pub use clock::Clock;
+pub use documents::DocumentTexts;
 pub use driver::{
     AwaitedCallback, Engine, ExecutionRecord, Heartbeat, Interrupted, Parking, Prepared, Redriven, ReplayEntry, Signal,
     StepRecord, StepRecorder,

@@ -18,6 +18,8 @@ pub struct TaskCall {
     /// The effective input (after `InputPath` and `Parameters`); for `lambda:invoke`, the
     /// `Payload`. Shared with the execution's history, so it is serialised, never copied.
     pub payload: Arc<Value>,
+    /// `payload` as JSON text, when the engine has serialised it already (for the journal).
+    pub payload_text: Option<Arc<str>>,
     /// The Task's `TimeoutSeconds`, if any.
     pub timeout: Option<Duration>,
     /// The execution, state and attempt the call belongs to.
@@ -131,7 +133,10 @@ impl TaskInvoker for WasmTasks {
             let Some(function) = self.runtime.function(&name) else {
                 return (not_found(&name), None);
             };
-            let mut invocation = Invocation::new(&call.payload);
+            let mut invocation = match &call.payload_text {
+                Some(text) => Invocation::from_json_text(text.to_string()),
+                None => Invocation::new(&call.payload),
+            };
             invocation.execution_id.clone_from(&call.context.execution_arn);
             invocation.state_name.clone_from(&call.context.state_name);
             // The interpreter counts retries from 0; the task contract counts attempts from 1.

@@ -198,6 +198,7 @@ impl Service {
                 at,
                 entropy,
                 history: prepared.start_history(),
+                documents: prepared.start_documents(),
                 actions: prepared.start_actions(),
                 outcome: prepared.finished(),
             },

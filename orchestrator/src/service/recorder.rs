@@ -113,6 +113,7 @@ pub(crate) fn to_append(execution_arn: &str, step: &StepRecord<'_>) -> Append {
             entropy: step.entropy.to_vec(),
         },
         events: step.history.to_vec(),
+        documents: step.documents.clone(),
         completion: step.outcome.map(|outcome| completion(outcome, step.at)),
     }
 }

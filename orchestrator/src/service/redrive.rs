@@ -11,6 +11,7 @@
 use super::error::{ErrorKind, ServiceError};
 use super::recorder::{completion, issue_tokens};
 use super::{Service, ServiceResult};
+use crate::engine::DocumentTexts;
 use crate::store::{Append, ExecutionRecord, ExecutionStatus, JournalEntry, JournalInput, Millis, Redrive, StoreError};
 
 /// How long after it ended an execution may be redriven: 14 days, as on AWS.
@@ -73,6 +74,7 @@ impl Service {
                 entropy: redriven.entry.entropy.clone(),
             },
             events: redriven.history.clone(),
+            documents: DocumentTexts::default(),
             completion: redriven.prepared.finished().map(|outcome| completion(outcome, at)),
         };
         let redrive = Redrive {

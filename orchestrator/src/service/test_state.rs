@@ -247,7 +247,7 @@ impl Service {
                     let outcome = match &mock {
                         Some(mocked) => mocked.clone(),
                         None => {
-                            let call = TaskCall { task_id, resource, payload, timeout, context };
+                            let call = TaskCall { task_id, resource, payload, payload_text: None, timeout, context };
                             let (outcome, record) = self.inner.engine.tasks().invoke(call).await;
                             if let Some(exchange) = record.and_then(|record| record.http_exchange) {
                                 http_exchange = Some(exchange);

@@ -20,7 +20,7 @@ pub(super) fn encode_step(append: &Append) -> StoreResult<EncodedStep> {
         sequence: to_sql_int(append.entry.sequence, "sequence")?,
         event_count: to_sql_int(append.events.len() as u64, "event count")?,
         entry,
-        events: history_codec::encode(&append.events)?,
+        events: history_codec::encode(&append.events, &append.documents)?,
     })
 }
 

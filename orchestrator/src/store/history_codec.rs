@@ -19,12 +19,7 @@ use serde_json::Value;
 use stepwasm_asl::{EventKind, HistoryEvent, Timestamp};
 
 use super::{StoreError, StoreResult};
-
-#[derive(Serialize)]
-struct EncodedStep<'a> {
-    documents: Vec<&'a Value>,
-    events: Vec<EncodedEvent>,
-}
+use crate::engine::DocumentTexts;
 
 #[derive(Deserialize)]
 struct DecodedStep {
@@ -39,9 +34,10 @@ struct EncodedEvent {
     kind: EventKind<u32>,
 }
 
-/// The stored text of `events`, which continue one another.
-pub(crate) fn encode(events: &[HistoryEvent]) -> StoreResult<String> {
-    let mut documents: Vec<&Value> = Vec::new();
+/// The stored text of `events`, which continue one another. A document whose text is in
+/// `texts` is written as that text.
+pub(crate) fn encode(events: &[HistoryEvent], texts: &DocumentTexts) -> StoreResult<String> {
+    let mut documents: Vec<&Arc<Value>> = Vec::new();
     // The same value, shared: documents are told apart by address, which is enough to find
     // what the interpreter passed from one event to the next without comparing contents.
     let mut positions: HashMap<*const Value, u32> = HashMap::new();
@@ -62,8 +58,24 @@ pub(crate) fn encode(events: &[HistoryEvent]) -> StoreResult<String> {
         }
         encoded.push(EncodedEvent { previous: event.previous_event_id, at: event.timestamp.0, kind });
     }
-    serde_json::to_string(&EncodedStep { documents, events: encoded })
-        .map_err(|error| StoreError::Refused(format!("a history event cannot be encoded: {error}")))
+    let refused = |error: serde_json::Error| StoreError::Refused(format!("a history event cannot be encoded: {error}"));
+    // `{"documents": [...], "events": [...]}`, written by hand so that known texts go in as
+    // they are.
+    let mut text = Vec::with_capacity(256);
+    text.extend_from_slice(br#"{"documents":["#);
+    for (index, document) in documents.into_iter().enumerate() {
+        if index > 0 {
+            text.push(b',');
+        }
+        match texts.get(document) {
+            Some(known) => text.extend_from_slice(known.as_bytes()),
+            None => serde_json::to_writer(&mut text, &**document).map_err(refused)?,
+        }
+    }
+    text.extend_from_slice(br#"],"events":"#);
+    serde_json::to_writer(&mut text, &encoded).map_err(refused)?;
+    text.push(b'}');
+    String::from_utf8(text).map_err(|_| StoreError::Refused("a history event encoded to text that is not UTF-8".into()))
 }
 
 /// The events stored as `text`, numbered from `first_id`.
@@ -128,7 +140,7 @@ mod tests {
             },
         };
         let events = vec![entered(7, &shared), exited, entered(9, &other)];
-        let text = encode(&events).unwrap();
+        let text = encode(&events, &DocumentTexts::default()).unwrap();
         assert_eq!(text.matches("o-1").count(), 1, "{text}");
         assert!(!text.contains(r#"\""#) || text.contains(r#"say \"hi\""#), "documents are not escaped twice: {text}");
         let decoded = decode(&text, 7).unwrap();
@@ -137,6 +149,18 @@ mod tests {
         let rendered: Vec<Value> = decoded.iter().map(HistoryEvent::to_aws_json).collect();
         let expected: Vec<Value> = events.iter().map(HistoryEvent::to_aws_json).collect();
         assert_eq!(rendered, expected);
+    }
+
+    #[test]
+    fn a_document_serialised_already_is_written_as_its_text() {
+        let document = Arc::new(json!({"id": "o-1"}));
+        let events = vec![entered(3, &document)];
+        // Spaced unlike serde_json would write it, so the test tells which text went in.
+        let text = encode(&events, &DocumentTexts::given(&document, r#"{ "id": "o-1" }"#)).unwrap();
+        assert!(text.starts_with(r#"{"documents":[{ "id": "o-1" }],"events":["#), "{text}");
+        assert_eq!(decode(&text, 3).unwrap(), events);
+        let fresh = encode(&events, &DocumentTexts::default()).unwrap();
+        assert!(fresh.starts_with(r#"{"documents":[{"id":"o-1"}],"events":["#), "{fresh}");
     }
 
     #[test]

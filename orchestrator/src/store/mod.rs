@@ -79,6 +79,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stepwasm_asl::HistoryEvent;
 
+use crate::engine::DocumentTexts;
+
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -424,6 +426,9 @@ pub struct Append {
     pub entry: JournalEntry,
     /// The history events it produced, continuing the execution's ids.
     pub events: Vec<HistoryEvent>,
+    /// The JSON text of documents in `events` that the engine serialised already; a store
+    /// writes those as they are.
+    pub documents: DocumentTexts,
     /// Set when this step ended the execution.
     pub completion: Option<Completion>,
 }

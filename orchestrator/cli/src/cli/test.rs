@@ -340,7 +340,7 @@ fn run_virtual(
         let input = if let Some(action) = actions.pop_front() {
             match action {
                 Action::InvokeTask { task_id, resource, payload, timeout, context, .. } => {
-                    let call = TaskCall { task_id, resource, payload, timeout, context };
+                    let call = TaskCall { task_id, resource, payload, payload_text: None, timeout, context };
                     match tasks.answer(call) {
                         Answer::Now(input) => input,
                         Answer::Never => {

@@ -381,6 +381,7 @@ mod tests {
     };
     use super::super::SqliteStore;
     use super::*;
+    use crate::engine::DocumentTexts;
 
     const DEFINITION: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#;
 
@@ -453,6 +454,7 @@ mod tests {
                 entropy: vec![],
             },
             events,
+            documents: DocumentTexts::default(),
             completion: None,
         }
     }

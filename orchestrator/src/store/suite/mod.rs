@@ -11,6 +11,8 @@ use std::sync::Arc;
 use serde_json::json;
 use stepwasm_asl::{EventKind, HistoryEvent, StateType};
 
+use crate::engine::DocumentTexts;
+
 use super::{
     ActivityRecord, ActivityStore, ActivityTask, Append, AwaitedCallback, CallbackStore, Completion, Created,
     ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionStore, FunctionRecord, FunctionStore, IssuedToken,
@@ -87,6 +89,7 @@ fn step(arn: &str, sequence: u64, first_event: u64, events: u64) -> Append {
         execution_arn: arn.to_owned(),
         entry: JournalEntry { sequence, input, at: 1_000 + sequence as i64, entropy: vec![sequence] },
         events: (first_event..first_event + events).map(event).collect(),
+        documents: DocumentTexts::default(),
         completion: None,
     }
 }
@@ -280,7 +283,13 @@ async fn journal_reads_back_equal(store: &dyn Store) {
         };
         expected.push(entry.clone());
         store
-            .append(Append { execution_arn: record.arn.clone(), entry, events: vec![], completion: None })
+            .append(Append {
+                execution_arn: record.arn.clone(),
+                entry,
+                events: vec![],
+                documents: DocumentTexts::default(),
+                completion: None,
+            })
             .await
             .unwrap();
     }

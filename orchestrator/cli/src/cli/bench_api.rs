@@ -114,6 +114,9 @@ fn measure(kind: StoreKind, seconds: f64, connections: usize, quiet: bool) -> Re
     let succeeded =
         executions(store.as_ref(), &machine)?.iter().filter(|e| e.status == ExecutionStatus::Succeeded).count();
     drop(bench);
+    // The kernel is still writing back what a durable store wrote; on a 2-core machine that
+    // took a fifth of the next store's throughput. Finish it before the next measurement.
+    rustix::fs::sync();
     Ok(Figures { started, succeeded, seconds: elapsed.as_secs_f64(), latency: Percentiles::of(&mut latencies) })
 }
 

@@ -536,8 +536,6 @@ impl Engine {
 
         loop {
             let mut finished = None;
-            // Dropped once the step's work has started: a document the texts held would have to
-            // be copied by a state that changes it.
             let texts = std::mem::take(&mut step_texts);
             for action in std::mem::take(&mut step.actions) {
                 match action {
@@ -590,6 +588,9 @@ impl Engine {
                     }
                 }
             }
+            // Dropped once the step's work has started, before its replies are applied: a
+            // document the texts still held would have to be copied by a state that changes it.
+            drop(texts);
             if let Some(outcome) = finished {
                 work.abort_all();
                 let invocations = std::mem::take(&mut *records.lock().unwrap_or_else(PoisonError::into_inner));

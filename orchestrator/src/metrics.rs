@@ -213,12 +213,44 @@ pub fn machine_of(execution_arn: &str) -> &str {
 
 /// How many of `events` enter a state.
 pub fn states_entered(events: &[stepwasm_asl::HistoryEvent]) -> u64 {
-    events.iter().filter(|event| event.event_type().ends_with("StateEntered")).count() as u64
+    // By variant: the type's name is formatted anew for each event, on every step's hot path.
+    events.iter().filter(|event| matches!(event.kind, stepwasm_asl::EventKind::StateEntered { .. })).count() as u64
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use stepwasm_asl::{EventKind, HistoryEvent, StateType, Timestamp};
+
     use super::*;
+
+    #[test]
+    fn only_state_entered_events_count_as_states_entered() {
+        let document = Arc::new(serde_json::json!({}));
+        let event =
+            |id: u64, kind: EventKind| HistoryEvent { id, previous_event_id: id - 1, timestamp: Timestamp(0), kind };
+        let entered = |state_type: StateType| EventKind::StateEntered {
+            state_type,
+            name: "S".into(),
+            input: Arc::clone(&document),
+        };
+        let events = [
+            event(1, entered(StateType::Pass)),
+            event(
+                2,
+                EventKind::StateExited {
+                    state_type: StateType::Pass,
+                    name: "S".into(),
+                    output: Arc::clone(&document),
+                    assigned_variables: None,
+                },
+            ),
+            event(3, entered(StateType::Map)),
+        ];
+        assert_eq!(states_entered(&events), 2);
+        assert_eq!(states_entered(&events[1..2]), 0);
+    }
 
     #[test]
     fn figures_render_in_the_text_format() {

@@ -18,7 +18,8 @@ pub struct TaskCall {
     /// The effective input (after `InputPath` and `Parameters`); for `lambda:invoke`, the
     /// `Payload`. Shared with the execution's history, so it is serialised, never copied.
     pub payload: Arc<Value>,
-    /// `payload` as JSON text, when the engine has serialised it already (for the journal).
+    /// `payload` as JSON text, when the engine has serialised it already: it does so once for
+    /// a function task, for the journal and the function alike.
     pub payload_text: Option<Arc<str>>,
     /// The Task's `TimeoutSeconds`, if any.
     pub timeout: Option<Duration>,

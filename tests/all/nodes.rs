@@ -17,12 +17,16 @@ use crate::parking::{create, deploy_callback, eventually, history_types, schedul
 
 /// A node on the database at `url`. Its executions are never parked, so every one stays with
 /// the node that started it, as a busy execution would. GetActivityTask waits 2 s for a task.
+///
+/// Its leases last 10 minutes, so it renews them, and looks for work it missed, only every
+/// 200 s: whatever reaches an execution within a test's patience came by a notice.
 async fn node(url: &str, name: &str) -> Result<Service> {
     let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(url).await?);
     let config = ServiceConfig {
         node_id: name.to_owned(),
         park_after: None,
         activity_poll: Duration::from_secs(2),
+        lease_ttl_millis: 600_000,
         ..ServiceConfig::default()
     };
     let service = Service::new(store, crate::support::sample_runtime()?, config);
@@ -62,7 +66,10 @@ async fn callbacks_and_stops_sent_to_the_other_node_reach_the_execution_promptly
     other.send_task_success(&tokens[0], &json!({"approved": true}).to_string()).await?;
     other.send_task_failure(&tokens[1], Some("Rejected".into()), Some("not today".into())).await?;
     other.stop_execution(&executions[2], Some("Cancelled".into()), Some("by the customer".into())).await?;
-    eventually(Duration::from_secs(5), "the three executions to end", || async {
+    // The only other way for the signals to arrive is the lease renewal's sweep, 200 s away, so
+    // ending within this wait shows they were noticed. How soon is printed, not asserted: it
+    // depends on the machine's load.
+    eventually(Duration::from_secs(30), "the three executions to end", || async {
         for arn in &executions[..3] {
             if driver.describe_execution(arn).await?.status == ExecutionStatus::Running {
                 return Ok(false);
@@ -73,7 +80,6 @@ async fn callbacks_and_stops_sent_to_the_other_node_reach_the_execution_promptly
     .await?;
     let latency = sent.elapsed();
     println!("three signals sent to node-b ended node-a's executions within {latency:?}");
-    ensure!(latency < Duration::from_secs(2), "the signals took {latency:?}: they waited for a poll, not a notice");
 
     let approved = driver.describe_execution(&executions[0]).await?;
     ensure!(approved.status == ExecutionStatus::Succeeded, "{approved:?}");

@@ -19,8 +19,8 @@ pub(crate) enum BenchCommand {
     Server(ServerBenchArgs),
     /// StartExecution of a ten-Pass machine through the HTTP API, durable and in memory.
     Api(ApiBenchArgs),
-    /// The memory an execution costs while it waits: N executions parked in a Wait state, then
-    /// woken.
+    /// The memory an execution costs while it waits: N executions parked, half in a Wait state
+    /// and half on a callback, then woken.
     Parked(ParkedBenchArgs),
 }
 

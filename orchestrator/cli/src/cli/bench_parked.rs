@@ -1,17 +1,19 @@
 //! `stepwasm bench parked N`: what an execution costs while it waits.
 //!
-//! N executions are started through the API; each enters a Wait state until a time shortly
-//! after the last of them has started. The server's resident memory is read before and once all
-//! are parked; then they all wake, and each must SUCCEED.
+//! N executions are started through the API. Half of them enter a Wait state until a time
+//! shortly after the last of them has started; the other half hand a task token to a function
+//! and wait for its callback, as an approval does. The server's resident memory is read before
+//! and once all are parked. Then every callback is answered with SendTaskSuccess, the timers
+//! come due, and each execution must SUCCEED.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::json;
+use serde_json::{Value, json};
 use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, PageRequest, Store};
-use stepwasm_runtime::{Runtime, RuntimeConfig};
+use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
 use super::bench::StoreKind;
 use super::bench_api::wait_until_finished;
@@ -21,55 +23,93 @@ use super::bench_load::{BenchServer, Load};
 /// 300 MB of resident memory.
 const GOAL_RSS_FOR_A_MILLION: u64 = 300_000_000;
 
-pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_json: bool) -> Result<ExitCode> {
-    let bench = BenchServer::start(store_kind, Runtime::new(RuntimeConfig::default())?, "parked")?;
-    let (address, service, store) = (bench.address, &bench.service, &bench.store);
-    let definition = json!({
-        "StartAt": "Received",
-        "States": {
-            "Received": {"Type": "Pass", "Result": "parked", "ResultPath": "$.note", "Next": "AwaitDelivery"},
-            "AwaitDelivery": {"Type": "Wait", "TimestampPath": "$.wakeAt", "Next": "Delivered"},
-            "Delivered": {"Type": "Pass", "End": true}
-        }
-    });
-    let machine = Client::new(&format!("http://{address}")).call(
-        "CreateStateMachine",
-        &json!({"name": "parked", "definition": definition.to_string(), "roleArn": "arn:aws:iam::123456789012:role/bench"}),
-    )?["stateMachineArn"]
-        .as_str()
-        .context("no state machine ARN")?
-        .to_owned();
+/// The function the callback executions hand their token to. It returns at once; the execution
+/// then waits for whoever holds the token, as it would for a person.
+const NOTIFIER: &str = "notify";
 
+/// Connections answering the callbacks at once.
+const ANSWERING_CONNECTIONS: usize = 16;
+
+pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_json: bool) -> Result<ExitCode> {
+    let functions = Runtime::new(RuntimeConfig::default())?;
+    let &(_, notifier) = stepwasm_functions::CONFORMANCE_HANDLERS
+        .iter()
+        .find(|(handler, _)| *handler == "echo_function.py")
+        .context("the echo function is not built in")?;
+    functions.register(NOTIFIER, notifier, FunctionConfig::default())?;
+    let bench = BenchServer::start(store_kind, functions, "parked")?;
+    let (address, service, store) = (bench.address, &bench.service, &bench.store);
+    let client = Client::new(&format!("http://{address}"));
+    let timer_machine = create_machine(
+        &client,
+        "parked-on-a-timer",
+        &json!({
+            "StartAt": "Received",
+            "States": {
+                "Received": {"Type": "Pass", "Result": "parked", "ResultPath": "$.note", "Next": "AwaitDelivery"},
+                "AwaitDelivery": {"Type": "Wait", "TimestampPath": "$.wakeAt", "Next": "Delivered"},
+                "Delivered": {"Type": "Pass", "End": true}
+            }
+        }),
+    )?;
+    let callback_machine = create_machine(
+        &client,
+        "parked-on-a-callback",
+        &json!({
+            "StartAt": "Received",
+            "States": {
+                "Received": {"Type": "Pass", "Result": "parked", "ResultPath": "$.note", "Next": "AwaitConfirmation"},
+                "AwaitConfirmation": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {
+                        "FunctionName": format!("arn:aws:lambda:us-east-1:123456789012:function:{NOTIFIER}"),
+                        "Payload": {"order.$": "$.order", "token.$": "$$.Task.Token"}
+                    },
+                    "TimeoutSeconds": 86_400,
+                    "ResultPath": "$.confirmation",
+                    "Next": "Delivered"
+                },
+                "Delivered": {"Type": "Pass", "End": true}
+            }
+        }),
+    )?;
+
+    let (on_timers, on_callbacks) = (count - count / 2, count / 2);
     // Long enough to start them all at a modest 2,000/s, unless told otherwise.
     let wait = wait.unwrap_or_else(|| Duration::from_secs(10 + count / 2_000));
     let wake_at = SystemTime::now() + wait;
-    let input = json!({"order": "ord-1", "wakeAt": rfc3339(wake_at)?}).to_string();
     if !as_json {
         println!(
-            "stepwasm bench parked: {count} executions waiting {:.0} s in a Wait state, {} store",
+            "stepwasm bench parked: {count} executions, {on_timers} waiting {:.0} s in a Wait state and {on_callbacks} for a callback, {} store",
             wait.as_secs_f64(),
             store_kind.name()
         );
     }
     let before = resident_bytes()?;
     let began = Instant::now();
-    let load = Load {
+    let load = |machine: &str, input: String, total: u64, prefix: &str| Load {
         addresses: vec![address],
-        machine: machine.clone(),
+        machine: machine.to_owned(),
         input,
         connections: 64,
         length: wait,
-        total: Some(count),
-        prefix: "parked-".into(),
+        total: Some(total),
+        prefix: prefix.into(),
         rate: None,
         admit: None,
     };
-    let started = load.run()?.latencies.len() as u64;
+    let timer_input = json!({"order": "ord-1", "wakeAt": rfc3339(wake_at)?}).to_string();
+    let mut started = load(&timer_machine, timer_input, on_timers, "timer-").run()?.latencies.len() as u64;
+    if on_callbacks > 0 {
+        let callback_input = json!({"order": "ord-1"}).to_string();
+        started += load(&callback_machine, callback_input, on_callbacks, "callback-").run()?.latencies.len() as u64;
+    }
     let start_seconds = began.elapsed().as_secs_f64();
     if started < count {
         bail!("only {started} of {count} executions started before the first woke; give a longer --wait-seconds");
     }
-    // Parking follows the start by one store write.
+    // Parking follows the start by one store write, or for a callback, by the function's call.
     let deadline = Instant::now() + Duration::from_secs(30);
     while service.executions_in_progress() > 0 {
         if Instant::now() > deadline || SystemTime::now() >= wake_at {
@@ -82,14 +122,23 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
     // once are in it, so it overstates what one parked execution holds.
     let per_execution = parked.saturating_sub(before) as f64 / count as f64;
 
+    let answering = Instant::now();
+    let tokens = awaited_tokens(store.as_ref(), &callback_machine)?;
+    if tokens.len() as u64 != on_callbacks {
+        bail!("{} of {on_callbacks} executions wait for a callback", tokens.len());
+    }
+    answer(&client, &tokens)?;
+    let answer_seconds = answering.elapsed().as_secs_f64();
+
     let remaining = wake_at.duration_since(SystemTime::now()).unwrap_or_default();
     std::thread::sleep(remaining);
     let woke = Instant::now();
-    wait_until_finished(store.as_ref(), &machine)?;
+    wait_until_finished(store.as_ref(), &timer_machine)?;
+    wait_until_finished(store.as_ref(), &callback_machine)?;
     let wake_seconds = woke.elapsed().as_secs_f64();
     // Before counting: the count reads every execution's row.
     let after = resident_bytes()?;
-    let succeeded = succeeded(store.as_ref(), &machine)?;
+    let succeeded = succeeded(store.as_ref(), &timer_machine)? + succeeded(store.as_ref(), &callback_machine)?;
 
     if as_json {
         println!(
@@ -98,12 +147,15 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
                 "bench": "parked",
                 "store": store_kind.name(),
                 "executions": count,
+                "parked_on_timers": on_timers,
+                "parked_on_callbacks": on_callbacks,
                 "start_seconds": start_seconds,
                 "rss_before_bytes": before,
                 "rss_parked_bytes": parked,
                 "rss_after_wake_bytes": after,
                 "growth_bytes_per_parked_execution": per_execution.round(),
                 "goal_rss_bytes_for_a_million": GOAL_RSS_FOR_A_MILLION,
+                "answer_seconds": answer_seconds,
                 "wake_seconds": wake_seconds,
                 "succeeded": succeeded,
             })
@@ -116,8 +168,9 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
             parked as f64 / 1e6,
             GOAL_RSS_FOR_A_MILLION as f64 / 1e6
         );
+        println!("  answered {on_callbacks} callbacks with SendTaskSuccess in {answer_seconds:.1} s");
         println!(
-            "  all woke and ran to the end in {wake_seconds:.1} s; RSS then {:.1} MB; {succeeded} of {count} SUCCEEDED",
+            "  the timers came due; everything ran to the end {wake_seconds:.1} s later; RSS then {:.1} MB; {succeeded} of {count} SUCCEEDED",
             after as f64 / 1e6
         );
     }
@@ -126,6 +179,63 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
         bail!("{} executions did not succeed", count - succeeded as u64);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn create_machine(client: &Client, name: &str, definition: &Value) -> Result<String> {
+    let created = client.call(
+        "CreateStateMachine",
+        &json!({"name": name, "definition": definition.to_string(), "roleArn": "arn:aws:iam::123456789012:role/bench"}),
+    )?;
+    Ok(created["stateMachineArn"].as_str().context("no state machine ARN")?.to_owned())
+}
+
+/// The task token each running execution of `machine` waits on, from its parking record: what
+/// a person would find in the request the function sent them.
+fn awaited_tokens(store: &dyn Store, machine: &str) -> Result<Vec<String>> {
+    let running = ExecutionFilter {
+        state_machine_arn: Some(machine.to_owned()),
+        status: Some(ExecutionStatus::Running),
+        ..ExecutionFilter::default()
+    };
+    let reads = tokio::runtime::Builder::new_current_thread().build()?;
+    let (mut tokens, mut after) = (Vec::new(), None);
+    loop {
+        let page =
+            reads.block_on(store.list_executions(&running, &PageRequest { limit: 1000, after, reverse: false }))?;
+        for execution in &page.items {
+            let parking = reads.block_on(store.parking(&execution.arn))?;
+            let callback = parking.and_then(|parking| parking.callbacks.into_iter().next());
+            tokens.push(callback.with_context(|| format!("{} is not parked on a callback", execution.arn))?.token);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(tokens),
+        }
+    }
+}
+
+/// Sends SendTaskSuccess for every token, from several connections at once.
+fn answer(client: &Client, tokens: &[String]) -> Result<()> {
+    let output = json!({"confirmed": true}).to_string();
+    let share = tokens.len().div_ceil(ANSWERING_CONNECTIONS).max(1);
+    std::thread::scope(|scope| {
+        let answerers: Vec<_> = tokens
+            .chunks(share)
+            .map(|tokens| {
+                let (client, output) = (client.clone(), &output);
+                scope.spawn(move || {
+                    for token in tokens {
+                        client.call("SendTaskSuccess", &json!({"taskToken": token, "output": output}))?;
+                    }
+                    anyhow::Ok(())
+                })
+            })
+            .collect();
+        for answerer in answerers {
+            answerer.join().map_err(|_| anyhow::anyhow!("an answering thread panicked"))??;
+        }
+        Ok(())
+    })
 }
 
 /// How many executions of `machine` SUCCEEDED, a page at a time.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 use stepwasm_orchestrator::Client;
-use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionStatus, PageRequest, Store};
+use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionRecord, ExecutionStatus, PageRequest, Store};
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
 use super::bench::StoreKind;
@@ -192,26 +192,14 @@ fn create_machine(client: &Client, name: &str, definition: &Value) -> Result<Str
 /// The task token each running execution of `machine` waits on, from its parking record: what
 /// a person would find in the request the function sent them.
 fn awaited_tokens(store: &dyn Store, machine: &str) -> Result<Vec<String>> {
-    let running = ExecutionFilter {
-        state_machine_arn: Some(machine.to_owned()),
-        status: Some(ExecutionStatus::Running),
-        ..ExecutionFilter::default()
-    };
-    let reads = tokio::runtime::Builder::new_current_thread().build()?;
-    let (mut tokens, mut after) = (Vec::new(), None);
-    loop {
-        let page =
-            reads.block_on(store.list_executions(&running, &PageRequest { limit: 1000, after, reverse: false }))?;
-        for execution in &page.items {
-            let parking = reads.block_on(store.parking(&execution.arn))?;
-            let callback = parking.and_then(|parking| parking.callbacks.into_iter().next());
-            tokens.push(callback.with_context(|| format!("{} is not parked on a callback", execution.arn))?.token);
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(tokens),
-        }
-    }
+    let mut tokens = Vec::new();
+    each_execution(store, machine, ExecutionStatus::Running, |reads, execution| {
+        let parking = reads.block_on(store.parking(&execution.arn))?;
+        let callback = parking.and_then(|parking| parking.callbacks.into_iter().next());
+        tokens.push(callback.with_context(|| format!("{} is not parked on a callback", execution.arn))?.token);
+        Ok(())
+    })?;
+    Ok(tokens)
 }
 
 /// Sends SendTaskSuccess for every token, from several connections at once.
@@ -238,23 +226,40 @@ fn answer(client: &Client, tokens: &[String]) -> Result<()> {
     })
 }
 
-/// How many executions of `machine` SUCCEEDED, a page at a time.
+/// How many executions of `machine` SUCCEEDED.
 fn succeeded(store: &dyn Store, machine: &str) -> Result<usize> {
+    let mut total = 0;
+    each_execution(store, machine, ExecutionStatus::Succeeded, |_, _| {
+        total += 1;
+        Ok(())
+    })?;
+    Ok(total)
+}
+
+/// Calls `visit` for every execution of `machine` with `status`, reading a page at a time.
+fn each_execution(
+    store: &dyn Store,
+    machine: &str,
+    status: ExecutionStatus,
+    mut visit: impl FnMut(&tokio::runtime::Runtime, &ExecutionRecord) -> Result<()>,
+) -> Result<()> {
     let filter = ExecutionFilter {
         state_machine_arn: Some(machine.to_owned()),
-        status: Some(ExecutionStatus::Succeeded),
+        status: Some(status),
         ..ExecutionFilter::default()
     };
     // The benchmark's own threads are not async; its store reads run on a runtime of their own.
     let reads = tokio::runtime::Builder::new_current_thread().build()?;
-    let (mut total, mut after) = (0, None);
+    let mut after = None;
     loop {
         let page =
             reads.block_on(store.list_executions(&filter, &PageRequest { limit: 1000, after, reverse: false }))?;
-        total += page.items.len();
+        for execution in &page.items {
+            visit(&reads, execution)?;
+        }
         match page.next {
             Some(next) => after = Some(next),
-            None => return Ok(total),
+            None => return Ok(()),
         }
     }
 }

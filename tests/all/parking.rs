@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
-use stepwasm_orchestrator::engine::Clock;
+use stepwasm_orchestrator::engine::{Clock, Signal};
 use stepwasm_orchestrator::service::{Service, ServiceConfig};
-use stepwasm_orchestrator::store::{ExecutionStatus, MachineType, SqliteStore, Store};
+use stepwasm_orchestrator::store::{CallbackStore as _, ExecutionStatus, MachineType, SqliteStore, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
 fn service(path: &Path) -> Result<Service> {
@@ -264,6 +264,48 @@ fn an_execution_waiting_for_a_callback_is_parked_and_woken_by_it_after_a_restart
         // A token whose task has ended is no longer awaited.
         let spent = scheduled_token(&service, &executions[1]).await?;
         ensure!(service.send_task_success(&spent, "{}").await.is_err(), "a spent token is refused");
+        Ok(())
+    })
+}
+
+/// SendTaskSuccess answers once the answer is durable, and the execution resumes after. A node
+/// that stops in between must not lose the answer: the next node to start takes it.
+#[test]
+fn an_answer_accepted_just_before_its_node_stopped_is_taken_after_the_restart() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("store.db");
+    let (arn, token) = {
+        let before = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        before.block_on(async {
+            let service = service_with_functions(&path)?;
+            service.start_background_work().await?;
+            let machine = deploy_callback(&service, "approvals", 3_600).await?;
+            let arn = service.start_execution(&machine, Some("order-1"), None).await?.0;
+            eventually(Duration::from_secs(10), "parking", || async { Ok(service.executions_in_progress() == 0) })
+                .await?;
+            let token = scheduled_token(&service, &arn).await?;
+            Ok::<_, anyhow::Error>((arn, token))
+        })?
+    };
+
+    let after = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    after.block_on(async {
+        // What SendTaskSuccess had written when its node stopped, before the execution resumed.
+        let answer = Signal::TaskSuccess { token, output: json!({"approved": true}) };
+        SqliteStore::open(&path)?.post_signal(&arn, &serde_json::to_string(&answer)?).await?;
+
+        let service = service_with_functions(&path)?;
+        service.start_background_work().await?;
+        eventually(Duration::from_secs(10), "the answer to be taken after the restart", || async {
+            Ok(service.describe_execution(&arn).await?.status != ExecutionStatus::Running)
+        })
+        .await?;
+        let execution = service.describe_execution(&arn).await?;
+        ensure!(execution.status == ExecutionStatus::Succeeded, "{execution:?}");
+        let output: Value = serde_json::from_str(execution.output.as_deref().context("no output")?)?;
+        ensure!(output == json!({"approved": true}), "{output}");
+        let types = history_types(&service, &arn).await?;
+        ensure!(types.iter().filter(|t| *t == "TaskSucceeded").count() == 1, "{types:?}");
         Ok(())
     })
 }

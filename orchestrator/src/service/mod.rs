@@ -175,6 +175,9 @@ struct Inner {
     parked: tokio::sync::Notify,
     /// Whether the wake-up loop runs.
     waking: std::sync::atomic::AtomicBool,
+    /// Bounds the executions resumed at once for signals posted here: a burst of callbacks
+    /// waits here as small tasks, not as as many rebuilt executions.
+    resuming: tokio::sync::Semaphore,
     /// The ARN of each execution that ends on this node, for parents waiting on a child.
     endings: broadcast::Sender<String>,
     /// Answers the tasks of executions that run a test case, when mocks are configured.
@@ -243,6 +246,7 @@ impl Service {
                 activity_executions,
                 parked: tokio::sync::Notify::new(),
                 waking: std::sync::atomic::AtomicBool::new(false),
+                resuming: tokio::sync::Semaphore::new(RESUMED_AT_ONCE),
                 endings,
                 mocked,
                 open: quota::OpenExecutions::default(),
@@ -348,6 +352,11 @@ impl TaskInvoker for TaskRouting {
         })
     }
 }
+
+/// How many executions one node resumes at once, for the signals posted through it and, apart,
+/// for the wake-up loop. Rebuilding one waits on a lease write; many wait together, in one group
+/// commit.
+const RESUMED_AT_ONCE: usize = 256;
 
 /// The tag that records which test case an execution runs, so that a restarted server still
 /// answers its tasks from it.

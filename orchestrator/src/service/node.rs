@@ -525,12 +525,22 @@ impl Service {
     /// Posts `signal` for the execution, durably, and sees that it is delivered: by this node's
     /// driver, by resuming the execution here if no node drives it, or by the node that drives
     /// it, which the store notifies.
+    ///
+    /// Returns once the signal is durable, as AWS answers SendTaskSuccess once it has accepted
+    /// it; the resume goes on in the background. The store has made a parked execution due with
+    /// the same write, so if this node stops first, the next node to look for due executions
+    /// (this one after a restart, or any other) resumes it.
     pub(super) async fn post_signal(&self, arn: &str, signal: &Signal) -> ServiceResult<()> {
         let encoded = serde_json::to_string(signal).map_err(ServiceError::internal)?;
         let id = self.inner.store.post_signal(arn, &encoded).await?;
         let posted = PostedSignal { id, execution_arn: arn.to_owned(), signal: encoded };
         if !self.hand_to_driver(arn, vec![posted]) {
-            self.take_signals(arn).await;
+            let service = self.clone();
+            let arn = arn.to_owned();
+            tokio::spawn(async move {
+                let Ok(_permit) = service.inner.resuming.acquire().await else { return };
+                service.take_signals(&arn).await;
+            });
         }
         Ok(())
     }
@@ -550,8 +560,6 @@ impl Service {
         const LONGEST_SLEEP: Duration = Duration::from_secs(1);
         // A due execution that cannot be woken (its node holds the lease) is retried, not spun on.
         const SHORTEST_SLEEP: Duration = Duration::from_millis(20);
-        // Rebuilding an execution waits on a lease write; many wait together (group commit).
-        const AT_ONCE: usize = 256;
         loop {
             let now = self.inner.engine.clock().now().0;
             let due = self.inner.store.due_executions(now, 1000).await.unwrap_or_default();
@@ -560,7 +568,7 @@ impl Service {
                 if !self.reserve_driver(&arn) {
                     continue;
                 }
-                if waking.len() >= AT_ONCE {
+                if waking.len() >= super::RESUMED_AT_ONCE {
                     waking.join_next().await;
                 }
                 let service = self.clone();

@@ -124,6 +124,7 @@ impl Tables {
     fn unpark(&mut self, arn: &str) {
         if let Some(parking) = self.parked.remove(arn) {
             self.wake_order.remove(&(parking.wake_at.unwrap_or(Millis::MAX), arn.to_owned()));
+            self.wake_order.remove(&(super::SIGNALLED, arn.to_owned()));
             for callback in &parking.callbacks {
                 self.awaited_tokens.remove(&callback.token);
             }
@@ -412,6 +413,11 @@ impl CallbackStore for MemoryStore {
         let posted = PostedSignal { id, execution_arn: execution_arn.to_owned(), signal: signal.to_owned() };
         tables.signals.insert(id, posted);
         tables.signals_of.entry(execution_arn.to_owned()).or_default().insert(id);
+        if let Some(parking) = tables.parked.get(execution_arn) {
+            let wake_at = parking.wake_at.unwrap_or(Millis::MAX);
+            tables.wake_order.remove(&(wake_at, execution_arn.to_owned()));
+            tables.wake_order.insert((super::SIGNALLED, execution_arn.to_owned()));
+        }
         ready(Ok(id))
     }
 

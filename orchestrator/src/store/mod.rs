@@ -36,7 +36,9 @@
 //! store ([`CallbackStore::post_signal`]) before the caller is answered, so it survives the
 //! crash of any node; the node that drives the execution is woken by the store's notices
 //! ([`CallbackStore::watch`]: PostgreSQL's `LISTEN`/`NOTIFY`) and a node that resumes an
-//! execution reads what was posted to it. A posted signal is deleted once it can no longer
+//! execution reads what was posted to it. Posting to a parked execution also makes it due at
+//! once, so the caller is answered without waiting for the resume, and a node that stops before
+//! it resumes leaves the execution to the next node that looks for due ones. A posted signal is deleted once it can no longer
 //! matter: its execution ended, or parked without waiting for its token.
 //!
 //! An Activity task is queued in the store too ([`CallbackStore::schedule_activity_task`]), so
@@ -150,6 +152,9 @@ pub(crate) fn ready<'a, T: Send + 'a>(result: StoreResult<T>) -> StoreFuture<'a,
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
+
+/// The wake-up time of a parked execution that a signal was posted for: before any timer.
+pub const SIGNALLED: Millis = 0;
 
 /// `STANDARD` or `EXPRESS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -681,7 +686,9 @@ pub trait CallbackStore: Send + Sync {
     /// Every token issued to an execution's tasks, oldest first.
     fn tokens_of(&self, execution_arn: &str) -> StoreFuture<'_, Vec<IssuedToken>>;
     /// Stores a signal for an execution; resolves to its id once it is durable, and notifies
-    /// every node watching.
+    /// every node watching. A parked execution becomes due at once ([`SIGNALLED`]) in the same
+    /// write, so a signal accepted by a node that stops before it resumes the execution is still
+    /// taken: by whichever node next looks for [`due_executions`](ExecutionStore::due_executions).
     fn post_signal(&self, execution_arn: &str, signal: &str) -> StoreFuture<'_, i64>;
     /// The signals posted for an execution and not deleted, oldest first.
     fn signals(&self, execution_arn: &str) -> StoreFuture<'_, Vec<PostedSignal>>;

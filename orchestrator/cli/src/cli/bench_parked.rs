@@ -129,6 +129,9 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
     }
     answer(&client, &tokens)?;
     let answer_seconds = answering.elapsed().as_secs_f64();
+    // SendTaskSuccess answers once the callback is durable; the executions resume after it.
+    wait_until_finished(store.as_ref(), &callback_machine)?;
+    let answered_done_seconds = answering.elapsed().as_secs_f64();
 
     let remaining = wake_at.duration_since(SystemTime::now()).unwrap_or_default();
     std::thread::sleep(remaining);
@@ -156,6 +159,7 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
                 "growth_bytes_per_parked_execution": per_execution.round(),
                 "goal_rss_bytes_for_a_million": GOAL_RSS_FOR_A_MILLION,
                 "answer_seconds": answer_seconds,
+                "answered_done_seconds": answered_done_seconds,
                 "wake_seconds": wake_seconds,
                 "succeeded": succeeded,
             })
@@ -168,7 +172,9 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
             parked as f64 / 1e6,
             GOAL_RSS_FOR_A_MILLION as f64 / 1e6
         );
-        println!("  answered {on_callbacks} callbacks with SendTaskSuccess in {answer_seconds:.1} s");
+        println!(
+            "  answered {on_callbacks} callbacks with SendTaskSuccess in {answer_seconds:.1} s; those executions had all ended {answered_done_seconds:.1} s after the first answer"
+        );
         println!(
             "  the timers came due; everything ran to the end {wake_seconds:.1} s later; RSS then {:.1} MB; {succeeded} of {count} SUCCEEDED",
             after as f64 / 1e6

@@ -13,7 +13,9 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Row};
 
-use super::super::{ActivityTask, CallbackStore, IssuedToken, Notice, PostedSignal, StoreFuture, StoreResult};
+use super::super::{
+    ActivityTask, CallbackStore, IssuedToken, Notice, PostedSignal, SIGNALLED, StoreFuture, StoreResult,
+};
 use super::functions::FUNCTIONS;
 use super::{PostgresStore, get};
 
@@ -67,7 +69,8 @@ impl CallbackStore for PostgresStore {
         let (arn, signal) = (execution_arn.to_owned(), signal.to_owned());
         Box::pin(async move {
             let sql = format!(
-                "WITH posted AS (INSERT INTO signals (execution_arn, signal) VALUES ($1, $2) RETURNING id) \
+                "WITH posted AS (INSERT INTO signals (execution_arn, signal) VALUES ($1, $2) RETURNING id), \
+                 woken AS (UPDATE executions SET wake_at = {SIGNALLED} WHERE arn = $1 AND wake_at IS NOT NULL) \
                  SELECT id, pg_notify('{SIGNALS}', $1)::text FROM posted"
             );
             let rows = self.query(&sql, &[&arn, &signal]).await?;

@@ -55,8 +55,9 @@ const MIGRATIONS: &[&str] = &[
         cause TEXT,
         start_date BIGINT NOT NULL,
         stop_date BIGINT,
-        -- Set while the execution is parked (the largest integer: until a callback comes);
-        -- nothing drives it until then. `parking` says what it waits for (JSON).
+        -- Set while the execution is parked (the largest integer: until a callback comes; 0 once
+        -- a signal is posted for it, to be woken at once); nothing drives it until then. `parking`
+        -- says what it waits for (JSON).
         wake_at BIGINT,
         parking TEXT
     );

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::super::{ActivityTask, CallbackStore, IssuedToken, Notice, PostedSignal, StoreFuture};
+use super::super::{ActivityTask, CallbackStore, IssuedToken, Notice, PostedSignal, SIGNALLED, StoreFuture};
 use super::SqliteStore;
 
 fn issued_token(row: &Row<'_>) -> rusqlite::Result<IssuedToken> {
@@ -47,7 +47,10 @@ impl CallbackStore for SqliteStore {
         self.write_async(move |conn| {
             conn.prepare_cached("INSERT INTO signals (execution_arn, signal) VALUES (?1, ?2)")?
                 .execute(params![arn, signal])?;
-            Ok(conn.last_insert_rowid())
+            let id = conn.last_insert_rowid();
+            conn.prepare_cached("UPDATE executions SET wake_at = ?2 WHERE arn = ?1 AND wake_at IS NOT NULL")?
+                .execute(params![arn, SIGNALLED])?;
+            Ok(id)
         })
     }
 

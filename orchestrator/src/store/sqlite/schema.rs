@@ -128,8 +128,9 @@ const MIGRATIONS: &[Migration] = &[
             cause TEXT,
             start_date INTEGER NOT NULL,
             stop_date INTEGER,
-            -- Set while the execution is parked (the largest integer: until a callback comes);
-            -- nothing drives it until then. `parking` says what it waits for (JSON).
+            -- Set while the execution is parked (the largest integer: until a callback comes; 0 once
+            -- a signal is posted for it, to be woken at once); nothing drives it until then. `parking`
+            -- says what it waits for (JSON).
             wake_at INTEGER,
             parking TEXT
         );

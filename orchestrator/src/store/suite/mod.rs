@@ -414,6 +414,48 @@ async fn parked_executions_are_found_by_the_tokens_they_await(store: &dyn Store)
     assert_eq!(store.parking(&approval.arn).await.unwrap(), None);
 }
 
+async fn a_signal_makes_its_parked_execution_due_at_once(store: &dyn Store) {
+    let (answered, timed, active) =
+        (execution("m", "answered", 1), execution("m", "timed", 2), execution("m", "active", 3));
+    for record in [&answered, &timed, &active] {
+        start(store, record).await;
+    }
+    let awaiting = Parking {
+        wake_at: None,
+        callbacks: vec![AwaitedCallback {
+            task_id: 3,
+            token: "token-a".to_owned(),
+            deadline: None,
+            heartbeat_seconds: None,
+            heartbeat_deadline: None,
+        }],
+    };
+    store.park(&answered.arn, &awaiting).await.unwrap();
+    store.park(&timed.arn, &wake(4_000)).await.unwrap();
+    assert_eq!(store.due_executions(5_000, 10).await.unwrap(), std::slice::from_ref(&timed.arn));
+
+    // A signal for an execution that is driven changes nothing about it.
+    store.post_signal(&active.arn, "{}").await.unwrap();
+    assert_eq!(store.running_executions().await.unwrap(), std::slice::from_ref(&active.arn));
+
+    // Answered, the parked one is due now, ahead of every timer, and still waits for the same.
+    store.post_signal(&answered.arn, "{}").await.unwrap();
+    assert_eq!(store.due_executions(1, 10).await.unwrap(), std::slice::from_ref(&answered.arn));
+    assert_eq!(store.due_executions(5_000, 10).await.unwrap(), [answered.arn.clone(), timed.arn.clone()]);
+    assert_eq!(store.parking(&answered.arn).await.unwrap(), Some(awaiting));
+    assert_eq!(store.execution_counts().await.unwrap(), super::ExecutionCounts { running: 1, parked: 2 });
+
+    // Parked again once the signal is taken, it waits for its own time.
+    store.park(&answered.arn, &wake(6_000)).await.unwrap();
+    assert_eq!(store.due_executions(5_000, 10).await.unwrap(), std::slice::from_ref(&timed.arn));
+    assert_eq!(store.due_executions(6_000, 10).await.unwrap(), [timed.arn.clone(), answered.arn.clone()]);
+    // Or its next step unparks it.
+    store.post_signal(&timed.arn, "{}").await.unwrap();
+    store.append(step(&timed.arn, 1, 3, 1)).await.unwrap();
+    assert_eq!(store.due_executions(6_000, 10).await.unwrap(), std::slice::from_ref(&answered.arn));
+    assert_eq!(store.execution_counts().await.unwrap(), super::ExecutionCounts { running: 2, parked: 1 });
+}
+
 async fn execution_listing_pages(store: &dyn Store) {
     let statuses = [ExecutionStatus::Running, ExecutionStatus::Succeeded, ExecutionStatus::Failed];
     let mut all = Vec::new();
@@ -763,6 +805,7 @@ suite!(
     history_pages_both_ways,
     parked_executions_wake_in_order_and_unpark_on_append,
     parked_executions_are_found_by_the_tokens_they_await,
+    a_signal_makes_its_parked_execution_due_at_once,
     execution_listing_pages,
     bad_page_positions_are_rejected,
     leases,

@@ -15,7 +15,7 @@ use stepwasm_orchestrator::Client;
 use stepwasm_orchestrator::store::{ExecutionFilter, ExecutionRecord, ExecutionStatus, PageRequest, Store};
 use stepwasm_runtime::{FunctionConfig, Runtime, RuntimeConfig};
 
-use super::bench::StoreKind;
+use super::bench::{Percentiles, StoreKind};
 use super::bench_api::wait_until_finished;
 use super::bench_load::{BenchServer, Load};
 
@@ -26,6 +26,9 @@ const GOAL_RSS_FOR_A_MILLION: u64 = 300_000_000;
 /// The function the callback executions hand their token to. It returns at once; the execution
 /// then waits for whoever holds the token, as it would for a person.
 const NOTIFIER: &str = "notify";
+
+/// Callbacks answered one at a time first, for the latency of a reply on an unloaded server.
+const ANSWERED_ALONE: usize = 200;
 
 /// Connections answering the callbacks at once.
 const ANSWERING_CONNECTIONS: usize = 16;
@@ -127,7 +130,7 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
     if tokens.len() as u64 != on_callbacks {
         bail!("{} of {on_callbacks} executions wait for a callback", tokens.len());
     }
-    answer(&client, &tokens)?;
+    let reply = answer(&client, &tokens)?;
     let answer_seconds = answering.elapsed().as_secs_f64();
     // SendTaskSuccess answers once the callback is durable; the executions resume after it.
     wait_until_finished(store.as_ref(), &callback_machine)?;
@@ -160,6 +163,8 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
                 "goal_rss_bytes_for_a_million": GOAL_RSS_FOR_A_MILLION,
                 "answer_seconds": answer_seconds,
                 "answered_done_seconds": answered_done_seconds,
+                "answer_alone_p50_us": reply.median.as_secs_f64() * 1e6,
+                "answer_alone_p99_us": reply.p99.as_secs_f64() * 1e6,
                 "wake_seconds": wake_seconds,
                 "succeeded": succeeded,
             })
@@ -173,7 +178,13 @@ pub(crate) fn run(count: u64, wait: Option<Duration>, store_kind: StoreKind, as_
             GOAL_RSS_FOR_A_MILLION as f64 / 1e6
         );
         println!(
-            "  answered {on_callbacks} callbacks with SendTaskSuccess in {answer_seconds:.1} s; those executions had all ended {answered_done_seconds:.1} s after the first answer"
+            "  answered {on_callbacks} callbacks with SendTaskSuccess in {answer_seconds:.1} s; their executions had all ended {answered_done_seconds:.1} s after the first answer"
+        );
+        println!(
+            "  a reply to SendTaskSuccess, one at a time ({} of them): p50 {}   p99 {}",
+            on_callbacks.min(ANSWERED_ALONE as u64),
+            reply.median(),
+            reply.p99()
         );
         println!(
             "  the timers came due; everything ran to the end {wake_seconds:.1} s later; RSS then {:.1} MB; {succeeded} of {count} SUCCEEDED",
@@ -208,9 +219,17 @@ fn awaited_tokens(store: &dyn Store, machine: &str) -> Result<Vec<String>> {
     Ok(tokens)
 }
 
-/// Sends SendTaskSuccess for every token, from several connections at once.
-fn answer(client: &Client, tokens: &[String]) -> Result<()> {
+/// Sends SendTaskSuccess for every token: the first few one at a time, timing each reply, then
+/// the rest from several connections at once.
+fn answer(client: &Client, tokens: &[String]) -> Result<Percentiles> {
     let output = json!({"confirmed": true}).to_string();
+    let (alone, tokens) = tokens.split_at(tokens.len().min(ANSWERED_ALONE));
+    let mut latencies = Vec::with_capacity(alone.len());
+    for token in alone {
+        let sent = Instant::now();
+        client.call("SendTaskSuccess", &json!({"taskToken": token, "output": output}))?;
+        latencies.push(sent.elapsed());
+    }
     let share = tokens.len().div_ceil(ANSWERING_CONNECTIONS).max(1);
     std::thread::scope(|scope| {
         let answerers: Vec<_> = tokens
@@ -228,8 +247,9 @@ fn answer(client: &Client, tokens: &[String]) -> Result<()> {
         for answerer in answerers {
             answerer.join().map_err(|_| anyhow::anyhow!("an answering thread panicked"))??;
         }
-        Ok(())
-    })
+        anyhow::Ok(())
+    })?;
+    Ok(Percentiles::of(&mut latencies))
 }
 
 /// How many executions of `machine` SUCCEEDED.

@@ -176,7 +176,7 @@ struct Inner {
     /// Whether the wake-up loop runs.
     waking: std::sync::atomic::AtomicBool,
     /// Bounds the executions resumed at once for signals posted here: a burst of callbacks
-    /// waits here as small tasks, not as as many rebuilt executions.
+    /// waits here as small tasks rather than as that many rebuilt executions.
     resuming: tokio::sync::Semaphore,
     /// The ARN of each execution that ends on this node, for parents waiting on a child.
     endings: broadcast::Sender<String>,

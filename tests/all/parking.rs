@@ -14,6 +14,12 @@ use stepwasm_orchestrator::service::{Service, ServiceConfig};
 use stepwasm_orchestrator::store::{CallbackStore as _, ExecutionStatus, MachineType, SqliteStore, Store};
 use stepwasm_runtime::{Runtime, RuntimeConfig};
 
+/// A runtime for one run of a node on 2 workers: dropping it ends the service and closes its
+/// store, as a restart would.
+fn node_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
 fn service(path: &Path) -> Result<Service> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path)?);
     Ok(Service::new(store, Runtime::new(RuntimeConfig::default())?, ServiceConfig::default()))
@@ -159,7 +165,7 @@ fn a_parked_execution_survives_a_restart_and_stops_when_asked() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("store.db");
     let (waiting, stopped) = {
-        let before = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let before = node_runtime()?;
         before.block_on(async {
             let service = service(&path)?;
             service.start_background_work().await?;
@@ -174,10 +180,9 @@ fn a_parked_execution_survives_a_restart_and_stops_when_asked() -> Result<()> {
             ensure!(status == ExecutionStatus::Aborted, "a stopped parked execution is {status:?}");
             Ok::<_, anyhow::Error>((waiting, stopped))
         })?
-        // Dropping the runtime ends the service and closes the store, as a restart would.
     };
 
-    let after = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let after = node_runtime()?;
     after.block_on(async {
         let service = service(&path)?;
         service.start_background_work().await?;
@@ -200,7 +205,7 @@ fn an_execution_waiting_for_a_callback_is_parked_and_woken_by_it_after_a_restart
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("store.db");
     let executions = {
-        let before = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let before = node_runtime()?;
         before.block_on(async {
             let service = service_with_functions(&path)?;
             service.start_background_work().await?;
@@ -224,7 +229,7 @@ fn an_execution_waiting_for_a_callback_is_parked_and_woken_by_it_after_a_restart
         })?
     };
 
-    let after = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let after = node_runtime()?;
     after.block_on(async {
         let service = service_with_functions(&path)?;
         service.start_background_work().await?;
@@ -275,7 +280,7 @@ fn an_answer_accepted_just_before_its_node_stopped_is_taken_after_the_restart() 
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("store.db");
     let (arn, token) = {
-        let before = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let before = node_runtime()?;
         before.block_on(async {
             let service = service_with_functions(&path)?;
             service.start_background_work().await?;
@@ -288,7 +293,7 @@ fn an_answer_accepted_just_before_its_node_stopped_is_taken_after_the_restart() 
         })?
     };
 
-    let after = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let after = node_runtime()?;
     after.block_on(async {
         // What SendTaskSuccess had written when its node stopped, before the execution resumed.
         let answer = Signal::TaskSuccess { token, output: json!({"approved": true}) };

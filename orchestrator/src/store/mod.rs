@@ -38,8 +38,9 @@
 //! ([`CallbackStore::watch`]: PostgreSQL's `LISTEN`/`NOTIFY`) and a node that resumes an
 //! execution reads what was posted to it. Posting to a parked execution also makes it due at
 //! once, so the caller is answered without waiting for the resume, and a node that stops before
-//! it resumes leaves the execution to the next node that looks for due ones. A posted signal is deleted once it can no longer
-//! matter: its execution ended, or parked without waiting for its token.
+//! it resumes leaves the execution to the next node that looks for due ones. A posted signal is
+//! deleted once it can no longer matter: its execution ended, or parked without waiting for its
+//! token.
 //!
 //! An Activity task is queued in the store too ([`CallbackStore::schedule_activity_task`]), so
 //! a worker polling any node takes it, exactly once, and is woken by the same notices.
